@@ -1,0 +1,1 @@
+"""Lantern core: inference engine (no Qt)."""

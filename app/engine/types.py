@@ -1,0 +1,97 @@
+"""The engine's public data types: what goes in and what comes out of a reply.
+
+This is the contract between the engine and its callers (CLI, Qt worker, tests, bench).
+``ChatSession.reply(...)`` yields ``TextEvent`` pieces as they decode, possibly
+``NoticeEvent`` warnings first, and exactly one final ``ReplyStats``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+ModelKind = Literal["chat", "embedding", "adapter"]
+StopReason = Literal["eos", "length", "user"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a GGUF file says about itself, read from its header without loading weights."""
+
+    path: Path
+    name: str
+    architecture: str
+    kind: ModelKind
+    parameters: int | None
+    quantization: str | None
+    context_length: int | None
+    chat_template: str | None
+    size_bytes: int
+    embedding_length: int | None = None
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self.chat_template)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model; ``None`` means the engine picks (see ``hardware``)."""
+
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_gpu_layers: int | None = None
+    seed: int = 0xC0FFEE
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    max_tokens: int = 512
+    repeat_penalty: float = 1.1
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class TextEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class NoticeEvent:
+    """A warning the UI/CLI must show, e.g. ``no_chat_template`` or ``turns_dropped``."""
+
+    kind: Literal["no_chat_template", "turns_dropped"]
+    message: str
+    dropped_messages: int = 0
+
+
+@dataclass(frozen=True)
+class ReplyStats:
+    """The final event of a reply."""
+
+    text: str
+    stop_reason: StopReason
+    prompt_tokens: int  # tokens in the whole rendered prompt of this turn
+    evaluated_prompt_tokens: int  # of those, how many were evaluated now (rest reused from KV)
+    completion_tokens: int
+    ttft_s: float  # from reply() start to the first text piece
+    tokens_per_s: float  # completion tokens delivered to the consumer per second
+    llama_decode_tokens_per_s: float  # llama.cpp's own perf counters for this reply
+    llama_prompt_eval_ms: float
+    llama_eval_ms: float
+    total_s: float
+    dropped_messages: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+ReplyEvent = TextEvent | NoticeEvent | ReplyStats

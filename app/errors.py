@@ -1,0 +1,47 @@
+"""Typed errors with a sentence a user can act on.
+
+Core code raises these; the CLI prints ``str(error)`` as one line on stderr and exits
+non-zero; the window shows it. Anything that is not a ``LanternError`` is a bug.
+"""
+
+from __future__ import annotations
+
+
+class LanternError(Exception):
+    """Base class: ``str(error)`` is the message for the user."""
+
+
+class ModelNotFoundError(LanternError):
+    """A model name or path that is not registered / does not exist."""
+
+
+class ModelFileError(LanternError):
+    """A file that is missing, truncated, corrupt or not a GGUF file."""
+
+
+class ModelLoadError(LanternError):
+    """llama.cpp could not load a file that looked valid."""
+
+
+class NotAChatModelError(LanternError):
+    """An embedding-only (or adapter) model was asked to chat."""
+
+
+class ContextOverflowError(LanternError):
+    """A single message does not fit in the model's context window."""
+
+
+class StoreError(LanternError):
+    """The database could not be opened or written (locked, full disk, corrupt)."""
+
+
+class NotFoundError(LanternError):
+    """A conversation, message or other record that does not exist."""
+
+
+class DownloadError(LanternError):
+    """A download failed (network, disk space, checksum, access)."""
+
+
+class DocumentError(LanternError):
+    """A document could not be read or indexed."""

@@ -1,0 +1,1 @@
+"""Lantern core: document extraction, index, retrieval (no Qt)."""

@@ -1,0 +1,1 @@
+"""Lantern core: model catalogue, hub, downloads, registry (no Qt)."""

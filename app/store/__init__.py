@@ -1,0 +1,1 @@
+"""Lantern core: local SQLite store (no Qt)."""

@@ -1,0 +1,116 @@
+"""Named, ordered schema migrations (the simonw/llm pattern).
+
+Each area keeps its own ordered list (core here, the model manager in
+``schema_models``, documents in ``schema_knowledge``); names are unique across all of
+them and applied names are recorded in ``_migrations``. Never edit a migration that has
+shipped: add a new one at the end of its list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+CORE: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    CORE.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["conversations"].create(
+        {
+            "id": int,
+            "title": str,
+            "created_at": str,
+            "updated_at": str,
+            "model": str,
+            "system_prompt": str,
+            "temperature": float,
+            "top_p": float,
+            "top_k": int,
+            "max_tokens": int,
+            "context_length": int,
+            "current_leaf_id": int,
+        },
+        pk="id",
+        not_null={"title", "created_at", "updated_at"},
+    )
+    db["messages"].create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "parent_id": int,
+            "role": str,
+            "content": str,
+            "model": str,
+            "status": str,
+            "created_at": str,
+            "updated_at": str,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "ttft_s": float,
+            "tokens_per_s": float,
+            "stop_reason": str,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("conversation_id", "conversations", "id"), ("parent_id", "messages", "id")],
+        not_null={"conversation_id", "role", "content", "status", "created_at", "updated_at"},
+        defaults={"content": "", "status": "complete"},
+    )
+    db["messages"].create_index(["conversation_id"])
+    db["messages"].create_index(["parent_id"])
+    db["models"].create(
+        {
+            "name": str,
+            "path": str,
+            "sha256": str,
+            "size_bytes": int,
+            "architecture": str,
+            "quantization": str,
+            "parameters": int,
+            "context_length": int,
+            "kind": str,
+            "has_chat_template": int,
+            "source_repo": str,
+            "source_file": str,
+            "in_place": int,
+            "is_default_chat": int,
+            "is_default_embedding": int,
+            "added_at": str,
+        },
+        pk="name",
+        not_null={"path", "kind", "added_at"},
+        defaults={"in_place": 0, "is_default_chat": 0, "is_default_embedding": 0},
+    )
+    db["settings"].create({"key": str, "value": str}, pk="key")
+
+
+def _all() -> list[Migration]:
+    from app.store import schema_knowledge, schema_models
+
+    return [*CORE, *schema_models.MIGRATIONS, *schema_knowledge.MIGRATIONS]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied now."""
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+    done = {row["name"] for row in db["_migrations"].rows}
+    applied = []
+    for fn in _all():
+        if fn.__name__ in done:
+            continue
+        with db.conn:
+            fn(db)
+            db["_migrations"].insert(
+                {"name": fn.__name__, "applied_at": datetime.now(timezone.utc).isoformat()}
+            )
+        applied.append(fn.__name__)
+    return applied

@@ -1,0 +1,1 @@
+"""Lantern desktop window (PySide6)."""
