@@ -41,7 +41,9 @@ def open_db(path: Path) -> sqlite_utils.Database:
         ) from exc
     except OSError as exc:
         log.error("cannot open database %s: %s", path, exc)
-        raise StoreError(f"Cannot open the Lantern database {path}: {exc.strerror or exc}.") from exc
+        raise StoreError(
+            f"Cannot open the Lantern database {path}: {exc.strerror or exc}."
+        ) from exc
     for suffix in ("-wal", "-shm"):
         side = Path(str(path) + suffix)
         if side.exists():
