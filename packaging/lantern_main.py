@@ -1,0 +1,8 @@
+"""Frozen entry point: no arguments opens the window, otherwise the CLI."""
+
+import sys
+
+from app.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
