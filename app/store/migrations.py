@@ -24,7 +24,7 @@ def migration(fn: Migration) -> Migration:
 
 @migration
 def m001_initial(db: sqlite_utils.Database) -> None:
-    db["conversations"].create(
+    db.table("conversations").create(
         {
             "id": int,
             "title": str,
@@ -42,7 +42,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"title", "created_at", "updated_at"},
     )
-    db["messages"].create(
+    db.table("messages").create(
         {
             "id": int,
             "conversation_id": int,
@@ -65,9 +65,9 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         not_null={"conversation_id", "role", "content", "status", "created_at", "updated_at"},
         defaults={"content": "", "status": "complete"},
     )
-    db["messages"].create_index(["conversation_id"])
-    db["messages"].create_index(["parent_id"])
-    db["models"].create(
+    db.table("messages").create_index(["conversation_id"])
+    db.table("messages").create_index(["parent_id"])
+    db.table("models").create(
         {
             "name": str,
             "path": str,
@@ -90,7 +90,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         not_null={"path", "kind", "added_at"},
         defaults={"in_place": 0, "is_default_chat": 0, "is_default_embedding": 0},
     )
-    db["settings"].create({"key": str, "value": str}, pk="key")
+    db.table("settings").create({"key": str, "value": str}, pk="key")
 
 
 def _all() -> list[Migration]:
@@ -101,15 +101,15 @@ def _all() -> list[Migration]:
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied now."""
-    db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
-    done = {row["name"] for row in db["_migrations"].rows}
+    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+    done = {row["name"] for row in db.table("_migrations").rows}
     applied = []
     for fn in _all():
         if fn.__name__ in done:
             continue
         with db.conn:
             fn(db)
-            db["_migrations"].insert(
+            db.table("_migrations").insert(
                 {"name": fn.__name__, "applied_at": datetime.now(timezone.utc).isoformat()}
             )
         applied.append(fn.__name__)

@@ -1,0 +1,125 @@
+"""Conversations and their per-chat settings (system prompt, sampling, context length)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from app.engine.types import SamplingOptions
+from app.errors import NotFoundError
+from app.store.guard import guarded
+from app.store.timestamps import utc_now
+
+DEFAULT_TITLE = "New chat"
+SETTING_FIELDS = frozenset(
+    {"system_prompt", "temperature", "top_p", "top_k", "max_tokens", "context_length", "model"}
+)
+_TITLE_LENGTH = 60
+
+
+@guarded
+def create_conversation(
+    db: sqlite_utils.Database,
+    title: str = DEFAULT_TITLE,
+    model: str | None = None,
+    system_prompt: str | None = None,
+) -> dict[str, Any]:
+    now = utc_now()
+    table = db.table("conversations")
+    table.insert(
+        {
+            "title": title,
+            "created_at": now,
+            "updated_at": now,
+            "model": model,
+            "system_prompt": system_prompt,
+        }
+    )
+    assert table.last_pk is not None
+    return get_conversation(db, int(table.last_pk))
+
+
+@guarded
+def list_conversations(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """All conversations, the most recently updated first, with a ``message_count``."""
+    sql = """
+        select c.*, (select count(*) from messages m where m.conversation_id = c.id)
+            as message_count
+        from conversations c
+        order by c.updated_at desc, c.id desc
+    """
+    return list(db.query(sql))
+
+
+@guarded
+def get_conversation(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:
+    rows = list(db.table("conversations").rows_where("id = ?", [cid]))
+    if not rows:
+        raise NotFoundError(
+            f"There is no conversation {cid}. `lantern history list` shows the ones there are."
+        )
+    return rows[0]
+
+
+@guarded
+def rename_conversation(db: sqlite_utils.Database, cid: int, title: str) -> None:
+    get_conversation(db, cid)
+    db.table("conversations").update(cid, {"title": title.strip() or DEFAULT_TITLE})
+
+
+@guarded
+def delete_conversation(db: sqlite_utils.Database, cid: int) -> None:
+    """Delete a conversation and every message in it."""
+    get_conversation(db, cid)
+    with db.atomic():
+        db.execute("delete from messages where conversation_id = ?", [cid])
+        db.execute("delete from conversations where id = ?", [cid])
+
+
+@guarded
+def update_settings(db: sqlite_utils.Database, cid: int, **fields: Any) -> dict[str, Any]:
+    """Change per-chat settings; ``None`` means "use the default". Returns the new row."""
+    unknown = set(fields) - SETTING_FIELDS
+    if unknown:
+        raise TypeError(f"not a conversation setting: {', '.join(sorted(unknown))}")
+    get_conversation(db, cid)
+    db.table("conversations").update(cid, {**fields, "updated_at": utc_now()})
+    return get_conversation(db, cid)
+
+
+@guarded
+def touch(db: sqlite_utils.Database, cid: int) -> None:
+    """Mark the conversation as just updated (moves it to the top of the list)."""
+    db.execute("update conversations set updated_at = ? where id = ?", [utc_now(), cid])
+
+
+@guarded
+def title_from_first_message(db: sqlite_utils.Database, cid: int, text: str) -> None:
+    """Give an untitled conversation a title taken from its first user message."""
+    conv = get_conversation(db, cid)
+    if conv["title"] != DEFAULT_TITLE:
+        return
+    line = " ".join(text.split())
+    if not line:
+        return
+    if len(line) > _TITLE_LENGTH:
+        line = line[: _TITLE_LENGTH - 1].rstrip() + "…"
+    db.table("conversations").update(cid, {"title": line})
+
+
+def sampling_for(conv: dict[str, Any]) -> SamplingOptions:
+    """The conversation's sampling settings, defaults where it has none."""
+    defaults = SamplingOptions()
+    return SamplingOptions(
+        temperature=_pick(conv.get("temperature"), defaults.temperature),
+        top_p=_pick(conv.get("top_p"), defaults.top_p),
+        top_k=_pick(conv.get("top_k"), defaults.top_k),
+        max_tokens=_pick(conv.get("max_tokens"), defaults.max_tokens),
+        repeat_penalty=defaults.repeat_penalty,
+        seed=defaults.seed,
+    )
+
+
+def _pick(value: Any, default: Any) -> Any:
+    return default if value is None else type(default)(value)

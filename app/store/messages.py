@@ -1,0 +1,251 @@
+"""Messages as a tree: edits and regenerations are new branches, never deletions.
+
+Each message has a ``parent_id`` (``None`` for a root). The conversation's
+``current_leaf_id`` points at the last message of the active branch, and
+``active_path`` walks from the root to it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Final
+
+import sqlite_utils
+
+from app.engine.types import ReplyStats
+from app.errors import NotFoundError
+from app.logs import get_logger
+from app.store.conversations import get_conversation
+from app.store.guard import guarded, store_errors
+from app.store.timestamps import utc_now
+
+log = get_logger("store")
+
+ROOT: Final = 0
+"""Pass ``parent_id=ROOT`` to start a new root branch (e.g. editing the first message)."""
+
+STATUSES: Final = frozenset({"complete", "streaming", "stopped", "interrupted", "error"})
+ROLES: Final = frozenset({"system", "user", "assistant"})
+
+
+@guarded
+def add_message(
+    db: sqlite_utils.Database,
+    cid: int,
+    role: str,
+    content: str,
+    parent_id: int | None = None,
+    model: str | None = None,
+    status: str = "complete",
+) -> dict[str, Any]:
+    """Add a message under ``parent_id`` (default: the current leaf) and make it the leaf."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    conv = get_conversation(db, cid)
+    if parent_id is None:
+        parent_id = conv["current_leaf_id"]
+    elif parent_id == ROOT:
+        parent_id = None
+    else:
+        parent = get_message(db, parent_id)
+        if parent["conversation_id"] != cid:
+            raise ValueError(f"message {parent_id} is not in conversation {cid}")
+    now = utc_now()
+    with db.atomic():
+        table = db.table("messages")
+        table.insert(
+            {
+                "conversation_id": cid,
+                "parent_id": parent_id,
+                "role": role,
+                "content": content,
+                "model": model,
+                "status": status,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        assert table.last_pk is not None
+        mid = int(table.last_pk)
+        db.execute(
+            "update conversations set current_leaf_id = ?, updated_at = ? where id = ?",
+            [mid, now, cid],
+        )
+    return get_message(db, mid)
+
+
+@guarded
+def get_message(db: sqlite_utils.Database, mid: int) -> dict[str, Any]:
+    rows = list(db.table("messages").rows_where("id = ?", [mid]))
+    if not rows:
+        raise NotFoundError(f"There is no message {mid}.")
+    return rows[0]
+
+
+@guarded
+def children(db: sqlite_utils.Database, message_id: int) -> list[dict[str, Any]]:
+    """Direct replies to a message, oldest first (the branches at that point)."""
+    return list(db.table("messages").rows_where("parent_id = ?", [message_id], order_by="id"))
+
+
+@guarded
+def siblings(db: sqlite_utils.Database, mid: int) -> list[dict[str, Any]]:
+    """The message and its alternatives (same parent), oldest first."""
+    msg = get_message(db, mid)
+    if msg["parent_id"] is None:
+        where, params = "conversation_id = ? and parent_id is null", [msg["conversation_id"]]
+    else:
+        where, params = "parent_id = ?", [msg["parent_id"]]
+    return list(db.table("messages").rows_where(where, params, order_by="id"))
+
+
+@guarded
+def active_path(db: sqlite_utils.Database, cid: int) -> list[dict[str, Any]]:
+    """The active branch, root first, ending at the conversation's current leaf."""
+    leaf = get_conversation(db, cid)["current_leaf_id"]
+    if leaf is None:
+        return []
+    sql = """
+        with recursive path(id, depth) as (
+            select ?, 0
+            union all
+            select m.parent_id, path.depth + 1 from messages m join path on m.id = path.id
+            where m.parent_id is not null
+        )
+        select messages.* from path join messages on messages.id = path.id
+        order by path.depth desc
+    """
+    return list(db.query(sql, [leaf]))
+
+
+@guarded
+def switch_branch(db: sqlite_utils.Database, mid: int) -> dict[str, Any]:
+    """Make the branch through ``mid`` active: its newest descendant becomes the leaf."""
+    msg = get_message(db, mid)
+    leaf = msg
+    while True:
+        kids = children(db, leaf["id"])
+        if not kids:
+            break
+        leaf = kids[-1]
+    db.execute(
+        "update conversations set current_leaf_id = ? where id = ?",
+        [leaf["id"], msg["conversation_id"]],
+    )
+    return leaf
+
+
+@guarded
+def edit_message(db: sqlite_utils.Database, mid: int, content: str) -> dict[str, Any]:
+    """An edit is a new sibling with the new text (the original stays as another branch)."""
+    msg = get_message(db, mid)
+    return add_message(
+        db,
+        msg["conversation_id"],
+        msg["role"],
+        content,
+        parent_id=ROOT if msg["parent_id"] is None else msg["parent_id"],
+        model=msg["model"],
+    )
+
+
+@guarded
+def recover_interrupted(db: sqlite_utils.Database) -> int:
+    """Mark answers left "streaming" by a crash or a kill as "interrupted"; returns how many."""
+    cursor = db.execute(
+        "update messages set status = 'interrupted', updated_at = ? where status = 'streaming'",
+        [utc_now()],
+    )
+    if cursor.rowcount:
+        log.warning("marked %d interrupted answer(s) from a previous run", cursor.rowcount)
+    return cursor.rowcount
+
+
+class StreamingAnswer:
+    """An assistant message that is being written: partial text saved as it streams.
+
+    ``append`` saves the text at least once per ``flush_interval`` seconds (the first
+    piece right away), so a crash or ``kill -9`` loses at most that much. ``finish``
+    or ``fail`` ends it; ``abort`` keeps the partial text as "stopped".
+    """
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        cid: int,
+        parent_id: int | None,
+        model: str | None,
+        flush_interval: float = 1.0,
+    ) -> None:
+        self._db = db
+        self._cid = cid
+        self._flush_interval = flush_interval
+        self._pieces: list[str] = []
+        self._saved_len = 0
+        self._last_flush = float("-inf")
+        self.done = False
+        row = add_message(db, cid, "assistant", "", parent_id, model=model, status="streaming")
+        self.message_id: int = row["id"]
+
+    @property
+    def text(self) -> str:
+        return "".join(self._pieces)
+
+    def append(self, text: str) -> None:
+        if self.done:
+            raise RuntimeError("this answer is already finished")
+        if not text:
+            return
+        self._pieces.append(text)
+        if time.monotonic() - self._last_flush >= self._flush_interval:
+            self.flush()
+
+    def flush(self) -> None:
+        """Save the text so far (no-op if nothing new)."""
+        text = self.text
+        if len(text) == self._saved_len:
+            return
+        self._update({"content": text})
+        self._saved_len = len(text)
+        self._last_flush = time.monotonic()
+
+    def finish(self, stats: ReplyStats) -> dict[str, Any]:
+        """The reply ended: "stopped" if the user stopped it, else "complete"."""
+        text = stats.text or self.text
+        self._pieces = [text]
+        return self._end(
+            {
+                "content": text,
+                "status": "stopped" if stats.stop_reason == "user" else "complete",
+                "prompt_tokens": stats.prompt_tokens,
+                "completion_tokens": stats.completion_tokens,
+                "ttft_s": stats.ttft_s,
+                "tokens_per_s": stats.tokens_per_s,
+                "stop_reason": stats.stop_reason,
+            }
+        )
+
+    def abort(self) -> dict[str, Any]:
+        """The reply was cut off without stats (e.g. the program is exiting): keep it, stopped."""
+        return self._end({"content": self.text, "status": "stopped", "stop_reason": "user"})
+
+    def fail(self, message: str) -> dict[str, Any]:
+        """The reply failed: keep the partial text, status "error" with the message."""
+        return self._end({"content": self.text, "status": "error", "error": message})
+
+    def _end(self, fields: dict[str, Any]) -> dict[str, Any]:
+        if self.done:
+            raise RuntimeError("this answer is already finished")
+        self._update(fields)
+        self.done = True
+        return get_message(self._db, self.message_id)
+
+    def _update(self, fields: dict[str, Any]) -> None:
+        now = utc_now()
+        with store_errors(), self._db.atomic():
+            self._db.table("messages").update(self.message_id, {**fields, "updated_at": now})
+            self._db.execute(
+                "update conversations set updated_at = ? where id = ?", [now, self._cid]
+            )
