@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.engine.gguf_info import inspect_gguf, parse_size_label
+from app.errors import ModelFileError
+from tests.engine.gguf_files import write_tiny_gguf
+
+
+def test_smollm2_metadata(smollm2_path: Path) -> None:
+    info = inspect_gguf(smollm2_path)
+    assert info.architecture == "llama"
+    assert info.kind == "chat"
+    assert info.quantization == "Q4_1"
+    assert info.context_length == 8192
+    assert info.embedding_length == 576
+    assert info.has_chat_template and "<|im_start|>" in (info.chat_template or "")
+    assert info.parameters is not None and 130e6 < info.parameters < 140e6
+    assert info.size_bytes == smollm2_path.stat().st_size
+    assert "135M" in info.name
+
+
+def test_gemma_has_no_chat_template(gemma_path: Path) -> None:
+    info = inspect_gguf(gemma_path)
+    assert info.architecture == "gemma3"
+    assert info.kind == "chat"
+    assert info.quantization == "Q4_K_M"
+    assert info.context_length == 32768
+    assert info.chat_template is None and not info.has_chat_template
+    assert info.name == "Gemma 3 270m"
+    assert info.parameters is not None and 260e6 < info.parameters < 280e6
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="not found"):
+        inspect_gguf(tmp_path / "nope.gguf")
+
+
+def test_directory_is_not_a_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="not a file"):
+        inspect_gguf(tmp_path)
+
+
+def test_random_bytes_named_gguf(tmp_path: Path) -> None:
+    path = tmp_path / "random.gguf"
+    path.write_bytes(os.urandom(4096))
+    with pytest.raises(ModelFileError, match="not a valid GGUF"):
+        inspect_gguf(path)
+
+
+@pytest.mark.parametrize("size", [0, 3, 10])
+def test_tiny_or_empty_file(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "tiny.gguf"
+    path.write_bytes(b"GGUF\x03\x00\x00\x00\x00\x00"[:size])
+    with pytest.raises(ModelFileError, match=r"incomplete|not a valid"):
+        inspect_gguf(path)
+
+
+def _truncated_copy(src: Path, dst: Path, keep: int) -> Path:
+    with src.open("rb") as f, dst.open("wb") as out:
+        out.write(f.read(keep))
+    return dst
+
+
+def test_truncated_in_tensor_data(smollm2_path: Path, tmp_path: Path) -> None:
+    size = smollm2_path.stat().st_size
+    path = _truncated_copy(smollm2_path, tmp_path / "cut.gguf", size - 1000)
+    with pytest.raises(ModelFileError, match="incomplete"):
+        inspect_gguf(path)
+
+
+def test_truncated_in_header(smollm2_path: Path, tmp_path: Path) -> None:
+    path = _truncated_copy(smollm2_path, tmp_path / "cut.gguf", 100_000)
+    with pytest.raises(ModelFileError, match="incomplete"):
+        inspect_gguf(path)
+
+
+def test_complete_copy_is_fine(smollm2_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "copy.gguf"
+    shutil.copyfile(smollm2_path, path)
+    assert inspect_gguf(path).kind == "chat"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a file with mode 0")
+def test_unreadable_file(smollm2_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "locked.gguf"
+    shutil.copyfile(smollm2_path, path)
+    path.chmod(0)
+    with pytest.raises(ModelFileError, match="permission"):
+        inspect_gguf(path)
+
+
+@pytest.mark.parametrize("arch", ["bert", "nomic-bert", "jina-bert-v2"])
+def test_encoder_is_embedding_model(tmp_path: Path, arch: str) -> None:
+    info = inspect_gguf(write_tiny_gguf(tmp_path / "embed.gguf", arch))
+    assert info.kind == "embedding"
+    assert info.architecture == arch
+    assert info.parameters == 8 * 16 + 16
+    assert info.quantization == "F32"
+    assert info.context_length == 512
+
+
+def test_adapter_kind(tmp_path: Path) -> None:
+    info = inspect_gguf(write_tiny_gguf(tmp_path / "lora.gguf", "llama", general_type="adapter"))
+    assert info.kind == "adapter"
+
+
+def test_name_falls_back_to_file_stem(tmp_path: Path) -> None:
+    info = inspect_gguf(write_tiny_gguf(tmp_path / "my-model.gguf", "llama", name=None))
+    assert info.name == "my-model"
+    assert info.kind == "chat"
+    assert info.chat_template is None
+
+
+def test_tiny_file_truncated_by_one_byte(tmp_path: Path) -> None:
+    path = write_tiny_gguf(tmp_path / "embed.gguf")
+    data = path.read_bytes()
+    path.write_bytes(data[:-1])
+    with pytest.raises(ModelFileError, match="incomplete"):
+        inspect_gguf(path)
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("135M", 135_000_000), ("1.5B", 1_500_000_000), ("8x7B", 56_000_000_000), ("x", None)],
+)
+def test_parse_size_label(label: str, expected: int | None) -> None:
+    assert parse_size_label(label) == expected

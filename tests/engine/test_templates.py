@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.engine.gguf_info import inspect_gguf
+from app.engine.templates import ChatFormat, ChatTemplateError
+from app.engine.types import ChatMessage
+
+SYSTEM = ChatMessage("system", "You are terse.")
+U1 = ChatMessage("user", "Hi")
+A1 = ChatMessage("assistant", "Hello!")
+U2 = ChatMessage("user", "What is 2+2?")
+
+GEMMA_STYLE = (
+    "{{ bos_token }}{% for m in messages %}"
+    "{% if m['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+    "<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+@pytest.fixture(scope="module")
+def smol_format(smollm2_path: Path) -> ChatFormat:
+    return ChatFormat(inspect_gguf(smollm2_path).chat_template, "<|im_start|>", "<|im_end|>")
+
+
+def test_smollm2_template_renders_chatml(smol_format: ChatFormat) -> None:
+    text = smol_format.render([SYSTEM, U1])
+    assert text == (
+        "<|im_start|>system\nYou are terse.<|im_end|>\n"
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    )
+    assert smol_format.notice is None and not smol_format.uses_fallback
+    assert smol_format.stop_strings == ()
+
+
+def test_history_prefix_is_byte_identical(smol_format: ChatFormat) -> None:
+    turn1 = smol_format.render([SYSTEM, U1])
+    turn2 = smol_format.render([SYSTEM, U1, A1, U2])
+    assert turn2.startswith(turn1 + A1.content)
+
+
+def test_no_template_uses_plain_format_and_notice() -> None:
+    fmt = ChatFormat(None, "<bos>", "<eos>")
+    assert fmt.uses_fallback
+    assert fmt.notice is not None and "no chat template" in fmt.notice
+    turn1 = fmt.render([SYSTEM, U1])
+    assert turn1 == "You are terse.\n\nUser: Hi\n\nAssistant:"
+    turn2 = fmt.render([SYSTEM, U1, A1, U2])
+    assert turn2.startswith(turn1 + " " + A1.content)
+    assert "\nUser:" in fmt.stop_strings
+
+
+def test_template_exception_becomes_lantern_error() -> None:
+    fmt = ChatFormat("{{ raise_exception('roles must alternate') }}")
+    with pytest.raises(ChatTemplateError, match="roles must alternate"):
+        fmt.render([U1])
+
+
+def test_system_prompt_folded_when_template_refuses_it() -> None:
+    fmt = ChatFormat(GEMMA_STYLE, "<bos>")
+    text = fmt.render([SYSTEM, U1])
+    assert text == (
+        "<bos><start_of_turn>user\nYou are terse.\n\nHi<end_of_turn>\n<start_of_turn>model\n"
+    )
+
+
+def test_template_that_does_not_compile_falls_back() -> None:
+    fmt = ChatFormat("{% for x in %}")
+    assert fmt.uses_fallback
+    assert fmt.notice is not None and "could not be read" in fmt.notice
+    assert fmt.render([U1]).endswith("Assistant:")
+
+
+def test_sandbox_blocks_attribute_access() -> None:
+    fmt = ChatFormat("{{ messages.__class__.__mro__ }}")
+    with pytest.raises(ChatTemplateError):
+        fmt.render([U1])
+
+
+def test_helpers_available_to_templates() -> None:
+    fmt = ChatFormat(
+        "{{ strftime_now('%Y') }}|{{ messages | tojson }}"
+        "{% for m in messages %}{% if loop.index > 1 %}{% break %}{% endif %}.{% endfor %}"
+    )
+    year, rest = fmt.render([U1, A1]).split("|", 1)
+    assert year.isdigit() and len(year) == 4
+    assert rest == (
+        '[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}].'
+    )
