@@ -1,0 +1,168 @@
+"""The conversation transcript: past messages, and the answer as it streams.
+
+Streaming appends each piece at the end of the document through one ``QTextCursor``
+(no re-render per token). When the answer ends, only that answer's range is rendered
+once more as light markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+ROLE_LABELS = {"user": "You", "assistant": "Lantern", "system": "System"}
+STATUS_NOTES = {
+    "stopped": "stopped",
+    "interrupted": "interrupted: Lantern closed before the answer ended",
+    "error": "failed",
+    "streaming": "still answering",
+}
+
+
+class ChatView(QTextBrowser):
+    """A read-only transcript that can grow one token at a time."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chatView")
+        self.setOpenExternalLinks(False)
+        self.setOpenLinks(False)
+        self.setUndoRedoEnabled(False)
+        self.document().setDocumentMargin(16)
+        self._live_start: int | None = None  # where the streaming answer's text begins
+        self._live_text: list[str] = []
+        self._placeholder = True
+        self.show_placeholder()
+
+    # -- whole conversation ----------------------------------------------------------
+
+    def show_placeholder(self) -> None:
+        self.clear()
+        self._live_start = None
+        self._placeholder = True
+        cursor = self._end_cursor()
+        fmt = QTextCharFormat()
+        fmt.setForeground(QColor("#7a7a7a"))
+        block = QTextBlockFormat()
+        block.setTopMargin(40)
+        cursor.setBlockFormat(block)
+        cursor.insertText("Ask anything. Answers come from a model on this computer;", fmt)
+        cursor.insertBlock()
+        cursor.insertText("nothing you type leaves it.", fmt)
+
+    def show_messages(self, messages: Iterable[dict[str, Any]]) -> None:
+        """Render a conversation's messages (dicts with role, content, status)."""
+        self.clear()
+        self._live_start = None
+        self._placeholder = False
+        any_message = False
+        for message in messages:
+            any_message = True
+            self._add_heading(message["role"], message.get("model"))
+            if message["role"] == "assistant":
+                self._end_cursor().insertMarkdown(message.get("content") or "")
+            else:
+                self._end_cursor().insertText(message.get("content") or "", self._text_format())
+            note = STATUS_NOTES.get(message.get("status") or "complete")
+            if note:
+                self._add_note(f"[{note}]")
+        if not any_message:
+            self.show_placeholder()
+        self._scroll_to_end()
+
+    # -- streaming -------------------------------------------------------------------
+
+    def add_user_message(self, text: str) -> None:
+        if self._placeholder:
+            self.clear()
+            self._placeholder = False
+        self._add_heading("user")
+        self._end_cursor().insertText(text, self._text_format())
+        self._scroll_to_end()
+
+    def begin_answer(self, model: str | None = None) -> None:
+        self._add_heading("assistant", model)
+        cursor = self._end_cursor()
+        cursor.setCharFormat(self._text_format())
+        self._live_start = cursor.position()
+        self._live_text = []
+
+    def append_text(self, piece: str) -> None:
+        """Add a piece of the streaming answer at the end (cheap: no re-layout of the rest)."""
+        if self._live_start is None:
+            self.begin_answer()
+        bar = self.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        self._end_cursor().insertText(piece, self._text_format())
+        self._live_text.append(piece)
+        if at_bottom:
+            bar.setValue(bar.maximum())
+
+    def end_answer(self, note: str | None = None) -> None:
+        """Render the finished answer once as light markdown; add a note if any."""
+        if self._live_start is None:
+            return
+        text = "".join(self._live_text)
+        cursor = self._end_cursor()
+        cursor.setPosition(self._live_start, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.insertMarkdown(text)
+        self._live_start = None
+        self._live_text = []
+        if note:
+            self._add_note(f"[{note}]")
+        self._scroll_to_end()
+
+    def live_text(self) -> str:
+        return "".join(self._live_text)
+
+    def restore_live(self, model: str | None, text: str) -> None:
+        """Re-open a streaming answer (after switching back to its conversation)."""
+        self.begin_answer(model)
+        if text:
+            self.append_text(text)
+
+    # -- pieces ----------------------------------------------------------------------
+
+    def _end_cursor(self) -> QTextCursor:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        return cursor
+
+    def _text_format(self) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        fmt.setForeground(self.palette().text())
+        return fmt
+
+    def _add_heading(self, role: str, model: str | None = None) -> None:
+        cursor = self._end_cursor()
+        if not self.document().isEmpty():
+            cursor.insertBlock()
+        block = QTextBlockFormat()
+        block.setTopMargin(14)
+        block.setBottomMargin(2)
+        cursor.setBlockFormat(block)
+        fmt = QTextCharFormat()
+        fmt.setFontWeight(QFont.Weight.Bold)
+        fmt.setForeground(QColor("#2d6cdf" if role == "assistant" else "#333333"))
+        cursor.insertText(ROLE_LABELS.get(role, role), fmt)
+        if role == "assistant" and model:
+            small = QTextCharFormat()
+            small.setForeground(QColor("#8a8a8a"))
+            cursor.insertText(f"  {model}", small)
+        cursor.insertBlock(QTextBlockFormat())
+
+    def _add_note(self, text: str) -> None:
+        cursor = self._end_cursor()
+        cursor.insertBlock(QTextBlockFormat())
+        fmt = QTextCharFormat()
+        fmt.setForeground(QColor("#a05a00"))
+        fmt.setFontItalic(True)
+        cursor.insertText(text, fmt)
+
+    def _scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())

@@ -1,0 +1,198 @@
+"""The conversation list on the left: new, rename, delete (with confirmation).
+
+It reads and writes conversations through ``app.store.conversations`` on the GUI
+thread's connection. ``ask_title`` and ``confirm_delete`` are the two dialogs, kept as
+methods so the rest is plain and testable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import LanternError
+from app.logs import get_logger
+
+log = get_logger("ui.sidebar")
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ConversationSidebar(QWidget):
+    """Emits ``selected(id)`` (``-1`` for none), and ``error(message)`` on store errors."""
+
+    selected = Signal(int)
+    deleted = Signal(int)
+    error = Signal(str)
+
+    def __init__(self, db: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        self.db = db
+        self.busy_ids: set[int] = set()  # conversations that cannot be deleted now
+        self.new_button = QPushButton("+  New chat", self)
+        self.new_button.setObjectName("newChatButton")
+        self.list = QListWidget(self)
+        self.list.setObjectName("conversationList")
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 4, 8)
+        layout.addWidget(self.new_button)
+        layout.addWidget(self.list, 1)
+
+        self.rename_action = QAction("Rename…", self)
+        self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.delete_action = QAction("Delete…", self)
+        self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addActions([self.rename_action, self.delete_action])
+
+        self.new_button.clicked.connect(self.new_conversation)
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.rename_action.triggered.connect(lambda: self.rename_current())
+        self.delete_action.triggered.connect(lambda: self.delete_current())
+
+    # -- reading ---------------------------------------------------------------------
+
+    def refresh(self, select: int | None = None) -> None:
+        """Reload from the store, keeping (or setting) the current conversation."""
+        from app.store.conversations import list_conversations
+
+        keep = self.current_id() if select is None else select
+        try:
+            rows = list_conversations(self.db)
+        except LanternError as exc:
+            self.error.emit(str(exc))
+            return
+        self.list.blockSignals(True)
+        self.list.clear()
+        for row in rows:
+            item = QListWidgetItem(row["title"] or "Untitled")
+            item.setData(ID_ROLE, row["id"])
+            item.setToolTip(f"{row['title']}\nlast used {row['updated_at'][:16]}")
+            self.list.addItem(item)
+            if row["id"] == keep:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+
+    def current_id(self) -> int | None:
+        item = self.list.currentItem()
+        return int(item.data(ID_ROLE)) if item is not None else None
+
+    def ids(self) -> list[int]:
+        return [int(self.list.item(i).data(ID_ROLE)) for i in range(self.list.count())]
+
+    def titles(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def select(self, cid: int) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(ID_ROLE) == cid:
+                self.list.setCurrentRow(i)
+                return
+
+    # -- changing --------------------------------------------------------------------
+
+    def new_conversation(self) -> int | None:
+        from app.store.conversations import create_conversation
+
+        try:
+            row = create_conversation(self.db)
+        except LanternError as exc:
+            self.error.emit(str(exc))
+            return None
+        self.refresh(select=row["id"])
+        self.selected.emit(row["id"])
+        return int(row["id"])
+
+    def rename_current(self, title: str | None = None) -> bool:
+        cid = self.current_id()
+        if cid is None:
+            return False
+        item = self.list.currentItem()
+        if title is None:
+            title = self.ask_title(item.text())
+        if not title or not title.strip():
+            return False
+        from app.store.conversations import rename_conversation
+
+        try:
+            rename_conversation(self.db, cid, title.strip())
+        except LanternError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.refresh(select=cid)
+        return True
+
+    def delete_current(self, confirmed: bool | None = None) -> bool:
+        cid = self.current_id()
+        if cid is None:
+            return False
+        if cid in self.busy_ids:
+            self.error.emit("This conversation is still answering. Stop the answer first.")
+            return False
+        title = self.list.currentItem().text()
+        if confirmed is None:
+            confirmed = self.confirm_delete(title)
+        if not confirmed:
+            return False
+        from app.store.conversations import delete_conversation
+
+        try:
+            delete_conversation(self.db, cid)
+        except LanternError as exc:
+            self.error.emit(str(exc))
+            return False
+        row = self.list.currentRow()
+        self.refresh(select=-1)
+        self.deleted.emit(cid)
+        if self.list.count():
+            self.list.setCurrentRow(min(row, self.list.count() - 1))
+        else:
+            self.selected.emit(-1)
+        return True
+
+    # -- dialogs ---------------------------------------------------------------------
+
+    def ask_title(self, current: str) -> str | None:
+        text, ok = QInputDialog.getText(
+            self, "Rename conversation", "Title:", QLineEdit.EchoMode.Normal, current
+        )
+        return text if ok else None
+
+    def confirm_delete(self, title: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Delete conversation",
+            f"Delete “{title}” and all its messages? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    # -- internals -------------------------------------------------------------------
+
+    def _on_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
+        self.selected.emit(int(current.data(ID_ROLE)) if current is not None else -1)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        if self.list.itemAt(pos) is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(self.rename_action)
+        menu.addAction(self.delete_action)
+        menu.exec(self.list.viewport().mapToGlobal(pos))

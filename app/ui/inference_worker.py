@@ -1,0 +1,243 @@
+"""The Qt bridge to the engine: one worker thread owns the ``ChatSession``.
+
+``InferenceWorker`` is a ``QObject`` moved onto its own ``QThread``. It loads the model
+and runs ``ChatSession.reply`` there, and only there. Requests arrive through queued
+signals (``InferenceClient`` emits them from the GUI thread); results go back as
+signals. The worker never touches a widget.
+
+Stop is the one call that crosses threads directly: ``stop()`` sets a flag and calls the
+thread-safe ``ChatSession.stop()``, so it takes effect within one token without any
+polling timer. The answer is saved while it streams through ``StreamingAnswer`` on the
+worker's own SQLite connection (connections are per thread; WAL lets the GUI read).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.errors import LanternError
+from app.logs import get_logger
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from app.engine.session import ChatSession
+    from app.engine.types import ChatMessage, LoadOptions, SamplingOptions
+
+log = get_logger("ui.worker")
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """One answer to produce: the whole conversation, ending with the new user message."""
+
+    conversation_id: int
+    parent_id: int  # the user message the answer replies to
+    messages: list[ChatMessage]
+    sampling: SamplingOptions | None = None
+
+
+class InferenceWorker(QObject):
+    """Owns the model. Lives on the inference thread; talk to it through signals."""
+
+    loading = Signal(bool)
+    loaded = Signal(object)  # ModelInfo
+    unloaded = Signal()
+    load_failed = Signal(str)  # a message for the user; no model is loaded now
+    started = Signal(int)  # conversation id; the answer has begun
+    token = Signal(str)
+    notice = Signal(str, str)  # kind, message
+    finished = Signal(object)  # ReplyStats
+    failed = Signal(str)  # the answer failed; a message for the user
+    stopped_early = Signal()  # a queued request was dropped by stop()
+
+    def __init__(self, db_path: Path) -> None:
+        super().__init__()
+        self._db_path = db_path
+        self._db: sqlite_utils.Database | None = None
+        self._session: ChatSession | None = None
+        self._model_name: str | None = None
+        self._stop = threading.Event()
+        self._closing = threading.Event()
+        self._lock = threading.Lock()
+
+    # -- thread-safe, called from the GUI thread -------------------------------------
+
+    def stop(self) -> None:
+        """End the running answer within one token (keeps the partial text)."""
+        self._stop.set()
+        with self._lock:
+            session = self._session
+        if session is not None:
+            session.stop()
+
+    def arm(self) -> None:
+        """Clear a previous stop before a new request is queued (GUI thread)."""
+        self._stop.clear()
+
+    def begin_shutdown(self) -> None:
+        """Make queued requests no-ops and stop the running answer."""
+        self._closing.set()
+        self.stop()
+
+    # -- slots, run on the worker thread ---------------------------------------------
+
+    @Slot(object, object)
+    def load_model(self, path: object, options: object = None) -> None:
+        if self._closing.is_set():
+            return
+        self.loading.emit(True)
+        try:
+            self._close_session()
+            from app.engine.llama_log import route_llama_log
+            from app.engine.session import ChatSession
+            from app.engine.types import LoadOptions
+
+            route_llama_log()
+            opts = options if isinstance(options, LoadOptions) else LoadOptions()
+            log.info("loading model %s", path)
+            session = ChatSession.load(Path(str(path)), opts)
+            with self._lock:
+                self._session = session
+            self._model_name = session.info.name
+            log.info("loaded %s (n_ctx=%s)", session.info.name, session.n_ctx)
+            self.loaded.emit(session.info)
+        except LanternError as exc:
+            log.warning("load failed: %s", exc)
+            self.load_failed.emit(str(exc))
+        except Exception as exc:  # a bug, but the window must say so and keep running
+            log.exception("unexpected error while loading %s", path)
+            self.load_failed.emit(f"Could not load the model: {exc}")
+        finally:
+            self.loading.emit(False)
+
+    @Slot(object)
+    def generate(self, request: object) -> None:
+        assert isinstance(request, GenerateRequest)
+        if self._closing.is_set():
+            return
+        if self._stop.is_set():
+            self.stopped_early.emit()
+            return
+        session = self._session
+        if session is None:
+            self.failed.emit("No model is loaded. Pick a model in the toolbar first.")
+            return
+        answer = None
+        try:
+            from app.store.messages import StreamingAnswer
+
+            answer = StreamingAnswer(
+                self._database(), request.conversation_id, request.parent_id, self._model_name
+            )
+            self.started.emit(request.conversation_id)
+            self._run_reply(session, request, answer)
+        except LanternError as exc:
+            log.warning("reply failed: %s", exc)
+            self._fail(answer, str(exc))
+        except Exception as exc:
+            log.exception("unexpected error while answering")
+            self._fail(answer, f"The answer failed: {exc}")
+
+    def _run_reply(self, session: ChatSession, request: GenerateRequest, answer: Any) -> None:
+        from app.engine.types import NoticeEvent, ReplyStats, SamplingOptions, TextEvent
+
+        sampling = request.sampling or SamplingOptions()
+        for event in session.reply(request.messages, sampling):
+            if self._stop.is_set():
+                session.stop()  # idempotent; covers a stop that raced the start
+            if isinstance(event, TextEvent):
+                answer.append(event.text)
+                self.token.emit(event.text)
+            elif isinstance(event, NoticeEvent):
+                self.notice.emit(event.kind, event.message)
+            elif isinstance(event, ReplyStats):
+                answer.finish(event)
+                self.finished.emit(event)
+
+    def _fail(self, answer: Any, message: str) -> None:
+        if answer is not None:
+            try:
+                answer.fail(message)
+            except Exception:
+                log.exception("could not mark the answer as failed")
+        self.failed.emit(message)
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Free the model and the connection on this thread, then end the thread."""
+        self._close_session()
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
+        thread = QThread.currentThread()
+        thread.quit()
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _database(self) -> sqlite_utils.Database:
+        if self._db is None:
+            from app.store.db import open_db
+
+            self._db = open_db(self._db_path)
+        return self._db
+
+    def _close_session(self) -> None:
+        with self._lock:
+            session, self._session = self._session, None
+        if session is not None:
+            session.close()
+            self._model_name = None
+            self.unloaded.emit()
+
+
+class InferenceClient(QObject):
+    """The GUI thread's handle on the worker: starts the thread, queues requests.
+
+    Connect to ``client.worker``'s signals for results. Requests are emitted from here
+    (a GUI-thread object), so Qt queues them onto the worker thread.
+    """
+
+    _load_requested = Signal(object, object)
+    _generate_requested = Signal(object)
+    _shutdown_requested = Signal()
+
+    def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("lantern-inference")
+        self.worker = InferenceWorker(db_path)
+        self.worker.moveToThread(self.thread)
+        self.thread.finished.connect(self.worker.deleteLater)
+        self._load_requested.connect(self.worker.load_model)
+        self._generate_requested.connect(self.worker.generate)
+        self._shutdown_requested.connect(self.worker.shutdown)
+        self.thread.start()
+        self._running = True
+
+    def load_model(self, path: Path, options: LoadOptions | None = None) -> None:
+        self._load_requested.emit(path, options)
+
+    def generate(self, request: GenerateRequest) -> None:
+        self.worker.arm()
+        self._generate_requested.emit(request)
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop, free the model on its thread, and wait for the thread to end."""
+        if not self._running:
+            return True
+        self._running = False
+        self.worker.begin_shutdown()
+        self._shutdown_requested.emit()
+        done = self.thread.wait(timeout_ms)
+        if not done:
+            log.error("the inference thread did not end within %d ms", timeout_ms)
+        return bool(done)

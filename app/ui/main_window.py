@@ -1,0 +1,155 @@
+"""The main window: lays out the widgets and wires them; the logic lives elsewhere.
+
+Extension points for later features: ``models_menu`` (the model manager adds its
+"Manage models…" action there), ``toolbar``, and ``add_panel(widget, title)`` for a dock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import __version__
+from app.engine.types import LoadOptions
+from app.ui.chat_controller import ChatController
+from app.ui.chat_view import ChatView
+from app.ui.composer import Composer
+from app.ui.conversation_sidebar import ConversationSidebar
+from app.ui.inference_worker import InferenceClient
+from app.ui.model_controller import ModelController
+from app.ui.model_picker import ModelPicker
+from app.ui.notice_banner import NoticeBanner
+from app.ui.status_bar import LanternStatusBar
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, db: Any, db_path: Path, load_options: LoadOptions | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Lantern")
+        self.resize(1100, 720)
+        self.db = db
+        self.client = InferenceClient(db_path, self)
+
+        self.sidebar = ConversationSidebar(db, self)
+        self.chat_view = ChatView(self)
+        self.banner = NoticeBanner(self)
+        self.composer = Composer(self)
+        self.picker = ModelPicker(self)
+        self.status = LanternStatusBar(self)
+        self.setStatusBar(self.status)
+        self._build_layout()
+
+        self.models = ModelController(
+            db, self.client, self.picker, self.status, self.banner, load_options, self
+        )
+        self.chat = ChatController(
+            db, self.client, self.models, self.chat_view, self.composer,
+            self.sidebar, self.banner, self.status, self,
+        )  # fmt: skip
+        self._build_menus()
+        self.models.refresh()
+        self.sidebar.refresh()
+        if self.sidebar.ids():
+            self.sidebar.select(self.sidebar.ids()[0])
+        self.composer.input.setFocus()
+
+    def _build_layout(self) -> None:
+        self.toolbar = QToolBar("Model", self)
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.addWidget(QLabel(" Model: ", self))
+        self.toolbar.addWidget(self.picker)
+        self.addToolBar(self.toolbar)
+
+        right = QWidget(self)
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.chat_view, 1)
+        banner_row = QVBoxLayout()
+        banner_row.setContentsMargins(12, 6, 12, 0)
+        banner_row.addWidget(self.banner)
+        column.addLayout(banner_row)
+        column.addWidget(self.composer)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([240, 860])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&New chat", self.sidebar.new_conversation, QKeySequence.New)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+
+        chat_menu = bar.addMenu("&Chat")
+        self._action(chat_menu, "&Stop answer", self.chat.stop, QKeySequence(Qt.Key.Key_Escape))
+        chat_menu.addAction(self.sidebar.rename_action)
+        chat_menu.addAction(self.sidebar.delete_action)
+
+        self.models_menu = bar.addMenu("&Models")
+        self._action(self.models_menu, "&Open model file\u2026", self.choose_model_file)
+        self._action(self.models_menu, "&Refresh list", self.models.refresh)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About Lantern", self._about)
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def add_panel(
+        self, widget: QWidget, title: str, area: Qt.DockWidgetArea = Qt.RightDockWidgetArea
+    ) -> QDockWidget:
+        """Dock a feature's widget (model manager, documents) beside the chat."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def choose_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf);;All files (*)"
+        )
+        if path:
+            self.models.open_file(Path(path))
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Lantern",
+            f"Lantern {__version__}\nA private, offline assistant: models run on this "
+            "computer and your conversations stay in a local database.",
+        )
+
+    def shutdown(self) -> None:
+        """Stop the answer, free the model on its thread, and wait for the thread."""
+        self.client.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

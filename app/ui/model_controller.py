@@ -1,0 +1,161 @@
+"""Which model answers: fills the picker from the registry and loads on the worker.
+
+The load itself runs on the inference thread; this object only reacts to the worker's
+``loading`` / ``loaded`` / ``load_failed`` signals (queued onto the GUI thread).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.engine.types import LoadOptions
+from app.errors import LanternError
+from app.logs import get_logger
+from app.ui.inference_worker import InferenceClient
+from app.ui.model_picker import ModelPicker
+from app.ui.notice_banner import NoticeBanner
+from app.ui.status_bar import LanternStatusBar
+
+log = get_logger("ui.models")
+
+NO_MODEL = (
+    "No chat model is installed. Open a GGUF file with Models \u203a Open model file\u2026 "
+    "to start chatting."
+)
+
+
+class ModelController(QObject):
+    """Keeps the picker, the status bar and the worker's loaded model in step."""
+
+    model_ready = Signal(str)  # name of the model now loaded
+    models_changed = Signal()
+
+    def __init__(
+        self,
+        db: Any,
+        client: InferenceClient,
+        picker: ModelPicker,
+        status: LanternStatusBar,
+        banner: NoticeBanner,
+        load_options: LoadOptions | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.client = client
+        self.picker = picker
+        self.status = status
+        self.banner = banner
+        self.load_options = load_options
+        self.loaded_name: str | None = None
+        self.loaded_info: Any = None
+        self._pending: list[str] = []  # names of the loads queued on the worker, in order
+        worker = client.worker
+        worker.loading.connect(self._on_loading)
+        worker.loaded.connect(self._on_loaded)
+        worker.load_failed.connect(self._on_load_failed)
+        worker.unloaded.connect(self._on_unloaded)
+        picker.model_chosen.connect(self._on_chosen)
+
+    @property
+    def loading_name(self) -> str | None:
+        return self._pending[-1] if self._pending else None
+
+    @property
+    def is_loading(self) -> bool:
+        return bool(self._pending)
+
+    @property
+    def available_name(self) -> str | None:
+        """The model the next answer will use: loaded, or being loaded."""
+        return self.loading_name or self.loaded_name
+
+    def refresh(self) -> None:
+        """Re-read the chat models from the registry into the picker."""
+        from app.models.registry import default_model, list_models
+
+        try:
+            rows = list_models(self.db, kind="chat")
+            default = default_model(self.db, kind="chat")
+        except LanternError as exc:
+            self.banner.show_message("error", f"Cannot read the model list: {exc}")
+            return
+        current = self.available_name or (default["name"] if default else None)
+        self.picker.set_models(rows, current)
+        self.models_changed.emit()
+
+    def load_default(self) -> None:
+        """Load the picker's current model (the registry default) after start-up."""
+        name, path = self.picker.current_name(), self.picker.current_path()
+        if name is None or path is None:
+            self.banner.show_message("warning", NO_MODEL)
+            return
+        self.load(name, Path(path))
+
+    def load(self, name: str, path: Path) -> None:
+        self._pending.append(name)
+        self.status.set_busy(True, f"Loading {name}\u2026")
+        self.client.load_model(path, self.load_options)
+
+    def open_file(self, path: Path) -> None:
+        """Load a GGUF file picked by the user (checked and loaded on the worker)."""
+        name = path.stem
+        self.picker.add_file(path, name)
+        self.load(name, path)
+
+    @Slot(str, str)
+    def _on_chosen(self, name: str, path: str) -> None:
+        if name == self.available_name:
+            return
+        self.load(name, Path(path))
+        from app.models.registry import set_default
+
+        try:
+            set_default(self.db, name)
+        except LanternError as exc:
+            log.info("not remembering %s as the default: %s", name, exc)
+
+    @Slot(bool)
+    def _on_loading(self, busy: bool) -> None:
+        if busy:
+            self.status.set_busy(True, f"Loading {self.loading_name or 'model'}\u2026")
+            return
+        if self._pending:
+            self._pending.pop(0)
+        if not self._pending:
+            self.status.set_busy(False)
+
+    @Slot(object)
+    def _on_loaded(self, info: Any) -> None:
+        self.loaded_info = info
+        # loads finish in the order they were asked for: this is the oldest pending one
+        self.loaded_name = self._pending[0] if self._pending else info.name
+        detail = ", ".join(str(x) for x in (info.architecture, info.quantization) if x)
+        self.status.set_model(self.loaded_name, detail)
+        if self.banner.level == "error":
+            self.banner.dismiss()
+        if not info.has_chat_template:
+            self.banner.show_message(
+                "warning",
+                f"{self.loaded_name} has no chat template: Lantern uses a plain "
+                "question/answer format, and answers may be poor. A chat (instruct) "
+                "model works better.",
+            )
+        log.info("model ready: %s", self.loaded_name)
+        self.model_ready.emit(self.loaded_name)
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self.loaded_name = None
+        self.loaded_info = None
+        self.status.set_model(None)
+        self.banner.show_message("error", message)
+
+    @Slot()
+    def _on_unloaded(self) -> None:
+        self.loaded_name = None
+        self.loaded_info = None
+        self.status.set_model(None)

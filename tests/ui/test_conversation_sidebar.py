@@ -1,0 +1,106 @@
+"""The sidebar creates, renames and deletes conversations in the real store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+from app.store.conversations import create_conversation, list_conversations
+from app.store.messages import add_message
+from app.ui.conversation_sidebar import ConversationSidebar
+
+
+@pytest.fixture
+def sidebar(qtbot: Any, ui_store: tuple[Any, Any]) -> ConversationSidebar:
+    db, _ = ui_store
+    widget = ConversationSidebar(db)
+    qtbot.addWidget(widget)
+    widget.refresh()
+    return widget
+
+
+def test_new_conversation_is_stored_and_selected(sidebar: ConversationSidebar, qtbot: Any) -> None:
+    with qtbot.waitSignal(sidebar.selected) as blocker:
+        qtbot.mouseClick(sidebar.new_button, Qt.MouseButton.LeftButton)
+    cid = blocker.args[0]
+    assert [row["id"] for row in list_conversations(sidebar.db)] == [cid]
+    assert sidebar.current_id() == cid
+    assert sidebar.titles() == ["New chat"]
+
+
+def test_rename_asks_for_a_title(
+    sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = sidebar.new_conversation()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Trip to Lisbon", True))
+    sidebar.rename_action.trigger()
+    assert sidebar.titles() == ["Trip to Lisbon"]
+    assert list_conversations(sidebar.db)[0]["title"] == "Trip to Lisbon"
+    assert sidebar.current_id() == cid
+
+
+def test_rename_cancelled_changes_nothing(
+    sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sidebar.new_conversation()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("ignored", False))
+    assert sidebar.rename_current() is False
+    assert sidebar.titles() == ["New chat"]
+
+
+def test_delete_asks_first_and_removes_messages(
+    sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+) -> None:
+    db = sidebar.db
+    keep = create_conversation(db, title="keep me")["id"]
+    doomed = create_conversation(db, title="delete me")["id"]
+    add_message(db, doomed, "user", "hi")
+    sidebar.refresh(select=doomed)
+    assert sidebar.current_id() == doomed
+
+    asked: list[str] = []
+
+    def no(*args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
+        asked.append(args[2])
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", no)
+    sidebar.delete_action.trigger()
+    assert "delete me" in asked[0]
+    assert sorted(sidebar.ids()) == sorted([keep, doomed])
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(sidebar.deleted) as blocker:
+        sidebar.delete_action.trigger()
+    assert blocker.args == [doomed]
+    assert sidebar.ids() == [keep]
+    assert sidebar.current_id() == keep
+    assert (
+        db.execute("select count(*) from messages where conversation_id = ?", [doomed]).fetchone()[
+            0
+        ]
+        == 0
+    )
+
+
+def test_a_conversation_that_is_answering_cannot_be_deleted(sidebar: ConversationSidebar) -> None:
+    cid = sidebar.new_conversation()
+    sidebar.busy_ids.add(cid)
+    errors: list[str] = []
+    sidebar.error.connect(errors.append)
+    assert sidebar.delete_current(confirmed=True) is False
+    assert "still answering" in errors[0]
+    assert sidebar.ids() == [cid]
+
+
+def test_list_is_most_recent_first(sidebar: ConversationSidebar) -> None:
+    db = sidebar.db
+    first = create_conversation(db, title="first")["id"]
+    second = create_conversation(db, title="second")["id"]
+    add_message(db, first, "user", "bump")
+    sidebar.refresh()
+    assert sidebar.ids()[0] == first
+    assert set(sidebar.ids()) == {first, second}

@@ -1,0 +1,43 @@
+"""The window opens with no model loaded and shows what it can do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.models.starter import STARTER_NAME
+
+
+def test_window_opens_without_a_model(window: Any) -> None:
+    assert window.isVisible()
+    assert window.models.loaded_name is None
+    assert not window.models.is_loading
+    assert window.status.model_label.text() == "No model loaded"
+    assert not window.composer.stop_button.isEnabled()
+    assert window.composer.send_button.isEnabled()
+    assert "Ask anything" in window.chat_view.toPlainText()
+
+
+def test_window_has_a_models_menu_for_later_features(window: Any) -> None:
+    titles = [a.text() for a in window.models_menu.actions()]
+    assert "&Open model file\u2026" in titles
+    assert window.menuBar().actions()[2].menu() is window.models_menu
+
+
+def test_picker_lists_the_registry_chat_models(window: Any) -> None:
+    from app.models.registry import list_models
+
+    names = [row["name"] for row in list_models(window.db, kind="chat")]
+    assert names and STARTER_NAME in names
+    assert window.picker.names() == names
+    assert window.picker.current_name() == STARTER_NAME
+
+
+def test_sending_with_no_model_explains_and_keeps_the_text(window: Any, qtbot: Any) -> None:
+    window.picker.clear()  # as if nothing were installed
+    window.composer.input.setPlainText("hello?")
+    window.composer.input.submit()
+    assert window.banner.isVisible()
+    assert window.banner.level == "error"
+    assert "No model is loaded" in window.banner.text()
+    assert window.composer.input.toPlainText() == "hello?"
+    assert window.sidebar.ids() == []
