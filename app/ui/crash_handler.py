@@ -63,17 +63,23 @@ class CrashHandler(QObject):
             return
         self._showing = True
         try:
-            box = QMessageBox(QMessageBox.Icon.Critical, "Lantern hit a bug", "")
-            box.setText(
-                "Something went wrong inside Lantern. Your conversations are saved.\n\n"
-                f"{summary}\n\nDetails are in {self.log_file}."
-            )
-            box.setDetailedText(details)
-            keep = box.addButton("Keep working", QMessageBox.ButtonRole.AcceptRole)
-            box.addButton("Quit Lantern", QMessageBox.ButtonRole.DestructiveRole)
-            box.exec()
-            if box.clickedButton() is not keep:
-                QApplication.closeAllWindows()
-                QApplication.quit()
+            keep_working = self.ask_user(summary, details)
         finally:
             self._showing = False
+        if not keep_working:
+            QApplication.closeAllWindows()  # the window's close stops and saves cleanly
+            QApplication.quit()
+
+    def ask_user(self, summary: str, details: str) -> bool:
+        """The crash dialog; True to keep working, False to quit."""
+        box = QMessageBox(QMessageBox.Icon.Critical, "Lantern hit a bug", "")
+        box.setText(
+            "Something went wrong inside Lantern. Your conversations are saved.\n\n"
+            f"{summary}\n\nDetails are in {self.log_file}."
+        )
+        box.setDetailedText(details)
+        keep = box.addButton("Keep working", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Quit Lantern", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is keep

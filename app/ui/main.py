@@ -106,7 +106,6 @@ class _FirstPaint(QObject):
         process = psutil.Process()
         report = {
             "shown_at": self.painted_at,
-            "process_created_at": process.create_time(),
             "idle_rss_bytes": process.memory_info().rss,
             "visible": self.window.isVisible(),
             "llama_cpp_imported": "llama_cpp" in sys.modules,
