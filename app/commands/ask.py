@@ -1,0 +1,102 @@
+"""`lantern ask "QUESTION" [--model NAME] [--conversation ID] [--json] [--max-tokens N]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from app.commands.common import (
+    TurnResult,
+    choose_chat_model,
+    load_chat_session,
+    note,
+    out,
+    run_turn,
+)
+from app.engine.types import NoticeEvent
+from app.errors import LanternError
+from app.store.conversations import create_conversation, get_conversation, update_settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("ask", help="ask one question and print the answer")
+    p.add_argument("question", help="the question (quote it)")
+    p.add_argument("--model", metavar="NAME", help="model to use (default: the default model)")
+    p.add_argument("--conversation", metavar="ID", type=int, help="continue this conversation")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--max-tokens", metavar="N", type=_positive, help="longest answer in tokens")
+    p.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    db = args.db
+    if not args.question.strip():
+        raise LanternError("The question is empty; write something to ask.")
+    conv = get_conversation(db, args.conversation) if args.conversation else None
+    model = choose_chat_model(db, args.model, conv)
+    if conv is None:
+        conv = create_conversation(db, model=model["name"])
+    elif conv.get("model") != model["name"]:
+        conv = update_settings(db, conv["id"], model=model["name"])
+    session = load_chat_session(model, conv)
+    try:
+        result = run_turn(
+            db,
+            session,
+            conv,
+            model["name"],
+            args.question,
+            on_text=None if args.json else _print_piece,
+            on_notice=None if args.json else _print_notice,
+            max_tokens=args.max_tokens,
+        )
+    finally:
+        session.close()
+    stopped = result.message["status"] == "stopped"
+    if args.json:
+        out(json.dumps(as_json(result, model["name"], conv["id"]), ensure_ascii=False))
+    else:
+        out()
+        if stopped:
+            note("the answer was stopped (it is saved as stopped).")
+    return 130 if stopped else 0
+
+
+def _print_piece(text: str) -> None:
+    out(text, end="")
+
+
+def _print_notice(event: NoticeEvent) -> None:
+    note(event.message)
+
+
+def as_json(result: TurnResult, model: str, conversation_id: int) -> dict[str, Any]:
+    msg = result.message
+    stats = result.stats
+    return {
+        "answer": msg["content"],
+        "model": model,
+        "conversation_id": conversation_id,
+        "message_id": msg["id"],
+        "status": msg["status"],
+        "stats": {
+            "prompt_tokens": stats.prompt_tokens if stats else None,
+            "evaluated_prompt_tokens": stats.evaluated_prompt_tokens if stats else None,
+            "completion_tokens": stats.completion_tokens if stats else None,
+            "ttft_s": stats.ttft_s if stats else None,
+            "tokens_per_s": stats.tokens_per_s if stats else None,
+            "llama_decode_tokens_per_s": stats.llama_decode_tokens_per_s if stats else None,
+            "total_s": stats.total_s if stats else None,
+            "stop_reason": stats.stop_reason if stats else msg["stop_reason"],
+            "dropped_messages": stats.dropped_messages if stats else 0,
+        },
+        "warnings": result.warnings,
+    }

@@ -1,0 +1,146 @@
+"""`lantern chat [--model NAME] [--conversation ID]`: an interactive chat in the terminal.
+
+The answer streams as it is generated and is saved as it goes. Ctrl-C stops an answer
+(it stays in the history, marked stopped); a second Ctrl-C, Ctrl-C at the prompt, Ctrl-D
+or /exit leaves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import sqlite_utils
+
+from app.commands.common import (
+    TurnResult,
+    choose_chat_model,
+    err,
+    load_chat_session,
+    note,
+    out,
+    run_turn,
+)
+from app.engine.types import NoticeEvent
+from app.errors import ContextOverflowError
+from app.store.conversations import create_conversation, get_conversation, update_settings
+from app.store.messages import active_path
+
+HELP = """commands:
+  /new    start a new conversation with the same model
+  /exit   leave (also /quit, Ctrl-D, or Ctrl-C at the prompt)
+  /help   this list
+Ctrl-C while an answer streams stops it; a second Ctrl-C leaves."""
+_SHOWN_ON_RESUME = 6
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("chat", help="chat in the terminal")
+    p.add_argument("--model", metavar="NAME", help="model to use (default: the default model)")
+    p.add_argument("--conversation", metavar="ID", type=int, help="continue this conversation")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    db: sqlite_utils.Database = args.db
+    conv = get_conversation(db, args.conversation) if args.conversation else None
+    model = choose_chat_model(db, args.model, conv)
+    if conv is None:
+        conv = create_conversation(db, model=model["name"])
+    elif conv.get("model") != model["name"]:
+        conv = update_settings(db, conv["id"], model=model["name"])
+    if sys.stdin.isatty():
+        import readline  # noqa: F401  (line editing and history for input())
+    err(f"Loading {model['name']}...")
+    session = load_chat_session(model, conv)
+    try:
+        return _loop(db, session, conv, model)
+    finally:
+        session.close()
+
+
+def _loop(
+    db: sqlite_utils.Database, session: Any, conv: dict[str, Any], model: dict[str, Any]
+) -> int:
+    chat = _Chat(model["name"])
+    _greet(db, conv, model)
+    while True:
+        try:
+            line = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            out()
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/exit", "/quit"):
+            return 0
+        if text == "/help":
+            err(HELP)
+            continue
+        if text == "/new":
+            conv = create_conversation(db, model=model["name"])
+            err(f"New conversation {conv['id']}.")
+            continue
+        out("assistant> ", end="")
+        try:
+            result = run_turn(db, session, conv, model["name"], text, chat.piece, chat.notice)
+        except KeyboardInterrupt:
+            out()
+            note(f"stopped; the partial answer is saved in conversation {conv['id']}.")
+            return 130
+        except ContextOverflowError as exc:
+            out()
+            err(f"error: {exc}")
+            continue
+        out()
+        err(_summary(result))
+
+
+class _Chat:
+    """Prints the streaming answer and each kind of notice once per session."""
+
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+        self._seen: set[str] = set()
+
+    def piece(self, text: str) -> None:
+        out(text, end="")
+
+    def notice(self, event: NoticeEvent) -> None:
+        if event.kind == "no_chat_template" and event.kind in self._seen:
+            return
+        self._seen.add(event.kind)
+        out()
+        note(event.message)
+        out("assistant> ", end="")
+
+
+def _greet(db: sqlite_utils.Database, conv: dict[str, Any], model: dict[str, Any]) -> None:
+    err(
+        f"Lantern chat with {model['name']}, conversation {conv['id']}. "
+        "Ctrl-C stops an answer; Ctrl-D or /exit leaves; /help for commands."
+    )
+    history = active_path(db, conv["id"])
+    if not history:
+        return
+    err(f"({len(history)} earlier messages; the last ones:)")
+    for msg in history[-_SHOWN_ON_RESUME:]:
+        label = "you" if msg["role"] == "user" else msg["role"]
+        status = "" if msg["status"] == "complete" else f" [{msg['status']}]"
+        out(f"{label}> {msg['content']}{status}")
+
+
+def _summary(result: TurnResult) -> str:
+    msg, stats = result.message, result.stats
+    parts = []
+    if msg["status"] != "complete":
+        parts.append(msg["status"])
+    if stats is not None:
+        parts.append(f"{stats.completion_tokens} tokens")
+        parts.append(f"{stats.tokens_per_s:.1f} tok/s")
+        parts.append(f"first token {stats.ttft_s:.2f} s")
+        if stats.stop_reason == "length":
+            parts.append("hit the token limit")
+    return f"[{', '.join(parts)}]"

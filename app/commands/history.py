@@ -1,0 +1,87 @@
+"""`lantern history list [--json] | show ID | export ID --format md|json [--output FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from app.commands.common import out
+from app.errors import LanternError
+from app.store.conversations import get_conversation, list_conversations
+from app.store.export import FORMATS, export_conversation
+from app.store.messages import active_path, siblings
+
+_ROLE_LABELS = {"user": "you", "assistant": "assistant", "system": "system"}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("history", help="saved conversations")
+    hist = p.add_subparsers(dest="history_command", metavar="COMMAND", required=True)
+
+    ls = hist.add_parser("list", help="list conversations, the most recent first")
+    ls.add_argument("--json", action="store_true", help="print a JSON array")
+    ls.set_defaults(func=run_list)
+
+    show = hist.add_parser("show", help="print a conversation")
+    show.add_argument("id", type=int)
+    show.set_defaults(func=run_show)
+
+    exp = hist.add_parser("export", help="export a conversation as Markdown or JSON")
+    exp.add_argument("id", type=int)
+    exp.add_argument("--format", choices=FORMATS, default="md", help="md (default) or json")
+    exp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
+    exp.set_defaults(func=run_export)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    rows = list_conversations(args.db)
+    if args.json:
+        out(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        out("No conversations yet. Start one with `lantern chat` or `lantern ask`.")
+        return 0
+    out(f"{'ID':>5}  {'UPDATED':<16}  {'MSGS':>4}  {'MODEL':<28}  TITLE")
+    for row in rows:
+        updated = row["updated_at"][:16].replace("T", " ")
+        out(
+            f"{row['id']:>5}  {updated:<16}  {row['message_count']:>4}  "
+            f"{(row['model'] or '-')[:28]:<28}  {row['title']}"
+        )
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    conv = get_conversation(args.db, args.id)
+    out(f"# {conv['title']}  (conversation {conv['id']}, model {conv['model'] or '-'})")
+    if conv["system_prompt"]:
+        out(f"system> {conv['system_prompt']}")
+    for msg in active_path(args.db, args.id):
+        notes = []
+        if msg["status"] != "complete":
+            notes.append(msg["status"])
+        versions = len(siblings(args.db, msg["id"]))
+        if versions > 1:
+            notes.append(f"{versions} versions")
+        suffix = f"  [{', '.join(notes)}]" if notes else ""
+        out(f"{_ROLE_LABELS.get(msg['role'], msg['role'])}> {msg['content']}{suffix}")
+        if msg["error"]:
+            out(f"  (error: {msg['error']})")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    text = export_conversation(args.db, args.id, args.format)
+    if args.output is None:
+        out(text, end="")
+        return 0
+    try:
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise LanternError(f"Cannot write {args.output}: {exc.strerror or exc}.") from exc
+    out(f"Exported conversation {args.id} to {args.output}.")
+    return 0
