@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from app.errors import DocumentError
 from app.knowledge.types import Block, Extracted
@@ -35,15 +36,11 @@ def check_zip(data: bytes, max_unpacked_bytes: int, what: str = "DOCX") -> None:
         )
 
 
-def _page_breaks(element: object, rendered: bool) -> int:
-    xml_el = element  # lxml element
+def _page_breaks(element: Any, rendered: bool) -> int:
+    """Page breaks inside one body element (an lxml element)."""
     if rendered:
-        return len(xml_el.findall(f".//{_W}lastRenderedPageBreak"))  # type: ignore[attr-defined]
-    return sum(
-        1
-        for br in xml_el.iter(f"{_W}br")  # type: ignore[attr-defined]
-        if br.get(f"{_W}type") == "page"
-    )
+        return len(element.findall(f".//{_W}lastRenderedPageBreak"))
+    return len([br for br in element.iter(f"{_W}br") if br.get(f"{_W}type") == "page"])
 
 
 def _heading_level(style_name: str) -> int:
@@ -56,9 +53,9 @@ def _heading_level(style_name: str) -> int:
     return 0
 
 
-def _table_text(table: object) -> str:
+def _table_text(table: Any) -> str:
     lines = []
-    for row in table.rows:  # type: ignore[attr-defined]
+    for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
             text = " ".join(cell.text.split())

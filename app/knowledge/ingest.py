@@ -1,0 +1,297 @@
+"""The ingest pipeline: files -> extract -> chunk -> embed -> one transaction per file.
+
+Incremental: a file whose size and mtime match its indexed row is skipped; if they
+differ, its SHA-256 decides; a document embedded by another model is re-indexed; files
+that are gone are purged on ``rescan``. Every problem becomes a per-file message and the
+other files go on. ``cancel`` (a ``threading.Event``) is checked between files and between
+embedding batches; a file cut short is not written at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import sqlite_utils
+
+from app.errors import DocumentError
+from app.knowledge import collections as colls
+from app.knowledge import index
+from app.knowledge.chunk import approx_tokens, chunk_blocks
+from app.knowledge.embed import Embedder
+from app.knowledge.extract import Limits, read_document
+from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE
+from app.knowledge.rows import dict_rows
+from app.knowledge.scan import expand
+from app.knowledge.vectors import apply_write, vector_index
+from app.logs import get_logger
+
+log = get_logger("knowledge")
+Status = Literal["indexed", "updated", "unchanged", "failed", "removed", "cancelled"]
+EMBED_BATCH = 16
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: Path
+    status: Status
+    message: str = ""
+    pages: int = 0
+    chunks: int = 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    files_done: int
+    files_total: int
+    pages: int
+    chunks: int
+    current: Path | None
+    elapsed_s: float
+    eta_s: float | None
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failures(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class Ingestor:
+    """Runs on one thread (the one that owns ``embedder``)."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        embedder: Embedder | None = None,
+        *,
+        limits: Limits | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+        chunk_target: int = 256,
+        chunk_max: int = 400,
+        chunk_overlap: int = 40,
+    ) -> None:
+        self.db = db
+        self.embedder = embedder
+        self.limits = limits or Limits()
+        self.progress = progress
+        self.cancel = cancel or threading.Event()
+        self._chunking = {"target": chunk_target, "max_tokens": chunk_max, "overlap": chunk_overlap}
+        self._pages = self._chunks = self._done = self._total = 0
+        self._bytes_done = self._bytes_total = 0
+        self._start = time.monotonic()
+
+    # progress -------------------------------------------------------------------------
+    def _report(self, current: Path | None) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.monotonic() - self._start
+        eta = None
+        if self._bytes_done and self._bytes_total > self._bytes_done:
+            eta = elapsed / self._bytes_done * (self._bytes_total - self._bytes_done)
+        elif self._total and self._done >= self._total:
+            eta = 0.0
+        self.progress(
+            Progress(self._done, self._total, self._pages, self._chunks, current, elapsed, eta)
+        )
+
+    def _begin(self, files: list[Path]) -> None:
+        self._start = time.monotonic()
+        self._done, self._total = 0, len(files)
+        self._pages = self._chunks = self._bytes_done = 0
+        self._bytes_total = sum(_size(p) for p in files)
+
+    # one file ---------------------------------------------------------------------------
+    def _fresh(self, row: dict | None) -> bool:
+        if row is None:
+            return False
+        if self.embedder is None:
+            return True  # keep whatever vectors it has
+        return row["embed_model"] == self.embedder.model_id
+
+    def _index_file(self, collection_id: int, path: Path) -> FileResult:
+        row = index.find_document(self.db, collection_id, path)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise DocumentError(
+                "the file is gone (moved or deleted before it could be read)"
+            ) from None
+        if (
+            row
+            and self._fresh(row)
+            and row["size_bytes"] == st.st_size
+            and row["mtime"] == st.st_mtime
+        ):
+            return FileResult(path, "unchanged", pages=row["pages"], chunks=row["n_chunks"])
+        data, extracted = read_document(path, self.limits)
+        sha = hashlib.sha256(data).hexdigest()
+        if row and self._fresh(row) and row["sha256"] == sha:
+            index.touch_document(self.db, int(row["id"]), st.st_mtime)
+            return FileResult(path, "unchanged", pages=row["pages"], chunks=row["n_chunks"])
+        count = self.embedder.count_tokens if self.embedder else approx_tokens
+        chunks = chunk_blocks(extracted.blocks, count, **self._chunking)
+        vectors = None
+        if self.embedder is not None:
+            parts = []
+            for start in range(0, len(chunks), EMBED_BATCH):
+                if self.cancel.is_set():
+                    raise _Cancelled
+                batch = chunks[start : start + EMBED_BATCH]
+                parts.append(self.embedder.embed([c.embed_text() for c in batch]))
+                self._chunks += len(batch)
+                self._report(path)
+            vectors = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim))
+        else:
+            self._chunks += len(chunks)
+        if self.cancel.is_set():
+            raise _Cancelled
+        state = index.FileState(len(data), st.st_mtime, sha)
+        model_id = self.embedder.model_id if self.embedder else None
+        written = index.write_document(
+            self.db, collection_id, extracted, state, chunks, vectors, model_id
+        )
+        if self.embedder is not None:
+            vector_index(self.db, self.embedder.model_id)  # make sure it exists to be updated
+        apply_write(self.db, written, model_id, vectors)
+        self._pages += extracted.pages
+        status: Status = "updated" if row else "indexed"
+        return FileResult(path, status, pages=extracted.pages, chunks=len(chunks))
+
+    def _run(self, collection_id: int, files: list[Path], report: IngestReport) -> None:
+        self._begin(files)
+        self._report(files[0] if files else None)
+        for path in files:
+            if self.cancel.is_set():
+                report.cancelled = True
+                break
+            size = _size(path)
+            try:
+                result = self._index_file(collection_id, path)
+            except _Cancelled:
+                report.cancelled = True
+                report.results.append(FileResult(path, "cancelled", "cancelled; not indexed"))
+                break
+            except DocumentError as exc:
+                log.warning("not indexed %s: %s", path, exc)
+                result = FileResult(path, "failed", str(exc))
+            except Exception as exc:  # a bug in one extractor must not stop the others
+                log.exception("unexpected error indexing %s", path)
+                result = FileResult(path, "failed", f"could not be indexed ({type(exc).__name__})")
+            report.results.append(result)
+            self._done += 1
+            self._bytes_done += size
+            self._report(path)
+
+    # public -----------------------------------------------------------------------------
+    def _notices(self, report: IngestReport) -> None:
+        if self.embedder is None:
+            report.notices.append(KEYWORD_ONLY_NOTICE)
+
+    def add(
+        self,
+        paths: list[Path],
+        collection: str | None = None,
+        conversation_id: int | None = None,
+    ) -> IngestReport:
+        """Index files and folders into a named collection or a conversation's documents."""
+        if conversation_id is not None and collection is None:
+            coll = colls.ensure_conversation_collection(self.db, conversation_id)
+        else:
+            coll = colls.ensure_collection(self.db, collection or colls.DEFAULT_COLLECTION)
+        files, missing = expand(paths)
+        report = IngestReport()
+        self._notices(report)
+        for path in missing:
+            report.results.append(FileResult(path, "failed", "no such file or folder"))
+        for given in paths:
+            if Path(given).exists():
+                _record_source(self.db, int(coll["id"]), Path(given).expanduser().absolute())
+        self._run(int(coll["id"]), files, report)
+        return report
+
+    def rescan(self, collection: str | None = None) -> IngestReport:
+        """Re-walk the sources of one collection (or all): new, changed, removed files."""
+        report = IngestReport()
+        self._notices(report)
+        targets = (
+            [colls.find_collection(self.db, collection)]
+            if collection
+            else dict_rows(self.db.execute("SELECT * FROM collections ORDER BY name"))
+        )
+        for coll in targets:
+            cid = int(coll["id"])
+            docs = index.list_documents(self.db, [cid])
+            for doc in docs:
+                if not Path(doc["path"]).exists():
+                    written = index.remove_document(self.db, int(doc["id"]))
+                    _apply_removal(self.db, written)
+                    report.results.append(FileResult(Path(doc["path"]), "removed", "file is gone"))
+            sources = [Path(r[0]) for r in self.db.execute(
+                "SELECT path FROM doc_sources WHERE collection_id = ? ORDER BY path", [cid]
+            ).fetchall()]  # fmt: skip
+            files, _ = expand([s for s in sources if s.exists()])
+            known = {Path(d["path"]) for d in docs}
+            files += [p for p in sorted(known) if p.exists() and p not in set(files)]
+            self._run(cid, files, report)
+            if report.cancelled:
+                break
+        return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _record_source(db: sqlite_utils.Database, collection_id: int, path: Path) -> None:
+    with index.transaction(db):
+        db.execute(
+            "INSERT OR IGNORE INTO doc_sources(collection_id, path, added_at) VALUES (?, ?, ?)",
+            [collection_id, str(path), datetime.now(timezone.utc).isoformat()],
+        )
+
+
+def _apply_removal(db: sqlite_utils.Database, written: index.Written) -> None:
+    apply_write(db, written)
+
+
+def remove_path(db: sqlite_utils.Database, path: Path, collection: str | None = None) -> int:
+    """Forget a file, or every file under a folder; returns how many documents went."""
+    target = str(Path(path).expanduser().absolute())
+    scope = [int(colls.find_collection(db, collection)["id"])] if collection else None
+    removed = 0
+    for doc in index.list_documents(db, scope):
+        if doc["path"] == target or doc["path"].startswith(target.rstrip("/\\") + "/"):
+            _apply_removal(db, index.remove_document(db, int(doc["id"])))
+            removed += 1
+    with index.transaction(db):
+        sql = "DELETE FROM doc_sources WHERE (path = ? OR path LIKE ?)"
+        params: list[object] = [target, target.rstrip("/") + "/%"]
+        if scope:
+            sql += " AND collection_id = ?"
+            params += scope
+        db.execute(sql, params)
+    return removed

@@ -1,0 +1,138 @@
+"""Exact vector search: an in-memory float32 matrix of unit vectors, kept in step with the
+database. Writes made through this process update it in place; anything else (another
+process, a cascade delete) bumps ``knowledge_meta.generation`` and the next search reloads.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import sqlite_utils
+
+from app.knowledge.index import Written, generation
+
+
+class VectorIndex:
+    """Vectors of the chunks embedded by one model (``model_id``)."""
+
+    def __init__(self, db: sqlite_utils.Database, model_id: str) -> None:
+        self.db = db
+        self.model_id = model_id
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._collections = np.zeros(0, dtype=np.int64)
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._n = 0  # rows in use (arrays grow by doubling)
+        self._dead = 0
+
+    def __len__(self) -> int:
+        return self._n - self._dead
+
+    def _load(self) -> None:
+        gen = generation(self.db)
+        rows = self.db.execute(
+            """SELECT c.id, d.collection_id, c.embedding FROM chunks c
+               JOIN documents d ON d.id = c.document_id
+               WHERE d.embed_model = ? AND c.embedding IS NOT NULL ORDER BY c.id""",
+            [self.model_id],
+        ).fetchall()
+        n = len(rows)
+        self._ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+        self._collections = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
+        if n:
+            flat = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32)
+            self._matrix = flat.reshape(n, -1).copy()
+        else:
+            self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._n, self._dead, self._generation = n, 0, gen
+
+    def sync(self) -> None:
+        """Reload if the database changed behind this index's back."""
+        with self._lock:
+            if generation(self.db) != self._generation:
+                self._load()
+
+    def _grow(self, extra: int, dim: int) -> None:
+        need = self._n + extra
+        if self._matrix.shape[1:] != (dim,) and self._n == 0:
+            self._matrix = np.zeros((0, dim), dtype=np.float32)
+        if need <= len(self._ids):
+            return
+        cap = max(need, 2 * len(self._ids), 256)
+        for name in ("_ids", "_collections"):
+            arr = np.full(cap, -1, dtype=np.int64)
+            arr[: self._n] = getattr(self, name)[: self._n]
+            setattr(self, name, arr)
+        matrix = np.zeros((cap, dim), dtype=np.float32)
+        matrix[: self._n] = self._matrix[: self._n]
+        self._matrix = matrix
+
+    def apply(self, written: Written, vectors: np.ndarray | None) -> None:
+        """Mirror one committed write; reload instead if this index was stale before it."""
+        with self._lock:
+            if self._generation != written.generation_before:
+                self._generation = -1  # someone else wrote too: reload on next search
+                return
+            if written.removed_chunk_ids:
+                gone = np.isin(self._ids[: self._n], written.removed_chunk_ids)
+                self._ids[: self._n][gone] = -1
+                self._dead += int(gone.sum())
+            if vectors is not None and len(written.chunk_ids):
+                self._grow(len(written.chunk_ids), vectors.shape[1])
+                end = self._n + len(written.chunk_ids)
+                self._ids[self._n : end] = written.chunk_ids
+                self._collections[self._n : end] = written.collection_id
+                self._matrix[self._n : end] = vectors
+                self._n = end
+            self._generation = written.generation_after
+            if self._dead > 1024 and self._dead > self._n // 4:
+                self._load()
+
+    def search(
+        self, query: np.ndarray, collection_ids: list[int] | None, k: int
+    ) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the ``k`` nearest chunks, best first."""
+        self.sync()
+        with self._lock:
+            if self._n == 0:
+                return []
+            scores = self._matrix[: self._n] @ query.astype(np.float32)
+            valid = self._ids[: self._n] >= 0
+            if collection_ids is not None:
+                valid &= np.isin(self._collections[: self._n], collection_ids)
+            scores = np.where(valid, scores, -np.inf)
+            k = min(k, int(valid.sum()))
+            if k <= 0:
+                return []
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top])]
+            return [(int(self._ids[i]), float(scores[i])) for i in top]
+
+
+_INDEXES: dict[tuple[int, str], VectorIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def vector_index(db: sqlite_utils.Database, model_id: str) -> VectorIndex:
+    """The shared index for this database connection and embedding model."""
+    key = (id(db.conn), model_id)
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(key)
+        if index is None or index.db.conn is not db.conn:
+            index = _INDEXES[key] = VectorIndex(db, model_id)
+        return index
+
+
+def apply_write(
+    db: sqlite_utils.Database,
+    written: Written,
+    model_id: str | None = None,
+    vectors: np.ndarray | None = None,
+) -> None:
+    """Mirror a committed write into every index open on this connection."""
+    with _INDEXES_LOCK:
+        indexes = [ix for (conn_id, _), ix in _INDEXES.items() if conn_id == id(db.conn)]
+    for ix in indexes:
+        ix.apply(written, vectors if ix.model_id == model_id else None)
