@@ -40,7 +40,7 @@ def to_chat_messages(conv: dict[str, Any], path: list[dict[str, Any]]) -> list[C
 class ChatController(QObject):
     """Send, stream, stop; shows the conversation selected in the sidebar."""
 
-    answer_done = Signal()  # finished, stopped or failed: the window is idle again
+    answer_done = Signal(object)  # ReplyStats, or None if it failed; idle again
 
     def __init__(
         self,
@@ -121,7 +121,7 @@ class ChatController(QObject):
             )
             return False
         try:
-            request = self._save_question(text)
+            request = self._save_question(text, model)
         except LanternError as exc:
             self.composer.input.setPlainText(text)
             self._store_error(str(exc))
@@ -140,7 +140,7 @@ class ChatController(QObject):
         self.client.generate(request)
         return True
 
-    def _save_question(self, text: str) -> GenerateRequest:
+    def _save_question(self, text: str, model: str) -> GenerateRequest:
         from app.store.conversations import (
             create_conversation,
             get_conversation,
@@ -158,7 +158,7 @@ class ChatController(QObject):
         user = add_message(self.db, cid, "user", text)
         messages = to_chat_messages(conv, active_path(self.db, cid))
         self.sidebar.refresh(select=cid)
-        return GenerateRequest(cid, int(user["id"]), messages, sampling_for(conv))
+        return GenerateRequest(cid, int(user["id"]), messages, sampling_for(conv), model)
 
     @Slot()
     def stop(self) -> None:
@@ -181,7 +181,7 @@ class ChatController(QObject):
     @Slot(object)
     def _on_finished(self, stats: Any) -> None:
         self.status.set_stats(stats)
-        self._end(STOP_NOTES.get(stats.stop_reason))
+        self._end(STOP_NOTES.get(stats.stop_reason), stats)
         self.status.showMessage("Stopped" if stats.stop_reason == "user" else "Done", 3000)
 
     @Slot(str)
@@ -195,7 +195,7 @@ class ChatController(QObject):
         self._end("stopped before it began")
         self.status.clearMessage()
 
-    def _end(self, note: str | None) -> None:
+    def _end(self, note: str | None, stats: Any = None) -> None:
         if self.generating_id is None:
             return
         if self.shown_id == self.generating_id:
@@ -206,7 +206,7 @@ class ChatController(QObject):
         self._live = []
         self.composer.set_generating(False)
         self.sidebar.refresh()
-        self.answer_done.emit()
+        self.answer_done.emit(stats)
 
     @Slot(str)
     def _store_error(self, message: str) -> None:

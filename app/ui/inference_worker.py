@@ -40,6 +40,7 @@ class GenerateRequest:
     parent_id: int  # the user message the answer replies to
     messages: list[ChatMessage]
     sampling: SamplingOptions | None = None
+    model: str | None = None  # the name the user knows the model by (registry name)
 
 
 class InferenceWorker(QObject):
@@ -132,8 +133,9 @@ class InferenceWorker(QObject):
         try:
             from app.store.messages import StreamingAnswer
 
+            model = request.model or self._model_name
             answer = StreamingAnswer(
-                self._database(), request.conversation_id, request.parent_id, self._model_name
+                self._database(), request.conversation_id, request.parent_id, model
             )
             self.started.emit(request.conversation_id)
             self._run_reply(session, request, answer)

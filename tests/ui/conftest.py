@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QObject, Slot
 
 from app.engine.types import LoadOptions
 from app.paths import get_paths
@@ -37,3 +38,39 @@ def window(qtbot: Any, ui_store: tuple[Any, Path]) -> Iterator[Any]:
     qtbot.waitExposed(win)
     yield win
     win.shutdown()
+
+
+class Recorder(QObject):
+    """Collects a worker signal's values on the GUI thread (a lambda would run on the
+    worker thread: Qt queues only to slots of objects that live on the GUI thread)."""
+
+    def __init__(self, signal: Any, on_item: Any = None) -> None:
+        super().__init__()
+        self.items: list[Any] = []
+        self._on_item = on_item
+        signal.connect(self.record)
+
+    @Slot(object)
+    def record(self, item: Any) -> None:
+        self.items.append(item)
+        if self._on_item is not None:
+            self._on_item(item)
+
+
+def load_model(window: Any, qtbot: Any, name: str | None = None) -> str:
+    """Load the picker's current model (or ``name``) and wait until it is ready."""
+    with qtbot.waitSignal(window.models.model_ready, timeout=180_000) as blocker:
+        if name is None:
+            window.models.load_default()
+        else:
+            window.picker.select(name)
+            window.models.load(name, Path(window.picker.current_path()))
+    return str(blocker.args[0])
+
+
+def send(window: Any, qtbot: Any, text: str) -> None:
+    """Type ``text`` into the input and press Enter, like a user."""
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClicks(window.composer.input, text)
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
