@@ -1,0 +1,261 @@
+"""Fetch one file from the hub into a partial file: Range resume, retries, streamed SHA-256.
+
+huggingface_hub (2.x) resolves the file (HEAD on ``/resolve``: size, ETag, redirects to
+the CDN, typed errors for gated / missing files) and provides the HTTP session; its own
+``hf_hub_download`` deletes partial files on failure, so Lantern streams the body itself
+and keeps ``<sha256>.part`` on disk, resuming with ``Range: bytes=N-`` after a drop, a
+pause, or a restart of the app, without fetching again what is already there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from app.errors import DownloadError
+from app.logs import get_logger
+from app.models.hashing import StreamHasher
+from app.models.hub import FilePart, HubClient, prepare_offline_flag, translate_error
+from app.models.progress import DownloadControl, Interrupted, ProgressMeter
+
+log = get_logger("models.download")
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 6  # consecutive failures without a byte of progress
+    base_delay: float = 0.5  # seconds; doubles each time
+    max_delay: float = 16.0
+    chunk_size: int = 1024 * 1024
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+
+
+class _Retryable(Exception):
+    """A transient failure: dropped connection, timeout, 5xx, short body."""
+
+    def __init__(self, message: str, connect: bool = False) -> None:
+        super().__init__(message)
+        self.connect = connect  # never reached the server (no network?)
+
+
+class _RangeIgnored(Exception):
+    """The server answered 200 to a Range request: the partial file was emptied."""
+
+
+def fetch_part(
+    client: HubClient,
+    repo_id: str,
+    revision: str,
+    part: FilePart,
+    partial: Path,
+    meter: ProgressMeter,
+    control: DownloadControl,
+    policy: RetryPolicy = RetryPolicy(),
+) -> tuple[str, int]:
+    """Bring ``partial`` to the whole file; returns (sha256 hex, bytes fetched now).
+
+    Raises ``Interrupted`` on pause/cancel (the partial file stays), or a
+    ``DownloadError`` once retries are exhausted (the partial file stays too).
+    """
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    have = _size(partial)
+    if have > part.size:  # not this file after all: start over
+        partial.unlink()
+        have = 0
+    hasher = StreamHasher()
+    fetched = 0
+    try:
+        if have:
+            hasher.update_from_file(partial, have)
+        meter.set_done(meter.done + have)
+        failures = 0
+        reached_server = False
+        while have < part.size:
+            if control.requested:
+                raise Interrupted(control.requested)
+            try:
+                _stream_once(
+                    client, repo_id, revision, part, partial, have, hasher, meter, control, policy
+                )
+                reached_server = True
+            except _RangeIgnored:
+                reached_server = True
+                hasher.close()
+                hasher = StreamHasher()
+                meter.set_done(meter.done - have)
+                have = 0
+                continue
+            except _Retryable as exc:
+                now = _size(partial)
+                progressed = now > have
+                fetched += now - have
+                have = now
+                reached_server = reached_server or progressed or not exc.connect
+                failures = 1 if progressed else failures + 1
+                if not reached_server or failures > policy.max_retries:
+                    raise _give_up(exc, client, repo_id) from exc
+                delay = policy.delay(failures)
+                log.info("retrying %s in %.1fs: %s", part.filename, delay, exc)
+                meter.set_phase("retrying", f"{exc}; retrying in {delay:.0f} s")
+                if control.wait(delay):
+                    raise Interrupted(control.requested or "pause") from None
+                continue
+            now = _size(partial)
+            fetched += now - have
+            have = now
+        return hasher.hexdigest(), fetched
+    finally:
+        hasher.close()
+
+
+def _stream_once(
+    client: HubClient,
+    repo_id: str,
+    revision: str,
+    part: FilePart,
+    partial: Path,
+    have: int,
+    hasher: StreamHasher,
+    meter: ProgressMeter,
+    control: DownloadControl,
+    policy: RetryPolicy,
+) -> None:
+    """One HEAD + GET from byte ``have`` to the end (or until something breaks)."""
+    import httpx2
+    from huggingface_hub import get_hf_file_metadata
+    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+    prepare_offline_flag()
+    url = client.file_url(repo_id, part.filename, revision)
+    try:
+        meta = get_hf_file_metadata(
+            url, token=client.auth, endpoint=client.endpoint, timeout=policy.connect_timeout
+        )
+    except Exception as exc:
+        _raise_classified(exc, client, repo_id, part.filename)
+    _check_same_file(meta, part)
+    headers: dict[str, Any] = build_hf_headers(token=client.auth, library_name="lantern")
+    if _origin(meta.location) != _origin(url):
+        headers.pop("authorization", None)  # a signed CDN URL: the token stays on the hub
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    timeout = httpx2.Timeout(policy.read_timeout, connect=policy.connect_timeout)
+    written = 0
+    try:
+        with get_session().stream(
+            "GET", meta.location, headers=headers, timeout=timeout, follow_redirects=True
+        ) as response:
+            if response.status_code == 416 and have == part.size:
+                return
+            hf_raise_for_status(response)
+            if have and response.status_code == 200:
+                log.warning("server ignored Range for %s; starting it over", part.filename)
+                partial.write_bytes(b"")
+                raise _RangeIgnored()
+            with partial.open("ab") as fh:
+                for chunk in response.iter_bytes(policy.chunk_size):
+                    if have + written + len(chunk) > part.size:
+                        raise DownloadError(
+                            f"The hub sent more data than {part.filename}'s published size."
+                        )
+                    _write(fh, chunk, partial)
+                    hasher.update(chunk)
+                    written += len(chunk)
+                    meter.advance(len(chunk))
+                    if control.requested:
+                        raise Interrupted(control.requested)
+    except (Interrupted, DownloadError, _RangeIgnored):
+        raise
+    except Exception as exc:
+        _raise_classified(exc, client, repo_id, part.filename)
+    if have + written < part.size:
+        raise _Retryable("the connection closed early")
+
+
+def _write(fh: Any, chunk: bytes, partial: Path) -> None:
+    try:
+        fh.write(chunk)
+    except OSError as exc:
+        raise DownloadError(
+            f"Cannot write {partial}: {exc.strerror or exc}. Free some disk space, then run "
+            "the download again to resume."
+        ) from exc
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _raise_classified(exc: Exception, client: HubClient, repo_id: str, filename: str) -> NoReturn:
+    """Transient failures become ``_Retryable``; the rest a user-facing DownloadError."""
+    import httpx2
+    from huggingface_hub import errors as hf
+
+    if isinstance(exc, httpx2.TransportError):
+        connect = isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout)
+        raise _Retryable(_describe(exc), connect=connect) from exc
+    if isinstance(exc, hf.HfHubHTTPError) and not isinstance(
+        exc, hf.RepositoryNotFoundError | hf.RevisionNotFoundError | hf.RemoteEntryNotFoundError
+    ):
+        status = getattr(exc.response, "status_code", None)
+        if status is not None and (status >= 500 or status in (408, 429)):
+            raise _Retryable(f"the hub answered HTTP {status}") from exc
+    raise translate_error(exc, f"download {filename}", client.endpoint, repo_id) from exc
+
+
+def _give_up(exc: _Retryable, client: HubClient, repo_id: str) -> DownloadError:
+    cause = exc.__cause__
+    if cause is not None:
+        error = translate_error(cause, "download the file", client.endpoint, repo_id)
+    else:
+        error = DownloadError(f"The download kept failing ({exc}).")
+    return type(error)(
+        f"{error} The part already downloaded is kept: run the download again to resume."
+    )
+
+
+def _check_same_file(meta: Any, part: FilePart) -> None:
+    etag = (meta.etag or "").lower()
+    if part.sha256 and _SHA256.match(etag) and etag != part.sha256:
+        raise DownloadError(
+            f"{part.filename} changed on the hub while Lantern was downloading it. "
+            "Start the download again to get the new version."
+        )
+    if meta.size is not None and meta.size != part.size:
+        raise DownloadError(
+            f"{part.filename} is {meta.size} bytes on the hub but was listed as {part.size}: "
+            "it changed meanwhile. Start the download again."
+        )
+
+
+def _describe(exc: Exception) -> str:
+    import httpx2
+
+    if isinstance(exc, httpx2.TimeoutException):
+        return "the connection timed out"
+    if isinstance(exc, httpx2.RemoteProtocolError):
+        return "the connection dropped"
+    if isinstance(exc, httpx2.ConnectError):
+        return "cannot connect"
+    return f"network error ({type(exc).__name__})"
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
+def is_sha256(value: str | None) -> bool:
+    return bool(value and _SHA256.match(value))
