@@ -20,15 +20,11 @@ import jinja2
 import jinja2.ext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from app.engine.exceptions import ChatTemplateError
 from app.engine.types import ChatMessage
-from app.errors import LanternError
 from app.logs import get_logger
 
 log = get_logger("engine")
-
-
-class ChatTemplateError(LanternError):
-    """The model's chat template rejected the conversation or could not be rendered."""
 
 
 NO_TEMPLATE_NOTICE = (

@@ -1,0 +1,208 @@
+"""A chat with one loaded model: streaming replies, stop, KV-cache prefix reuse."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from pathlib import Path
+
+from app.engine import hardware
+from app.engine.context_fit import answer_reserve, fit_prompt
+from app.engine.generate import Generation, generate
+from app.engine.gguf_info import inspect_gguf
+from app.engine.llama_runtime import LlamaRuntime
+from app.engine.sampling import Sampler
+from app.engine.templates import ChatFormat
+from app.engine.types import (
+    ChatMessage,
+    LoadOptions,
+    ModelInfo,
+    NoticeEvent,
+    ReplyEvent,
+    ReplyStats,
+    SamplingOptions,
+    TextEvent,
+)
+from app.errors import NotAChatModelError
+from app.logs import get_logger
+
+log = get_logger("engine")
+
+DEFAULT_LOAD = LoadOptions()
+DEFAULT_SAMPLING = SamplingOptions()
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class ChatSession:
+    """One model on one thread. ``reply()`` streams; ``stop()`` may come from any thread."""
+
+    def __init__(self, info: ModelInfo, runtime: LlamaRuntime, options: LoadOptions) -> None:
+        self.info = info
+        self._rt = runtime
+        self._format = ChatFormat(info.chat_template, runtime.bos_text, runtime.eos_text)
+        self._kv: list[int] = []  # tokens whose keys/values are in the cache, in order
+        self._stop = threading.Event()
+        self._seeds = random.Random(options.seed)
+
+    @classmethod
+    def load(cls, path: Path, options: LoadOptions = DEFAULT_LOAD) -> ChatSession:
+        """Check and load a chat model (on the thread that will call ``reply``)."""
+        info = inspect_gguf(Path(path))
+        if info.kind != "chat":
+            raise NotAChatModelError(
+                f"{info.name} is an {info.kind} model ({info.architecture}), not a chat "
+                "model; choose a chat model to talk to."
+            )
+        threads = options.n_threads or hardware.default_threads()
+        gpu_layers = (
+            hardware.default_gpu_layers() if options.n_gpu_layers is None else options.n_gpu_layers
+        )
+        started = time.perf_counter()
+        runtime = LlamaRuntime(info.path, options.n_ctx, threads, gpu_layers)
+        log.info(
+            "loaded %s (%s, %s) n_ctx=%d threads=%d gpu_layers=%d in %.2fs",
+            info.name,
+            info.architecture,
+            info.quantization,
+            runtime.n_ctx,
+            threads,
+            gpu_layers,
+            time.perf_counter() - started,
+        )
+        return cls(info, runtime, options)
+
+    @property
+    def n_ctx(self) -> int:
+        return self._rt.n_ctx
+
+    @property
+    def cached_tokens(self) -> int:
+        """How many tokens of the last conversation are in the KV cache."""
+        return len(self._kv)
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Tokens of the rendered prompt for ``messages`` (with the generation prompt)."""
+        return len(self._rt.tokenize(self._format.render(messages)))
+
+    def forget(self) -> None:
+        """Empty the KV cache: the next reply evaluates its whole prompt."""
+        self._kv.clear()
+        self._rt.truncate(0)
+
+    def stop(self) -> None:
+        """Ask the running reply to end after the current token (thread-safe)."""
+        self._stop.set()
+
+    def reply(
+        self, messages: list[ChatMessage], sampling: SamplingOptions = DEFAULT_SAMPLING
+    ) -> Iterator[ReplyEvent]:
+        """Stream the answer to ``messages`` (the whole conversation, new user message last).
+
+        Rendering, tokenizing and fitting happen now, so ``ContextOverflowError`` and
+        ``ChatTemplateError`` are raised by this call, before any event.
+        """
+        started = time.perf_counter()
+        self._stop.clear()
+        reserve = answer_reserve(self.n_ctx, sampling.max_tokens)
+        fitted = fit_prompt(
+            messages, lambda ms: self._rt.tokenize(self._format.render(ms)), self.n_ctx, reserve
+        )
+        notices: list[NoticeEvent] = []
+        if self._format.notice:
+            notices.append(NoticeEvent("no_chat_template", self._format.notice))
+        if fitted.dropped_messages:
+            notices.append(
+                NoticeEvent(
+                    "turns_dropped",
+                    f"The conversation is longer than the model's context ({self.n_ctx:,} "
+                    f"tokens): the oldest {fitted.dropped_messages} messages were left out.",
+                    dropped_messages=fitted.dropped_messages,
+                )
+            )
+        return self._stream(fitted.tokens, fitted.dropped_messages, notices, sampling, started)
+
+    def _stream(
+        self,
+        prompt: list[int],
+        dropped: int,
+        notices: list[NoticeEvent],
+        sampling: SamplingOptions,
+        started: float,
+    ) -> Iterator[ReplyEvent]:
+        yield from notices
+        rt = self._rt
+        rt.perf_reset()
+        keep = rt.truncate(min(common_prefix(self._kv, prompt), len(prompt) - 1))
+        del self._kv[keep:]
+        seed = sampling.seed if sampling.seed is not None else self._seeds.getrandbits(32)
+        sampler = Sampler(sampling, seed, rt.n_vocab)
+        gen = Generation(stop_reason="user")
+        ttft = 0.0
+        n_past = keep
+        try:
+            try:
+                n_past = rt.eval_prompt(prompt[keep:], keep, self._stop.is_set)
+            except BaseException:
+                self._kv.clear()
+                rt.truncate(0)
+                raise
+            self._kv.extend(prompt[keep:n_past])
+            if n_past == len(prompt) and not self._stop.is_set():
+                pieces = generate(
+                    rt,
+                    sampler,
+                    self._kv,
+                    sampling.max_tokens,
+                    self._stop,
+                    self._format.stop_strings,
+                    gen,
+                )
+                with closing(pieces):
+                    for text in pieces:
+                        if not ttft:
+                            ttft = time.perf_counter() - started
+                        yield TextEvent(text)
+        finally:
+            sampler.close()
+        perf = rt.perf()
+        stats = ReplyStats(
+            text=gen.text,
+            stop_reason=gen.stop_reason,
+            prompt_tokens=len(prompt),
+            evaluated_prompt_tokens=n_past - keep,
+            completion_tokens=gen.completion_tokens,
+            ttft_s=ttft or time.perf_counter() - started,
+            tokens_per_s=gen.tokens_per_s,
+            llama_decode_tokens_per_s=perf.decode_tokens_per_s,
+            llama_prompt_eval_ms=perf.prompt_eval_ms,
+            llama_eval_ms=perf.eval_ms,
+            total_s=time.perf_counter() - started,
+            dropped_messages=dropped,
+            warnings=[n.message for n in notices],
+        )
+        log.info(
+            "reply: %s, prompt %d (evaluated %d), %d tokens, ttft %.3fs, %.1f t/s (llama %.1f)",
+            stats.stop_reason,
+            stats.prompt_tokens,
+            stats.evaluated_prompt_tokens,
+            stats.completion_tokens,
+            stats.ttft_s,
+            stats.tokens_per_s,
+            stats.llama_decode_tokens_per_s,
+        )
+        yield stats
+
+    def close(self) -> None:
+        """Free the model and its context."""
+        self._kv.clear()
+        self._rt.close()

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from app.engine.context_fit import answer_reserve, fit_prompt
+from app.engine.types import ChatMessage
+from app.errors import ContextOverflowError
+
+
+def words(messages: Sequence[ChatMessage]) -> list[int]:
+    """A fake tokenizer: one token per word, plus 2 per message for the template."""
+    return [0] * sum(len(m.content.split()) + 2 for m in messages)
+
+
+def conversation(turns: int, words_per_message: int = 8) -> list[ChatMessage]:
+    text = " ".join(["w"] * words_per_message)
+    msgs = [ChatMessage("system", "be brief")]
+    for _ in range(turns):
+        msgs += [ChatMessage("user", text), ChatMessage("assistant", text)]
+    return [*msgs, ChatMessage("user", "last question here")]
+
+
+def test_everything_fits() -> None:
+    msgs = conversation(3)
+    fitted = fit_prompt(msgs, words, n_ctx=200, reserve=50)
+    assert fitted.dropped_messages == 0
+    assert len(fitted.tokens) == len(words(msgs))
+
+
+def test_drops_fewest_oldest_whole_turns_and_keeps_system() -> None:
+    msgs = conversation(10)  # 4 + 10 * 20 + 5 = 209 tokens
+    seen: list[list[ChatMessage]] = []
+
+    def spy(ms: Sequence[ChatMessage]) -> list[int]:
+        seen.append(list(ms))
+        return words(ms)
+
+    fitted = fit_prompt(msgs, spy, n_ctx=150, reserve=50)  # budget 100
+    # 4 (system) + 5 (last) + k * 20 <= 100  ->  k = 4 turns kept, 6 dropped
+    assert fitted.dropped_messages == 12
+    assert len(fitted.tokens) == 4 + 4 * 20 + 5
+    kept = next(ms for ms in seen if len(words(ms)) == len(fitted.tokens))
+    assert kept[0] == msgs[0]  # the system prompt survives
+    assert kept[1].role == "user"  # a turn is never cut in half
+    assert kept[-1] == msgs[-1]
+
+
+def test_only_last_message_fits() -> None:
+    msgs = conversation(3, words_per_message=40)
+    fitted = fit_prompt(msgs, words, n_ctx=60, reserve=10)
+    assert fitted.dropped_messages == 6
+    assert len(fitted.tokens) == 4 + 5
+
+
+def test_single_huge_message_is_an_error() -> None:
+    msgs = [ChatMessage("system", "hi"), ChatMessage("user", " ".join(["w"] * 500))]
+    with pytest.raises(ContextOverflowError, match=r"505 tokens.*256 tokens with 64"):
+        fit_prompt(msgs, words, n_ctx=256, reserve=64)
+
+
+def test_no_system_prompt() -> None:
+    msgs = conversation(5)[1:]
+    fitted = fit_prompt(msgs, words, n_ctx=80, reserve=20)  # budget 60: 5 + 2 * 20
+    assert fitted.dropped_messages == 6
+    assert len(fitted.tokens) == 45
+
+
+def test_answer_reserve() -> None:
+    assert answer_reserve(4096, 512) == 512
+    assert answer_reserve(512, 512) == 128
+    assert answer_reserve(2048, 0) == 512

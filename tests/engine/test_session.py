@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.engine.session import ChatSession
+from app.engine.types import (
+    ChatMessage,
+    LoadOptions,
+    NoticeEvent,
+    ReplyEvent,
+    ReplyStats,
+    SamplingOptions,
+    TextEvent,
+)
+from app.errors import ContextOverflowError, ModelFileError, ModelLoadError, NotAChatModelError
+from tests.engine.gguf_files import write_tiny_gguf
+
+GREEDY = SamplingOptions(temperature=0.0, max_tokens=24)
+STORY = [ChatMessage("user", "Write a long story about a dragon who learns to bake bread.")]
+
+
+def collect(events: object) -> tuple[list[ReplyEvent], ReplyStats]:
+    out = list(events)  # type: ignore[call-overload]
+    assert isinstance(out[-1], ReplyStats)
+    assert sum(isinstance(e, ReplyStats) for e in out) == 1
+    return out, out[-1]
+
+
+def texts(events: list[ReplyEvent]) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextEvent))
+
+
+def test_streams_text_then_stats(smol: ChatSession) -> None:
+    smol.forget()
+    events, stats = collect(smol.reply([ChatMessage("user", "Name three colors.")], GREEDY))
+    assert isinstance(events[0], TextEvent)
+    assert len([e for e in events if isinstance(e, TextEvent)]) > 3
+    assert texts(events) == stats.text and stats.text.strip()
+    assert stats.completion_tokens > 3
+    assert stats.prompt_tokens == stats.evaluated_prompt_tokens > 10
+    assert stats.stop_reason in ("eos", "length")
+    assert 0 < stats.ttft_s <= stats.total_s
+    assert stats.tokens_per_s > 0 and stats.llama_decode_tokens_per_s > 0
+    assert stats.llama_eval_ms > 0 and stats.llama_prompt_eval_ms > 0
+    assert stats.warnings == [] and stats.dropped_messages == 0
+
+
+def test_max_tokens_gives_length(smol: ChatSession) -> None:
+    _, stats = collect(smol.reply(STORY, SamplingOptions(max_tokens=5)))
+    assert stats.stop_reason == "length"
+    assert stats.completion_tokens == 5
+
+
+def test_stop_from_another_thread_within_one_token(smol: ChatSession) -> None:
+    received: list[str] = []
+    at_stop: list[int] = []
+    go = threading.Event()
+
+    def stopper() -> None:
+        go.wait(30)
+        smol.stop()
+        at_stop.append(len(received))
+
+    thread = threading.Thread(target=stopper)
+    thread.start()
+    stats = None
+    for event in smol.reply(STORY, SamplingOptions(max_tokens=300)):
+        if isinstance(event, TextEvent):
+            received.append(event.text)
+            if len(received) == 5:
+                go.set()
+                thread.join()  # stop() has returned before the next token is asked for
+        elif isinstance(event, ReplyStats):
+            stats = event
+    thread.join()
+    assert stats is not None
+    assert stats.stop_reason == "user"
+    assert len(received) <= at_stop[0] + 1
+    assert stats.text == "".join(received)  # the partial text is kept
+    assert stats.completion_tokens <= 7
+
+
+def test_stop_races_with_generation(smol: ChatSession) -> None:
+    counter = [0]
+    seen_at_stop: list[int] = []
+    started = threading.Event()
+
+    def stopper() -> None:
+        started.wait(30)
+        seen_at_stop.append(counter[0])
+        smol.stop()
+        seen_at_stop.append(counter[0])
+
+    thread = threading.Thread(target=stopper)
+    thread.start()
+    stats = None
+    for event in smol.reply(STORY, SamplingOptions(max_tokens=400)):
+        if isinstance(event, TextEvent):
+            counter[0] += 1
+            started.set()
+        else:
+            stats = event if isinstance(event, ReplyStats) else stats
+    thread.join()
+    assert stats is not None and stats.stop_reason == "user"
+    assert counter[0] <= seen_at_stop[1] + 1
+
+
+@pytest.mark.slow
+def test_prefix_reuse_evaluates_only_new_tokens(smol: ChatSession) -> None:
+    smol.forget()
+    first = [ChatMessage("system", "You answer briefly."), ChatMessage("user", "What is 2+2?")]
+    _, one = collect(smol.reply(first, GREEDY))
+    history = [*first, ChatMessage("assistant", one.text)]
+    second = [*history, ChatMessage("user", "And 3+3?")]
+    _, two = collect(smol.reply(second, GREEDY))
+    assert two.prompt_tokens > one.prompt_tokens
+    assert two.evaluated_prompt_tokens < two.prompt_tokens
+    assert two.evaluated_prompt_tokens < smol.count_tokens(history)
+    # The reused cache gives the same answer as evaluating everything afresh.
+    smol.forget()
+    _, fresh = collect(smol.reply(second, GREEDY))
+    assert fresh.evaluated_prompt_tokens == fresh.prompt_tokens
+    assert fresh.text == two.text
+
+
+@pytest.mark.slow
+def test_generator_close_cancels_and_keeps_cache_consistent(smol: ChatSession) -> None:
+    smol.forget()
+    question = [ChatMessage("user", "List the planets of the solar system.")]
+    _, reference = collect(smol.reply(question, GREEDY))
+    gen = smol.reply(STORY, SamplingOptions(max_tokens=300))
+    pieces = [next(gen) for _ in range(3)]
+    assert all(isinstance(p, TextEvent) for p in pieces)
+    gen.close()
+    _, again = collect(smol.reply(question, GREEDY))
+    assert again.text == reference.text
+    assert again.evaluated_prompt_tokens < again.prompt_tokens  # the cache survived
+
+
+def test_close_before_first_event(smol: ChatSession) -> None:
+    gen = smol.reply(STORY, GREEDY)
+    gen.close()
+    _, stats = collect(smol.reply([ChatMessage("user", "Hi")], GREEDY))
+    assert stats.text
+
+
+def test_single_huge_message_raises_before_any_event(smol: ChatSession) -> None:
+    huge = [ChatMessage("user", "word " * 5000)]
+    with pytest.raises(ContextOverflowError, match=r"tokens.*2,048 tokens"):
+        smol.reply(huge)
+    _, stats = collect(smol.reply([ChatMessage("user", "Hi")], GREEDY))
+    assert stats.text
+
+
+@pytest.mark.slow
+def test_overflow_drops_oldest_turns(smollm2_path: Path) -> None:
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512, n_threads=2))
+    try:
+        system = ChatMessage("system", "You are a helpful assistant.")
+        messages = [system]
+        for i in range(12):
+            messages.append(ChatMessage("user", f"Tell me fact number {i} about the sea."))
+            messages.append(ChatMessage("assistant", f"Fact {i}: the sea is large. " * 4))
+        messages.append(ChatMessage("user", "Summarise."))
+        sampling = SamplingOptions(temperature=0.0, max_tokens=64)
+        events, stats = collect(session.reply(messages, sampling))
+        notice = events[0]
+        assert isinstance(notice, NoticeEvent) and notice.kind == "turns_dropped"
+        assert notice.dropped_messages == stats.dropped_messages > 0
+        assert notice.dropped_messages % 2 == 0  # whole turns
+        assert notice.message in stats.warnings
+        assert stats.prompt_tokens + 64 <= 512
+        kept = [system, *messages[1 + notice.dropped_messages :]]
+        assert session.count_tokens(kept) == stats.prompt_tokens
+        assert session.count_tokens(messages) > 512
+    finally:
+        session.close()
+
+
+@pytest.mark.slow
+def test_model_without_template_works_with_notice(gemma_path: Path) -> None:
+    session = ChatSession.load(gemma_path, LoadOptions(n_ctx=1024, n_threads=2))
+    try:
+        events, stats = collect(
+            session.reply([ChatMessage("user", "What is the capital of France?")], GREEDY)
+        )
+        assert isinstance(events[0], NoticeEvent) and events[0].kind == "no_chat_template"
+        assert "no chat template" in events[0].message
+        assert stats.warnings == [events[0].message]
+        assert stats.completion_tokens > 0
+        assert "\nUser:" not in stats.text
+        assert texts(events) == stats.text
+    finally:
+        session.close()
+
+
+def test_context_is_capped_at_trained_length(smollm2_path: Path) -> None:
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=1_000_000, n_threads=1))
+    try:
+        assert session.n_ctx == 8192 == session.info.context_length
+    finally:
+        session.close()
+
+
+def test_embedding_model_is_not_a_chat_model(tmp_path: Path) -> None:
+    path = write_tiny_gguf(tmp_path / "minilm.gguf", "bert")
+    with pytest.raises(NotAChatModelError, match="embedding model"):
+        ChatSession.load(path)
+
+
+def test_bad_files_raise_model_file_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"\x00" * 1000)
+    with pytest.raises(ModelFileError):
+        ChatSession.load(junk)
+    with pytest.raises(ModelFileError):
+        ChatSession.load(tmp_path / "missing.gguf")
+
+
+def test_valid_header_that_llama_cannot_load(tmp_path: Path) -> None:
+    # A complete GGUF for the llama architecture, but without the tensors llama needs.
+    path = write_tiny_gguf(tmp_path / "hollow.gguf", "llama")
+    with pytest.raises(ModelLoadError, match=r"could not load hollow\.gguf"):
+        ChatSession.load(path, LoadOptions(n_threads=1))
