@@ -31,7 +31,6 @@ class RetryPolicy:
     max_retries: int = 6  # consecutive failures without a byte of progress
     base_delay: float = 0.5  # seconds; doubles each time
     max_delay: float = 16.0
-    chunk_size: int = 1024 * 1024
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
 
@@ -162,7 +161,7 @@ def _stream_once(
                 partial.write_bytes(b"")
                 raise _RangeIgnored()
             with partial.open("ab") as fh:
-                for chunk in response.iter_bytes(policy.chunk_size):
+                for chunk in response.iter_bytes():  # as received: a drop loses nothing
                     if have + written + len(chunk) > part.size:
                         raise DownloadError(
                             f"The hub sent more data than {part.filename}'s published size."

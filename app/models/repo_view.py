@@ -1,0 +1,93 @@
+"""One repository's GGUF files with a fit badge each and the recommended one.
+
+Shared by ``lantern models files`` and the window's Search view. The attention shape
+comes from the catalogue when the repository is in it; otherwise it is estimated from
+the parameter count the hub reports (or the file size and quantization).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.models import catalogue, fit
+from app.models.hub import HubClient, HubModelFile, RepoFiles
+
+
+@dataclass(frozen=True)
+class FileRow:
+    file: HubModelFile
+    fit: fit.Fit
+    recommended: bool
+
+
+@dataclass(frozen=True)
+class RepoView:
+    listing: RepoFiles
+    rows: tuple[FileRow, ...]
+    recommended: str | None
+    machine: fit.Machine
+
+    @property
+    def license(self) -> str:
+        return self.listing.license or "not stated"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "repo_id": self.listing.repo_id,
+            "commit": self.listing.commit,
+            "license": self.listing.license,
+            "gated": self.listing.gated,
+            "parameters": self.listing.parameters,
+            "architecture": self.listing.architecture,
+            "context_length": self.listing.context_length,
+            "recommended": self.recommended,
+            "files": [
+                {
+                    "name": r.file.name,
+                    "filename": r.file.filename,
+                    "quantization": r.file.quantization,
+                    "size": r.file.size,
+                    "split": r.file.is_split,
+                    "complete": r.file.complete,
+                    "parts": [
+                        {"filename": p.filename, "size": p.size, "sha256": p.sha256}
+                        for p in r.file.parts
+                    ],
+                    "recommended": r.recommended,
+                    "fit": {
+                        "badge": r.fit.badge,
+                        "label": r.fit.label,
+                        "total_bytes": r.fit.total,
+                        "weights_bytes": r.fit.weights,
+                        "kv_cache_bytes": r.fit.kv_cache,
+                        "overhead_bytes": r.fit.overhead,
+                        "n_ctx": r.fit.n_ctx,
+                        "exact_shape": r.fit.exact,
+                    },
+                }
+                for r in self.rows
+            ],
+        }
+
+
+def view_of(listing: RepoFiles, n_ctx: int, machine: fit.Machine | None = None) -> RepoView:
+    machine = machine or fit.Machine.current()
+    entry = catalogue.find_by_repo(listing.repo_id)
+    shape = entry.shape if entry else None
+    params = listing.parameters or (entry.parameters if entry else None)
+    embedding = bool(entry and entry.kind == "embedding")
+    best = fit.recommend(listing.files, machine, shape, n_ctx, params, embedding)
+    rows = tuple(
+        FileRow(
+            f,
+            fit.estimate(f.size, machine, shape, n_ctx, params, f.quantization),
+            best is not None and f.name == best.name,
+        )
+        for f in listing.files
+    )
+    return RepoView(listing, rows, best.name if best else None, machine)
+
+
+def describe_repo(client: HubClient, repo_id: str, revision: str, n_ctx: int) -> RepoView:
+    return view_of(client.repo_files(repo_id, revision), n_ctx)
