@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Slot
 from app.engine.types import LoadOptions
 from app.paths import get_paths
 
-TEST_LOAD = LoadOptions(n_ctx=2048, n_threads=2)
+TEST_LOAD = LoadOptions(n_ctx=2048, n_threads=1)  # robust when the 2 cores are busy
 
 
 @pytest.fixture
@@ -74,3 +74,12 @@ def send(window: Any, qtbot: Any, text: str) -> None:
 
     qtbot.keyClicks(window.composer.input, text)
     qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+
+
+def new_chat(window: Any, max_tokens: int = 48) -> int:
+    """A new conversation, selected, with short answers (tests share 2 CPU cores)."""
+    from app.store.conversations import update_settings
+
+    cid = window.sidebar.new_conversation()
+    update_settings(window.db, cid, max_tokens=max_tokens)
+    return int(cid)

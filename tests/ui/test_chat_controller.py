@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from app.store.conversations import list_conversations, update_settings
 from app.store.messages import active_path
-from tests.ui.conftest import Recorder, load_model, send
+from tests.ui.conftest import Recorder, load_model, new_chat, send
 
 pytestmark = pytest.mark.slow
 QUESTION = "Write a long story about a lighthouse keeper and a storm."
@@ -17,6 +17,7 @@ QUESTION = "Write a long story about a lighthouse keeper and a storm."
 
 def test_sent_message_streams_into_the_view_and_is_stored(window: Any, qtbot: Any) -> None:
     load_model(window, qtbot)
+    new_chat(window)
     shown_mid_stream: list[bool] = []
 
     def check_view(_piece: str) -> None:
@@ -78,6 +79,7 @@ def test_stop_keeps_the_partial_answer_and_marks_it_stopped(window: Any, qtbot: 
 
 def test_follow_up_uses_the_conversation_history(window: Any, qtbot: Any) -> None:
     load_model(window, qtbot)
+    new_chat(window)
     for text in ("My name is Ada.", "What is my name?"):
         with qtbot.waitSignal(window.chat.answer_done, timeout=180_000) as done:
             send(window, qtbot, text)

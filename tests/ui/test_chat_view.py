@@ -1,0 +1,71 @@
+"""The transcript: streaming appends at the end; a finished answer renders as markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.ui.chat_view import ChatView
+
+
+@pytest.fixture
+def view(qtbot: Any) -> ChatView:
+    widget = ChatView()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_starts_with_a_placeholder(view: ChatView) -> None:
+    assert "Ask anything" in view.toPlainText()
+    view.add_user_message("hi")
+    assert "Ask anything" not in view.toPlainText()
+
+
+def test_streamed_pieces_are_appended_without_touching_earlier_text(view: ChatView) -> None:
+    view.show_messages([{"role": "user", "content": "first question", "status": "complete"}])
+    view.add_user_message("second question")
+    view.begin_answer("tiny-model")
+    before = view.toPlainText()
+    blocks = view.document().blockCount()
+    for piece in ["Once", " upon", " a", " time"]:
+        view.append_text(piece)
+    text = view.toPlainText()
+    assert text.startswith(before)
+    assert text.endswith("Once upon a time")
+    assert view.document().blockCount() == blocks  # same paragraph, grown in place
+    assert view.live_text() == "Once upon a time"
+
+
+def test_finished_answer_is_rendered_as_light_markdown(view: ChatView) -> None:
+    view.add_user_message("list?")
+    view.begin_answer()
+    for piece in ["Here:\n\n", "- **one**\n", "- two\n"]:
+        view.append_text(piece)
+    assert "**one**" in view.toPlainText()
+    view.end_answer()
+    text = view.toPlainText()
+    assert "**" not in text and "one" in text and "two" in text
+    assert text.index("list?") < text.index("Here:")
+    assert view.live_text() == ""
+
+
+def test_stopped_answer_gets_a_note(view: ChatView) -> None:
+    view.add_user_message("go")
+    view.begin_answer()
+    view.append_text("partial")
+    view.end_answer("stopped")
+    assert view.toPlainText().rstrip().endswith("[stopped]")
+
+
+def test_stored_statuses_are_shown(view: ChatView) -> None:
+    view.show_messages(
+        [
+            {"role": "user", "content": "q", "status": "complete"},
+            {"role": "assistant", "content": "half an ans", "status": "interrupted"},
+        ]
+    )
+    assert "half an ans" in view.toPlainText()
+    assert "interrupted" in view.toPlainText()
+    view.show_messages([])
+    assert "Ask anything" in view.toPlainText()
