@@ -33,6 +33,7 @@ from app.models.quant import bits_per_weight, preference_rank
 MiB = 1024 * 1024
 RESERVE = 512 * MiB
 DEFAULT_CTX = 4096
+GOOD_BITS = 3.9  # Q3_K_M and up: below that, a CPU run of a better file beats a GPU one
 Badge = Literal["gpu", "cpu", "too_large"]
 BADGE_TEXT: dict[str, str] = {
     "gpu": "Fits on GPU",
@@ -178,22 +179,28 @@ def recommend(
     n_params: int | None = None,
     embedding: bool = False,
 ) -> HubModelFile | None:
-    """The preferred quantization among the files that fit (GPU first), or None."""
-    fits = {
+    """The file to suggest: the preferred quantization (``quant.CHAT_PREFERENCE``) among
+    those that fit on the GPU, if one of them keeps at least ~4 bits per weight; else the
+    preferred one among all that fit in memory; None when nothing fits."""
+    badges = {
         f.name: estimate(f.size, machine, shape, n_ctx, n_params, f.quantization).badge
         for f in files
         if f.complete
     }
-    for wanted in ("gpu", "cpu"):
-        candidates = [f for f in files if fits.get(f.name) == wanted]
-        if machine.gpu_backend == "cpu" and wanted == "gpu":
-            continue
-        if candidates:
-            return min(
-                candidates,
-                key=lambda f: (preference_rank(f.quantization, embedding), -f.size),
-            )
-    return None
+
+    def best(candidates: list[HubModelFile]) -> HubModelFile | None:
+        if not candidates:
+            return None
+        return min(candidates, key=lambda f: (preference_rank(f.quantization, embedding), -f.size))
+
+    on_gpu = [f for f in files if badges.get(f.name) == "gpu" and _good_enough(f.quantization)]
+    fitting = [f for f in files if badges.get(f.name) in ("gpu", "cpu")]
+    return best(on_gpu) or best(fitting)
+
+
+def _good_enough(quant: str | None) -> bool:
+    bits = bits_per_weight(quant)
+    return bits is None or bits >= GOOD_BITS
 
 
 def _mean(value: Value) -> float | None:

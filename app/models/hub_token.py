@@ -8,6 +8,9 @@ The saved token lives in the settings table of the private (0600) database.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import sqlite_utils
 
 from app.models.hub import HubClient, env_token
@@ -38,11 +41,25 @@ def resolve_token(db: sqlite_utils.Database | None, explicit: str | None = None)
     token = env_token() or (saved_token(db) if db is not None else None)
     if token:
         return token
-    try:
-        from huggingface_hub import get_token
+    return login_token()
 
-        return get_token()
-    except Exception:  # an unreadable token file is no reason to fail a public download
+
+def login_token() -> str | None:
+    """The token ``hf auth login`` saved, read from disk (``get_token`` may refresh it
+    over the network, which Lantern does not do behind the user's back)."""
+    path = os.environ.get("HF_TOKEN_PATH")
+    if path:
+        token_file = Path(path).expanduser()
+    else:
+        home = os.environ.get("HF_HOME")
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (
+            Path(home).expanduser() if home else Path(xdg or Path.home() / ".cache") / "huggingface"
+        )
+        token_file = base / "token"
+    try:
+        return token_file.read_text(encoding="utf-8").strip() or None
+    except OSError:  # no login, or unreadable: public models need no token
         return None
 
 
