@@ -111,12 +111,13 @@ def _fail(message: str, code: int) -> int:
 
 
 def _close_db(args: argparse.Namespace) -> None:
-    db = getattr(args, "db", None)
-    if db is not None:
-        try:
-            db.close()
-        except Exception:  # closing is best effort at exit
-            log.exception("closing the database failed")
+    from app.commands.common import close_context
+
+    args.db = None
+    try:
+        close_context()
+    except Exception:  # closing is best effort at exit
+        log.exception("closing the database failed")
 
 
 def _silence_stdout() -> None:

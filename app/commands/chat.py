@@ -8,6 +8,8 @@ or /exit leaves.
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import sys
 from typing import Any
 
@@ -33,6 +35,7 @@ HELP = """commands:
   /help   this list
 Ctrl-C while an answer streams stops it; a second Ctrl-C leaves."""
 _SHOWN_ON_RESUME = 6
+_POLL_S = 0.2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
         conv = create_conversation(db, model=model["name"])
     elif conv.get("model") != model["name"]:
         conv = update_settings(db, conv["id"], model=model["name"])
-    if sys.stdin.isatty():
-        import readline  # noqa: F401  (line editing and history for input())
     err(f"Loading {model['name']}...")
     session = load_chat_session(model, conv)
     try:
@@ -64,10 +65,11 @@ def _loop(
     db: sqlite_utils.Database, session: Any, conv: dict[str, Any], model: dict[str, Any]
 ) -> int:
     chat = _Chat(model["name"])
+    prompt = PromptReader()
     _greet(db, conv, model)
     while True:
         try:
-            line = input("you> ")
+            line = prompt.read_line("you> ")
         except (EOFError, KeyboardInterrupt):
             out()
             return 0
@@ -96,6 +98,39 @@ def _loop(
             continue
         out()
         err(_summary(result))
+
+
+class PromptReader:
+    """Reads lines from stdin while letting Ctrl-C in within a fraction of a second.
+
+    ``input()`` blocks in a read() that a SIGINT only interrupts when the kernel hands
+    the signal to the main thread; llama.cpp's and BLAS's worker threads can take it
+    instead, and then Ctrl-C at the prompt would do nothing. Waiting in short select()
+    slices returns to Python often enough to run the pending handler.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._eof = False
+
+    def read_line(self, prompt: str) -> str:
+        if os.name == "nt":  # select() does not work on pipes/consoles there
+            return input(prompt)
+        out(prompt, end="")
+        fd = sys.stdin.fileno()
+        while b"\n" not in self._buffer:
+            if self._eof:
+                if not self._buffer:
+                    raise EOFError
+                line, self._buffer = self._buffer, b""
+                return line.decode("utf-8", "replace")
+            ready, _, _ = select.select([fd], [], [], _POLL_S)
+            if ready:
+                chunk = os.read(fd, 65536)
+                self._eof = not chunk
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode("utf-8", "replace").rstrip("\r")
 
 
 class _Chat:

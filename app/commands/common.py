@@ -65,6 +65,14 @@ def context() -> Context:
     return _context if _context is not None else bootstrap()
 
 
+def close_context() -> None:
+    """Close the command's database (at exit; the next ``context()`` opens it again)."""
+    global _context
+    if _context is not None:
+        _context.db.close()
+        _context = None
+
+
 def route_llama_log_if_available() -> None:
     try:
         from app.engine.llama_log import route_llama_log
