@@ -21,7 +21,7 @@ NO_TEXT_MESSAGE = "no text found (scanned PDF; OCR is not supported)"
 _HYPHEN_BREAK = re.compile(r"[\x02\ufffe\u00ad]\s*\n\s*")
 _SENTENCE_END = (".", "!", "?", ":", ";")
 _LEADER = re.compile(r"^[.\s·…_-]*$")  # dot leaders of a table of contents
-_LEADER_RUN = re.compile(r"(?:\s*\.){4,}")
+_LEADER_RUN = re.compile(r"(?:\s*\.){4,}\s*")
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:

@@ -1,7 +1,8 @@
 """Bytes -> text for plain-text formats, with encoding detection and a binary check.
 
-Order: a byte-order mark (UTF-8/16/32); UTF-8; charset-normalizer when it is installed;
-then a UTF-16 guess (NUL bytes in every other position) and cp1252. Text that decodes
+Order: a byte-order mark (UTF-8/16/32); a UTF-16 guess (NUL bytes in every other
+position); UTF-8; for short files cp1252; charset-normalizer when it is installed (it
+guesses poorly on a few bytes); then cp1252 with replacement characters. Text that decodes
 but is mostly control characters is a binary file with a text extension.
 """
 
@@ -57,6 +58,11 @@ def _detect(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if len(data) < 4096:  # too little text for statistics: the common Western code page
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
     try:
         import charset_normalizer
     except ImportError:  # optional: fall through to the cp1252 ladder

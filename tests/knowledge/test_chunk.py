@@ -1,0 +1,68 @@
+"""app/knowledge/chunk.py: token budgets, boundaries, overlap, positions."""
+
+from __future__ import annotations
+
+import itertools
+
+from app.knowledge.chunk import approx_tokens, chunk_blocks
+from app.knowledge.embed import Embedder
+from app.knowledge.types import Block
+
+
+def _sentences(n: int, tag: str) -> str:
+    return " ".join(f"Sentence {i} about {tag} has several plain words." for i in range(n))
+
+
+def test_short_document_is_one_chunk_with_heading_and_pages() -> None:
+    blocks = [
+        Block("Intro", 1, ("Intro",), True),
+        Block("The keeper lights the lamp.", 1, ("Intro",)),
+        Block("Fog horns sound.", 2, ("Intro",)),
+    ]
+    [chunk] = chunk_blocks(blocks)
+    assert chunk.page_start == 1 and chunk.page_end == 2 and chunk.heading == "Intro"
+    assert chunk.text == "Intro\n\nThe keeper lights the lamp.\n\nFog horns sound."
+    assert chunk.embed_text().startswith("Intro\n")
+
+
+def test_chunks_respect_target_and_max_and_overlap() -> None:
+    blocks = [Block(_sentences(6, f"p{i}"), 1 + i // 3, ("Body",)) for i in range(20)]
+    chunks = chunk_blocks(blocks, target=200, max_tokens=300, overlap=40)
+    assert len(chunks) > 3
+    assert all(c.n_tokens <= 300 for c in chunks)
+    assert [c.ord for c in chunks] == list(range(len(chunks)))
+    for prev, cur in itertools.pairwise(chunks):
+        first = cur.text.split("\n\n")[0]
+        assert prev.text.endswith(first)  # overlap: the end of one starts the next
+        assert approx_tokens(first) <= 40
+
+
+def test_heading_starts_a_new_chunk_without_overlap() -> None:
+    blocks = [
+        Block("Lamps", 1, ("Lamps",), True),
+        Block(_sentences(12, "lamps"), 1, ("Lamps",)),
+        Block("Fog", 2, ("Fog",), True),
+        Block(_sentences(3, "fog"), 2, ("Fog",)),
+    ]
+    chunks = chunk_blocks(blocks, target=256)
+    assert [c.heading for c in chunks] == ["Lamps", "Fog"]
+    assert chunks[1].text.startswith("Fog\n\n") and chunks[1].page_start == 2
+
+
+def test_a_giant_paragraph_is_cut_below_max() -> None:
+    giant = Block(" ".join(["word"] * 3000), 4)
+    chunks = chunk_blocks([giant], target=256, max_tokens=400)
+    assert len(chunks) >= 7 and all(c.n_tokens <= 400 for c in chunks)
+    assert all(c.page_start == 4 for c in chunks)
+
+
+def test_one_enormous_token_without_spaces_is_cut() -> None:
+    chunks = chunk_blocks([Block("x" * 20000, 1)], target=256, max_tokens=400)
+    assert all(c.n_tokens <= 400 for c in chunks)
+    assert sum(len(c.text) for c in chunks) >= 20000
+
+
+def test_model_tokenizer_counts_are_used(embedder: Embedder) -> None:
+    blocks = [Block(_sentences(40, "tokens"), 1)]
+    chunks = chunk_blocks(blocks, embedder.count_tokens, target=128, max_tokens=200)
+    assert all(embedder.count_tokens(c.text) <= 200 + 4 for c in chunks)

@@ -1,0 +1,60 @@
+"""app/knowledge/embed.py: one owner thread, truncation, llama.cpp perf accounting."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.errors import ModelLoadError
+from app.knowledge.embed import Embedder, model_id_for
+
+
+def test_only_the_owner_thread_may_embed(embedder: Embedder) -> None:
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            embedder.embed(["hello"])
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert len(errors) == 1 and "thread that created it" in str(errors[0])
+
+
+def test_text_longer_than_the_context_is_truncated_not_failed(embedder: Embedder) -> None:
+    long_text = "lighthouse keeper " * 600
+    assert embedder.count_tokens(long_text) > embedder.max_tokens
+    vector = embedder.embed_one(long_text)
+    assert vector.shape == (384,) and np.isfinite(vector).all()
+
+
+def test_same_text_same_vector_regardless_of_batch(embedder: Embedder) -> None:
+    alone = embedder.embed(["the lamp is lit at dusk"])[0]
+    batch = embedder.embed(["fog horns", "the lamp is lit at dusk", "tide tables"])[1]
+    assert np.allclose(alone, batch, atol=1e-6)
+
+
+def test_stats_count_llama_prompt_eval(embedder: Embedder) -> None:
+    before = embedder.stats.llama_prompt_tokens
+    texts = ["one short text", "another short text"]
+    embedder.embed(texts)
+    expected = sum(len(embedder.tokenize(t)) for t in texts)
+    assert embedder.stats.llama_prompt_tokens - before == expected
+    assert embedder.stats.llama_tokens_per_s > 0
+
+
+def test_model_id_names_file_and_size(minilm_path: Path) -> None:
+    assert model_id_for(minilm_path) == f"{minilm_path.name}:{minilm_path.stat().st_size}"
+
+
+def test_a_file_that_is_not_a_model_fails_with_a_load_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(ModelLoadError, match="could not load"):
+        Embedder(bogus, n_threads=1)
