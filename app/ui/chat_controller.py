@@ -136,7 +136,7 @@ class ChatController(QObject):
         self.view.begin_answer(model)
         self.composer.set_generating(True)
         self.sidebar.busy_ids.add(request.conversation_id)
-        self.status.showMessage("Answering\u2026")
+        self.status.set_activity("Answering\u2026")
         self.client.generate(request)
         return True
 
@@ -163,7 +163,7 @@ class ChatController(QObject):
     @Slot()
     def stop(self) -> None:
         if self.is_generating:
-            self.status.showMessage("Stopping\u2026")
+            self.status.set_activity("Stopping\u2026")
             self.client.stop()
 
     # -- worker signals --------------------------------------------------------------
@@ -182,18 +182,18 @@ class ChatController(QObject):
     def _on_finished(self, stats: Any) -> None:
         self.status.set_stats(stats)
         self._end(STOP_NOTES.get(stats.stop_reason), stats)
-        self.status.showMessage("Stopped" if stats.stop_reason == "user" else "Done", 3000)
+        self.status.set_activity("Stopped" if stats.stop_reason == "user" else "")
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.banner.show_message("error", message)
         self._end("failed")
-        self.status.clearMessage()
+        self.status.set_activity("")
 
     @Slot()
     def _on_stopped_early(self) -> None:
         self._end("stopped before it began")
-        self.status.clearMessage()
+        self.status.set_activity("")
 
     def _end(self, note: str | None, stats: Any = None) -> None:
         if self.generating_id is None:

@@ -31,7 +31,10 @@ class ChatView(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)
         self.setUndoRedoEnabled(False)
-        self.document().setDocumentMargin(16)
+        self.document().setDocumentMargin(18)
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() + 1)
+        self.setFont(font)
         self._live_start: int | None = None  # where the streaming answer's text begins
         self._live_text: list[str] = []
         self._placeholder = True
@@ -49,9 +52,11 @@ class ChatView(QTextBrowser):
         block = QTextBlockFormat()
         block.setTopMargin(40)
         cursor.setBlockFormat(block)
-        cursor.insertText("Ask anything. Answers come from a model on this computer;", fmt)
-        cursor.insertBlock()
-        cursor.insertText("nothing you type leaves it.", fmt)
+        cursor.insertText(
+            "Ask anything. Answers come from a model on this computer;\u2028"
+            "nothing you type leaves it.",
+            fmt,
+        )
 
     def show_messages(self, messages: Iterable[dict[str, Any]]) -> None:
         """Render a conversation's messages (dicts with role, content, status)."""

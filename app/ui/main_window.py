@@ -34,6 +34,7 @@ from app.ui.model_controller import ModelController
 from app.ui.model_picker import ModelPicker
 from app.ui.notice_banner import NoticeBanner
 from app.ui.status_bar import LanternStatusBar
+from app.ui.style import STYLE
 
 
 class MainWindow(QMainWindow):
@@ -41,6 +42,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Lantern")
         self.resize(1100, 720)
+        self.setStyleSheet(STYLE)
         self.db = db
         self.client = InferenceClient(db_path, self)
 
@@ -62,9 +64,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self._build_menus()
         self.models.refresh()
-        self.sidebar.refresh()
-        if self.sidebar.ids():
-            self.sidebar.select(self.sidebar.ids()[0])
+        self.sidebar.refresh()  # none selected: typing starts a new conversation
         self.composer.input.setFocus()
 
     def _build_layout(self) -> None:

@@ -22,9 +22,13 @@ class LanternStatusBar(QStatusBar):
         self.busy.hide()
         self.busy_label = QLabel("", self)
         self.busy_label.hide()
-        self.addWidget(self.model_label)
-        self.addWidget(self.busy_label)
-        self.addWidget(self.busy)
+        self.activity_label = QLabel("", self)
+        self.activity_label.setObjectName("activityLabel")
+        # permanent widgets: a temporary showMessage() would hide the model name
+        self.addPermanentWidget(self.model_label)
+        self.addPermanentWidget(self.busy_label)
+        self.addPermanentWidget(self.busy)
+        self.addPermanentWidget(self.activity_label, 1)
         self.addPermanentWidget(self.stats_label)
 
     def set_model(self, name: str | None, detail: str = "") -> None:
@@ -37,6 +41,10 @@ class LanternStatusBar(QStatusBar):
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)
         self.busy_label.setText(what)
+
+    def set_activity(self, text: str) -> None:
+        """What the window is doing now ("Answering…", "Stopped"), next to the model."""
+        self.activity_label.setText(text)
 
     def set_stats(self, stats: Any) -> None:
         """Show TTFT and tokens/s of the last answer (a ReplyStats)."""
