@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.errors import LanternError
+from app.errors import LanternError, NotAChatModelError
 from app.logs import get_logger
 
 if TYPE_CHECKING:
@@ -94,11 +94,19 @@ class InferenceWorker(QObject):
             return
         self.loading.emit(True)
         try:
-            self._close_session()
+            from app.engine.gguf_info import inspect_gguf
             from app.engine.llama_log import route_llama_log
             from app.engine.session import ChatSession
             from app.engine.types import LoadOptions
 
+            # check the header first: a bad file must not cost the model now loaded
+            info = inspect_gguf(Path(str(path)))
+            if info.kind != "chat":
+                raise NotAChatModelError(
+                    f"{info.name} is an {info.kind} model, not a chat model; "
+                    "pick a chat model to talk to."
+                )
+            self._close_session()
             route_llama_log()
             opts = options if isinstance(options, LoadOptions) else LoadOptions()
             log.info("loading model %s", path)

@@ -163,9 +163,16 @@ class ModelController(QObject):
 
     @Slot(str)
     def _on_load_failed(self, message: str) -> None:
-        self.loaded_name = None
-        self.loaded_info = None
-        self.status.set_model(None)
+        # the worker keeps the previous model when the new file fails its header check
+        failed = self._pending[0] if self._pending else None
+        if failed and failed != self.loaded_name:
+            self.picker.remove_file_entry(failed)
+        if not self._pending[1:]:  # the picker shows what is loaded, if anything
+            if self.loaded_name:
+                self.picker.select(self.loaded_name)
+                message += f" {self.loaded_name} is still loaded."
+            else:
+                self.picker.setCurrentIndex(-1)
         self.banner.show_message("error", message)
 
     @Slot()

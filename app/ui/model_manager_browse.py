@@ -43,9 +43,9 @@ def badge_item(estimate: fit.Fit | None, machine: fit.Machine | None) -> QTableW
     return item
 
 
-def _table(headers: list[str]) -> QTableWidget:
+def _table(headers: tuple[str, ...]) -> QTableWidget:
     table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
+    table.setHorizontalHeaderLabels(list(headers))
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
     table.verticalHeader().setVisible(False)
@@ -56,7 +56,7 @@ def _table(headers: list[str]) -> QTableWidget:
 class CatalogueView(QWidget):
     download_requested = Signal(str, str)  # repo, file
 
-    HEADERS = ["Model", "Good for", "Size", "Context", "License", "Fit", ""]
+    HEADERS = ("Model", "Good for", "Size", "Context", "License", "Fit", "")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,7 +108,7 @@ class SearchView(QWidget):
     download_requested = Signal(str, str)  # repo, file
     token_saved = Signal(str)
 
-    FILE_HEADERS = ["File", "Quant", "Size", "Fit", "SHA-256", ""]
+    FILE_HEADERS = ("File", "Quant", "Size", "Fit", "SHA-256", "")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

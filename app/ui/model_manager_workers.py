@@ -108,11 +108,12 @@ class HubWorker(_DbWorker):
 
     @Slot(object)
     def add_cached(self, model: object) -> None:
-        from app.models.hf_cache import register_cached
+        from app.models.hf_cache import CachedModel, register_cached
 
+        assert isinstance(model, CachedModel)
         self._run(
             "cache", lambda: self.registered.emit(register_cached(self.database(), model)["name"])
-        )  # type: ignore[arg-type]
+        )
 
     def _run(self, operation: str, fn: Any) -> None:
         try:

@@ -30,7 +30,7 @@ class ModelPicker(QComboBox):
         self.setMinimumContentsLength(28)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.setToolTip("The chat model that answers")
-        self.setPlaceholderText("No chat model installed")
+        self.setPlaceholderText("Choose a model")
         self.activated.connect(self._on_activated)
 
     def set_models(self, rows: list[dict[str, Any]], current: str | None = None) -> None:
@@ -52,6 +52,13 @@ class ModelPicker(QComboBox):
                 return
         self.addItem(f"{name}  (file)", (name, str(path)))
         self.setCurrentIndex(self.count() - 1)
+
+    def remove_file_entry(self, name: str) -> None:
+        """Drop a file added with ``add_file`` (e.g. it failed to load)."""
+        for i in range(self.count()):
+            if self.itemData(i)[0] == name and self.itemText(i).endswith("(file)"):
+                self.removeItem(i)
+                return
 
     def select(self, name: str | None) -> None:
         for i in range(self.count()):

@@ -32,6 +32,8 @@ def test_random_bytes_named_gguf_show_an_error_in_the_window(
     assert window.status.model_label.text() == "No model loaded"
     assert not window.status.busy.isVisible()
     assert window.models.loaded_name is None
+    assert window.picker.currentIndex() == -1  # the picker shows what is loaded: nothing
+    assert "broken" not in window.picker.names()
 
 
 def test_truncated_model_file_shows_an_error(
@@ -46,18 +48,30 @@ def test_truncated_model_file_shows_an_error(
 
 
 @pytest.mark.slow
-def test_a_failed_load_after_a_good_one_leaves_no_model(
-    window: Any, qtbot: Any, tmp_path: Path
-) -> None:
+def test_a_bad_file_does_not_cost_the_loaded_model(window: Any, qtbot: Any, tmp_path: Path) -> None:
     load_model(window, qtbot)
-    assert window.models.loaded_name == STARTER_NAME
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + os.urandom(100))
-    _fails_to_load(window, qtbot, bad)
-    assert window.models.loaded_name is None
-    window.composer.input.setPlainText("anyone there?")
-    window.composer.input.submit()
-    assert "No model is loaded" in window.banner.text()
+    message = _fails_to_load(window, qtbot, bad)
+    assert "bad.gguf" in message
+    assert window.models.loaded_name == STARTER_NAME
+    assert f"{STARTER_NAME} is still loaded" in window.banner.text()
+    assert window.picker.current_name() == STARTER_NAME
+    assert "bad" not in window.picker.names()  # the failed file left the picker
+    with qtbot.waitSignal(window.chat.answer_done, timeout=180_000) as done:
+        new_chat(window, max_tokens=4)
+        send(window, qtbot, "Still there?")
+    assert done.args[0] is not None and done.args[0].completion_tokens > 0
+
+
+@pytest.mark.slow  # the first run converts MiniLM to GGUF
+def test_an_embedding_model_is_refused_for_chat(window: Any, qtbot: Any, tmp_path: Path) -> None:
+    from tests.fixtures.minilm_gguf import minilm_gguf_path
+
+    message = _fails_to_load(window, qtbot, minilm_gguf_path())
+    assert "not a chat model" in message
+    assert window.banner.level == "error"
+    assert window.picker.currentIndex() == -1
 
 
 @pytest.mark.slow
