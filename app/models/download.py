@@ -19,7 +19,6 @@ resumes from them. Cancel deletes them.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +29,15 @@ import sqlite_utils
 from app.errors import DownloadError
 from app.logs import get_logger
 from app.models import download_state as state
+from app.models.download_files import (
+    DownloadLock,
+    check_disk_space,
+    file_size,
+    lock_path,
+    partial_path,
+)
 from app.models.hub import HubClient, HubModelFile, RepoFiles
-from app.models.hub_errors import ChecksumError, DiskSpaceError, DownloadInUseError
+from app.models.hub_errors import ChecksumError
 from app.models.progress import (
     DownloadControl,
     Interrupted,
@@ -43,8 +49,6 @@ from app.models.transfer import RetryPolicy, fetch_part, is_sha256
 
 log = get_logger("models.download")
 
-DISK_RESERVE = 256 * 1024 * 1024
-PARTIAL_DIR = ".partial"
 DEFAULT_POLICY = RetryPolicy()
 
 
@@ -93,14 +97,12 @@ def download_model(
     model = listing.find(filename) if filename else pick_file(listing, n_ctx)
     _check_publishable(model)
     dests = [models_dir / repo_folder(repo_id) / p.filename for p in model.parts]
-    partial_dir = models_dir / PARTIAL_DIR
-    partials = [partial_dir / f"{p.sha256}.part" for p in model.parts]
-    partial_dir.mkdir(parents=True, exist_ok=True)
-    with _lock(partial_dir / f"{model.parts[0].sha256}.lock", model):
+    partials = [partial_path(models_dir, p.sha256) for p in model.parts]
+    with DownloadLock(lock_path(models_dir, model.parts[0].sha256), model.name):
         missing = sum(
-            p.size - _size(partial)
+            p.size - file_size(partial)
             for p, partial, dest in zip(model.parts, partials, dests, strict=True)
-            if _size(dest) != p.size
+            if file_size(dest) != p.size
         )
         check_disk_space(models_dir, missing, model.name)
         row = state.start_download(db, model, revision, listing.commit, dests[0])
@@ -160,21 +162,6 @@ def pick_file(listing: RepoFiles, n_ctx: int = 4096) -> HubModelFile:
     return chosen
 
 
-def check_disk_space(folder: Path, needed: int, what: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(folder).free
-    if needed + DISK_RESERVE > free:
-        raise DiskSpaceError(
-            f"Not enough disk space for {what}: it needs {format_bytes(needed)} more but "
-            f"{folder} has {format_bytes(free)} free (Lantern keeps "
-            f"{format_bytes(DISK_RESERVE)} spare). Free some space or remove unused models."
-        )
-
-
-def partial_paths(models_dir: Path, row: dict[str, Any]) -> list[Path]:
-    return [models_dir / PARTIAL_DIR / f"{p.sha256}.part" for p in state.parts_of(row)]
-
-
 def _fetch_all(
     client: HubClient,
     model: HubModelFile,
@@ -188,7 +175,7 @@ def _fetch_all(
     fetched = 0
     for index, (part, partial, dest) in enumerate(zip(model.parts, partials, dests, strict=True)):
         meter.part = index + 1
-        if _size(dest) == part.size:  # verified and moved by an earlier run
+        if file_size(dest) == part.size:  # verified and moved by an earlier run
             meter.set_done(meter.done + part.size)
             continue
         sha, got = fetch_part(
@@ -299,34 +286,3 @@ def _check_publishable(model: HubModelFile) -> None:
                 f"The hub publishes no SHA-256 for {part.filename}, so Lantern cannot verify "
                 "it and will not install it."
             )
-
-
-class _lock:
-    """An OS file lock, released by the OS if the process dies (filelock)."""
-
-    def __init__(self, path: Path, model: HubModelFile) -> None:
-        from filelock import FileLock
-
-        self.lock = FileLock(str(path))
-        self.model = model
-
-    def __enter__(self) -> None:
-        from filelock import Timeout
-
-        try:
-            self.lock.acquire(timeout=0)
-        except Timeout as exc:
-            raise DownloadInUseError(
-                f"{self.model.name} is already being downloaded by another Lantern window "
-                "or command. Wait for it to finish, or stop it there."
-            ) from exc
-
-    def __exit__(self, *exc: object) -> None:
-        self.lock.release()
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0

@@ -11,7 +11,8 @@ import sqlite_utils
 from filelock import FileLock
 
 from app.models import download_state, registry
-from app.models.download import PARTIAL_DIR, download_model, repo_folder
+from app.models.download import download_model, repo_folder
+from app.models.download_files import PARTIAL_DIR
 from app.models.hub_errors import (
     ChecksumError,
     DiskSpaceError,

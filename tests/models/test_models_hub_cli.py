@@ -14,7 +14,7 @@ import sqlite_utils
 
 from app.cli import main
 from app.models import download_state
-from app.models.download import PARTIAL_DIR
+from app.models.download_files import PARTIAL_DIR
 from tests.fixtures.hub_server import GATED_REPO, SMOLLM_FILE, SMOLLM_REPO, SPLIT_REPO, HubServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
