@@ -1,0 +1,77 @@
+"""app/knowledge/retrieve.py: FTS query safety, RRF, keyword-only notice, hybrid search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from app.errors import NotFoundError
+from app.knowledge.embed import Embedder
+from app.knowledge.ingest import Ingestor
+from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE, fts_query, rrf, search
+
+DOCS = {
+    "lamps.md": "# Lamps\n\nThe lamp is lit at dusk and put out at dawn by the keeper.\n",
+    "fog.md": "# Fog\n\nIn thick fog the horn sounds twice every minute.\n",
+    "tides.md": "# Tides\n\nHigh water comes roughly every twelve hours and twenty five minutes.\n",
+    "food.md": "# Stores\n\nThe keeper keeps biscuits, tea and tinned beef in the store room.\n",
+}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    for name, text in DOCS.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_fts_query_quotes_words_and_drops_operators() -> None:
+    assert fts_query('What is "NEAR" (the) lamp AND fog*?') == '"near" OR "lamp" OR "fog"'
+    assert fts_query("the of") == '"the" OR "of"'  # only stopwords: keep them
+    assert fts_query("?!") == ""
+
+
+def test_rrf_rewards_agreement() -> None:
+    fused = rrf([[(1, 9.0), (2, 8.0), (3, 7.0)], [(3, 0.9), (1, 0.8)]])
+    assert [cid for cid, _ in fused] == [1, 3, 2]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+
+
+def test_keyword_only_without_a_model(db: sqlite_utils.Database, folder: Path) -> None:
+    Ingestor(db, None).add([folder], "lh")
+    result = search(db, "how often does the horn sound in fog?", collection="lh")
+    assert result.mode == "keyword" and result.notices == [KEYWORD_ONLY_NOTICE]
+    assert Path(result.hits[0].file).name == "fog.md" and result.hits[0].page == 1
+    assert search(db, "'; DROP TABLE chunks; --", collection="lh").hits == []
+
+
+def test_unknown_collection_is_a_clear_error(db: sqlite_utils.Database) -> None:
+    with pytest.raises(NotFoundError, match="no document collection named 'nope'"):
+        search(db, "x", collection="nope")
+
+
+@pytest.mark.slow
+def test_hybrid_finds_meaning_that_keywords_miss(
+    db: sqlite_utils.Database, folder: Path, embedder: Embedder
+) -> None:
+    Ingestor(db, embedder).add([folder], "lh")
+    query = "what food supplies are there"
+    assert not any(
+        "Stores" in h.text for h in search(db, query, collection="lh", mode="keyword").hits
+    )
+    vector = search(db, query, collection="lh", embedder=embedder, mode="vector")
+    assert Path(vector.hits[0].file).name == "food.md"
+    hybrid = search(db, query, collection="lh", embedder=embedder, k=2)
+    assert hybrid.mode == "hybrid" and hybrid.notices == []
+    assert "food.md" in {Path(h.file).name for h in hybrid.hits}
+
+
+@pytest.mark.slow
+def test_documents_from_another_model_are_flagged(
+    db: sqlite_utils.Database, folder: Path, embedder: Embedder
+) -> None:
+    Ingestor(db, None).add([folder / "fog.md"], "lh")
+    result = search(db, "fog horn", collection="lh", embedder=embedder)
+    assert result.hits and "lantern docs rescan" in result.notices[0]
