@@ -85,18 +85,18 @@ def _loop(
             conv = create_conversation(db, model=model["name"])
             err(f"New conversation {conv['id']}.")
             continue
-        out("assistant> ", end="")
+        chat.begin()
         try:
             result = run_turn(db, session, conv, model["name"], text, chat.piece, chat.notice)
         except KeyboardInterrupt:
-            out()
+            chat.end()
             note(f"stopped; the partial answer is saved in conversation {conv['id']}.")
             return 130
         except ContextOverflowError as exc:
-            out()
+            chat.end()
             err(f"error: {exc}")
             continue
-        out()
+        chat.end()
         err(_summary(result))
 
 
@@ -134,22 +134,36 @@ class PromptReader:
 
 
 class _Chat:
-    """Prints the streaming answer and each kind of notice once per session."""
+    """Prints the streaming answer, and each kind of notice once per session."""
 
     def __init__(self, model_name: str) -> None:
         self.model_name = model_name
         self._seen: set[str] = set()
+        self._started = False
+
+    def begin(self) -> None:
+        self._started = False
 
     def piece(self, text: str) -> None:
+        if not self._started:
+            self._started = True
+            out("assistant> ", end="")
         out(text, end="")
+
+    def end(self) -> None:
+        if not self._started:
+            out("assistant> ", end="")
+        out()
 
     def notice(self, event: NoticeEvent) -> None:
         if event.kind == "no_chat_template" and event.kind in self._seen:
             return
         self._seen.add(event.kind)
-        out()
+        if self._started:
+            out()
         note(event.message)
-        out("assistant> ", end="")
+        if self._started:
+            out("assistant> ", end="")
 
 
 def _greet(db: sqlite_utils.Database, conv: dict[str, Any], model: dict[str, Any]) -> None:

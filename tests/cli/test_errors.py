@@ -9,9 +9,11 @@ from pathlib import Path
 
 import gguf
 import pytest
+import sqlite_utils
 
 from app import cli
 from app.commands import history
+from app.store.messages import active_path
 from tests.cli.conftest import Run, assert_one_line_error
 
 
@@ -112,3 +114,12 @@ def test_no_arguments_opens_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app.ui.main, "main", fake_window)
     assert cli.main([]) == 0
     assert calls == [[]]
+
+
+@pytest.mark.slow
+def test_question_larger_than_the_context(run: Run, home_db: sqlite_utils.Database) -> None:
+    result = run("ask", "lantern " * 12_000, "--max-tokens", "8")
+    assert_one_line_error(result, "context", "Shorten the message")
+    conv_id = home_db.execute("select max(id) from conversations").fetchone()[0]
+    answer = active_path(home_db, conv_id)[-1]
+    assert answer["status"] == "error" and "Shorten the message" in answer["error"]
