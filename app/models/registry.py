@@ -96,21 +96,40 @@ def import_model(
 
 @guarded
 def remove_model(db: sqlite_utils.Database, name: str) -> dict[str, Any]:
-    """Forget a model; delete its file only if it is Lantern's own copy. Returns the row."""
+    """Forget a model; delete its file(s) only if they are Lantern's own copy. Returns the row.
+
+    A split model's other parts (``model_parts``, written by downloads) go with it.
+    """
     row = get_model(db, name)
-    db.execute("delete from models where name = ?", [row["name"]])
-    path = Path(row["path"])
-    if not row["in_place"] and not _used_by_another_model(db, path, row["name"]):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("could not delete %s: %s", path, exc)
-            raise LanternError(
-                f"Removed {row['name']} from Lantern, but could not delete its file {path}: "
-                f"{exc.strerror or exc}."
-            ) from exc
-    log.info("removed model %s (%s)", row["name"], path)
+    files = [Path(row["path"]), *_part_paths(db, row["name"])]
+    with db.atomic():
+        db.execute("delete from models where name = ?", [row["name"]])
+        if "model_parts" in db.table_names():
+            db.execute("delete from model_parts where model_name = ?", [row["name"]])
+    if not row["in_place"]:
+        for path in dict.fromkeys(files):
+            if not _used_by_another_model(db, path, row["name"]):
+                _delete_file(row["name"], path)
+    log.info("removed model %s (%s)", row["name"], row["path"])
     return row
+
+
+def _part_paths(db: sqlite_utils.Database, name: str) -> list[Path]:
+    if "model_parts" not in db.table_names():
+        return []
+    rows = db.table("model_parts").rows_where("model_name = ?", [name], order_by="part_index")
+    return [Path(r["path"]) for r in rows]
+
+
+def _delete_file(name: str, path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not delete %s: %s", path, exc)
+        raise LanternError(
+            f"Removed {name} from Lantern, but could not delete its file {path}: "
+            f"{exc.strerror or exc}."
+        ) from exc
 
 
 @guarded

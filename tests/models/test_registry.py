@@ -171,3 +171,21 @@ def test_ensure_starter_without_the_package_does_nothing(
     monkeypatch.setattr(registry, "starter_model_path", lambda: None)
     assert registry.ensure_starter(db) is None
     assert registry.list_models(db) == []
+
+
+def test_remove_deletes_every_part_of_a_split_copy(
+    db: sqlite_utils.Database, smollm2_path: Path, tmp_path: Path
+) -> None:
+    models_dir = tmp_path / "models"
+    row = registry.import_model(db, smollm2_path, models_dir, name="split")
+    second = models_dir / "split-00002-of-00002.gguf"
+    second.write_bytes(b"second part")
+    db.table("model_parts").insert_all(
+        [
+            {"model_name": "split", "part_index": 0, "path": row["path"]},
+            {"model_name": "split", "part_index": 1, "path": str(second)},
+        ]
+    )
+    registry.remove_model(db, "split")
+    assert not Path(row["path"]).exists() and not second.exists()
+    assert db.table("model_parts").count == 0
