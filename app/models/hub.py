@@ -200,6 +200,20 @@ class HubClient:
             context_length=_int(gguf.get("context_length")),
         )
 
+    def fetch_prefix(self, repo_id: str, filename: str, revision: str, size: int) -> bytes:
+        """The first ``size`` bytes of a file (a Range request): enough for a GGUF header."""
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+        headers = build_hf_headers(token=self.auth, library_name="lantern")
+        headers["Range"] = f"bytes=0-{size - 1}"
+        url = self.file_url(repo_id, filename, revision)
+        with self.calling(f"read the header of {filename}", repo_id=repo_id):
+            response = get_session().get(
+                url, headers=headers, timeout=TIMEOUT, follow_redirects=True
+            )
+            hf_raise_for_status(response)
+            return bytes(response.content[:size])
+
     def file_url(self, repo_id: str, filename: str, revision: str) -> str:
         from huggingface_hub import hf_hub_url
 

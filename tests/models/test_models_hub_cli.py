@@ -123,3 +123,15 @@ def test_killed_download_resumes_when_run_again(
     on_disk = kept
     assert hub.file_gets(SMOLLM_FILE)[-1] == f"bytes={on_disk}-"
     assert result["fetched_bytes"] == SIZE - on_disk  # nothing already on disk came again
+
+
+def test_download_without_a_file_takes_the_recommended_one(
+    hub: HubServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["models", "download", SPLIT_REPO, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert result["status"] == "complete" and result["file"] == "SmolLM2-135M-Instruct-Q4_1.gguf"
+    assert result["model"] == "SmolLM2-135M-Instruct-Q4_1"
+    assert Path(result["path"]).name.endswith("-00001-of-00003.gguf")
+    assert main(["models", "verify", result["model"], "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3  # every part re-hashed
