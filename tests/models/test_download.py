@@ -257,3 +257,24 @@ def test_no_network_fails_fast_with_a_clear_message(
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     with pytest.raises(HubUnreachableError, match="network"):
         download_model(db, SMOLLM_REPO, SMOLLM_FILE)
+
+
+@pytest.mark.slow
+def test_downloaded_split_model_loads_and_answers(
+    hub: HubServer, db: sqlite_utils.Database
+) -> None:
+    """llama.cpp opens the registered first part and finds the other two beside it."""
+    from app.engine.session import ChatSession
+    from app.engine.types import ChatMessage, LoadOptions, ReplyStats, SamplingOptions
+
+    outcome = download_model(db, SPLIT_REPO)
+    assert outcome.model is not None
+    session = ChatSession.load(Path(outcome.model["path"]), LoadOptions(n_ctx=256, n_threads=1))
+    try:
+        events = list(
+            session.reply([ChatMessage("user", "Say hi.")], SamplingOptions(max_tokens=4))
+        )
+    finally:
+        session.close()
+    stats = events[-1]
+    assert isinstance(stats, ReplyStats) and stats.completion_tokens > 0

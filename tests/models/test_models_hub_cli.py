@@ -135,3 +135,35 @@ def test_download_without_a_file_takes_the_recommended_one(
     assert Path(result["path"]).name.endswith("-00001-of-00003.gguf")
     assert main(["models", "verify", result["model"], "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 3  # every part re-hashed
+
+
+@pytest.mark.slow
+def test_ctrl_c_pauses_and_keeps_the_part(
+    hub: HubServer, db: sqlite_utils.Database, models_dir: Path
+) -> None:
+    import signal
+
+    hub.faults.rate = 15_000_000
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "models", "download", SMOLLM_REPO, SMOLLM_FILE],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sha = hub.repos[SMOLLM_REPO].files[SMOLLM_FILE].sha256
+    partial = models_dir / PARTIAL_DIR / f"{sha}.part"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (
+        partial.exists() and partial.stat().st_size > 10_000_000
+    ):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "paused" in err and "run the same command again" in err
+    row = download_state.find_download(db, SMOLLM_REPO, SMOLLM_FILE)
+    assert row is not None and row["status"] == "paused"
+    assert partial.stat().st_size > 10_000_000
