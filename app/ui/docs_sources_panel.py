@@ -1,0 +1,97 @@
+"""The sources panel: the excerpts an answer used, numbered like its citations.
+
+``set_sources([{file, page, text, score}, ...])`` fills it; activating an entry (or a
+``cite:N`` link made by ``link_citations``) opens the file at its page through
+``app.knowledge.citations.open_citation`` (a page-aware viewer when one is installed,
+else the desktop's default handler).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QProcess, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from app.knowledge.citations import CitationTarget, open_citation
+
+_CITE = re.compile(r"\[(\d{1,3})\]")
+
+
+def link_citations(text: str, n_sources: int) -> str:
+    """HTML for an answer with each valid ``[n]`` turned into a ``cite:n`` link."""
+
+    def repl(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if 1 <= n <= n_sources:
+            return f'<a href="cite:{n}">[{n}]</a>'
+        return match.group(0)
+
+    return _CITE.sub(repl, html.escape(text)).replace("\n", "<br>")
+
+
+def launch(target: CitationTarget) -> bool:
+    """Open a citation: the page-aware command if any, else the URL (desktop default)."""
+    if target.argv and QProcess.startDetached(target.argv[0], target.argv[1:])[0]:
+        return True
+    return bool(QDesktopServices.openUrl(QUrl(target.url)))
+
+
+class SourcesPanel(QWidget):
+    open_requested = Signal(str, int)  # file, page
+
+    def __init__(self, parent: QWidget | None = None, open_files: bool = True) -> None:
+        super().__init__(parent)
+        self._sources: list[dict[str, Any]] = []
+        self.title = QLabel("Sources")
+        self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.itemActivated.connect(self._on_activated)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.list)
+        if open_files:
+            self.open_requested.connect(self.open_source)
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        return list(self._sources)
+
+    def set_sources(self, sources: list[dict[str, Any]]) -> None:
+        self._sources = list(sources)
+        self.list.clear()
+        for n, src in enumerate(self._sources, start=1):
+            excerpt = " ".join(str(src["text"]).split())
+            if len(excerpt) > 280:
+                excerpt = excerpt[:277] + "…"
+            item = QListWidgetItem(f"[{n}] {Path(src['file']).name}, page {src['page']}\n{excerpt}")
+            item.setToolTip(f"{src['file']} (page {src['page']}); double-click to open")
+            item.setData(Qt.ItemDataRole.UserRole, n)
+            self.list.addItem(item)
+        self.title.setText(f"Sources ({len(self._sources)})" if self._sources else "No sources")
+
+    def _on_activated(self, item: QListWidgetItem) -> None:
+        self.activate(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def activate(self, number: int) -> None:
+        """Citation ``[number]`` was clicked."""
+        if 1 <= number <= len(self._sources):
+            src = self._sources[number - 1]
+            self.list.setCurrentRow(number - 1)
+            self.open_requested.emit(str(src["file"]), int(src["page"]))
+
+    @Slot(QUrl)
+    def on_link(self, url: QUrl) -> None:
+        """Connect a QLabel/QTextBrowser ``linkActivated``/``anchorClicked`` here."""
+        text = url.toString() if isinstance(url, QUrl) else str(url)
+        if text.startswith("cite:") and text[5:].isdigit():
+            self.activate(int(text[5:]))
+
+    @Slot(str, int)
+    def open_source(self, file: str, page: int) -> None:
+        launch(open_citation(file, page))

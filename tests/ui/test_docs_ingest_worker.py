@@ -1,0 +1,75 @@
+"""app/ui/docs_ingest_worker.py: ingest on its own thread, progress, cancel, per-file errors."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.paths import get_paths
+from app.ui.docs_ingest_worker import IngestClient
+from tests.ui.conftest import Recorder
+
+
+def _run(qtbot: Any, client: Any, submit: Any) -> Any:
+    """Submit a job and wait for its report, received on the GUI thread (qtbot.waitSignal
+    would connect a plain callable, which runs on the emitting worker thread)."""
+    reports = Recorder(client.worker.finished)
+    submit()
+    qtbot.waitUntil(lambda: bool(reports.items), timeout=60_000)
+    return reports.items[0]
+
+
+@pytest.fixture
+def client(lantern_home: Path, qtbot: Any) -> Any:
+    paths = get_paths().ensure()
+    c = IngestClient(paths.db, keyword_only=True)
+    yield c
+    assert c.shutdown()
+
+
+def test_add_runs_on_the_worker_thread_and_reports(client: Any, qtbot: Any, tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# A\n\nalpha keeper\n")
+    (tmp_path / "b.txt").write_text("bravo keeper")
+    (tmp_path / "empty.txt").touch()
+    threads: list[Any] = []
+    progress = Recorder(client.worker.progress, lambda _p: threads.append(threading.get_ident()))
+    report = _run(qtbot, client, lambda: client.add([tmp_path], collection="ui"))
+    assert sorted((r.path.name, r.status) for r in report.results) == [
+        ("a.md", "indexed"), ("b.txt", "indexed"), ("empty.txt", "failed"),
+    ]  # fmt: skip
+    assert progress.items[-1].files_done == 3 and progress.items[-1].files_total == 3
+    assert set(threads) == {threading.get_ident()}  # signals reach the GUI thread queued
+    assert client.worker.thread() is client.thread and client.thread.isRunning()
+    assert not client.busy
+
+
+def test_cancel_reaches_running_and_queued_jobs(client: Any, qtbot: Any, tmp_path: Path) -> None:
+    for i in range(30):
+        (tmp_path / f"f{i:02}.txt").write_text(f"file number {i}")
+    reports = Recorder(client.worker.finished)
+    first = client.add([tmp_path])
+    second = client.add([tmp_path], collection="other")
+    assert client.busy
+    client.cancel()  # right away: the first job may not even have started yet
+    qtbot.waitUntil(lambda: len(reports.items) == 2, timeout=60_000)
+    assert first.cancel.is_set() and second.cancel.is_set()
+    assert all(r.cancelled and len(r.results) < 30 for r in reports.items)
+    assert not client.busy
+    report = _run(qtbot, client, lambda: client.add([tmp_path]))  # a new job: no old cancel
+    assert not report.cancelled and len(report.results) == 30
+
+
+def test_a_database_problem_is_one_message(lantern_home: Path, qtbot: Any, tmp_path: Path) -> None:
+    bad_db = tmp_path / "not-a-db.db"
+    bad_db.write_bytes(b"this is not sqlite" * 100)
+    c = IngestClient(bad_db, keyword_only=True)
+    try:
+        failures = Recorder(c.worker.failed)
+        c.add([tmp_path])
+        qtbot.waitUntil(lambda: bool(failures.items), timeout=30_000)
+        assert "Cannot open the Lantern database" in failures.items[0]
+    finally:
+        assert c.shutdown()
