@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QObject, Slot
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "gui.json"
 QUESTION = "Write a short story about a lighthouse keeper who finds a message in a bottle."
@@ -64,14 +66,41 @@ class Heartbeat:
         }
 
 
-def _wait(app: Any, done: Any, timeout_s: float) -> None:
-    from PySide6.QtCore import QEventLoop
+class Counter(QObject):
+    """Counts a worker signal on the GUI thread (a slot of a GUI-thread object)."""
 
-    deadline = time.monotonic() + timeout_s
-    while not done() and time.monotonic() < deadline:
-        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
-    if not done():
-        raise TimeoutError("the window did not finish in time")
+    def __init__(self, signal: Any) -> None:
+        super().__init__()
+        self.count = 0
+        signal.connect(self.bump)
+
+    @Slot(str)
+    def bump(self, _piece: str) -> None:
+        self.count += 1
+
+
+def _run_until(signals: list[Any], timeout_s: float) -> bool:
+    """Run the event loop until one of ``signals`` fires; False on timeout.
+
+    (Not a ``processEvents(flags, ms)`` polling loop: in PySide6 6.12 that overload
+    leaks a reference to None per call until Python aborts.)
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    fired: list[bool] = []
+
+    def quit_loop(*_args: Any) -> None:
+        fired.append(True)
+        loop.quit()
+
+    for signal in signals:
+        signal.connect(quit_loop)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    for signal in signals:
+        signal.disconnect(quit_loop)
+    return bool(fired)
 
 
 def measure_stall(answers: int = 2) -> dict[str, Any]:
@@ -79,6 +108,7 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = tempfile.mkdtemp(prefix="lantern-bench-gui-")
     os.environ["LANTERN_HOME"] = home
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.logs import setup_logging
@@ -86,7 +116,7 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
     from app.ui.main import open_store
     from app.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    qt_app = QApplication.instance() or QApplication([])
     paths = get_paths().ensure()
     setup_logging(paths.log_file)
     db = open_store(paths.db)
@@ -94,25 +124,28 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
     window.show()
     beat = Heartbeat()
     beat.start()
-    _wait(app, lambda: len(beat.gaps.get("idle", [])) >= 40, 5)
+    idle = QTimer()
+    idle.setSingleShot(True)
+    idle.start(300)
+    _run_until([idle.timeout], 5)
 
-    ready: list[str] = []
-    window.models.model_ready.connect(ready.append)
+    models, chat = window.models, window.chat
     beat.phase = "load"
-    window.models.load_default()
-    _wait(app, lambda: bool(ready) or window.banner.level == "error", 120)
-    if not ready:
+    models.load_default()
+    if not _run_until([models.model_ready, models.model_failed], 180):
+        raise TimeoutError("the model did not load in time")
+    if models.loaded_name is None:
         raise RuntimeError(f"the model did not load: {window.banner.text()}")
 
-    tokens: list[str] = []
-    window.client.worker.token.connect(tokens.append)
+    tokens = Counter(window.client.worker.token)
     stats: list[Any] = []
-    window.client.worker.finished.connect(stats.append)
     beat.phase = "generate"
     for i in range(answers):
         window.composer.input.setPlainText(QUESTION if i == 0 else "Tell me more about it.")
         window.composer.input.submit()
-        _wait(app, lambda n=i: len(stats) > n or window.banner.level == "error", 300)
+        if not _run_until([chat.answer_done], 600):
+            raise TimeoutError("the answer did not finish in time")
+        stats.append(chat.last_stats)
     beat.phase = "done"
     beat.timer.stop()
     window.close()
@@ -121,9 +154,10 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
         "gui_worst_stall_ms": max(load["worst_ms"], gen["worst_ms"]),
         "stall_load": load,
         "stall_generate": gen,
-        "tokens_streamed": len(tokens),
-        "answer_tokens_per_s": [round(s.tokens_per_s, 1) for s in stats],
-        "qt_platform": QApplication.platformName(),
+        "tokens_streamed": tokens.count,
+        "answer_tokens_per_s": [round(s.tokens_per_s, 1) for s in stats if s is not None],
+        "n_threads": models.load_options.n_threads if models.load_options else None,
+        "qt_platform": qt_app.platformName(),
     }
 
 

@@ -65,6 +65,7 @@ class ChatController(QObject):
         self.status = status
         self.shown_id: int | None = None
         self.generating_id: int | None = None  # conversation being answered
+        self.last_stats: Any = None  # ReplyStats of the last finished answer
         self._parent_id: int | None = None
         self._model: str | None = None
         self._live: list[str] = []
@@ -180,6 +181,7 @@ class ChatController(QObject):
 
     @Slot(object)
     def _on_finished(self, stats: Any) -> None:
+        self.last_stats = stats
         self.status.set_stats(stats)
         self._end(STOP_NOTES.get(stats.stop_reason), stats)
         self.status.set_activity("Stopped" if stats.stop_reason == "user" else "")

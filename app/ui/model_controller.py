@@ -43,6 +43,7 @@ class ModelController(QObject):
     """Keeps the picker, the status bar and the worker's loaded model in step."""
 
     model_ready = Signal(str)  # name of the model now loaded
+    model_failed = Signal(str)  # a load failed; the message shown to the user
     models_changed = Signal()
 
     def __init__(
@@ -174,6 +175,7 @@ class ModelController(QObject):
             else:
                 self.picker.setCurrentIndex(-1)
         self.banner.show_message("error", message)
+        self.model_failed.emit(message)
 
     @Slot()
     def _on_unloaded(self) -> None:
