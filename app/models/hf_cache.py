@@ -128,6 +128,13 @@ def register_cached(db: sqlite_utils.Database, model: CachedModel) -> dict[str, 
         source_file=model.paths[0].name,
         sha256=model.sha256s[0],
     )
+    first = str(model.paths[0].absolute())
+    if row["path"] != first:
+        # register_file resolves the snapshot symlink to ``blobs/<sha256>``; llama.cpp finds
+        # split parts by name next to the first one, so keep the snapshot path.
+        with db.conn:
+            db.table("models").update(row["name"], {"path": first})
+        row = registry.get_model(db, row["name"])
     files = [(p, s, p.stat().st_size) for p, s in zip(model.paths, model.sha256s, strict=True)]
     download_state.save_parts(db, row["name"], files)
     return row

@@ -62,3 +62,15 @@ def test_registered_in_place_and_verified(hf_cache: Path, db: sqlite_utils.Datab
     assert len(results) == 3 and all(r.ok for r in results)
     registry.remove_model(db, split_row["name"])
     assert all(Path(p).exists() for p in find_cached_models()[1].paths)  # not ours to delete
+
+
+@pytest.mark.slow
+def test_cached_split_model_loads_in_place(hf_cache: Path, db: sqlite_utils.Database) -> None:
+    from app.engine.session import ChatSession
+    from app.engine.types import LoadOptions
+
+    split = next(m for m in find_cached_models() if m.repo_id == SPLIT_REPO)
+    row = register_cached(db, split)
+    assert row["path"] == str(split.paths[0])  # the snapshot name, not the blob
+    session = ChatSession.load(Path(row["path"]), LoadOptions(n_ctx=256, n_threads=1))
+    session.close()
