@@ -41,6 +41,7 @@ class ModelManager(QWidget):
         self.db = db
         self.models_dir = models_dir or get_paths().ensure().models
         self.workers = ManagerWorkers(db_path, self.models_dir)
+        self._cancel_when_started: set[Key] = set()
         self.banner = NoticeBanner(self)
         self.catalogue = CatalogueView()
         self.search = SearchView()
@@ -68,7 +69,7 @@ class ModelManager(QWidget):
         hub.cached.connect(self._on_cached)
         hub.registered.connect(self._on_registered)
         hub.failed.connect(self._on_hub_failed)
-        dl.progress.connect(self.downloads.on_progress)
+        dl.progress.connect(self._on_progress)
         dl.finished.connect(self._on_download_finished)
         dl.failed.connect(self._on_download_failed)
         self.catalogue.download_requested.connect(self.start_download)
@@ -103,6 +104,8 @@ class ModelManager(QWidget):
         if row is not None and row.status in ("running", "starting", "retrying", "verifying"):
             self.workers.downloads.cancel()
             return
+        if row is not None and row.status == "queued":
+            self._cancel_when_started.add(key)  # the worker has not reached it yet
         from app.models import download_state
         from app.models.download_files import discard_download
 
@@ -135,6 +138,14 @@ class ModelManager(QWidget):
         return self.search.token.text().strip()
 
     # -- worker results ----------------------------------------------------------------------
+    def _on_progress(self, progress: Any) -> None:
+        key = (progress.repo_id, progress.name)
+        if key in self._cancel_when_started:
+            self._cancel_when_started.discard(key)
+            self.workers.downloads.cancel()
+            return
+        self.downloads.on_progress(progress)
+
     def _on_download_finished(self, outcome: Any) -> None:
         self.downloads.on_finished(outcome)
         if outcome.status in ("complete", "already") and outcome.model:

@@ -153,3 +153,24 @@ def test_verify_from_the_installed_view(qtbot: Any, manager: Any) -> None:
     qtbot.waitUntil(lambda: view.table.item(0, 5).text() != "", timeout=60_000)
     assert view.table.item(0, 5).text() == "ok"
     assert manager.banner.level == "info"
+
+
+def test_cancel_a_queued_download(
+    qtbot: Any,
+    manager: Any,
+    hub: HubServer,  # noqa: F811 - fixture
+) -> None:
+    hub.faults.rate = 20_000_000
+    split = ("lantern-test/SmolLM2-135M-Split-GGUF", "SmolLM2-135M-Instruct-Q4_1.gguf")
+    manager.start_download(*KEY)
+    manager.start_download(*split)  # waits for the first one
+    queued = manager.downloads.rows[split]
+    assert queued.status == "queued"
+    queued.cancel.click()
+    running = manager.downloads.rows
+    qtbot.waitUntil(lambda: KEY in running and running[KEY].bar.value() > 0, timeout=60_000)
+    hub.faults.rate = None
+    with qtbot.waitSignal(manager.model_installed, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: queued.status == "cancelled", timeout=60_000)
+    assert all(not n.startswith("SmolLM2-135M-Instruct-Q4_1") for n in manager.installed.names())
