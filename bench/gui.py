@@ -113,6 +113,7 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
 
     from app.logs import setup_logging
     from app.paths import get_paths
+    from app.ui.inference_worker import window_load_options
     from app.ui.main import open_store
     from app.ui.main_window import MainWindow
 
@@ -156,7 +157,7 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
         "stall_generate": gen,
         "tokens_streamed": tokens.count,
         "answer_tokens_per_s": [round(s.tokens_per_s, 1) for s in stats if s is not None],
-        "n_threads": models.load_options.n_threads if models.load_options else None,
+        "n_threads": window_load_options().n_threads,
         "qt_platform": qt_app.platformName(),
     }
 

@@ -27,18 +27,6 @@ NO_MODEL = (
 )
 
 
-def window_load_options() -> LoadOptions:
-    """Load options for the window: leave one core to the GUI thread.
-
-    llama.cpp's worker threads wait for each other by spinning; when they share every
-    core with the GUI thread (which repaints on each token), one descheduled thread stalls
-    the rest. Measured on 2 busy cores: 1 thread ~30 tokens/s, 2 threads 2-10 tokens/s.
-    """
-    from app.engine.hardware import default_threads
-
-    return LoadOptions(n_threads=max(1, default_threads() - 1))
-
-
 class ModelController(QObject):
     """Keeps the picker, the status bar and the worker's loaded model in step."""
 
@@ -62,7 +50,7 @@ class ModelController(QObject):
         self.picker = picker
         self.status = status
         self.banner = banner
-        self.load_options = load_options  # None: window_load_options() at the first load
+        self.load_options = load_options  # None: the worker's window_load_options()
         self.loaded_name: str | None = None
         self.loaded_info: Any = None
         self._pending: list[str] = []  # names of the loads queued on the worker, in order
@@ -111,8 +99,6 @@ class ModelController(QObject):
     def load(self, name: str, path: Path) -> None:
         self._pending.append(name)
         self.status.set_busy(True, f"Loading {name}\u2026")
-        if self.load_options is None:
-            self.load_options = window_load_options()
         self.client.load_model(path, self.load_options)
 
     def open_file(self, path: Path) -> None:
