@@ -10,6 +10,7 @@ pause, or a restart of the app, without fetching again what is already there.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -24,6 +25,8 @@ from app.models.progress import DownloadControl, Interrupted, ProgressMeter
 log = get_logger("models.download")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+FLUSH_BYTES = 1024 * 1024
+FLUSH_SECONDS = 0.2  # a slow connection still shows progress and keeps its bytes
 
 
 @dataclass(frozen=True)
@@ -161,17 +164,20 @@ def _stream_once(
                 partial.write_bytes(b"")
                 raise _RangeIgnored()
             with partial.open("ab") as fh:
-                for chunk in response.iter_bytes():  # as received: a drop loses nothing
-                    if have + written + len(chunk) > part.size:
-                        raise DownloadError(
-                            f"The hub sent more data than {part.filename}'s published size."
-                        )
-                    _write(fh, chunk, partial)
-                    hasher.update(chunk)
-                    written += len(chunk)
-                    meter.advance(len(chunk))
-                    if control.requested:
-                        raise Interrupted(control.requested)
+                sink = _Sink(fh, partial, hasher, meter)
+                try:
+                    for chunk in response.iter_bytes():  # as received: a drop loses nothing
+                        if have + sink.total + len(chunk) > part.size:
+                            raise DownloadError(
+                                f"The hub sent more data than {part.filename}'s published size."
+                            )
+                        sink.add(chunk)
+                        if control.requested:
+                            sink.flush()
+                            raise Interrupted(control.requested)
+                finally:
+                    sink.flush()  # what arrived before a drop is kept on disk
+                    written = sink.total
     except (Interrupted, DownloadError, _RangeIgnored):
         raise
     except Exception as exc:
@@ -180,14 +186,41 @@ def _stream_once(
         raise _Retryable("the connection closed early")
 
 
-def _write(fh: Any, chunk: bytes, partial: Path) -> None:
-    try:
-        fh.write(chunk)
-    except OSError as exc:
-        raise DownloadError(
-            f"Cannot write {partial}: {exc.strerror or exc}. Free some disk space, then run "
-            "the download again to resume."
-        ) from exc
+class _Sink:
+    """Collects network reads (~64 KB) into ``FLUSH_BYTES`` blocks (or what came in
+    ``FLUSH_SECONDS``): one write, one hash hand-off and one progress update per block
+    instead of per read."""
+
+    def __init__(self, fh: Any, partial: Path, hasher: StreamHasher, meter: ProgressMeter) -> None:
+        self.fh = fh
+        self.partial = partial
+        self.hasher = hasher
+        self.meter = meter
+        self.buffer = bytearray()
+        self.total = 0  # bytes received (written once flushed)
+        self.flushed_at = time.monotonic()
+
+    def add(self, chunk: bytes) -> None:
+        self.buffer += chunk
+        self.total += len(chunk)
+        if len(self.buffer) >= FLUSH_BYTES or time.monotonic() - self.flushed_at > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        block = bytes(self.buffer)
+        self.buffer.clear()
+        self.flushed_at = time.monotonic()
+        try:
+            self.fh.write(block)
+        except OSError as exc:
+            raise DownloadError(
+                f"Cannot write {self.partial}: {exc.strerror or exc}. Free some disk space, "
+                "then run the download again to resume."
+            ) from exc
+        self.hasher.update(block)
+        self.meter.advance(len(block))
 
 
 def _size(path: Path) -> int:
