@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from app.engine.types import LoadOptions
 from app.store.conversations import list_conversations, update_settings
-from app.store.messages import active_path
+from app.store.messages import active_path, add_message
 from tests.ui.conftest import Recorder, load_model, new_chat, send
 
 pytestmark = pytest.mark.slow
@@ -130,3 +131,51 @@ def test_closing_the_window_mid_answer_saves_it(window: Any, qtbot: Any) -> None
     answer = active_path(window.db, cid)[-1]
     assert answer["status"] == "stopped"
     assert answer["content"].startswith("".join(tokens[:3]))
+
+
+@pytest.fixture
+def small_window(qtbot: Any, ui_store: tuple[Any, Any]) -> Any:
+    """A window whose model gets a 512-token context (overflow is cheap to reach)."""
+    from app.ui.main_window import MainWindow
+
+    db, db_path = ui_store
+    win = MainWindow(db, db_path, LoadOptions(n_ctx=512, n_threads=1))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.shutdown()
+
+
+def test_dropped_turns_are_announced_in_the_window(small_window: Any, qtbot: Any) -> None:
+    window = small_window
+    load_model(window, qtbot)
+    cid = new_chat(window, max_tokens=8)
+    filler = "The quick brown fox jumps over the lazy dog. " * 20  # about 200 tokens
+    for _ in range(3):
+        add_message(window.db, cid, "user", filler)
+        add_message(window.db, cid, "assistant", "Noted.")
+    window.chat.show_conversation(cid)
+    notices = Recorder(window.client.worker.notice)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=180_000) as done:
+        send(window, qtbot, "Summarize.")
+    assert done.args[0] is not None and done.args[0].dropped_messages > 0
+    assert notices.items == ["turns_dropped"]  # the kind (first argument)
+    assert window.banner.isVisible() and window.banner.level == "warning"
+    assert "left out" in window.banner.text() or "dropped" in window.banner.text()
+
+
+def test_a_message_too_long_for_the_context_shows_an_error(small_window: Any, qtbot: Any) -> None:
+    window = small_window
+    load_model(window, qtbot)
+    cid = new_chat(window)
+    window.composer.input.setPlainText("word " * 1000)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=180_000) as done:
+        window.composer.input.submit()
+    assert done.args[0] is None  # failed
+    assert window.banner.level == "error"
+    assert window.banner.text()
+    assert "[failed]" in window.chat_view.toPlainText()
+    answer = active_path(window.db, cid)[-1]
+    assert answer["role"] == "assistant" and answer["status"] == "error"
+    assert answer["error"] == window.banner.text()
+    assert window.composer.send_button.isEnabled()

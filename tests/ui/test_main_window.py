@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from PySide6.QtCore import Qt
+
 from app.models.starter import STARTER_NAME
+from tests.ui.conftest import load_model, send
 
 
 def test_window_opens_without_a_model(window: Any) -> None:
@@ -41,3 +45,22 @@ def test_sending_with_no_model_explains_and_keeps_the_text(window: Any, qtbot: A
     assert "No model is loaded" in window.banner.text()
     assert window.composer.input.toPlainText() == "hello?"
     assert window.sidebar.ids() == []
+
+
+def test_store_errors_are_shown_in_the_window(window: Any, qtbot: Any) -> None:
+    window.db.execute("PRAGMA query_only = ON")  # every write now fails like a read-only disk
+    qtbot.mouseClick(window.sidebar.new_button, Qt.MouseButton.LeftButton)
+    assert window.banner.isVisible() and window.banner.level == "error"
+    assert "read-only" in window.banner.text()
+    assert window.sidebar.ids() == []
+
+
+@pytest.mark.slow
+def test_a_message_that_cannot_be_saved_stays_in_the_input(window: Any, qtbot: Any) -> None:
+    load_model(window, qtbot)
+    window.db.execute("PRAGMA query_only = ON")
+    send(window, qtbot, "keep me")
+    assert window.banner.level == "error" and "read-only" in window.banner.text()
+    assert window.composer.input.toPlainText() == "keep me"
+    assert not window.chat.is_generating
+    assert window.composer.send_button.isEnabled()
