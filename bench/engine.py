@@ -1,0 +1,275 @@
+"""Engine benchmark: streaming overhead and TTFT with a long history (SmolLM2, 2 threads).
+
+    python -m bench.engine                 # writes bench/results/engine.json, prints a table
+    python -m bench.engine --no-gui        # skip bench.gui (c, d)
+    python -m bench.engine --no-baseline   # skip the llama_cpp.Llama comparison
+
+(a) Tokens/s delivered to the consumer of ``ChatSession.reply`` divided by llama.cpp's
+    own decode rate (its perf counters, ``n_eval / t_eval``) in the same reply; median
+    of several replies. Goal >= 0.97. The engine calls ``llama_synchronize`` right after
+    each ``llama_decode`` so llama.cpp's clock stops when the token is computed, not when
+    Python next asks for logits (which would hide Python's time inside llama.cpp's).
+    For comparison, the same ratio for llama-cpp-python's high-level streaming API.
+(b) Time to first token at turn 20 of a real conversation (about 3k tokens of history,
+    n_ctx 4096, prefix reuse) divided by the time to first token at turn 1; each is the
+    median over the same three questions. Goal <= 1.2.
+(c, d) From ``python -m bench.gui --json`` (engineer U) when bench/gui.py exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "engine.json"
+THREADS = 2
+STORY = "Write a long story about a dragon who learns to bake bread."
+PROBES = [
+    "What is the boiling point of water at sea level?",
+    "Name a famous painting by Vincent van Gogh.",
+    "How many legs does a spider have?",
+]
+TOPICS = [
+    "the water cycle", "volcanoes", "photosynthesis", "the moon", "honey bees", "glaciers",
+    "the printing press", "rainbows", "tides", "coral reefs", "the compass", "owls",
+    "electricity", "deserts", "the violin", "penguins", "earthquakes", "comets", "bread",
+]  # fmt: skip
+GOALS: dict[str, tuple[str, float]] = {
+    "stream_ratio": (">=", 0.97),
+    "ttft_ratio_turn20": ("<=", 1.2),
+    "gui_worst_stall_ms": ("<=", 50.0),
+    "launch_to_window_s": ("<=", 1.0),
+    "idle_rss_mb": ("<=", 200.0),
+}
+
+GUI_KEYS = ("gui_worst_stall_ms", "launch_to_window_s", "idle_rss_mb")
+
+
+def _session(n_ctx: int) -> Any:
+    from app.engine.session import ChatSession
+    from app.engine.types import LoadOptions
+    from tests.fixtures.models import smollm2_path
+
+    return ChatSession.load(smollm2_path(), LoadOptions(n_ctx=n_ctx, n_threads=THREADS))
+
+
+def _consume(events: Any) -> Any:
+    """A minimal real consumer: keeps the text, returns the final ReplyStats."""
+    from app.engine.types import ReplyStats, TextEvent
+
+    parts: list[str] = []
+    for event in events:
+        if isinstance(event, TextEvent):
+            parts.append(event.text)
+        elif isinstance(event, ReplyStats):
+            return event
+    raise RuntimeError("reply ended without stats")
+
+
+def bench_stream(replies: int = 5, max_tokens: int = 256) -> dict[str, Any]:
+    """(a) consumer tokens/s vs llama.cpp's decode rate, per reply."""
+    from app.engine.types import ChatMessage, SamplingOptions
+
+    session = _session(2048)
+    messages = [ChatMessage("user", STORY)]
+    result: dict[str, Any] = {}
+    try:
+        _consume(session.reply(messages, SamplingOptions(max_tokens=16)))  # warm-up
+        for label, temperature in (("default", 0.7), ("greedy", 0.0)):
+            runs = []
+            for seed in range(replies):
+                sampling = SamplingOptions(
+                    temperature=temperature, max_tokens=max_tokens, seed=seed
+                )
+                stats = _consume(session.reply(messages, sampling))
+                runs.append(
+                    {
+                        "tokens": stats.completion_tokens,
+                        "consumer_tps": round(stats.tokens_per_s, 2),
+                        "llama_tps": round(stats.llama_decode_tokens_per_s, 2),
+                        "ratio": round(stats.tokens_per_s / stats.llama_decode_tokens_per_s, 4),
+                    }
+                )
+            result[label] = {
+                "consumer_tps": statistics.median(r["consumer_tps"] for r in runs),
+                "llama_tps": statistics.median(r["llama_tps"] for r in runs),
+                "ratio": statistics.median(r["ratio"] for r in runs),
+                "runs": runs,
+            }
+    finally:
+        session.close()
+    return result
+
+
+def bench_baseline(replies: int = 3, max_tokens: int = 256) -> dict[str, Any]:
+    """The same ratio through llama_cpp.Llama(...).create_completion(stream=True)."""
+    import llama_cpp
+
+    from tests.fixtures.models import smollm2_path
+
+    llm = llama_cpp.Llama(
+        str(smollm2_path()), n_ctx=2048, n_threads=THREADS, n_threads_batch=THREADS, verbose=False
+    )
+    prompt = f"<|im_start|>user\n{STORY}<|im_end|>\n<|im_start|>assistant\n"
+    runs = []
+    for seed in range(replies):
+        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+        first = last = 0.0
+        n = 0
+        for _ in llm.create_completion(prompt, max_tokens=max_tokens, stream=True, seed=seed):
+            last = time.perf_counter()
+            first = first or last
+            n += 1
+        perf = llama_cpp.llama_perf_context(llm._ctx.ctx)
+        consumer = (n - 1) / (last - first) if n > 1 else 0.0
+        llama_tps = perf.n_eval / (perf.t_eval_ms / 1000)
+        runs.append(
+            {"tokens": n, "consumer_tps": round(consumer, 2), "llama_tps": round(llama_tps, 2)}
+        )
+        runs[-1]["ratio"] = round(consumer / llama_tps, 4)
+    llm.close()
+    return {"ratio": statistics.median(r["ratio"] for r in runs), "runs": runs}
+
+
+def bench_ttft(turns: int = 20, max_tokens: int = 128) -> dict[str, Any]:
+    """(b) TTFT at turn 1 (empty cache) and at turn ``turns`` (long history, prefix reuse)."""
+    from app.engine.types import ChatMessage, SamplingOptions
+
+    session = _session(4096)
+    probe = SamplingOptions(temperature=0.0, max_tokens=4)
+    try:
+        _consume(session.reply([ChatMessage("user", STORY)], SamplingOptions(max_tokens=8)))
+        turn1 = []
+        for question in PROBES:
+            session.forget()
+            turn1.append(_consume(session.reply([ChatMessage("user", question)], probe)))
+        history: list[ChatMessage] = []
+        for i in range(turns - 1):
+            history.append(ChatMessage("user", f"Explain {TOPICS[i % len(TOPICS)]} in detail."))
+            stats = _consume(session.reply(history, SamplingOptions(max_tokens=max_tokens, seed=i)))
+            history.append(ChatMessage("assistant", stats.text))
+        # Each probe replaces the last question: the cache rolls back to the same history.
+        last = [_consume(session.reply([*history, ChatMessage("user", q)], probe)) for q in PROBES]
+    finally:
+        session.close()
+    t1 = statistics.median(s.ttft_s for s in turn1)
+    tn = statistics.median(s.ttft_s for s in last)
+    return {
+        "ttft_turn1_s": round(t1, 4),
+        f"ttft_turn{turns}_s": round(tn, 4),
+        "ttft_ratio_turn20": round(tn / t1, 3),
+        "turn1_evaluated_tokens": [s.evaluated_prompt_tokens for s in turn1],
+        f"turn{turns}_prompt_tokens": [s.prompt_tokens for s in last],
+        f"turn{turns}_evaluated_tokens": [s.evaluated_prompt_tokens for s in last],
+        "dropped_messages": max(s.dropped_messages for s in last),
+    }
+
+
+def bench_gui() -> dict[str, Any]:
+    """(c, d): run engineer U's bench.gui in its own process and take its JSON."""
+    if not (ROOT / "bench" / "gui.py").exists():
+        return {}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.gui", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    for line in reversed(proc.stdout.strip().splitlines()):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return {"gui_error": f"bench.gui exited {proc.returncode}: {proc.stderr.strip()[-500:]}"}
+
+
+def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
+    values = {
+        "stream_ratio": results.get("a", {}).get("default", {}).get("ratio"),
+        "ttft_ratio_turn20": results.get("b", {}).get("ttft_ratio_turn20"),
+        **{
+            k: results.get("gui", {}).get(k)
+            for k in GOALS
+            if k.startswith(("gui", "launch", "idle"))
+        },
+    }
+    rows = []
+    for key, (op, goal) in GOALS.items():
+        value = values.get(key)
+        ok = None if value is None else (value >= goal if op == ">=" else value <= goal)
+        rows.append({"measure": key, "value": value, "goal": f"{op} {goal}", "pass": ok})
+    return rows
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [f"{'measure':<24}{'value':>12}  {'goal':>9}  pass", "-" * 54]
+    for row in results["summary"]:
+        value = "-" if row["value"] is None else f"{row['value']:.3f}".rstrip("0").rstrip(".")
+        status = {True: "yes", False: "NO", None: "n/a"}[row["pass"]]
+        lines.append(f"{row['measure']:<24}{value:>12}  {row['goal']:>9}  {status}")
+    a, b = results.get("a", {}), results.get("b", {})
+    lines.append("-" * 54)
+    for label in ("default", "greedy"):
+        if label in a:
+            r = a[label]
+            lines.append(
+                f"(a) {label:<8} consumer {r['consumer_tps']:.1f} t/s, llama.cpp "
+                f"{r['llama_tps']:.1f} t/s, ratio {r['ratio']:.3f}"
+            )
+    if "baseline_high_level" in a:
+        lines.append(f"(a) llama_cpp.Llama streaming ratio {a['baseline_high_level']['ratio']:.3f}")
+    if b:
+        lines.append(
+            f"(b) TTFT turn 1 {b['ttft_turn1_s'] * 1000:.0f} ms, turn 20 "
+            f"{b['ttft_turn20_s'] * 1000:.0f} ms ({b['turn20_prompt_tokens'][0]} prompt tokens, "
+            f"{b['turn20_evaluated_tokens'][0]} evaluated)"
+        )
+    lines.append(f"load average before/after: {results['machine']['loadavg']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__)
+    parser.add_argument("--no-gui", action="store_true", help="do not run bench.gui")
+    parser.add_argument("--no-baseline", action="store_true", help="skip llama_cpp.Llama")
+    parser.add_argument("--replies", type=int, default=5, help="replies per (a) setting")
+    args = parser.parse_args(argv)
+    import llama_cpp
+
+    load_before = os.getloadavg()
+    results: dict[str, Any] = {"a": bench_stream(args.replies)}
+    if not args.no_baseline:
+        results["a"]["baseline_high_level"] = bench_baseline()
+    results["b"] = bench_ttft()
+    if not args.no_gui:
+        results["gui"] = bench_gui()
+    results["machine"] = {
+        "python": platform.python_version(),
+        "llama_cpp_python": llama_cpp.__version__,
+        "cpu_count": os.cpu_count(),
+        "threads": THREADS,
+        "loadavg": [round(x, 2) for x in (*load_before[:1], os.getloadavg()[0])],
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    results["summary"] = summarize(results)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
