@@ -14,6 +14,7 @@ worker's own SQLite connection (connections are per thread; WAL lets the GUI rea
 from __future__ import annotations
 
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,17 +172,19 @@ class InferenceWorker(QObject):
         from app.engine.types import NoticeEvent, ReplyStats, SamplingOptions, TextEvent
 
         sampling = request.sampling or SamplingOptions()
-        for event in session.reply(request.messages, sampling):
-            if self._stop.is_set():
-                session.stop()  # idempotent; covers a stop that raced the start
-            if isinstance(event, TextEvent):
-                answer.append(event.text)
-                self.token.emit(event.text)
-            elif isinstance(event, NoticeEvent):
-                self.notice.emit(event.kind, event.message)
-            elif isinstance(event, ReplyStats):
-                answer.finish(event)
-                self.finished.emit(event)
+        # closing(): if saving fails mid-answer, the engine's generator is ended at once
+        with closing(session.reply(request.messages, sampling)) as events:
+            for event in events:
+                if self._stop.is_set():
+                    session.stop()  # idempotent; covers a stop that raced the start
+                if isinstance(event, TextEvent):
+                    answer.append(event.text)
+                    self.token.emit(event.text)
+                elif isinstance(event, NoticeEvent):
+                    self.notice.emit(event.kind, event.message)
+                elif isinstance(event, ReplyStats):
+                    answer.finish(event)
+                    self.finished.emit(event)
 
     def _fail(self, answer: Any, message: str) -> None:
         if answer is not None:

@@ -101,6 +101,20 @@ class ModelController(QObject):
         self.status.set_busy(True, f"Loading {name}\u2026")
         self.client.load_model(path, self.load_options)
 
+    @Slot(str)
+    def use_model(self, name: str) -> None:
+        """Load a registered model by name (e.g. the model manager's "Use" button)."""
+        from app.models.registry import get_model
+
+        try:
+            row = get_model(self.db, name)
+        except LanternError as exc:
+            self.banner.show_message("error", str(exc))
+            return
+        self.refresh()
+        self.picker.select(row["name"])
+        self._on_chosen(row["name"], str(row["path"]))
+
     def open_file(self, path: Path) -> None:
         """Load a GGUF file picked by the user (checked and loaded on the worker)."""
         name = path.stem

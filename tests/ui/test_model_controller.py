@@ -116,3 +116,16 @@ def test_picking_a_model_loads_it_and_makes_it_the_default(
     assert ready.args == ["gemma-base"]
     assert window.status.model_label.text().startswith("Model: gemma-base")
     assert default_model(window.db)["name"] == "gemma-base"
+
+
+@pytest.mark.slow
+def test_use_model_by_name_for_the_model_manager(window: Any, qtbot: Any, gemma_path: Path) -> None:
+    register_file(window.db, gemma_path, name="gemma-base", in_place=True)
+    assert "gemma-base" not in window.picker.names()  # registered behind the window's back
+    with qtbot.waitSignal(window.models.model_ready, timeout=180_000) as ready:
+        window.models.use_model("GEMMA-BASE")  # names match case-insensitively
+    assert ready.args == ["gemma-base"]
+    assert window.picker.current_name() == "gemma-base"
+    window.models.use_model("no-such-model")
+    assert window.banner.level == "error" and "no-such-model" in window.banner.text()
+    assert window.models.loaded_name == "gemma-base"
