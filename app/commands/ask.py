@@ -8,15 +8,13 @@ from typing import Any
 
 from app.commands.common import (
     TurnResult,
-    choose_chat_model,
-    load_chat_session,
     note,
     out,
     run_turn,
+    start_chat,
 )
 from app.engine.types import NoticeEvent
 from app.errors import LanternError
-from app.store.conversations import create_conversation, get_conversation, update_settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,13 +38,7 @@ def run(args: argparse.Namespace) -> int:
     db = args.db
     if not args.question.strip():
         raise LanternError("The question is empty; write something to ask.")
-    conv = get_conversation(db, args.conversation) if args.conversation else None
-    model = choose_chat_model(db, args.model, conv)
-    if conv is None:
-        conv = create_conversation(db, model=model["name"])
-    elif conv.get("model") != model["name"]:
-        conv = update_settings(db, conv["id"], model=model["name"])
-    session = load_chat_session(model, conv)
+    conv, model, session = start_chat(db, args.model, args.conversation)
     try:
         result = run_turn(
             db,

@@ -17,16 +17,15 @@ import sqlite_utils
 
 from app.commands.common import (
     TurnResult,
-    choose_chat_model,
     err,
-    load_chat_session,
     note,
     out,
     run_turn,
+    start_chat,
 )
 from app.engine.types import NoticeEvent
 from app.errors import ContextOverflowError
-from app.store.conversations import create_conversation, get_conversation, update_settings
+from app.store.conversations import create_conversation
 from app.store.messages import active_path
 
 HELP = """commands:
@@ -47,14 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     db: sqlite_utils.Database = args.db
-    conv = get_conversation(db, args.conversation) if args.conversation else None
-    model = choose_chat_model(db, args.model, conv)
-    if conv is None:
-        conv = create_conversation(db, model=model["name"])
-    elif conv.get("model") != model["name"]:
-        conv = update_settings(db, conv["id"], model=model["name"])
-    err(f"Loading {model['name']}...")
-    session = load_chat_session(model, conv)
+    conv, model, session = start_chat(db, args.model, args.conversation, announce=err)
     try:
         return _loop(db, session, conv, model)
     finally:

@@ -7,6 +7,7 @@ Handlers are ``func(args) -> int | None``; by the time one runs, ``args.paths`` 
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -163,8 +164,48 @@ def load_chat_session(model: dict[str, Any], conv: dict[str, Any] | None = None)
         n_ctx = int(conv["context_length"])
     if model.get("context_length"):
         n_ctx = min(n_ctx, int(model["context_length"]))
-    log.info("loading %s (%s), n_ctx=%d", model["name"], model["path"], n_ctx)
-    return ChatSession.load(Path(model["path"]), LoadOptions(n_ctx=n_ctx))
+    threads = _threads_override()
+    log.info("loading %s (%s), n_ctx=%d threads=%s", model["name"], model["path"], n_ctx, threads)
+    return ChatSession.load(Path(model["path"]), LoadOptions(n_ctx=n_ctx, n_threads=threads))
+
+
+def _threads_override() -> int | None:
+    """``LANTERN_THREADS=N`` caps CPU threads (tests, shared machines); else the engine picks."""
+    value = os.environ.get("LANTERN_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise LanternError(f"LANTERN_THREADS must be a whole number of threads, not {value!r}.")
+    return int(value)
+
+
+def start_chat(
+    db: sqlite_utils.Database,
+    model_name: str | None,
+    conversation_id: int | None,
+    announce: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], ChatSession]:
+    """(conversation, model row, loaded session) for ``chat`` and ``ask``.
+
+    The model is loaded before a new conversation is created, so a model that fails to
+    load leaves no empty conversation behind.
+    """
+    from app.store.conversations import create_conversation, get_conversation, update_settings
+
+    conv = get_conversation(db, conversation_id) if conversation_id else None
+    model = choose_chat_model(db, model_name, conv)
+    if announce:
+        announce(f"Loading {model['name']}...")
+    session = load_chat_session(model, conv)
+    try:
+        if conv is None:
+            conv = create_conversation(db, model=model["name"])
+        elif conv.get("model") != model["name"]:
+            conv = update_settings(db, conv["id"], model=model["name"])
+    except BaseException:
+        session.close()
+        raise
+    return conv, model, session
 
 
 # -- one chat turn -----------------------------------------------------------------------

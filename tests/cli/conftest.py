@@ -19,7 +19,14 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 def cli_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"LANTERN_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "LANTERN_HOME": str(home),
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "LANTERN_THREADS": "2",  # tests load models with 2 threads at most
+        }
+    )
     return env
 
 

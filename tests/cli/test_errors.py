@@ -63,6 +63,7 @@ def test_registered_file_corrupted(run: Run, tmp_path: Path, smollm2_path: Path)
     assert_one_line_error(run("ask", "hi", "--model", "dmg"), "incomplete")
     model.write_bytes(os.urandom(50_000))
     assert_one_line_error(run("ask", "hi", "--model", "dmg"), "not a valid GGUF")
+    assert "No conversations yet" in run("history", "list").stdout  # nothing half-made
 
 
 def test_unreadable_database(run: Run, lantern_home: Path) -> None:
