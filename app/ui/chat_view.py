@@ -99,10 +99,14 @@ class ChatView(QTextBrowser):
         """Add a piece of the streaming answer at the end (cheap: no re-layout of the rest)."""
         if self._live_start is None:
             self.begin_answer()
+        self._live_text.append(piece)
+        if not self.live_text().strip():
+            return  # leading blank lines: shown once there is text
+        if not "".join(self._live_text[:-1]).strip():
+            piece = self.live_text().lstrip()
         bar = self.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         self._end_cursor().insertText(piece, self._text_format())
-        self._live_text.append(piece)
         if at_bottom:
             bar.setValue(bar.maximum())
 
@@ -110,7 +114,7 @@ class ChatView(QTextBrowser):
         """Render the finished answer once as light markdown; add a note if any."""
         if self._live_start is None:
             return
-        text = "".join(self._live_text)
+        text = self.live_text().strip()
         cursor = self._end_cursor()
         cursor.setPosition(self._live_start, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()

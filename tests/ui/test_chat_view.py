@@ -69,3 +69,16 @@ def test_stored_statuses_are_shown(view: ChatView) -> None:
     assert "interrupted" in view.toPlainText()
     view.show_messages([])
     assert "Ask anything" in view.toPlainText()
+
+
+def test_leading_blank_lines_of_an_answer_are_not_shown(view: ChatView) -> None:
+    view.add_user_message("q")
+    view.begin_answer()
+    before = view.toPlainText()
+    view.append_text("\n")
+    view.append_text("\n")
+    assert view.toPlainText() == before
+    view.append_text("  Hello")
+    view.append_text(" world")
+    assert view.toPlainText() == before + "Hello world"
+    assert view.live_text() == "\n\n  Hello world"
