@@ -118,6 +118,7 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
     from app.ui.main_window import MainWindow
 
     qt_app = QApplication.instance() or QApplication([])
+    assert isinstance(qt_app, QApplication)
     paths = get_paths().ensure()
     setup_logging(paths.log_file)
     db = open_store(paths.db)

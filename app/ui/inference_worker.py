@@ -14,7 +14,6 @@ worker's own SQLite connection (connections are per thread; WAL lets the GUI rea
 from __future__ import annotations
 
 import threading
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,8 +171,8 @@ class InferenceWorker(QObject):
         from app.engine.types import NoticeEvent, ReplyStats, SamplingOptions, TextEvent
 
         sampling = request.sampling or SamplingOptions()
-        # closing(): if saving fails mid-answer, the engine's generator is ended at once
-        with closing(session.reply(request.messages, sampling)) as events:
+        events = session.reply(request.messages, sampling)
+        try:
             for event in events:
                 if self._stop.is_set():
                     session.stop()  # idempotent; covers a stop that raced the start
@@ -185,6 +184,10 @@ class InferenceWorker(QObject):
                 elif isinstance(event, ReplyStats):
                     answer.finish(event)
                     self.finished.emit(event)
+        finally:  # if saving fails mid-answer, end the engine's generator at once
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
 
     def _fail(self, answer: Any, message: str) -> None:
         if answer is not None:
@@ -235,15 +238,15 @@ class InferenceClient(QObject):
 
     def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("lantern-inference")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("lantern-inference")
         self.worker = InferenceWorker(db_path)
-        self.worker.moveToThread(self.thread)
-        self.thread.finished.connect(self.worker.deleteLater)
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.finished.connect(self.worker.deleteLater)
         self._load_requested.connect(self.worker.load_model)
         self._generate_requested.connect(self.worker.generate)
         self._shutdown_requested.connect(self.worker.shutdown)
-        self.thread.start()
+        self.worker_thread.start()
         self._running = True
 
     def load_model(self, path: Path, options: LoadOptions | None = None) -> None:
@@ -263,7 +266,7 @@ class InferenceClient(QObject):
         self._running = False
         self.worker.begin_shutdown()
         self._shutdown_requested.emit()
-        done = self.thread.wait(timeout_ms)
+        done = self.worker_thread.wait(timeout_ms)
         if not done:
             log.error("the inference thread did not end within %d ms", timeout_ms)
         return bool(done)

@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.ui.crash_handler import CrashHandler
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lantern"])
+    assert isinstance(app, QApplication)
     app.setApplicationName("Lantern")
     app.setApplicationDisplayName("Lantern")
     paths = get_paths().ensure()
@@ -116,4 +117,6 @@ class _FirstPaint(QObject):
 
 def _report_startup(target: Path, window: QWidget) -> None:
     """For bench/gui.py: write when the window first painted and the idle memory."""
-    QApplication.instance().installEventFilter(_FirstPaint(target, window))
+    app = QApplication.instance()
+    assert app is not None
+    app.installEventFilter(_FirstPaint(target, window))

@@ -97,9 +97,11 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._action(file_menu, "&New chat", self.sidebar.new_conversation, QKeySequence.New)
+        self._action(
+            file_menu, "&New chat", self.sidebar.new_conversation, QKeySequence.StandardKey.New
+        )
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         chat_menu = bar.addMenu("&Chat")
         self._action(chat_menu, "&Stop answer", self.chat.stop, QKeySequence(Qt.Key.Key_Escape))
@@ -122,7 +124,10 @@ class MainWindow(QMainWindow):
         return action
 
     def add_panel(
-        self, widget: QWidget, title: str, area: Qt.DockWidgetArea = Qt.RightDockWidgetArea
+        self,
+        widget: QWidget,
+        title: str,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
     ) -> QDockWidget:
         """Dock a feature's widget (model manager, documents) beside the chat."""
         dock = QDockWidget(title, self)

@@ -123,7 +123,7 @@ def test_closing_the_window_mid_answer_saves_it(window: Any, qtbot: Any) -> None
     tokens = token_rec.items
     send(window, qtbot, QUESTION)
     qtbot.waitUntil(lambda: len(tokens) >= 3, timeout=180_000)
-    thread = window.client.thread
+    thread = window.client.worker_thread
     window.close()
     assert thread.isFinished()
     answer = active_path(window.db, cid)[-1]

@@ -82,7 +82,7 @@ def test_a_missing_file_is_reported_not_raised(client: Any, tmp_path: Any, qtbot
 
 
 def test_shutdown_ends_the_thread(client: Any) -> None:
-    thread = client.thread
+    thread = client.worker_thread
     assert thread.isRunning()
     assert client.shutdown() is True
     assert thread.isFinished()
