@@ -29,7 +29,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(  # used by bench/gui.py to time start-up
         "--startup-report", type=Path, help=argparse.SUPPRESS
     )
-    args, _qt_args = parser.parse_known_args(argv)
+    args, qt_args = parser.parse_known_args(argv)
+    args.qt_args = qt_args  # e.g. -platform offscreen, -style fusion: passed to Qt
     return args
 
 
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     from app.paths import get_paths
     from app.ui.crash_handler import CrashHandler
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "lantern"])
+    program = sys.argv[0] if sys.argv else "lantern"
+    app = QApplication.instance() or QApplication([program, *args.qt_args])
     assert isinstance(app, QApplication)
     app.setApplicationName("Lantern")
     app.setApplicationDisplayName("Lantern")
