@@ -54,6 +54,7 @@ def test_registered_file_gone_missing(run: Run, tmp_path: Path, smollm2_path: Pa
     assert_one_line_error(run("ask", "hi", "--model", "moved"), "is missing", "moved")
 
 
+@pytest.mark.slow
 def test_registered_file_corrupted(run: Run, tmp_path: Path, smollm2_path: Path) -> None:
     model = tmp_path / "damaged.gguf"
     shutil.copyfile(smollm2_path, model)
@@ -66,6 +67,7 @@ def test_registered_file_corrupted(run: Run, tmp_path: Path, smollm2_path: Path)
     assert "No conversations yet" in run("history", "list").stdout  # nothing half-made
 
 
+@pytest.mark.slow
 def test_unreadable_database(run: Run, lantern_home: Path) -> None:
     db = lantern_home / "data" / "lantern.db"
     db.parent.mkdir(parents=True)
