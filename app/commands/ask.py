@@ -1,4 +1,4 @@
-"""`lantern ask "QUESTION" [--model NAME] [--conversation ID] [--json] [--max-tokens N]`."""
+"""`lantern ask "QUESTION" [--model NAME] [--conversation ID] [--docs NAME] [--json]`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from typing import Any
 
 from app.commands.common import (
     TurnResult,
+    history_messages,
     note,
     out,
     run_turn,
     start_chat,
 )
+from app.engine.session import ChatSession
 from app.engine.types import NoticeEvent
 from app.errors import LanternError
+from app.knowledge.chat_grounding import ground_turn
+from app.knowledge.collections import find_collection
+from app.knowledge.grounding import Grounding
+from app.store.conversations import sampling_for
+from app.store.messages import save_sources
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--conversation", metavar="ID", type=int, help="continue this conversation")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--max-tokens", metavar="N", type=_positive, help="longest answer in tokens")
+    p.add_argument(
+        "--docs", metavar="NAME", help="answer from this document collection, citing [n]"
+    )
     p.set_defaults(func=run)
 
 
@@ -38,8 +48,14 @@ def run(args: argparse.Namespace) -> int:
     db = args.db
     if not args.question.strip():
         raise LanternError("The question is empty; write something to ask.")
+    if args.docs:
+        find_collection(db, args.docs)  # a clear error before the model loads
     conv, model, session = start_chat(db, args.model, args.conversation)
     try:
+        grounding = _ground(args, conv, session) if args.docs else None
+        for notice in grounding.notices if grounding else []:
+            if not args.json:
+                note(notice)
         result = run_turn(
             db,
             session,
@@ -49,17 +65,45 @@ def run(args: argparse.Namespace) -> int:
             on_text=None if args.json else _print_piece,
             on_notice=None if args.json else _print_notice,
             max_tokens=args.max_tokens,
+            context=grounding.system_text if grounding else None,
         )
     finally:
         session.close()
+    sources = grounding.sources if grounding else []
+    if grounding:
+        save_sources(db, result.message["id"], sources)
+        result.warnings[:0] = grounding.notices
     stopped = result.message["status"] == "stopped"
     if args.json:
-        out(json.dumps(as_json(result, model["name"], conv["id"]), ensure_ascii=False))
+        payload = as_json(result, model["name"], conv["id"])
+        if grounding:
+            payload["sources"] = sources
+        out(json.dumps(payload, ensure_ascii=False))
     else:
         out()
+        _print_sources(sources)
         if stopped:
             note("the answer was stopped (it is saved as stopped).")
     return 130 if stopped else 0
+
+
+def _ground(args: argparse.Namespace, conv: dict[str, Any], session: ChatSession) -> Grounding:
+    max_tokens = args.max_tokens or sampling_for(conv).max_tokens
+    return ground_turn(
+        args.db,
+        session,
+        history_messages(args.db, conv),
+        args.question,
+        max_tokens=max_tokens,
+        collection=args.docs,
+    )
+
+
+def _print_sources(sources: list[dict[str, Any]]) -> None:
+    if sources:
+        out("\nSources:")
+    for number, source in enumerate(sources, 1):
+        out(f"  [{number}] {source['file']}, page {source['page']}")
 
 
 def _print_piece(text: str) -> None:

@@ -256,6 +256,13 @@ def history_messages(db: sqlite_utils.Database, conv: dict[str, Any]) -> list[Ch
     return messages
 
 
+def with_context(messages: list[ChatMessage], context: str) -> list[ChatMessage]:
+    """``messages`` with ``context`` added to (or as) the system message."""
+    if messages and messages[0].role == "system":
+        return [ChatMessage("system", f"{messages[0].content}\n\n{context}"), *messages[1:]]
+    return [ChatMessage("system", context), *messages]
+
+
 def run_turn(
     db: sqlite_utils.Database,
     session: ChatSession,
@@ -265,8 +272,12 @@ def run_turn(
     on_text: Callable[[str], None] | None = None,
     on_notice: Callable[[NoticeEvent], None] | None = None,
     max_tokens: int | None = None,
+    context: str | None = None,
 ) -> TurnResult:
     """Save the question, stream the answer (saved as it goes), return the saved answer.
+
+    ``context`` (e.g. numbered document sources) joins the system message for this turn
+    only; it is not stored as a message.
 
     Ctrl-C stops the answer (kept, status "stopped"); a second Ctrl-C saves what there is
     and raises ``KeyboardInterrupt``.
@@ -275,6 +286,8 @@ def run_turn(
     user = add_message(db, conv["id"], "user", question)
     title_from_first_message(db, conv["id"], question)
     messages.append(ChatMessage("user", question))
+    if context:
+        messages = with_context(messages, context)
     sampling = sampling_for(conv)
     if max_tokens is not None:
         sampling = _with_max_tokens(sampling, max_tokens)

@@ -7,6 +7,7 @@ Each message has a ``parent_id`` (``None`` for a root). The conversation's
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Final
 
@@ -82,6 +83,19 @@ def get_message(db: sqlite_utils.Database, mid: int) -> dict[str, Any]:
     if not rows:
         raise NotFoundError(f"There is no message {mid}.")
     return rows[0]
+
+
+@guarded
+def save_sources(db: sqlite_utils.Database, mid: int, sources: list[dict[str, Any]]) -> None:
+    """Keep the numbered document sources an answer was grounded in (``[n]`` = n-th)."""
+    with db.conn:
+        db.table("messages").update(mid, {"sources": json.dumps(sources, ensure_ascii=False)})
+
+
+def message_sources(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sources saved with ``message`` (empty when it was not grounded)."""
+    raw = message.get("sources")
+    return list(json.loads(raw)) if raw else []
 
 
 @guarded

@@ -93,6 +93,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.table("settings").create({"key": str, "value": str}, pk="key")
 
 
+@migration
+def m002_message_sources(db: sqlite_utils.Database) -> None:
+    """Answers grounded in documents keep their numbered sources (JSON list)."""
+    db.table("messages").add_column("sources", str)
+
+
 def _all() -> list[Migration]:
     from app.store import schema_knowledge, schema_models
 

@@ -1,0 +1,53 @@
+"""Ground one chat turn in documents, sized to a loaded chat session's context.
+
+Shared by ``lantern ask --docs`` and the window's worker: both hold a ``ChatSession`` on
+the calling thread, so the embedder is opened and closed on that same thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlite_utils
+
+from app.engine.session import ChatSession
+from app.engine.types import ChatMessage
+from app.knowledge.embedding_model import open_embedder
+from app.knowledge.grounding import Grounding, build_grounding
+
+# Room kept free for the template's own tokens around the system message.
+_MARGIN_TOKENS = 64
+
+
+def ground_turn(
+    db: sqlite_utils.Database,
+    session: ChatSession,
+    messages: Sequence[ChatMessage],
+    question: str,
+    *,
+    max_tokens: int,
+    collection: str | None = None,
+    conversation_id: int | None = None,
+) -> Grounding:
+    """Sources for ``question`` that fit beside ``messages`` and a ``max_tokens`` answer."""
+    history = session.count_tokens([*messages, ChatMessage("user", question)])
+    budget = session.n_ctx - history - max_tokens - _MARGIN_TOKENS
+    overhead = session.count_tokens([ChatMessage("user", "")])
+
+    def count(text: str) -> int:
+        return max(1, session.count_tokens([ChatMessage("user", text)]) - overhead)
+
+    embedder = open_embedder(db)
+    try:
+        return build_grounding(
+            db,
+            question,
+            budget_tokens=max(budget, 0),
+            count_tokens=count,
+            collection=collection,
+            conversation_id=conversation_id,
+            embedder=embedder,
+        )
+    finally:
+        if embedder is not None:
+            embedder.close()
