@@ -25,6 +25,7 @@ from app.errors import ModelLoadError
 from app.logs import get_logger
 
 log = get_logger("knowledge")
+SHORT_TOKENS = 128
 
 
 @dataclass
@@ -99,6 +100,8 @@ class Embedder:
             self._batch.seq_id[i][0] = 0
             self._batch.logits[i] = 1
         self._tokbuf = (llama_cpp.llama_token * (self.max_tokens * 8))()
+        self._threads = threads
+        self._threads_now = threads
         self.stats = EmbedStats()
         log.info("embedding model %s loaded: dim %d, %d threads", path.name, self.dim, threads)
 
@@ -130,6 +133,12 @@ class Embedder:
         ids = np.asarray(tokens, dtype=np.int32)
         ctypes.memmove(batch.token, ids.ctypes.data, 4 * n)  # only the tokens change
         batch.n_tokens = n
+        # A short text (a question) is faster on one thread: with more, the threads spend
+        # the time waiting for each other, and much longer when the cores are busy.
+        threads = 1 if n < SHORT_TOKENS else self._threads
+        if threads != self._threads_now:
+            llama.llama_set_n_threads(self._ctx, threads, threads)
+            self._threads_now = threads
         run = llama.llama_encode if self._encoder else llama.llama_decode
         if not self._encoder:
             llama.llama_memory_clear(llama.llama_get_memory(self._ctx), True)
@@ -185,9 +194,10 @@ class Embedder:
 
 
 def _default_threads() -> int:
+    """Half the engine's default: indexing runs while the chat model may be answering."""
     try:
         from app.engine.hardware import default_threads
 
-        return default_threads()
+        return max(1, default_threads() // 2)
     except ImportError:  # pragma: no cover - the engine always ships hardware.py
-        return 2
+        return 1

@@ -10,6 +10,7 @@ embedding batches; a file cut short is not written at all.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -284,12 +285,12 @@ def remove_path(db: sqlite_utils.Database, path: Path, collection: str | None = 
     scope = [int(colls.find_collection(db, collection)["id"])] if collection else None
     removed = 0
     for doc in index.list_documents(db, scope):
-        if doc["path"] == target or doc["path"].startswith(target.rstrip("/\\") + "/"):
+        if doc["path"] == target or doc["path"].startswith(target.rstrip("/\\") + os.sep):
             _apply_removal(db, index.remove_document(db, int(doc["id"])))
             removed += 1
     with index.transaction(db):
         sql = "DELETE FROM doc_sources WHERE (path = ? OR path LIKE ?)"
-        params: list[object] = [target, target.rstrip("/") + "/%"]
+        params: list[object] = [target, target.rstrip("/\\") + os.sep + "%"]
         if scope:
             sql += " AND collection_id = ?"
             params += scope

@@ -8,6 +8,7 @@ one given are still found by keywords, and the result suggests a rescan.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -21,6 +22,7 @@ from app.knowledge.vectors import vector_index
 Mode = Literal["hybrid", "keyword", "vector"]
 RRF_K = 60
 CANDIDATES = 50
+POSTINGS_BUDGET = 2000  # rows BM25 may visit per query (see _query_words)
 KEYWORD_ONLY_NOTICE = (
     "Retrieval is keyword-only: no embedding model is installed. Add one (for example "
     "all-MiniLM-L6-v2 as GGUF) and run `lantern docs rescan` for meaning-based search."
@@ -59,15 +61,51 @@ def _in(ids: list[int]) -> str:
     return ",".join("?" * len(ids))
 
 
+def _query_words(db: sqlite_utils.Database, text: str, bounded: bool = False) -> list[str]:
+    """The question's words, rarest first, as many as fit in ``POSTINGS_BUDGET``.
+
+    BM25 visits every row that contains any query word, so a word found in a large part
+    of a big index (df in the tens of thousands) costs hundreds of milliseconds while it
+    barely changes the ranking (its IDF is near zero). Each word's document frequency is
+    counted by FTS5 itself (so stemming matches the index), stopping at the budget.
+    The rarest word is always kept, unless ``bounded`` (hybrid search, where the vectors
+    rank such a question anyway): then a question made only of very common words gets
+    no keyword list rather than a slow one.
+    """
+    words = fts_query(text).split(" OR ") if fts_query(text) else []
+    counts = {}
+    for word in words:
+        row = db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+            [word, POSTINGS_BUDGET + 1],
+        ).fetchone()
+        if row[0]:
+            counts[word] = int(row[0])
+    kept: list[str] = []
+    total = 0
+    for word in sorted(counts, key=lambda w: counts[w]):
+        if (kept or bounded) and total + counts[word] > POSTINGS_BUDGET:
+            break
+        kept.append(word)
+        total += counts[word]
+    return kept
+
+
 def keyword_search(
-    db: sqlite_utils.Database, query: str, collection_ids: list[int] | None, k: int = CANDIDATES
+    db: sqlite_utils.Database,
+    query: str,
+    collection_ids: list[int] | None,
+    k: int = CANDIDATES,
+    bounded: bool = False,
 ) -> list[tuple[int, float]]:
     """(chunk id, BM25 score; higher is better), best first."""
-    match = fts_query(query)
-    if not match or collection_ids == []:
+    if collection_ids == []:
+        return []
+    words = _query_words(db, query, bounded)
+    if not words:
         return []
     sql = "SELECT f.rowid, -bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts f"
-    params: list[object] = [match]
+    params: list[object] = [" OR ".join(words)]
     where = " WHERE chunks_fts MATCH ?"
     if collection_ids is not None:
         sql += " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id"
@@ -117,6 +155,19 @@ def _other_model_docs(
     return int(db.execute(sql, params).fetchone()[0])
 
 
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One helper thread for the keyword half of a hybrid search (the caller's thread
+    embeds the question and scans the vectors meanwhile). The connection is used by one
+    thread at a time: the caller does not touch it until the keyword result is in."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-fts")
+    return _POOL
+
+
 def search(
     db: sqlite_utils.Database,
     query: str,
@@ -133,18 +184,28 @@ def search(
     if embedder is None and mode != "keyword":
         notices.append(KEYWORD_ONLY_NOTICE)
         mode = "keyword"
-    keyword = keyword_search(db, query, ids) if mode != "vector" else []
+    keyword: list[tuple[int, float]] = []
     vector: list[tuple[int, float]] = []
-    if embedder is not None and mode != "keyword":
-        vector = vector_index(db, embedder.model_id).search(
-            embedder.embed_one(query), ids, CANDIDATES
-        )
+    if embedder is None or mode == "keyword":
+        keyword = keyword_search(db, query, ids)
+    else:
         stale = _other_model_docs(db, embedder.model_id, ids)
         if stale:
             notices.append(
                 f"{stale} document(s) were indexed without this embedding model and are "
                 "found by keywords only; run `lantern docs rescan` to re-embed them."
             )
+        index = vector_index(db, embedder.model_id)
+        index.sync()  # touches the connection: before the keyword search may use it
+        pending = (
+            _pool().submit(keyword_search, db, query, ids, CANDIDATES, True)
+            if mode == "hybrid"
+            else None
+        )  # SQLite and numpy release the GIL: the two searches overlap
+        try:
+            vector = index.search(embedder.embed_one(query), ids, CANDIDATES, sync=False)
+        finally:
+            keyword = pending.result() if pending is not None else []
     if mode == "keyword":
         fused = keyword
     elif mode == "vector":

@@ -26,6 +26,7 @@ class VectorIndex:
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._n = 0  # rows in use (arrays grow by doubling)
         self._dead = 0
+        self._masks: dict[tuple[int, ...] | None, np.ndarray | None] = {}
 
     def __len__(self) -> int:
         return self._n - self._dead
@@ -47,6 +48,7 @@ class VectorIndex:
         else:
             self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._n, self._dead, self._generation = n, 0, gen
+        self._masks.clear()
 
     def sync(self) -> None:
         """Reload if the database changed behind this index's back."""
@@ -87,28 +89,44 @@ class VectorIndex:
                 self._matrix[self._n : end] = vectors
                 self._n = end
             self._generation = written.generation_after
+            self._masks.clear()
             if self._dead > 1024 and self._dead > self._n // 4:
                 self._load()
 
     def search(
-        self, query: np.ndarray, collection_ids: list[int] | None, k: int
+        self, query: np.ndarray, collection_ids: list[int] | None, k: int, sync: bool = True
     ) -> list[tuple[int, float]]:
-        """(chunk id, cosine) of the ``k`` nearest chunks, best first."""
-        self.sync()
+        """(chunk id, cosine) of the ``k`` nearest chunks, best first (``sync=False``: the
+        caller has just synced; the database is not touched)."""
+        if sync:
+            self.sync()
         with self._lock:
             if self._n == 0:
                 return []
             scores = self._matrix[: self._n] @ query.astype(np.float32)
-            valid = self._ids[: self._n] >= 0
-            if collection_ids is not None:
-                valid &= np.isin(self._collections[: self._n], collection_ids)
-            scores = np.where(valid, scores, -np.inf)
-            k = min(k, int(valid.sum()))
+            mask = self._mask(collection_ids)
+            if mask is not None:
+                scores[~mask] = -np.inf
+            available = self._n - self._dead if mask is None else int(mask.sum())
+            k = min(k, available)
             if k <= 0:
                 return []
             top = np.argpartition(-scores, k - 1)[:k]
             top = top[np.argsort(-scores[top])]
             return [(int(self._ids[i]), float(scores[i])) for i in top]
+
+    def _mask(self, collection_ids: list[int] | None) -> np.ndarray | None:
+        """Rows to consider (None: all); cached until the next change."""
+        key = None if collection_ids is None else tuple(sorted(collection_ids))
+        if key not in self._masks:
+            if key is None and self._dead == 0:
+                self._masks[key] = None
+            else:
+                mask = self._ids[: self._n] >= 0
+                if key is not None:
+                    mask &= np.isin(self._collections[: self._n], key)
+                self._masks[key] = mask
+        return self._masks[key]
 
 
 _INDEXES: dict[tuple[int, str], VectorIndex] = {}

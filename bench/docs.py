@@ -1,0 +1,364 @@
+"""Document Q&A benchmark: ingest speed, embedding efficiency, retrieval latency and quality.
+
+    python -m bench.docs                 # everything; writes bench/results/docs.json
+    python -m bench.docs --chunks 20000  # smaller synthetic index for the latency test
+
+The PDF is the CMUCL User's Manual (202 pages, public domain: "placed in the public
+domain" by the CMU Common Lisp project), from the Debian package ``cmucl-docs``
+(``/usr/share/doc/cmucl-docs/cmu-user.pdf.gz``). It is obtained with ``apt-get download``
+and cached; it is not committed.
+
+(a) Ingest: pages/s and chunks/s, keyword-only (extract + chunk + FTS5) and with MiniLM
+    embeddings (all-MiniLM-L6-v2 f16 GGUF from tests/fixtures/minilm_gguf.py, 2 threads).
+(b) Embedding throughput / llama.cpp's own prompt-eval rate (its perf counters, same
+    run) on 64 chunks of ~225 tokens; llama-cpp-python's ``Llama.embed()`` on the same
+    chunks for comparison.
+(c) Hybrid retrieval latency p50/p95 over 100k synthetic chunks (sentences of the
+    manual recombined; random unit vectors), with the query vector precomputed, and
+    end to end with the query embedding.
+(d) Quality on bench/data/docs_questions.json (45 questions, each with the page that
+    answers it): recall@5 and MRR@5 for keyword-only, vector-only and hybrid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "docs.json"
+QUESTIONS = ROOT / "bench" / "data" / "docs_questions.json"
+CACHE = Path(os.environ.get("LANTERN_BENCH_CACHE", Path.home() / ".cache" / "lantern-bench"))
+PACKAGE, PDF_IN_PACKAGE = "cmucl-docs", "usr/share/doc/cmucl-docs/cmu-user.pdf.gz"
+THREADS = 2  # as in the issue's reference figures (--threads changes it)
+
+
+def obtain_pdf() -> tuple[Path, str]:
+    """The manual, from the Debian package (downloaded once with apt-get, then cached)."""
+    target = CACHE / "cmu-user.pdf"
+    version_file = CACHE / "cmu-user.source"
+    if target.is_file() and version_file.is_file():
+        return target, version_file.read_text()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = ["apt-get", "download", PACKAGE]
+        if subprocess.run(cmd, cwd=tmp, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update"], check=True, capture_output=True)
+            subprocess.run(cmd, cwd=tmp, check=True, capture_output=True)
+        deb = next(Path(tmp).glob("*.deb"))
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
+        with gzip.open(Path(tmp) / "x" / PDF_IN_PACKAGE) as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        source = f"Debian package {deb.name}, /{PDF_IN_PACKAGE} (gunzipped)"
+    version_file.write_text(source)
+    return target, source
+
+
+def fresh_db(folder: Path) -> Any:
+    from app.store.db import open_db
+
+    return open_db(folder / "lantern.db")
+
+
+def bench_ingest(pdf: Path, embedder: Any, folder: Path) -> tuple[dict, Any]:
+    from app.knowledge.extract import read_document
+    from app.knowledge.ingest import Ingestor
+
+    start = time.perf_counter()
+    _, extracted = read_document(pdf)
+    extract_s = time.perf_counter() - start
+    result: dict[str, Any] = {
+        "pages": extracted.pages,
+        "extract_pages_per_s": extracted.pages / extract_s,
+    }
+    db = None
+    for name, model in (("keyword_only", None), ("embedded", embedder)):
+        db = fresh_db(folder / name)
+        start = time.perf_counter()
+        report = Ingestor(db, model).add([pdf], "bench")
+        seconds = time.perf_counter() - start
+        [r] = report.results
+        assert r.status == "indexed", r
+        result[name] = {
+            "seconds": round(seconds, 2),
+            "chunks": r.chunks,
+            "pages_per_s": round(r.pages / seconds, 1),
+            "chunks_per_s": round(r.chunks / seconds, 2),
+        }
+    return result, db
+
+
+def sample_chunks(pdf: Path, embedder: Any, n: int = 64) -> list[str]:
+    from app.knowledge.chunk import chunk_blocks
+    from app.knowledge.extract import read_document
+
+    chunks = chunk_blocks(read_document(pdf)[1].blocks, embedder.count_tokens)
+    texts = [c.embed_text() for c in chunks if 200 <= len(embedder.tokenize(c.embed_text())) <= 250]
+    return texts[:n]
+
+
+def bench_embedding(embedder: Any, texts: list[str], model_path: Path, baseline: bool) -> dict:
+    from app.knowledge.embed import EmbedStats
+
+    embedder.embed(texts[:4])  # warm up
+    runs = []
+    for _ in range(3):
+        embedder.stats = EmbedStats()
+        embedder.embed(texts)
+        s = embedder.stats
+        runs.append((s.tokens_per_s / s.llama_tokens_per_s, s.texts / s.wall_s, s))
+    ratio, per_s, stats = sorted(runs, key=lambda r: r[0])[1]  # the median run
+    result: dict[str, Any] = {
+        "chunks": len(texts),
+        "mean_tokens": round(stats.tokens / stats.texts, 1),
+        "chunks_per_s": round(per_s, 2),
+        "tokens_per_s": round(stats.tokens_per_s, 1),
+        "llama_prompt_eval_tokens_per_s": round(stats.llama_tokens_per_s, 1),
+        "ratio": round(ratio, 3),
+        "ratios_of_3_runs": [round(r[0], 3) for r in runs],
+    }
+    if baseline:
+        import llama_cpp
+
+        threads = embedder._threads
+        llm = llama_cpp.Llama(
+            str(model_path), embedding=True, n_ctx=512, n_threads=threads, n_threads_batch=threads
+        )
+        llm.embed(texts[:4])
+        start = time.perf_counter()
+        llm.embed(texts)
+        result["llama_cpp_python_embed_chunks_per_s"] = round(
+            len(texts) / (time.perf_counter() - start), 2
+        )
+        llm.close()
+    return result
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+class CachedQueries:
+    """A query embedder that returns vectors computed beforehand (retrieval-only timing)."""
+
+    def __init__(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        self.model_id = model_id
+        self.vectors = vectors
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.vectors[text]
+
+
+def build_synthetic(db: Any, source: list[str], n_chunks: int, dim: int, model_id: str) -> float:
+    from app.knowledge.collections import ensure_collection
+    from app.knowledge.index import FileState, write_document
+    from app.knowledge.types import Chunk, Extracted
+
+    sentences = [s for t in source for s in re.split(r"(?<=[.!?])\s+", t) if len(s) > 20]
+    rng = random.Random(7)
+    nprng = np.random.default_rng(7)
+    cid = int(ensure_collection(db, "synthetic")["id"])
+    start = time.perf_counter()
+    per_doc = 100
+    for d in range(n_chunks // per_doc):
+        chunks = [
+            Chunk(i, " ".join(rng.sample(sentences, 8)), i // 3 + 1, i // 3 + 1, "", 200)
+            for i in range(per_doc)
+        ]
+        vecs = nprng.normal(size=(per_doc, dim)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        ex = Extracted(Path(f"/synthetic/doc{d:05}.pdf"), "pdf", per_doc // 3 + 1)
+        write_document(db, cid, ex, FileState(1, 1.0, f"{d}"), chunks, vecs, model_id)
+    return time.perf_counter() - start
+
+
+def bench_latency(
+    embedder: Any, source: list[str], questions: list[str], n_chunks: int, folder: Path
+) -> dict:
+    from app.knowledge.retrieve import search
+    from app.knowledge.vectors import vector_index
+
+    db = fresh_db(folder / "latency")
+    build_s = build_synthetic(db, source, n_chunks, embedder.dim, embedder.model_id)
+    start = time.perf_counter()
+    vector_index(db, embedder.model_id).sync()
+    load_s = time.perf_counter() - start
+    cached = CachedQueries(embedder.model_id, {q: embedder.embed_one(q) for q in questions})
+    timings: dict[str, list[float]] = {
+        "hybrid": [],
+        "keyword": [],
+        "vector": [],
+        "hybrid_with_query_embedding": [],
+    }
+    for q in questions[:5]:
+        search(db, q, collection="synthetic", embedder=cached)  # warm up
+    for _ in range(2):
+        for q in questions:
+            for mode in ("hybrid", "keyword", "vector"):
+                t = time.perf_counter()
+                hits = search(db, q, collection="synthetic", embedder=cached, mode=mode, k=5).hits  # type: ignore[arg-type]
+                timings[mode].append((time.perf_counter() - t) * 1000)
+                assert hits
+            t = time.perf_counter()
+            search(db, q, collection="synthetic", embedder=embedder, k=5)
+            timings["hybrid_with_query_embedding"].append((time.perf_counter() - t) * 1000)
+    out: dict[str, Any] = {
+        "chunks": n_chunks,
+        "build_s": round(build_s, 1),
+        "matrix_load_s": round(load_s, 2),
+        "queries": len(timings["hybrid"]),
+    }
+    for mode, values in timings.items():
+        out[mode] = {
+            "p50_ms": round(percentile(values, 50), 2),
+            "p95_ms": round(percentile(values, 95), 2),
+        }
+    return out
+
+
+def bench_quality(db: Any, embedder: Any, questions: list[dict]) -> dict:
+    from app.knowledge.retrieve import search
+
+    out: dict[str, Any] = {"questions": len(questions)}
+    for mode in ("keyword", "vector", "hybrid"):
+        hits_at_5, rr = 0, 0.0
+        for item in questions:
+            hits = search(db, item["question"], embedder=embedder, mode=mode, k=5).hits  # type: ignore[arg-type]
+            rank = next(
+                (
+                    i
+                    for i, h in enumerate(hits, start=1)
+                    if any(h.page <= p <= h.page_end for p in item["pages"])
+                ),
+                None,
+            )
+            if rank is not None:
+                hits_at_5 += 1
+                rr += 1 / rank
+        out[mode] = {
+            "recall_at_5": round(hits_at_5 / len(questions), 3),
+            "mrr_at_5": round(rr / len(questions), 3),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chunks", type=int, default=100_000, help="synthetic chunks for latency")
+    parser.add_argument("--no-baseline", action="store_true", help="skip Llama.embed() comparison")
+    parser.add_argument("--threads", type=int, default=THREADS, help="embedding threads (2)")
+    args = parser.parse_args(argv)
+
+    from app.engine.llama_log import route_llama_log
+    from app.knowledge.embed import Embedder
+    from app.knowledge.index import list_documents
+    from app.logs import setup_logging
+    from tests.fixtures.minilm_gguf import minilm_gguf_path
+
+    setup_logging(CACHE / "bench-docs.log")
+    route_llama_log()
+    pdf, source = obtain_pdf()
+    model_path = minilm_gguf_path()
+    questions = json.loads(QUESTIONS.read_text())["questions"]
+    results: dict[str, Any] = {
+        "pdf": {
+            "file": pdf.name,
+            "source": source,
+            "license": "public domain (CMU Common Lisp project)",
+        },
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "threads": THREADS,
+            "load_average_at_start": os.getloadavg(),
+            "python": platform.python_version(),
+        },
+        "embedding_model": model_path.name,
+    }
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Embedder(model_path, n_threads=args.threads) as embedder,
+    ):
+        folder = Path(tmp)
+        results["ingest"], db = bench_ingest(pdf, embedder, folder)
+        print(f"ingest: {json.dumps(results['ingest'])}", flush=True)
+        texts = sample_chunks(pdf, embedder)
+        results["embedding"] = bench_embedding(embedder, texts, model_path, not args.no_baseline)
+        if args.threads != 1:
+            with Embedder(model_path, n_threads=1) as single:
+                results["embedding"]["one_thread"] = bench_embedding(
+                    single, texts, model_path, False
+                )
+        print(f"embedding: {json.dumps(results['embedding'])}", flush=True)
+        assert list_documents(db)  # the embedded index of the whole PDF
+        results["quality"] = bench_quality(db, embedder, questions)
+        print(f"quality: {json.dumps(results['quality'])}", flush=True)
+        source_texts = [r[0] for r in db.execute("SELECT text FROM chunks").fetchall()]
+        results["latency"] = bench_latency(
+            embedder, source_texts, [q["question"] for q in questions], args.chunks, folder
+        )
+        print(f"latency: {json.dumps(results['latency'])}", flush=True)
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    return 0
+
+
+def _pair(d: dict, a: str, b: str, unit_a: str, unit_b: str) -> str:
+    return f"{d[a]} {unit_a}, {d[b]} {unit_b}"
+
+
+def print_table(r: dict) -> None:
+    ing, emb, lat, q = r["ingest"], r["embedding"], r["latency"], r["quality"]
+    ms = "p50_ms", "p95_ms", "ms p50", "ms p95"
+    rows = [
+        ("PDF", f"{r['pdf']['file']} ({ing['pages']} pages) from {r['pdf']['source']}"),
+        ("extract", f"{ing['extract_pages_per_s']:.0f} pages/s"),
+        (
+            "ingest keyword-only",
+            _pair(ing["keyword_only"], "pages_per_s", "chunks_per_s", "pages/s", "chunks/s"),
+        ),
+        (
+            "ingest with embeddings",
+            _pair(ing["embedded"], "pages_per_s", "chunks_per_s", "pages/s", "chunks/s"),
+        ),
+        ("embedding / llama.cpp", f"{emb['ratio']} (goal >= 0.95)"),
+        ("embedding chunks/s", f"{emb['chunks_per_s']} (chunks of {emb['mean_tokens']} tokens)"),
+    ]
+    if "one_thread" in emb:
+        one = emb["one_thread"]
+        rows.append(("  on one thread", f"ratio {one['ratio']}, {one['chunks_per_s']} chunks/s"))
+    if "llama_cpp_python_embed_chunks_per_s" in emb:
+        rows.append(("Llama.embed() chunks/s", str(emb["llama_cpp_python_embed_chunks_per_s"])))
+    rows.append(
+        (f"hybrid @ {lat['chunks']:,} chunks", _pair(lat["hybrid"], *ms) + " (goal p95 <= 50)")
+    )
+    rows.append(("  with query embedding", _pair(lat["hybrid_with_query_embedding"], *ms)))
+    rows.append(
+        ("keyword / vector only", f"{_pair(lat['keyword'], *ms)} / {_pair(lat['vector'], *ms)}")
+    )
+    for mode in ("keyword", "vector", "hybrid"):
+        rows.append(
+            (f"quality {mode}", _pair(q[mode], "recall_at_5", "mrr_at_5", "recall@5", "MRR"))
+        )
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
