@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +38,7 @@ class IngestProgress(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self._on_cancel)
         self.problems = QListWidget()
+        self.problems.setMaximumHeight(96)  # a few lines; it scrolls past that
         self.problems.setVisible(False)
         row = QHBoxLayout()
         row.addWidget(self.bar, 1)
@@ -46,6 +48,7 @@ class IngestProgress(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.label)
         layout.addWidget(self.problems)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setVisible(False)
 
     def _on_cancel(self) -> None:

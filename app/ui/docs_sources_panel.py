@@ -50,6 +50,8 @@ class SourcesPanel(QWidget):
         self.title = QLabel("Sources")
         self.list = QListWidget()
         self.list.setWordWrap(True)
+        self.list.setSpacing(3)
+        self.list.setAlternatingRowColors(True)
         self.list.itemActivated.connect(self._on_activated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
