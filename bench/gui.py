@@ -227,7 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gui", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     result = {**measure_launch(), **measure_stall()}
+    # other processes on the machine show up as stalls and slow launches: say how busy it was
+    result["machine_load_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    result["cpu_count"] = os.cpu_count()
     if args.json:
         sys.stdout.write(json.dumps(result) + "\n")
         return 0

@@ -29,6 +29,7 @@ from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.conversation_sidebar import ConversationSidebar
+from app.ui.gc_pauses import freeze_startup_objects
 from app.ui.inference_worker import InferenceClient
 from app.ui.model_controller import ModelController
 from app.ui.model_picker import ModelPicker
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.models.refresh()
         self.sidebar.refresh()  # none selected: typing starts a new conversation
         self.composer.input.setFocus()
+        freeze_startup_objects()
 
     def _build_layout(self) -> None:
         self.toolbar = QToolBar("Model", self)

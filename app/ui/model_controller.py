@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from app.engine.types import LoadOptions
 from app.errors import LanternError
 from app.logs import get_logger
+from app.ui.gc_pauses import freeze_startup_objects
 from app.ui.inference_worker import InferenceClient
 from app.ui.model_picker import ModelPicker
 from app.ui.notice_banner import NoticeBanner
@@ -159,6 +160,7 @@ class ModelController(QObject):
                 "question/answer format, and answers may be poor. A chat (instruct) "
                 "model works better.",
             )
+        freeze_startup_objects()  # the engine's modules are imported now: freeze them too
         log.info("model ready: %s", self.loaded_name)
         self.model_ready.emit(self.loaded_name)
 
