@@ -33,6 +33,12 @@ QUESTION = "Write a short story about a lighthouse keeper who finds a message in
 GOALS = {"gui_worst_stall_ms": 50.0, "launch_to_window_s": 1.0, "idle_rss_mb": 200.0}
 
 
+def _default_platform(env: Any) -> None:
+    """Offscreen unless there is a display (run under xvfb-run to measure with X11)."""
+    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
 class Heartbeat:
     """Counts the gaps between ticks of a fast timer, per named phase."""
 
@@ -105,7 +111,7 @@ def _run_until(signals: list[Any], timeout_s: float) -> bool:
 
 def measure_stall(answers: int = 2) -> dict[str, Any]:
     """(c): run the real window in this process and record the timer gaps."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _default_platform(os.environ)
     home = tempfile.mkdtemp(prefix="lantern-bench-gui-")
     os.environ["LANTERN_HOME"] = home
     from PySide6.QtCore import QTimer
@@ -166,7 +172,7 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
 def _launch_once(home: Path) -> dict[str, Any]:
     report = home / f"startup-{time.monotonic_ns()}.json"
     env = {**os.environ, "LANTERN_HOME": str(home)}
-    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _default_platform(env)
     code = "import sys; from app.ui.main import main; sys.exit(main(sys.argv[1:]))"
     started = time.time()
     proc = subprocess.run(
