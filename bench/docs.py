@@ -195,7 +195,7 @@ def bench_latency(
     db = fresh_db(folder / "latency")
     build_s = build_synthetic(db, source, n_chunks, embedder.dim, embedder.model_id)
     start = time.perf_counter()
-    vector_index(db, embedder.model_id).sync()
+    vector_index(db, embedder.model_id).sync(db)
     load_s = time.perf_counter() - start
     cached = CachedQueries(embedder.model_id, {q: embedder.embed_one(q) for q in questions})
     timings: dict[str, list[float]] = {

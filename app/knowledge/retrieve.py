@@ -196,14 +196,14 @@ def search(
                 "found by keywords only; run `lantern docs rescan` to re-embed them."
             )
         index = vector_index(db, embedder.model_id)
-        index.sync()  # touches the connection: before the keyword search may use it
+        index.sync(db)  # touches the connection: before the keyword search may use it
         pending = (
             _pool().submit(keyword_search, db, query, ids, CANDIDATES, True)
             if mode == "hybrid"
             else None
         )  # SQLite and numpy release the GIL: the two searches overlap
         try:
-            vector = index.search(embedder.embed_one(query), ids, CANDIDATES, sync=False)
+            vector = index.search(embedder.embed_one(query), ids, CANDIDATES)
         finally:
             keyword = pending.result() if pending is not None else []
     if mode == "keyword":

@@ -1,6 +1,8 @@
 """Exact vector search: an in-memory float32 matrix of unit vectors, kept in step with the
-database. Writes made through this process update it in place; anything else (another
-process, a cascade delete) bumps ``knowledge_meta.generation`` and the next search reloads.
+database. There is one matrix per database file and embedding model in the process, shared
+by every connection (the ingest worker's and the window's): writes made in this process
+update it in place; anything else (another process, a cascade delete) bumps
+``knowledge_meta.generation`` and the next search reloads.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from app.knowledge.index import Written, generation
 class VectorIndex:
     """Vectors of the chunks embedded by one model (``model_id``)."""
 
-    def __init__(self, db: sqlite_utils.Database, model_id: str) -> None:
-        self.db = db
+    def __init__(self, model_id: str) -> None:
         self.model_id = model_id
         self._lock = threading.Lock()
         self._generation = -1
@@ -31,9 +32,9 @@ class VectorIndex:
     def __len__(self) -> int:
         return self._n - self._dead
 
-    def _load(self) -> None:
-        gen = generation(self.db)
-        rows = self.db.execute(
+    def _load(self, db: sqlite_utils.Database) -> None:
+        gen = generation(db)
+        rows = db.execute(
             """SELECT c.id, d.collection_id, c.embedding FROM chunks c
                JOIN documents d ON d.id = c.document_id
                WHERE d.embed_model = ? AND c.embedding IS NOT NULL ORDER BY c.id""",
@@ -50,11 +51,11 @@ class VectorIndex:
         self._n, self._dead, self._generation = n, 0, gen
         self._masks.clear()
 
-    def sync(self) -> None:
-        """Reload if the database changed behind this index's back."""
+    def sync(self, db: sqlite_utils.Database) -> None:
+        """Reload (through ``db``) if the database changed behind this index's back."""
         with self._lock:
-            if generation(self.db) != self._generation:
-                self._load()
+            if generation(db) != self._generation:
+                self._load(db)
 
     def _grow(self, extra: int, dim: int) -> None:
         need = self._n + extra
@@ -91,15 +92,27 @@ class VectorIndex:
             self._generation = written.generation_after
             self._masks.clear()
             if self._dead > 1024 and self._dead > self._n // 4:
-                self._load()
+                self._compact()
+
+    def _compact(self) -> None:
+        keep = np.flatnonzero(self._ids[: self._n] >= 0)
+        self._ids = self._ids[keep].copy()
+        self._collections = self._collections[keep].copy()
+        self._matrix = self._matrix[keep].copy()
+        self._n, self._dead = len(keep), 0
+        self._masks.clear()
 
     def search(
-        self, query: np.ndarray, collection_ids: list[int] | None, k: int, sync: bool = True
+        self,
+        query: np.ndarray,
+        collection_ids: list[int] | None,
+        k: int,
+        db: sqlite_utils.Database | None = None,
     ) -> list[tuple[int, float]]:
-        """(chunk id, cosine) of the ``k`` nearest chunks, best first (``sync=False``: the
-        caller has just synced; the database is not touched)."""
-        if sync:
-            self.sync()
+        """(chunk id, cosine) of the ``k`` nearest chunks, best first. With ``db`` it
+        syncs first; without, the caller has just synced and the database is not touched."""
+        if db is not None:
+            self.sync(db)
         with self._lock:
             if self._n == 0:
                 return []
@@ -129,17 +142,25 @@ class VectorIndex:
         return self._masks[key]
 
 
-_INDEXES: dict[tuple[int, str], VectorIndex] = {}
+_INDEXES: dict[tuple[str, str], VectorIndex] = {}
 _INDEXES_LOCK = threading.Lock()
 
 
+def database_key(db: sqlite_utils.Database) -> str:
+    """The database file behind a connection (the connection itself for :memory:)."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            return str(file)
+    return f"memory:{id(db.conn)}"
+
+
 def vector_index(db: sqlite_utils.Database, model_id: str) -> VectorIndex:
-    """The shared index for this database connection and embedding model."""
-    key = (id(db.conn), model_id)
+    """The shared index for this database file and embedding model."""
+    key = (database_key(db), model_id)
     with _INDEXES_LOCK:
         index = _INDEXES.get(key)
-        if index is None or index.db.conn is not db.conn:
-            index = _INDEXES[key] = VectorIndex(db, model_id)
+        if index is None:
+            index = _INDEXES[key] = VectorIndex(model_id)
         return index
 
 
@@ -149,8 +170,9 @@ def apply_write(
     model_id: str | None = None,
     vectors: np.ndarray | None = None,
 ) -> None:
-    """Mirror a committed write into every index open on this connection."""
+    """Mirror a committed write into every index of this database file."""
+    key = database_key(db)
     with _INDEXES_LOCK:
-        indexes = [ix for (conn_id, _), ix in _INDEXES.items() if conn_id == id(db.conn)]
+        indexes = [ix for (db_key, _), ix in _INDEXES.items() if db_key == key]
     for ix in indexes:
         ix.apply(written, vectors if ix.model_id == model_id else None)

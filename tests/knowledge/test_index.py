@@ -63,24 +63,24 @@ def test_failed_write_leaves_nothing_behind(db: sqlite_utils.Database) -> None:
 def test_vector_index_follows_writes_in_place(db: sqlite_utils.Database) -> None:
     cid = int(ensure_collection(db, "c")["id"])
     vi = vector_index(db, "m")
-    assert vi.search(_unit(1, 9)[0], None, 5) == []
+    assert vi.search(_unit(1, 9)[0], None, 5, db) == []
     w1, v1 = _write(db, cid, "/a.txt", 4, 1)
     apply_write(db, w1, "m", v1)
     assert len(vi) == 4 and vi._generation == w1.generation_after  # no reload needed
-    top = vi.search(v1[2], None, 1)
+    top = vi.search(v1[2], None, 1, db)
     assert top[0][0] == w1.chunk_ids[2] and top[0][1] == pytest.approx(1.0, abs=1e-5)
     w2, v2 = _write(db, cid, "/a.txt", 2, 2)  # re-index replaces the old rows
     apply_write(db, w2, "m", v2)
     assert len(vi) == 2
-    assert {cid_ for cid_, _ in vi.search(v2[0], None, 10)} == set(w2.chunk_ids)
+    assert {cid_ for cid_, _ in vi.search(v2[0], None, 10, db)} == set(w2.chunk_ids)
 
 
 def test_vector_index_reloads_after_a_write_it_did_not_see(db: sqlite_utils.Database) -> None:
     cid = int(ensure_collection(db, "c")["id"])
-    vi = VectorIndex(db, "m")
-    vi.sync()
+    vi = VectorIndex("m")
+    vi.sync(db)
     _write(db, cid, "/b.txt", 3, 3)  # nobody told vi
-    assert len(vi.search(_unit(1, 1)[0], None, 10)) == 3
+    assert len(vi.search(_unit(1, 1)[0], None, 10, db)) == 3
 
 
 def test_vector_search_filters_by_collection(db: sqlite_utils.Database) -> None:
@@ -88,7 +88,31 @@ def test_vector_search_filters_by_collection(db: sqlite_utils.Database) -> None:
     b = int(ensure_collection(db, "b")["id"])
     _, va = _write(db, a, "/a.txt", 2, 1)
     wb, _ = _write(db, b, "/b.txt", 2, 2)
-    vi = VectorIndex(db, "m")
-    assert {c for c, _ in vi.search(va[0], [b], 10)} == set(wb.chunk_ids)
-    assert vi.search(va[0], [], 10) == []
-    assert VectorIndex(db, "other-model").search(va[0], None, 10) == []
+    vi = VectorIndex("m")
+    assert {c for c, _ in vi.search(va[0], [b], 10, db)} == set(wb.chunk_ids)
+    assert vi.search(va[0], [], 10, db) == []
+    assert VectorIndex("other-model").search(va[0], None, 10, db) == []
+
+
+def test_connections_to_one_file_share_the_matrix(
+    db: sqlite_utils.Database, lantern_home: Path
+) -> None:
+    """The ingest worker writes on its connection; the window searches on its own: the
+    window's search sees the new rows without reloading the matrix."""
+    from app.store.db import open_db
+
+    other = open_db(lantern_home / "data" / "lantern.db")
+    try:
+        cid = int(ensure_collection(db, "c")["id"])
+        gui_index = vector_index(other, "m")
+        assert gui_index is vector_index(db, "m")
+        gui_index.sync(other)
+        loads = []
+        original = gui_index._load
+        gui_index._load = lambda conn: (loads.append(conn), original(conn))  # type: ignore[method-assign]
+        written, vecs = _write(db, cid, "/w.txt", 3, 5)
+        apply_write(db, written, "m", vecs)
+        top = gui_index.search(vecs[1], None, 1, other)
+        assert top[0][0] == written.chunk_ids[1] and loads == []
+    finally:
+        other.close()
