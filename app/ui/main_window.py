@@ -45,7 +45,9 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.setStyleSheet(STYLE)
         self.db = db
+        self.db_path = db_path
         self.client = InferenceClient(db_path, self)
+        self._models_window: Any = None  # created on first use: keeps launch fast
 
         self.sidebar = ConversationSidebar(db, self)
         self.chat_view = ChatView(self)
@@ -111,6 +113,12 @@ class MainWindow(QMainWindow):
         chat_menu.addAction(self.sidebar.delete_action)
 
         self.models_menu = bar.addMenu("&Models")
+        self._action(
+            self.models_menu,
+            "&Manage models\u2026",
+            self.open_model_manager,
+            QKeySequence("Ctrl+M"),
+        )
         self._action(self.models_menu, "&Open model file\u2026", self.choose_model_file)
         self._action(self.models_menu, "&Refresh list", self.models.refresh)
 
@@ -138,6 +146,17 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def open_model_manager(self) -> None:
+        """Catalogue, hub search, downloads and installed models, in their own window."""
+        if self._models_window is None:
+            from app.ui.models_window import ModelsWindow
+
+            window = ModelsWindow(self.db, self.db_path, self)
+            window.manager.use_model.connect(self.models.use_model)
+            window.manager.models_changed.connect(self.models.refresh)
+            self._models_window = window
+        self._models_window.present()
+
     def choose_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf);;All files (*)"
@@ -154,7 +173,9 @@ class MainWindow(QMainWindow):
         )
 
     def shutdown(self) -> None:
-        """Stop the answer, free the model on its thread, and wait for the thread."""
+        """Stop the answer and downloads, free the model on its thread, wait for threads."""
+        if self._models_window is not None:
+            self._models_window.shutdown()
         self.client.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
