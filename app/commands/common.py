@@ -256,13 +256,6 @@ def history_messages(db: sqlite_utils.Database, conv: dict[str, Any]) -> list[Ch
     return messages
 
 
-def with_context(messages: list[ChatMessage], context: str) -> list[ChatMessage]:
-    """``messages`` with ``context`` added to (or as) the system message."""
-    if messages and messages[0].role == "system":
-        return [ChatMessage("system", f"{messages[0].content}\n\n{context}"), *messages[1:]]
-    return [ChatMessage("system", context), *messages]
-
-
 def run_turn(
     db: sqlite_utils.Database,
     session: ChatSession,
@@ -287,6 +280,8 @@ def run_turn(
     title_from_first_message(db, conv["id"], question)
     messages.append(ChatMessage("user", question))
     if context:
+        from app.knowledge.chat_grounding import with_context
+
         messages = with_context(messages, context)
     sampling = sampling_for(conv)
     if max_tokens is not None:

@@ -19,6 +19,13 @@ from app.knowledge.grounding import Grounding, build_grounding
 _MARGIN_TOKENS = 64
 
 
+def with_context(messages: Sequence[ChatMessage], context: str) -> list[ChatMessage]:
+    """``messages`` with ``context`` added to (or as) the system message."""
+    if messages and messages[0].role == "system":
+        return [ChatMessage("system", f"{messages[0].content}\n\n{context}"), *messages[1:]]
+    return [ChatMessage("system", context), *messages]
+
+
 def ground_turn(
     db: sqlite_utils.Database,
     session: ChatSession,
