@@ -8,7 +8,8 @@ one given are still found by keywords, and the result suggests a rescan.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
+import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -168,6 +169,20 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def _result(
+    pending: Future[list[tuple[int, float]]] | None,
+    db: sqlite_utils.Database,
+    query: str,
+    ids: list[int] | None,
+) -> list[tuple[int, float]]:
+    if pending is None:
+        return []
+    try:
+        return pending.result()
+    except sqlite3.ProgrammingError:  # a connection made with check_same_thread=True
+        return keyword_search(db, query, ids, CANDIDATES, True)
+
+
 def search(
     db: sqlite_utils.Database,
     query: str,
@@ -205,7 +220,7 @@ def search(
         try:
             vector = index.search(embedder.embed_one(query), ids, CANDIDATES)
         finally:
-            keyword = pending.result() if pending is not None else []
+            keyword = _result(pending, db, query, ids)
     if mode == "keyword":
         fused = keyword
     elif mode == "vector":

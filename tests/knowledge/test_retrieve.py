@@ -75,3 +75,22 @@ def test_documents_from_another_model_are_flagged(
     Ingestor(db, None).add([folder / "fog.md"], "lh")
     result = search(db, "fog horn", collection="lh", embedder=embedder)
     assert result.hits and "lantern docs rescan" in result.notices[0]
+
+
+@pytest.mark.slow
+def test_hybrid_works_on_a_single_thread_connection(
+    folder: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    """A plain sqlite_utils.Database(path) refuses use from another thread: the keyword
+    half then runs on the caller's thread instead of the helper thread."""
+    from app.store.db import open_db
+
+    path = tmp_path / "plain.db"
+    open_db(path).close()
+    plain = sqlite_utils.Database(path)  # check_same_thread=True
+    try:
+        Ingestor(plain, embedder).add([folder], "lh")
+        result = search(plain, "fog horn", collection="lh", embedder=embedder)
+        assert Path(result.hits[0].file).name == "fog.md"
+    finally:
+        plain.close()
