@@ -19,6 +19,7 @@ from app.knowledge.extract_docx import MiB, extract_docx
 from app.knowledge.extract_html import extract_html
 from app.knowledge.extract_pdf import extract_pdf
 from app.knowledge.extract_plain import extract_code, extract_csv, extract_markdown, extract_text
+from app.knowledge.extract_zipped import extract_epub, extract_pptx
 from app.knowledge.types import Extracted
 
 TEXT_SUFFIXES = {".txt", ".text", ".rst", ".log", ".tex", ".org", ".adoc", ".asciidoc", ""}
@@ -33,8 +34,9 @@ CODE_SUFFIXES = {
     ".lisp", ".lsp", ".cl", ".el", ".clj", ".hs", ".ml", ".ex", ".exs", ".erl", ".dart",
     ".vue", ".svelte", ".gradle", ".cmake", ".mk", ".dockerfile", ".proto",
 }  # fmt: skip
+PACKAGE_SUFFIXES = {".pdf", ".docx", ".epub", ".pptx"}
 SUPPORTED_SUFFIXES = (
-    {".pdf", ".docx"} | TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | CSV_SUFFIXES
+    PACKAGE_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | CSV_SUFFIXES
 ) | CODE_SUFFIXES
 
 
@@ -43,15 +45,15 @@ class Limits:
     """Per-file limits (the CLI's ``--max-size`` sets ``max_file_bytes``)."""
 
     max_file_bytes: int = 100 * MiB
-    max_unpacked_bytes: int = 200 * MiB  # DOCX zip contents
+    max_unpacked_bytes: int = 200 * MiB  # DOCX / EPUB / PPTX zip contents
 
 
 def kind_for(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return "pdf"
-    if suffix == ".docx":
-        return "docx"
+    if suffix in (".docx", ".epub", ".pptx"):
+        return suffix[1:]
     if suffix in MARKDOWN_SUFFIXES:
         return "markdown"
     if suffix in HTML_SUFFIXES:
@@ -110,6 +112,10 @@ def extract_bytes(path: Path, data: bytes, limits: Limits = Limits()) -> Extract
     kind = kind_for(path) or "text"
     if kind == "docx":
         return extract_docx(path, data, limits.max_unpacked_bytes)
+    if kind == "epub":
+        return extract_epub(path, data, limits.max_unpacked_bytes)
+    if kind == "pptx":
+        return extract_pptx(path, data, limits.max_unpacked_bytes)
     return _EXTRACTORS[kind](path, data)
 
 

@@ -66,6 +66,6 @@ def choose_documents(parent: QWidget | None = None) -> list[Path]:
         parent,
         "Add documents",
         "",
-        "Documents (*.pdf *.docx *.md *.markdown *.txt *.html *.htm *.csv *.rst);;All files (*)",
+        "Documents (*.pdf *.docx *.epub *.pptx *.md *.txt *.html *.htm *.csv *.rst);;All files (*)",
     )
     return [Path(f) for f in files]

@@ -16,6 +16,7 @@ from tests.fixtures.docs.make import make_docx, make_pdf, make_zip_bomb_docx
 @pytest.mark.parametrize(
     ("name", "kind"),
     [("a.PDF", "pdf"), ("b.docx", "docx"), ("c.md", "markdown"), ("d.htm", "html"),
+     ("x.epub", "epub"), ("y.PPTX", "pptx"),
      ("e.csv", "csv"), ("f.py", "code"), ("g.txt", "text"), ("README", "text"), ("h.xyz", None)],
 )  # fmt: skip
 def test_kind_by_suffix(name: str, kind: str | None) -> None:
