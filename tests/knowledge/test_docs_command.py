@@ -81,3 +81,20 @@ def test_add_with_embedding_model_then_rescan(
     code, out, _ = _run(capsys, "docs", "rescan", *model, "--json")
     statuses = {Path(r["file"]).name: r["status"] for r in json.loads(out)["results"]}
     assert code == 0 and statuses == {"fog.txt": "removed", "lamps.md": "unchanged"}
+
+
+@pytest.mark.slow
+def test_registered_embedding_model_is_used_by_default(
+    lantern_home: Path, folder: Path, minilm_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "models", "import", str(minilm_path), "--in-place")
+    assert code == 0, err
+    (folder / "empty.txt").unlink()
+    code, _, err = _run(capsys, "docs", "add", str(folder), "--json")
+    assert code == 0 and "keyword-only" not in err
+    code, out, _ = _run(capsys, "docs", "list", "--json")
+    assert {r["embed_model"] for r in json.loads(out)} == {
+        f"{minilm_path.name}:{minilm_path.stat().st_size}"
+    }
+    code, out, _ = _run(capsys, "docs", "search", "when is the light switched on", "--json")
+    assert json.loads(out)["mode"] == "hybrid"
