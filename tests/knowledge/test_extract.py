@@ -84,12 +84,15 @@ def test_folder_is_not_a_document(tmp_path: Path) -> None:
         read_bytes(tmp_path, Limits())
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_no_read_permission_as_an_unprivileged_user() -> None:
     """Root reads any file, so the check runs in a forked child that drops to ``nobody``.
 
     The child already has this code in memory (the venv's Python lives under /root,
     which ``nobody`` cannot enter, so a fresh interpreter could not start). The folder is
-    world-traversable (/dev/shm) and the file is mode 000.
+    world-traversable (/dev/shm) and the file is mode 000. (Run as an ordinary user, the
+    same holds without the fork; as root, mode 000 does not stop a read, which is why the
+    check is ``open()`` failing, not ``os.access``.)
     """
     folder = Path(tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
     try:
