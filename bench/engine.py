@@ -97,17 +97,35 @@ def bench_stream(replies: int = 5, max_tokens: int = 256) -> dict[str, Any]:
                         "consumer_tps": round(stats.tokens_per_s, 2),
                         "llama_tps": round(stats.llama_decode_tokens_per_s, 2),
                         "ratio": round(stats.tokens_per_s / stats.llama_decode_tokens_per_s, 4),
+                        **_overhead(stats),
                     }
                 )
             result[label] = {
                 "consumer_tps": statistics.median(r["consumer_tps"] for r in runs),
                 "llama_tps": statistics.median(r["llama_tps"] for r in runs),
                 "ratio": statistics.median(r["ratio"] for r in runs),
+                "sampler_ms_per_token": statistics.median(r["sampler_ms_per_token"] for r in runs),
+                "rest_ms_per_token": statistics.median(r["rest_ms_per_token"] for r in runs),
                 "runs": runs,
             }
     finally:
         session.close()
     return result
+
+
+def _overhead(stats: Any) -> dict[str, float]:
+    """Per token: time outside llama.cpp's decode clock; of it, llama_sampler_sample's share.
+
+    The rest is Python (loop, events, consumer) plus the ctypes calls and the part of
+    llama_decode before llama.cpp starts its clock.
+    """
+    gap_ms = 1000 / stats.tokens_per_s - 1000 / stats.llama_decode_tokens_per_s
+    sample_ms = stats.llama_sample_ms / max(1, stats.completion_tokens)
+    return {
+        "outside_decode_ms_per_token": round(gap_ms, 4),
+        "sampler_ms_per_token": round(sample_ms, 4),
+        "rest_ms_per_token": round(gap_ms - sample_ms, 4),
+    }
 
 
 def bench_baseline(replies: int = 3, max_tokens: int = 256) -> dict[str, Any]:
@@ -243,7 +261,8 @@ def table(results: dict[str, Any]) -> str:
             r = a[label]
             lines.append(
                 f"(a) {label:<8} consumer {r['consumer_tps']:.1f} t/s, llama.cpp "
-                f"{r['llama_tps']:.1f} t/s, ratio {r['ratio']:.3f}"
+                f"{r['llama_tps']:.1f} t/s, ratio {r['ratio']:.3f}; per token outside decode: "
+                f"sampler {r['sampler_ms_per_token']:.3f} ms, rest {r['rest_ms_per_token']:.3f} ms"
             )
     if "baseline_high_level" in a:
         lines.append(f"(a) llama_cpp.Llama streaming ratio {a['baseline_high_level']['ratio']:.3f}")

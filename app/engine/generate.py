@@ -30,6 +30,7 @@ class Generation:
     decode_steps: int = 0
     first_token_at: float = 0.0
     ended_at: float = 0.0
+    sample_s: float = 0.0  # inside llama_sampler_sample (candidates + sampler chain)
     text: str = ""
 
     @property
@@ -99,12 +100,16 @@ def generate(
     started = False  # leading whitespace of a reply is dropped
     n_past = len(kv)
     n = 0
+    sample_s = 0.0
     reason: StopReason = "length"
     try:
         while True:
+            t0 = now()
             tok = sample(chain, ctx, -1)
+            t1 = now()
+            sample_s += t1 - t0
             if n == 0:
-                result.first_token_at = now()
+                result.first_token_at = t1
             if is_eog(vocab, tok):
                 reason = "eos"
                 break
@@ -146,4 +151,5 @@ def generate(
         result.ended_at = now()
         result.stop_reason = reason
         result.completion_tokens = n
+        result.sample_s = sample_s
         result.text = "".join(parts)

@@ -16,7 +16,7 @@ class Sampler:
 
     def __init__(self, options: SamplingOptions, seed: int, n_vocab: int) -> None:
         params = llama_cpp.llama_sampler_chain_default_params()
-        params.no_perf = True
+        params.no_perf = True  # generate() times the whole llama_sampler_sample call
         chain = llama_cpp.llama_sampler_chain_init(params)
         self.chain: Any = chain
         add = llama_cpp.llama_sampler_chain_add

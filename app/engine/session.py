@@ -189,6 +189,7 @@ class ChatSession:
             total_s=time.perf_counter() - started,
             dropped_messages=dropped,
             warnings=[n.message for n in notices],
+            llama_sample_ms=gen.sample_s * 1000,
         )
         log.info(
             "reply: %s, prompt %d (evaluated %d), %d tokens, ttft %.3fs, %.1f t/s (llama %.1f)",

@@ -47,6 +47,7 @@ def test_streams_text_then_stats(smol: ChatSession) -> None:
     assert 0 < stats.ttft_s <= stats.total_s
     assert stats.tokens_per_s > 0 and stats.llama_decode_tokens_per_s > 0
     assert stats.llama_eval_ms > 0 and stats.llama_prompt_eval_ms > 0
+    assert 0 < stats.llama_sample_ms < stats.total_s * 1000
     assert stats.warnings == [] and stats.dropped_messages == 0
 
 
