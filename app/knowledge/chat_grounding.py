@@ -19,6 +19,16 @@ from app.knowledge.grounding import Grounding, build_grounding
 _MARGIN_TOKENS = 64
 
 
+def has_documents(db: sqlite_utils.Database, conversation_id: int) -> bool:
+    """Whether documents were added to this conversation (its own collection)."""
+    row = db.execute(
+        """SELECT 1 FROM documents d JOIN collections c ON c.id = d.collection_id
+           WHERE c.conversation_id = ? LIMIT 1""",
+        [conversation_id],
+    ).fetchone()
+    return row is not None
+
+
 def with_context(messages: Sequence[ChatMessage], context: str) -> list[ChatMessage]:
     """``messages`` with ``context`` added to (or as) the system message."""
     if messages and messages[0].role == "system":

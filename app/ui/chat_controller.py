@@ -69,7 +69,9 @@ class ChatController(QObject):
         self._parent_id: int | None = None
         self._model: str | None = None
         self._live: list[str] = []
+        self._citations: tuple[int, int] | None = None  # live answer: (message id, sources)
         worker = client.worker
+        worker.sources_ready.connect(self._on_sources)
         worker.token.connect(self._on_token)
         worker.notice.connect(self._on_notice)
         worker.finished.connect(self._on_finished)
@@ -175,6 +177,10 @@ class ChatController(QObject):
         if self.shown_id == self.generating_id:
             self.view.append_text(piece)
 
+    @Slot(int, list)
+    def _on_sources(self, message_id: int, sources: list[Any]) -> None:
+        self._citations = (message_id, len(sources))
+
     @Slot(str, str)
     def _on_notice(self, kind: str, message: str) -> None:
         self.banner.show_message("warning", message)
@@ -201,7 +207,8 @@ class ChatController(QObject):
         if self.generating_id is None:
             return
         if self.shown_id == self.generating_id:
-            self.view.end_answer(note)
+            self.view.end_answer(note, self._citations)
+        self._citations = None
         self.sidebar.busy_ids.discard(self.generating_id)
         self.generating_id = None
         self._parent_id = None

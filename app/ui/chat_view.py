@@ -13,6 +13,9 @@ from typing import Any
 from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from app.store.messages import message_sources
+from app.ui.citation_links import link_citations_markdown
+
 ROLE_LABELS = {"user": "You", "assistant": "Lantern", "system": "System"}
 STATUS_NOTES = {
     "stopped": "stopped",
@@ -68,7 +71,10 @@ class ChatView(QTextBrowser):
             any_message = True
             self._add_heading(message["role"], message.get("model"))
             if message["role"] == "assistant":
-                self._end_cursor().insertMarkdown(message.get("content") or "")
+                text = message.get("content") or ""
+                n_sources = len(message_sources(message))
+                text = link_citations_markdown(text, int(message.get("id") or 0), n_sources)
+                self._end_cursor().insertMarkdown(text)
             else:
                 self._end_cursor().insertText(message.get("content") or "", self._text_format())
             note = STATUS_NOTES.get(message.get("status") or "complete")
@@ -110,11 +116,16 @@ class ChatView(QTextBrowser):
         if at_bottom:
             bar.setValue(bar.maximum())
 
-    def end_answer(self, note: str | None = None) -> None:
-        """Render the finished answer once as light markdown; add a note if any."""
+    def end_answer(self, note: str | None = None, citations: tuple[int, int] | None = None) -> None:
+        """Render the finished answer once as light markdown; add a note if any.
+
+        ``citations`` is (answer message id, number of sources): its ``[n]`` become links.
+        """
         if self._live_start is None:
             return
         text = self.live_text().strip()
+        if citations:
+            text = link_citations_markdown(text, *citations)
         cursor = self._end_cursor()
         cursor.setPosition(self._live_start, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()

@@ -1,18 +1,19 @@
-"""The bottom row: the message box with its Send and Stop buttons."""
+"""The bottom row: an attach button, the message box, and its Send and Stop buttons."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from app.ui.message_input import MessageInput
 
 
 class Composer(QWidget):
-    """Emits ``send(text)`` and ``stop()``; ``set_generating`` flips the buttons."""
+    """Emits ``send(text)``, ``stop()`` and ``attach()``; ``set_generating`` flips the buttons."""
 
     send = Signal(str)
     stop = Signal()
+    attach = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,12 +27,21 @@ class Composer(QWidget):
         self.stop_button.setToolTip("Stop the answer (Esc); the text so far is kept")
         self.stop_button.setEnabled(False)
 
+        self.attach_button = QToolButton(self)
+        self.attach_button.setObjectName("attachButton")
+        self.attach_button.setText("+")
+        self.attach_button.setToolTip(
+            "Add documents to this chat (PDF, Word, notes, code); or drop files here"
+        )
+        self.attach_button.clicked.connect(self.attach)
+
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch(1)
         row = QHBoxLayout(self)
         row.setContentsMargins(12, 6, 12, 10)
+        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.input, 1)
         row.addLayout(buttons)
 

@@ -69,6 +69,7 @@ class InferenceWorker(QObject):
     finished = Signal(object)  # ReplyStats
     failed = Signal(str)  # the answer failed; a message for the user
     stopped_early = Signal()  # a queued request was dropped by stop()
+    sources_ready = Signal(int, list)  # answer message id, its numbered document sources
 
     def __init__(self, db_path: Path) -> None:
         super().__init__()
@@ -171,7 +172,8 @@ class InferenceWorker(QObject):
         from app.engine.types import NoticeEvent, ReplyStats, SamplingOptions, TextEvent
 
         sampling = request.sampling or SamplingOptions()
-        events = session.reply(request.messages, sampling)
+        messages = self._grounded(session, request, sampling, answer.message_id)
+        events = session.reply(messages, sampling)
         try:
             for event in events:
                 if self._stop.is_set():
@@ -188,6 +190,32 @@ class InferenceWorker(QObject):
             close = getattr(events, "close", None)
             if close is not None:
                 close()
+
+    def _grounded(
+        self, session: ChatSession, request: GenerateRequest, sampling: Any, answer_id: int
+    ) -> list[ChatMessage]:
+        """The request's messages, with numbered sources when the conversation has documents
+        (retrieval and the embedding model run here, on the model's thread)."""
+        from app.knowledge.chat_grounding import ground_turn, has_documents, with_context
+        from app.store.messages import save_sources
+
+        db = self._database()
+        if not has_documents(db, request.conversation_id):
+            return request.messages
+        *history, question = request.messages
+        grounding = ground_turn(
+            db,
+            session,
+            history,
+            question.content,
+            max_tokens=sampling.max_tokens,
+            conversation_id=request.conversation_id,
+        )
+        for message in grounding.notices:
+            self.notice.emit("documents", message)
+        save_sources(db, answer_id, grounding.sources)
+        self.sources_ready.emit(answer_id, grounding.sources)
+        return [*with_context(history, grounding.system_text), question]
 
     def _fail(self, answer: Any, message: str) -> None:
         if answer is not None:

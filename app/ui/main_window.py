@@ -29,6 +29,7 @@ from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.conversation_sidebar import ConversationSidebar
+from app.ui.docs_controller import DocsController
 from app.ui.gc_pauses import freeze_startup_objects
 from app.ui.inference_worker import InferenceClient
 from app.ui.model_controller import ModelController
@@ -65,6 +66,8 @@ class MainWindow(QMainWindow):
             db, self.client, self.models, self.chat_view, self.composer,
             self.sidebar, self.banner, self.status, self,
         )  # fmt: skip
+        self.docs = DocsController(self)
+        self._banner_row.insertWidget(0, self.docs.progress)
         self._build_menus()
         self.models.refresh()
         self.sidebar.refresh()  # none selected: typing starts a new conversation
@@ -84,7 +87,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.chat_view, 1)
-        banner_row = QVBoxLayout()
+        banner_row = self._banner_row = QVBoxLayout()
         banner_row.setContentsMargins(12, 6, 12, 0)
         banner_row.addWidget(self.banner)
         column.addLayout(banner_row)
@@ -109,6 +112,10 @@ class MainWindow(QMainWindow):
 
         chat_menu = bar.addMenu("&Chat")
         self._action(chat_menu, "&Stop answer", self.chat.stop, QKeySequence(Qt.Key.Key_Escape))
+        self._action(
+            chat_menu, "&Add documents\u2026", self.docs.attach, QKeySequence("Ctrl+Shift+A")
+        )
+        chat_menu.addSeparator()
         chat_menu.addAction(self.sidebar.rename_action)
         chat_menu.addAction(self.sidebar.delete_action)
 
@@ -176,6 +183,7 @@ class MainWindow(QMainWindow):
         """Stop the answer and downloads, free the model on its thread, wait for threads."""
         if self._models_window is not None:
             self._models_window.shutdown()
+        self.docs.shutdown()
         self.client.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

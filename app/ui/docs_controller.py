@@ -1,0 +1,128 @@
+"""Documents in the window: drop or attach files to the shown conversation, index them off
+the GUI thread, and show the sources an answer used (citations open the file at the page).
+
+The ingest thread and its embedding model are created on the first drop, so a window that
+never sees a document pays nothing for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Slot
+
+from app.errors import LanternError
+from app.logs import get_logger
+from app.store.messages import get_message, message_sources
+from app.ui.citation_links import parse_cite_link
+from app.ui.docs_drop import DropTarget, choose_documents
+from app.ui.docs_progress import IngestProgress
+from app.ui.docs_sources_panel import SourcesPanel
+
+if TYPE_CHECKING:
+    from app.ui.docs_ingest_worker import IngestClient
+    from app.ui.main_window import MainWindow
+
+log = get_logger("ui.docs")
+_HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
+
+
+class DocsController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.progress = IngestProgress(window)
+        self.sources = SourcesPanel(window)
+        self.dock = window.add_panel(self.sources, "Sources")
+        self.dock.hide()
+        self.client: IngestClient | None = None
+        self.last_report: Any = None  # IngestReport of the last finished run
+        self._hide_timer = QTimer(self)
+        self._hide_timer.setSingleShot(True)
+        self._hide_timer.timeout.connect(self.progress.hide)
+        self.drop_targets = [
+            DropTarget(window.chat_view.viewport()),
+            DropTarget(window.composer.input.viewport()),
+        ]
+        for target in self.drop_targets:
+            target.paths_dropped.connect(self.add)
+        window.composer.attach.connect(self.attach)
+        window.client.worker.sources_ready.connect(self._on_sources)
+        window.chat_view.anchorClicked.connect(self._on_anchor)
+
+    @Slot()
+    def attach(self) -> None:
+        """The attach action: pick files with a dialog, then add them."""
+        paths = choose_documents(self.window)
+        if paths:
+            self.add(paths)
+
+    @Slot(list)
+    def add(self, paths: list[Path]) -> None:
+        """Index ``paths`` (files or folders) as documents of the shown conversation."""
+        cid = self.window.chat.shown_id
+        if cid is None:
+            cid = self.window.sidebar.new_conversation()
+            if cid is None:  # the store refused; the sidebar has shown why
+                return
+        self._hide_timer.stop()
+        self.last_report = None
+        self._ingest().add(list(paths), conversation_id=int(cid))
+        log.info("adding %d path(s) to conversation %s", len(paths), cid)
+
+    def _ingest(self) -> IngestClient:
+        if self.client is None:
+            from app.ui.docs_ingest_worker import IngestClient
+
+            client = IngestClient(self.window.db_path, parent=self)
+            worker = client.worker
+            worker.started.connect(self.progress.on_started)
+            worker.progress.connect(self.progress.on_progress)
+            worker.finished.connect(self.progress.on_finished)
+            worker.finished.connect(self._on_finished)
+            worker.failed.connect(self.progress.on_failed)
+            worker.failed.connect(self._on_failed)
+            self.progress.cancel_requested.connect(client.cancel)
+            self.client = client
+        return self.client
+
+    @Slot(object)
+    def _on_finished(self, report: Any) -> None:
+        self.last_report = report
+        if report.failures:
+            names = ", ".join(r.path.name for r in report.failures[:3])
+            more = "" if len(report.failures) <= 3 else f" and {len(report.failures) - 3} more"
+            self.window.banner.show_message(
+                "warning", f"Some files could not be added: {names}{more} (details below)."
+            )
+        elif not report.cancelled:
+            self._hide_timer.start(_HIDE_DONE_MS)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.window.banner.show_message("error", message)
+
+    @Slot(int, list)
+    def _on_sources(self, _message_id: int, sources: list[Any]) -> None:
+        self.sources.set_sources(sources)
+        self.dock.setVisible(bool(sources))
+
+    @Slot(QUrl)
+    def _on_anchor(self, url: QUrl) -> None:
+        cite = parse_cite_link(url.toString())
+        if cite is None:
+            return
+        message_id, number = cite
+        try:
+            sources = message_sources(get_message(self.window.db, message_id))
+        except LanternError as exc:
+            self.window.banner.show_message("error", str(exc))
+            return
+        self.sources.set_sources(sources)
+        self.dock.show()
+        self.sources.activate(number)
+
+    def shutdown(self) -> None:
+        if self.client is not None:
+            self.client.shutdown()

@@ -1,0 +1,127 @@
+"""Documents in the main window: drop files on the chat, answers use them, citations open
+the source (DocsController wiring D's widgets into the window)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from app.knowledge.chat_grounding import has_documents
+from app.store.messages import (
+    active_path,
+    add_message,
+    get_message,
+    message_sources,
+    save_sources,
+)
+from tests.ui.conftest import Recorder, load_model, new_chat, send
+
+NOTE = """# Harbor Lighthouse
+
+The Harbor Lighthouse was built in 1871 by the engineer Mara Quill. It stands 42 meters
+tall and its lamp can be seen 30 kilometers out to sea.
+"""
+
+
+def _drop(widget: Any, paths: list[Path]) -> None:
+    """A real drag: enter (Qt ignores a drop the widget did not accept), then drop."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    enter = QDragEnterEvent(QPoint(10, 10), *args)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(widget, QDropEvent(QPointF(10, 10), *args))
+
+
+def _drop_and_wait(window: Any, qtbot: Any, paths: list[Path]) -> Any:
+    _drop(window.chat_view.viewport(), paths)
+    qtbot.waitUntil(lambda: window.docs.last_report is not None, timeout=120_000)
+    return window.docs.last_report
+
+
+def test_drop_on_the_chat_indexes_into_the_shown_conversation(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    cid = new_chat(window)
+    note = tmp_path / "lighthouse.md"
+    note.write_text(NOTE, encoding="utf-8")
+    report = _drop_and_wait(window, qtbot, [note])
+    assert [r.status for r in report.results] == ["indexed"]
+    assert has_documents(window.db, cid)
+    assert window.docs.progress.isVisible()
+    assert "1 added" in window.docs.progress.label.text()
+
+
+def test_a_bad_file_is_named_in_the_window_and_the_good_one_still_indexes(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    cid = new_chat(window)
+    good = tmp_path / "good.md"
+    good.write_text(NOTE, encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    report = _drop_and_wait(window, qtbot, [good, empty])
+    assert sorted(r.status for r in report.results) == ["failed", "indexed"]
+    assert has_documents(window.db, cid)
+    assert window.banner.level == "warning"
+    assert "empty.txt" in window.banner.text()
+    assert window.docs.progress.problems.isVisible()
+    assert "empty.txt" in window.docs.progress.problems.item(0).text()
+
+
+@pytest.mark.slow
+def test_answer_in_a_chat_with_documents_shows_and_saves_its_sources(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    cid = new_chat(window, max_tokens=24)
+    note = tmp_path / "lighthouse.md"
+    note.write_text(NOTE, encoding="utf-8")
+    _drop_and_wait(window, qtbot, [note])
+    load_model(window, qtbot)
+    sources = Recorder(window.client.worker.sources_ready)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=180_000):
+        send(window, qtbot, "Who built the Harbor Lighthouse?")
+    assert sources.items, "the worker grounded the turn in the conversation's documents"
+    assert window.docs.dock.isVisible()
+    [shown] = window.docs.sources.sources
+    assert Path(shown["file"]) == note and shown["page"] == 1
+    last = active_path(window.db, cid)[-1]
+    assert last["role"] == "assistant" and last["status"] == "complete"
+    assert message_sources(last) == window.docs.sources.sources
+
+
+def test_citation_links_open_that_answers_source(window: Any, qtbot: Any) -> None:
+    cid = new_chat(window)
+    user = add_message(window.db, cid, "user", "Who built it?")
+    answer = add_message(
+        window.db, cid, "assistant", "Mara Quill built it [1], in 1871 [2].", parent_id=user["id"]
+    )
+    sources = [
+        {"file": "/docs/a.pdf", "page": 3, "text": "built by Mara Quill", "score": 0.9},
+        {"file": "/docs/b.md", "page": 1, "text": "in 1871", "score": 0.5},
+    ]
+    save_sources(window.db, answer["id"], sources)
+    window.chat.show_conversation(cid)
+    html = window.chat_view.toHtml()
+    assert f"cite:{answer['id']}:1" in html and f"cite:{answer['id']}:2" in html
+
+    panel = window.docs.sources
+    panel.open_requested.disconnect(panel.open_source)  # no external viewer in tests
+    opened: list[tuple[str, int]] = []
+    panel.open_requested.connect(lambda file, page: opened.append((file, page)))
+    window.chat_view.anchorClicked.emit(QUrl(f"cite:{answer['id']}:2"))
+    assert window.docs.dock.isVisible()
+    assert panel.sources == message_sources(get_message(window.db, answer["id"]))
+    assert panel.list.currentRow() == 1
+    assert opened == [("/docs/b.md", 1)]
