@@ -1,7 +1,8 @@
 """Split extracted blocks into overlapping chunks measured in embedding-model tokens.
 
 Chunks aim at ``target`` tokens and never pass ``max_tokens``; they end at paragraph
-boundaries and start afresh at a heading (no overlap across sections). Inside a section,
+boundaries, start afresh at a heading (no overlap across sections) and never span a page
+break, so a citation names exactly the page its text is on. Inside a section,
 the next chunk repeats the last sentences of the previous one (up to ``overlap`` tokens).
 A paragraph too long for one chunk is cut at sentences, then lines, then words.
 ``count_tokens`` is the embedding model's tokenizer; ``approx_tokens`` stands in when
@@ -122,7 +123,10 @@ def chunk_blocks(
 
     for unit in units:
         new_section = unit.is_heading or (current and unit.headings[:1] != current[-1].headings[:1])
-        if new_section and size() - sum(u.n_tokens for u in current[:carried]) >= target // 4:
+        new_page = bool(current) and unit.page != current[-1].page
+        if new_page or (
+            new_section and size() - sum(u.n_tokens for u in current[:carried]) >= target // 4
+        ):
             flush()
         elif current and size() + unit.n_tokens > target:
             tail = _tail(current[-1], overlap, count_tokens)

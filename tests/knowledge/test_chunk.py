@@ -13,20 +13,33 @@ def _sentences(n: int, tag: str) -> str:
     return " ".join(f"Sentence {i} about {tag} has several plain words." for i in range(n))
 
 
-def test_short_document_is_one_chunk_with_heading_and_pages() -> None:
+def test_short_page_is_one_chunk_with_heading_and_page() -> None:
+    blocks = [
+        Block("Intro", 1, ("Intro",), True),
+        Block("The keeper lights the lamp.", 1, ("Intro",)),
+    ]
+    [chunk] = chunk_blocks(blocks)
+    assert chunk.page_start == 1 and chunk.page_end == 1 and chunk.heading == "Intro"
+    assert chunk.text == "Intro\n\nThe keeper lights the lamp."
+    assert chunk.embed_text().startswith("Intro\n")
+
+
+def test_chunks_never_span_a_page_break_so_citations_name_one_page() -> None:
     blocks = [
         Block("Intro", 1, ("Intro",), True),
         Block("The keeper lights the lamp.", 1, ("Intro",)),
         Block("Fog horns sound.", 2, ("Intro",)),
     ]
-    [chunk] = chunk_blocks(blocks)
-    assert chunk.page_start == 1 and chunk.page_end == 2 and chunk.heading == "Intro"
-    assert chunk.text == "Intro\n\nThe keeper lights the lamp.\n\nFog horns sound."
-    assert chunk.embed_text().startswith("Intro\n")
+    first, second = chunk_blocks(blocks)
+    assert (first.page_start, first.page_end) == (1, 1)
+    assert (second.page_start, second.page_end) == (2, 2)
+    assert second.text == "Fog horns sound."  # no overlap carried across the break
+    assert second.heading == "Intro"
 
 
 def test_chunks_respect_target_and_max_and_overlap() -> None:
-    blocks = [Block(_sentences(6, f"p{i}"), 1 + i // 3, ("Body",)) for i in range(20)]
+    # one long page: overlap joins chunks within a page (a page break starts afresh)
+    blocks = [Block(_sentences(6, f"p{i}"), 1, ("Body",)) for i in range(20)]
     chunks = chunk_blocks(blocks, target=200, max_tokens=300, overlap=40)
     assert len(chunks) > 3
     assert all(c.n_tokens <= 300 for c in chunks)
