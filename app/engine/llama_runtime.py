@@ -50,6 +50,15 @@ class Perf:
     def decode_tokens_per_s(self) -> float:
         return self.n_eval / (self.eval_ms / 1000) if self.eval_ms > 0 else 0.0
 
+    def since(self, earlier: Perf) -> Perf:
+        """The counters accumulated after ``earlier`` was read."""
+        return Perf(
+            self.prompt_eval_ms - earlier.prompt_eval_ms,
+            self.eval_ms - earlier.eval_ms,
+            self.n_prompt_eval - earlier.n_prompt_eval,
+            self.n_eval - earlier.n_eval,
+        )
+
 
 class LlamaRuntime:
     """Model weights, a context (KV cache), the vocabulary and a reusable batch."""
@@ -165,6 +174,7 @@ class LlamaRuntime:
             batch.n_tokens = n
             self._decode(n)
             pos += n
+        llama_cpp.llama_synchronize(self.ctx)  # llama.cpp books its prompt timings here
         return pos
 
     def _decode(self, n: int) -> None:
@@ -184,7 +194,9 @@ class LlamaRuntime:
 
     def perf(self) -> Perf:
         data = llama_cpp.llama_perf_context(self.ctx)
-        return Perf(data.t_p_eval_ms, data.t_eval_ms, data.n_p_eval, data.n_eval)
+        # llama.cpp reports n_eval as max(1, n): no eval time means no evals.
+        n_eval = data.n_eval if data.t_eval_ms > 0 else 0
+        return Perf(data.t_p_eval_ms, data.t_eval_ms, data.n_p_eval, n_eval)
 
     def close(self) -> None:
         if self._closed:

@@ -13,7 +13,7 @@ from app.engine import hardware
 from app.engine.context_fit import answer_reserve, fit_prompt
 from app.engine.generate import Generation, generate
 from app.engine.gguf_info import inspect_gguf
-from app.engine.llama_runtime import LlamaRuntime
+from app.engine.llama_runtime import LlamaRuntime, Perf
 from app.engine.sampling import Sampler
 from app.engine.templates import ChatFormat
 from app.engine.types import (
@@ -149,6 +149,7 @@ class ChatSession:
         gen = Generation(stop_reason="user")
         ttft = 0.0
         n_past = keep
+        prompt_perf = Perf(0.0, 0.0, 0, 0)
         try:
             try:
                 n_past = rt.eval_prompt(prompt[keep:], keep, self._stop.is_set)
@@ -157,6 +158,8 @@ class ChatSession:
                 rt.truncate(0)
                 raise
             self._kv.extend(prompt[keep:n_past])
+            # A 1-token prompt suffix counts as an "eval" in llama.cpp: keep it apart.
+            prompt_perf = rt.perf()
             if n_past == len(prompt) and not self._stop.is_set():
                 pieces = generate(
                     rt,
@@ -174,7 +177,7 @@ class ChatSession:
                         yield TextEvent(text)
         finally:
             sampler.close()
-        perf = rt.perf()
+        decode = rt.perf().since(prompt_perf)
         stats = ReplyStats(
             text=gen.text,
             stop_reason=gen.stop_reason,
@@ -183,9 +186,9 @@ class ChatSession:
             completion_tokens=gen.completion_tokens,
             ttft_s=ttft or time.perf_counter() - started,
             tokens_per_s=gen.tokens_per_s,
-            llama_decode_tokens_per_s=perf.decode_tokens_per_s,
-            llama_prompt_eval_ms=perf.prompt_eval_ms,
-            llama_eval_ms=perf.eval_ms,
+            llama_decode_tokens_per_s=decode.decode_tokens_per_s,
+            llama_prompt_eval_ms=prompt_perf.prompt_eval_ms + prompt_perf.eval_ms,
+            llama_eval_ms=decode.eval_ms,
             total_s=time.perf_counter() - started,
             dropped_messages=dropped,
             warnings=[n.message for n in notices],

@@ -86,9 +86,9 @@ class ReplyStats:
     completion_tokens: int
     ttft_s: float  # from reply() start to the first text piece
     tokens_per_s: float  # completion tokens delivered to the consumer per second
-    llama_decode_tokens_per_s: float  # llama.cpp's own perf counters for this reply
-    llama_prompt_eval_ms: float
-    llama_eval_ms: float
+    llama_decode_tokens_per_s: float  # llama.cpp's perf counters: its decode rate while generating
+    llama_prompt_eval_ms: float  # llama.cpp's time evaluating this turn's new prompt tokens
+    llama_eval_ms: float  # llama.cpp's time decoding the generated tokens
     total_s: float
     dropped_messages: int = 0
     warnings: list[str] = field(default_factory=list)

@@ -57,6 +57,14 @@ def test_max_tokens_gives_length(smol: ChatSession) -> None:
     assert stats.completion_tokens == 5
 
 
+def test_same_prompt_again_evaluates_one_token(smol: ChatSession) -> None:
+    collect(smol.reply(STORY, SamplingOptions(max_tokens=3)))
+    _, stats = collect(smol.reply(STORY, SamplingOptions(max_tokens=3)))
+    assert stats.evaluated_prompt_tokens == 1  # the last prompt token, for fresh logits
+    assert stats.llama_prompt_eval_ms > 0  # booked as prompt time, not as decode time
+    assert stats.completion_tokens == 3
+
+
 def test_stop_from_another_thread_within_one_token(smol: ChatSession) -> None:
     received: list[str] = []
     at_stop: list[int] = []
