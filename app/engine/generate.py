@@ -30,7 +30,7 @@ class Generation:
     decode_steps: int = 0
     first_token_at: float = 0.0
     ended_at: float = 0.0
-    sample_s: float = 0.0  # inside llama_sampler_sample (candidates + sampler chain)
+    sample_s: float = 0.0  # choosing tokens (llama_sampler_sample, or argmax when greedy)
     text: str = ""
 
     @property
@@ -86,8 +86,8 @@ def generate(
     The logits of the last prompt token must be ready. At every ``yield`` ``kv``
     matches the cache, so closing the iterator there leaves the session consistent.
     """
-    ctx, vocab, chain, batch = rt.ctx, rt.vocab, sampler.chain, rt.batch
-    sample, decode = llama_cpp.llama_sampler_sample, llama_cpp.llama_decode
+    ctx, vocab, batch = rt.ctx, rt.vocab, rt.batch
+    sample, decode = sampler.sample, llama_cpp.llama_decode
     sync, is_eog = llama_cpp.llama_synchronize, llama_cpp.llama_vocab_is_eog
     piece, utf8 = rt.piece_reader(), codecs.getincrementaldecoder("utf-8")("replace").decode
     stopped, now, kv_append = stop_event.is_set, time.perf_counter, kv.append
@@ -105,7 +105,7 @@ def generate(
     try:
         while True:
             t0 = now()
-            tok = sample(chain, ctx, -1)
+            tok = sample(ctx)
             t1 = now()
             sample_s += t1 - t0
             if n == 0:

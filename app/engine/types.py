@@ -92,7 +92,7 @@ class ReplyStats:
     total_s: float
     dropped_messages: int = 0
     warnings: list[str] = field(default_factory=list)
-    llama_sample_ms: float = 0.0  # in llama_sampler_sample (llama.cpp), all tokens of the reply
+    llama_sample_ms: float = 0.0  # time spent choosing tokens (llama.cpp sampler chain)
 
 
 ReplyEvent = TextEvent | NoticeEvent | ReplyStats
