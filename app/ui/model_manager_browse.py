@@ -66,7 +66,12 @@ class CatalogueView(QWidget):
         self.table = _table(self.HEADERS)
         self.table.setRowCount(len(self.entries))
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Curated models. Sizes are approximate until the hub lists the file; every download is checked against the hub's SHA-256."))
+        layout.addWidget(
+            QLabel(
+                "Curated models. Sizes are approximate until the hub lists the file; "
+                "every download is checked against the hub's SHA-256."
+            )
+        )
         layout.addWidget(self.table)
         self._fill()
 
