@@ -7,7 +7,6 @@ import os
 import shutil
 from pathlib import Path
 
-import gguf
 import pytest
 import sqlite_utils
 
@@ -15,20 +14,7 @@ from app import cli
 from app.commands import history
 from app.store.messages import active_path
 from tests.cli.conftest import Run, assert_one_line_error
-
-
-def _embedding_gguf(path: Path) -> Path:
-    """A header-only BERT GGUF: what an embedding model looks like before loading."""
-    writer = gguf.GGUFWriter(str(path), "bert")
-    writer.add_name("tiny bert")
-    writer.add_context_length(512)
-    writer.add_embedding_length(8)
-    writer.add_pooling_type(gguf.PoolingType.MEAN)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
+from tests.engine.gguf_files import write_tiny_gguf
 
 
 def test_unknown_model(run: Run) -> None:
@@ -37,7 +23,7 @@ def test_unknown_model(run: Run) -> None:
 
 
 def test_embedding_model_used_for_chat(run: Run, tmp_path: Path) -> None:
-    emb = _embedding_gguf(tmp_path / "tiny-bert.gguf")
+    emb = write_tiny_gguf(tmp_path / "tiny-bert.gguf")
     imported = run("models", "import", str(emb), "--name", "emb")
     assert imported.returncode == 0, imported.stderr
     assert "embedding model" in imported.stdout

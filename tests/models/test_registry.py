@@ -5,13 +5,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import gguf
 import pytest
 import sqlite_utils
 
 from app.errors import ModelFileError, ModelNotFoundError, NotAChatModelError
 from app.models import registry
 from app.store.db import open_db
+from tests.engine.gguf_files import write_tiny_gguf
 
 
 @pytest.fixture
@@ -19,20 +19,6 @@ def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
     database = open_db(tmp_path / "data" / "lantern.db")
     yield database
     database.close()
-
-
-def _embedding_gguf(path: Path) -> Path:
-    """A header-only BERT GGUF: what an embedding model looks like to the registry."""
-    writer = gguf.GGUFWriter(str(path), "bert")
-    writer.add_name("tiny bert")
-    writer.add_context_length(512)
-    writer.add_embedding_length(8)
-    writer.add_pooling_type(gguf.PoolingType.MEAN)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
 
 
 def _default_name(db: sqlite_utils.Database, kind: str = "chat") -> str | None:
@@ -77,7 +63,7 @@ def test_defaults_and_kinds(db: sqlite_utils.Database, smollm2_path: Path, tmp_p
     assert registry.default_model(db) is None
     registry.register_file(db, smollm2_path, name="b-chat", sha256="1" * 64)
     registry.register_file(db, smollm2_path, name="a-chat", sha256="1" * 64)
-    emb = registry.register_file(db, _embedding_gguf(tmp_path / "emb.gguf"), name="emb")
+    emb = registry.register_file(db, write_tiny_gguf(tmp_path / "emb.gguf"), name="emb")
     assert emb["kind"] == "embedding"
     assert _default_name(db) == "b-chat"  # first added
     registry.set_default(db, "a-chat")
