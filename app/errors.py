@@ -45,3 +45,11 @@ class DownloadError(LanternError):
 
 class DocumentError(LanternError):
     """A document could not be read or indexed."""
+
+
+class ChatTemplateError(LanternError):
+    """The model's chat template rejected the conversation or could not be rendered."""
+
+
+class InferenceError(LanternError):
+    """llama.cpp failed while evaluating a prompt or generating (not a user mistake)."""

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import llama_cpp
 
-from app.engine.exceptions import InferenceError
 from app.engine.llama_runtime import LlamaRuntime
 from app.engine.sampling import Sampler
 from app.engine.types import StopReason
+from app.errors import InferenceError
 
 
 @dataclass

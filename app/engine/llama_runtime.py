@@ -17,9 +17,8 @@ from typing import Any
 
 import llama_cpp
 
-from app.engine.exceptions import InferenceError
 from app.engine.llama_log import route_llama_log
-from app.errors import ContextOverflowError, ModelLoadError
+from app.errors import ContextOverflowError, InferenceError, ModelLoadError
 from app.logs import get_logger
 
 log = get_logger("engine")

@@ -20,8 +20,8 @@ import jinja2
 import jinja2.ext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from app.engine.exceptions import ChatTemplateError
 from app.engine.types import ChatMessage
+from app.errors import ChatTemplateError
 from app.logs import get_logger
 
 log = get_logger("engine")
