@@ -9,6 +9,7 @@ import pytest
 from app.engine.gguf_info import inspect_gguf, parse_size_label
 from app.errors import ModelFileError
 from tests.engine.gguf_files import write_tiny_gguf
+from tests.fixtures.unprivileged import as_nobody, traversable_folder
 
 
 def test_smollm2_metadata(smollm2_path: Path) -> None:
@@ -85,13 +86,20 @@ def test_complete_copy_is_fine(smollm2_path: Path, tmp_path: Path) -> None:
     assert inspect_gguf(path).kind == "chat"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a file with mode 0")
-def test_unreadable_file(smollm2_path: Path, tmp_path: Path) -> None:
-    path = tmp_path / "locked.gguf"
-    shutil.copyfile(smollm2_path, path)
-    path.chmod(0)
-    with pytest.raises(ModelFileError, match="permission"):
-        inspect_gguf(path)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_unreadable_file(smollm2_path: Path) -> None:
+    """A mode-000 model file, read as ``nobody`` (root reads anything; see tests/fixtures)."""
+    with traversable_folder() as folder:
+        path = folder / "locked.gguf"
+        shutil.copyfile(smollm2_path, path)
+        path.chmod(0)
+
+        def inspect() -> str:
+            return inspect_gguf(path).name
+
+        outcome = as_nobody(inspect)
+    assert outcome.startswith("ModelFileError: ")
+    assert "permission" in outcome
 
 
 @pytest.mark.parametrize("arch", ["bert", "nomic-bert", "jina-bert-v2"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from app.errors import DocumentError
 from app.knowledge.extract import Limits, kind_for, read_bytes, read_document
 from tests.fixtures.docs.make import make_docx, make_pdf, make_zip_bomb_docx
+from tests.fixtures.unprivileged import as_nobody, traversable_folder
 
 
 @pytest.mark.parametrize(
@@ -86,45 +85,14 @@ def test_folder_is_not_a_document(tmp_path: Path) -> None:
 
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_no_read_permission_as_an_unprivileged_user() -> None:
-    """Root reads any file, so the check runs in a forked child that drops to ``nobody``.
-
-    The child already has this code in memory (the venv's Python lives under /root,
-    which ``nobody`` cannot enter, so a fresh interpreter could not start). The folder is
-    world-traversable (/dev/shm) and the file is mode 000. (Run as an ordinary user, the
-    same holds without the fork; as root, mode 000 does not stop a read, which is why the
-    check is ``open()`` failing, not ``os.access``.)
-    """
-    folder = Path(tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
-    try:
-        os.chmod(folder, 0o755)
+    """A mode-000 file, read as ``nobody`` (root reads anything; see tests/fixtures)."""
+    with traversable_folder() as folder:
         secret = folder / "secret.txt"
         secret.write_text("you may not read this")
-        os.chmod(secret, 0o000)
-        if os.geteuid() != 0:  # an ordinary user: mode 000 stops this process itself
-            with pytest.raises(DocumentError, match=r"^no permission to read this file$"):
-                read_bytes(secret, Limits())
-            return
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child
-            try:
-                os.close(read_fd)
-                os.setgid(65534)
-                os.setuid(65534)
-                try:
-                    read_bytes(secret, Limits())
-                    message = "READ OK"
-                except DocumentError as exc:
-                    message = str(exc)
-                os.write(write_fd, message.encode())
-            finally:
-                os._exit(0)
-        os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as pipe:
-            message = pipe.read().decode()
-        os.waitpid(pid, 0)
-        assert message == "no permission to read this file"
-    finally:
-        for child in folder.iterdir():
-            child.unlink()
-        folder.rmdir()
+        secret.chmod(0o000)
+
+        def read() -> str:
+            read_bytes(secret, Limits())
+            return "READ OK"
+
+        assert as_nobody(read) == "DocumentError: no permission to read this file"
