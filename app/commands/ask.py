@@ -8,20 +8,13 @@ from typing import Any
 
 from app.commands.common import (
     TurnResult,
-    history_messages,
     note,
     out,
-    run_turn,
     start_chat,
 )
-from app.engine.session import ChatSession
 from app.engine.types import NoticeEvent
 from app.errors import LanternError
-from app.knowledge.chat_grounding import ground_turn
 from app.knowledge.collections import find_collection
-from app.knowledge.grounding import Grounding
-from app.store.conversations import sampling_for
-from app.store.messages import save_sources
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,60 +43,37 @@ def run(args: argparse.Namespace) -> int:
         raise LanternError("The question is empty; write something to ask.")
     if args.docs:
         find_collection(db, args.docs)  # a clear error before the model loads
+    from app.commands.grounded import grounded_turn, print_sources
+    from app.knowledge.chat_grounding import DocsScope
+
     conv, model, session = start_chat(db, args.model, args.conversation)
     try:
-        grounding = _ground(args, conv, session) if args.docs else None
-        for notice in grounding.notices if grounding else []:
-            if not args.json:
-                note(notice)
-        result = run_turn(
+        result, sources = grounded_turn(
             db,
             session,
             conv,
             model["name"],
             args.question,
+            DocsScope(args.docs, None) if args.docs else None,
             on_text=None if args.json else _print_piece,
             on_notice=None if args.json else _print_notice,
+            on_doc_notice=None if args.json else note,
             max_tokens=args.max_tokens,
-            context=grounding.system_text if grounding else None,
         )
     finally:
         session.close()
-    sources = grounding.sources if grounding else []
-    if grounding:
-        save_sources(db, result.message["id"], sources)
-        result.warnings[:0] = grounding.notices
     stopped = result.message["status"] == "stopped"
     if args.json:
         payload = as_json(result, model["name"], conv["id"])
-        if grounding:
+        if sources is not None:
             payload["sources"] = sources
         out(json.dumps(payload, ensure_ascii=False))
     else:
         out()
-        _print_sources(sources)
+        print_sources(sources)
         if stopped:
             note("the answer was stopped (it is saved as stopped).")
     return 130 if stopped else 0
-
-
-def _ground(args: argparse.Namespace, conv: dict[str, Any], session: ChatSession) -> Grounding:
-    max_tokens = args.max_tokens or sampling_for(conv).max_tokens
-    return ground_turn(
-        args.db,
-        session,
-        history_messages(args.db, conv),
-        args.question,
-        max_tokens=max_tokens,
-        collection=args.docs,
-    )
-
-
-def _print_sources(sources: list[dict[str, Any]]) -> None:
-    if sources:
-        out("\nSources:")
-    for number, source in enumerate(sources, 1):
-        out(f"  [{number}] {source['file']}, page {source['page']}")
 
 
 def _print_piece(text: str) -> None:

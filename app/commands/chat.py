@@ -1,4 +1,4 @@
-"""`lantern chat [--model NAME] [--conversation ID]`: an interactive chat in the terminal.
+"""`lantern chat [--model NAME] [--conversation ID] [--docs NAME]`: a chat in the terminal.
 
 The answer streams as it is generated and is saved as it goes. Ctrl-C stops an answer
 (it stays in the history, marked stopped); a second Ctrl-C, Ctrl-C at the prompt, Ctrl-D
@@ -20,12 +20,12 @@ from app.commands.common import (
     err,
     note,
     out,
-    run_turn,
     start_chat,
 )
 from app.engine.types import NoticeEvent
 from app.errors import ContextOverflowError
-from app.store.conversations import create_conversation
+from app.knowledge.collections import find_collection
+from app.store.conversations import create_conversation, update_settings
 from app.store.messages import active_path
 
 HELP = """commands:
@@ -41,21 +41,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("chat", help="chat in the terminal")
     p.add_argument("--model", metavar="NAME", help="model to use (default: the default model)")
     p.add_argument("--conversation", metavar="ID", type=int, help="continue this conversation")
+    p.add_argument(
+        "--docs", metavar="NAME", help="answers also use this document collection, citing [n]"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     db: sqlite_utils.Database = args.db
+    if args.docs:
+        find_collection(db, args.docs)  # a clear error before the model loads
     conv, model, session = start_chat(db, args.model, args.conversation, announce=err)
     try:
-        return _loop(db, session, conv, model)
+        if args.docs:
+            conv = update_settings(db, conv["id"], docs_collection=args.docs)
+        return _loop(db, session, conv, model, args.docs)
     finally:
         session.close()
 
 
 def _loop(
-    db: sqlite_utils.Database, session: Any, conv: dict[str, Any], model: dict[str, Any]
+    db: sqlite_utils.Database,
+    session: Any,
+    conv: dict[str, Any],
+    model: dict[str, Any],
+    docs: str | None = None,
 ) -> int:
+    from app.commands.grounded import grounded_turn, print_sources
+    from app.knowledge.chat_grounding import docs_scope
+
     chat = _Chat(model["name"])
     prompt = PromptReader()
     _greet(db, conv, model)
@@ -75,11 +89,16 @@ def _loop(
             continue
         if text == "/new":
             conv = create_conversation(db, model=model["name"])
+            if docs:
+                conv = update_settings(db, conv["id"], docs_collection=docs)
             err(f"New conversation {conv['id']}.")
             continue
         chat.begin()
         try:
-            result = run_turn(db, session, conv, model["name"], text, chat.piece, chat.notice)
+            result, sources = grounded_turn(
+                db, session, conv, model["name"], text, docs_scope(db, conv["id"]),
+                on_text=chat.piece, on_notice=chat.notice, on_doc_notice=note,
+            )  # fmt: skip
         except KeyboardInterrupt:
             chat.end()
             note(f"stopped; the partial answer is saved in conversation {conv['id']}.")
@@ -89,6 +108,7 @@ def _loop(
             err(f"error: {exc}")
             continue
         chat.end()
+        print_sources(sources)
         err(_summary(result))
 
 

@@ -7,6 +7,7 @@ the calling thread, so the embedder is opened and closed on that same thread.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlite_utils
 
@@ -27,6 +28,26 @@ def has_documents(db: sqlite_utils.Database, conversation_id: int) -> bool:
         [conversation_id],
     ).fetchone()
     return row is not None
+
+
+@dataclass(frozen=True)
+class DocsScope:
+    """The documents a conversation's answers draw on."""
+
+    collection: str | None  # a named collection the conversation uses
+    conversation_id: int | None  # set when the conversation has documents of its own
+
+
+def docs_scope(db: sqlite_utils.Database, conversation_id: int) -> DocsScope | None:
+    """Its own documents and the named collection it uses; ``None`` when it has neither."""
+    own = has_documents(db, conversation_id)
+    row = db.execute(
+        "SELECT docs_collection FROM conversations WHERE id = ?", [conversation_id]
+    ).fetchone()
+    named = row[0] if row and row[0] else None
+    if not own and named is None:
+        return None
+    return DocsScope(named, conversation_id if own else None)
 
 
 def with_context(messages: Sequence[ChatMessage], context: str) -> list[ChatMessage]:

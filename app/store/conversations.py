@@ -13,7 +13,16 @@ from app.store.timestamps import utc_now
 
 DEFAULT_TITLE = "New chat"
 SETTING_FIELDS = frozenset(
-    {"system_prompt", "temperature", "top_p", "top_k", "max_tokens", "context_length", "model"}
+    {
+        "system_prompt",
+        "temperature",
+        "top_p",
+        "top_k",
+        "max_tokens",
+        "context_length",
+        "model",
+        "docs_collection",
+    }
 )
 _TITLE_LENGTH = 60
 

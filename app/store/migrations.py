@@ -99,6 +99,12 @@ def m002_message_sources(db: sqlite_utils.Database) -> None:
     db.table("messages").add_column("sources", str)
 
 
+@migration
+def m003_conversation_collection(db: sqlite_utils.Database) -> None:
+    """A conversation can use a named document collection besides its own documents."""
+    db.table("conversations").add_column("docs_collection", str)
+
+
 def _all() -> list[Migration]:
     from app.store import schema_knowledge, schema_models
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 log = get_logger("ui.docs")
+NO_COLLECTION = "(none: only this chat's own documents)"
 _HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
 
 
@@ -57,6 +58,48 @@ class DocsController(QObject):
         paths = choose_documents(self.window)
         if paths:
             self.add(paths)
+
+    @Slot()
+    def choose_collection(self) -> None:
+        """Let the shown conversation also draw on a named collection (or stop doing so)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from app.knowledge.collections import list_collections
+        from app.store.conversations import get_conversation, update_settings
+
+        db = self.window.db
+        try:
+            names = [c["name"] for c in list_collections(db) if c["conversation_id"] is None]
+        except LanternError as exc:
+            self.window.banner.show_message("error", str(exc))
+            return
+        if not names:
+            self.window.banner.show_message(
+                "info",
+                "There are no named document collections yet; make one with "
+                "`lantern docs add PATH --collection NAME`.",
+            )
+            return
+        cid = self.window.chat.shown_id or self.window.sidebar.new_conversation()
+        if cid is None:
+            return
+        current = get_conversation(db, cid).get("docs_collection")
+        choices = [NO_COLLECTION, *names]
+        index = choices.index(current) if current in choices else 0
+        name, ok = QInputDialog.getItem(
+            self.window, "Document collection", "Answers in this chat also use:", choices, index,
+            False,
+        )  # fmt: skip
+        if not ok:
+            return
+        chosen = None if name == NO_COLLECTION else name
+        update_settings(db, cid, docs_collection=chosen)
+        self.window.banner.show_message(
+            "info",
+            f"Answers in this chat now also use the collection {chosen!r}."
+            if chosen
+            else "This chat no longer uses a named collection.",
+        )
 
     @Slot(list)
     def add(self, paths: list[Path]) -> None:

@@ -196,11 +196,12 @@ class InferenceWorker(QObject):
     ) -> list[ChatMessage]:
         """The request's messages, with numbered sources when the conversation has documents
         (retrieval and the embedding model run here, on the model's thread)."""
-        from app.knowledge.chat_grounding import ground_turn, has_documents, with_context
+        from app.knowledge.chat_grounding import docs_scope, ground_turn, with_context
         from app.store.messages import save_sources
 
         db = self._database()
-        if not has_documents(db, request.conversation_id):
+        scope = docs_scope(db, request.conversation_id)
+        if scope is None:
             return request.messages
         *history, question = request.messages
         grounding = ground_turn(
@@ -209,7 +210,8 @@ class InferenceWorker(QObject):
             history,
             question.content,
             max_tokens=sampling.max_tokens,
-            conversation_id=request.conversation_id,
+            collection=scope.collection,
+            conversation_id=scope.conversation_id,
         )
         for message in grounding.notices:
             self.notice.emit("documents", message)

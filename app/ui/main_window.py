@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self._action(
             chat_menu, "&Add documents\u2026", self.docs.attach, QKeySequence("Ctrl+Shift+A")
         )
+        self._action(chat_menu, "Use document &collection\u2026", self.docs.choose_collection)
         chat_menu.addSeparator()
         chat_menu.addAction(self.sidebar.rename_action)
         chat_menu.addAction(self.sidebar.delete_action)

@@ -23,6 +23,7 @@ def test_tables_have_expected_columns(db: sqlite_utils.Database) -> None:
         "max_tokens": int,
         "context_length": int,
         "current_leaf_id": int,
+        "docs_collection": str,  # m003
     }
     messages = db.table("messages").columns_dict
     for column, kind in {
@@ -39,6 +40,7 @@ def test_tables_have_expected_columns(db: sqlite_utils.Database) -> None:
         "tokens_per_s": float,
         "stop_reason": str,
         "error": str,
+        "sources": str,  # m002: JSON list of the answer's document sources
     }.items():
         assert messages[column] is kind, column
     models = db.table("models").columns_dict

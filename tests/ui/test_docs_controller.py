@@ -19,6 +19,7 @@ from app.store.messages import (
     message_sources,
     save_sources,
 )
+from app.ui.docs_controller import NO_COLLECTION
 from tests.ui.conftest import Recorder, load_model, new_chat, send
 
 NOTE = """# Harbor Lighthouse
@@ -125,3 +126,49 @@ def test_citation_links_open_that_answers_source(window: Any, qtbot: Any) -> Non
     assert panel.sources == message_sources(get_message(window.db, answer["id"]))
     assert panel.list.currentRow() == 1
     assert opened == [("/docs/b.md", 1)]
+
+
+def _use_collection(window: Any, monkeypatch: Any, answer: str) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *_a, **_k: (answer, True))
+    [action] = [
+        a for a in window.menuBar().actions()[1].menu().actions() if "collection" in a.text()
+    ]
+    action.trigger()
+
+
+def test_without_named_collections_the_window_says_how_to_make_one(
+    window: Any, monkeypatch: Any
+) -> None:
+    _use_collection(window, monkeypatch, "anything")
+    assert window.banner.level == "info"
+    assert "lantern docs add PATH --collection NAME" in window.banner.text()
+
+
+@pytest.mark.slow
+def test_a_chat_can_use_a_named_collection(
+    window: Any, qtbot: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from app.knowledge.chat_grounding import DocsScope, docs_scope
+    from app.knowledge.ingest import Ingestor
+    from app.store.conversations import get_conversation
+
+    note = tmp_path / "lighthouse.md"
+    note.write_text(NOTE, encoding="utf-8")
+    Ingestor(window.db, None).add([note], collection="harbor")
+    cid = new_chat(window, max_tokens=16)
+    _use_collection(window, monkeypatch, "harbor")
+    assert get_conversation(window.db, cid)["docs_collection"] == "harbor"
+    assert docs_scope(window.db, cid) == DocsScope("harbor", None)
+    assert "harbor" in window.banner.text()
+
+    load_model(window, qtbot)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=180_000):
+        send(window, qtbot, "Who built the Harbor Lighthouse?")
+    [source] = window.docs.sources.sources
+    assert Path(source["file"]) == note
+
+    _use_collection(window, monkeypatch, NO_COLLECTION)
+    assert get_conversation(window.db, cid)["docs_collection"] is None
+    assert docs_scope(window.db, cid) is None
