@@ -23,6 +23,7 @@ import sqlite_utils
 from app.engine.types import ChatMessage, NoticeEvent, ReplyStats, SamplingOptions, TextEvent
 from app.errors import LanternError, ModelFileError, ModelNotFoundError, NotAChatModelError
 from app.logs import get_logger, setup_logging
+from app.models.progress import format_bytes
 from app.paths import Paths, get_paths
 from app.store.conversations import sampling_for, title_from_first_message
 from app.store.messages import StreamingAnswer, active_path, add_message, recover_interrupted
@@ -101,14 +102,8 @@ def note(text: str) -> None:
 
 
 def human_size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
+    """Decimal units as everywhere in Lantern (``format_bytes``); ``?`` when unknown."""
+    return "?" if n is None else format_bytes(n)
 
 
 # -- models ------------------------------------------------------------------------------
