@@ -105,6 +105,21 @@ def m003_conversation_collection(db: sqlite_utils.Database) -> None:
     db.table("conversations").add_column("docs_collection", str)
 
 
+@migration
+def m004_message_writer(db: sqlite_utils.Database) -> None:
+    """The process writing a streaming answer (pid and its start time), so crash recovery
+    only marks answers of processes that are gone."""
+    db.table("messages").add_column("writer_pid", int)
+    db.table("messages").add_column("writer_started", float)
+
+
+@migration
+def m005_message_context(db: sqlite_utils.Database) -> None:
+    """A user message's document sources as the model saw them (quoted data), kept so later
+    turns render the same prompt prefix."""
+    db.table("messages").add_column("context", str)
+
+
 def _all() -> list[Migration]:
     from app.store import schema_knowledge, schema_models
 
