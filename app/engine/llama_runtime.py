@@ -38,6 +38,15 @@ def _init_backend() -> None:
             _backend_ready = True
 
 
+def _cpu_has_amx() -> bool:
+    """Whether the CPU has Intel AMX (Linux reads /proc/cpuinfo; elsewhere: no)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            return any(line.startswith("flags") and " amx_int8" in line for line in f)
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class Perf:
     prompt_eval_ms: float
@@ -66,6 +75,10 @@ class LlamaRuntime:
         _init_backend()
         mparams = llama_cpp.llama_model_default_params()
         mparams.n_gpu_layers = n_gpu_layers
+        if _cpu_has_amx():
+            # llama.cpp's AMX matmul (an "extra" CPU buffer type) segfaults on prompt
+            # batches of Q4_1 weights (seen with SmolLM2 on a Xeon with AMX): skip it.
+            mparams.use_extra_bufts = False
         model = llama_cpp.llama_model_load_from_file(str(path).encode(), mparams)
         if not model:
             raise ModelLoadError(
