@@ -6,13 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from app.commands.common import (
-    TurnResult,
-    note,
-    out,
-    start_chat,
-)
-from app.engine.types import NoticeEvent
+from app.chat.types import TurnNotice, TurnResult
+from app.commands.common import note, out
 from app.errors import LanternError
 from app.knowledge.collections import find_collection
 
@@ -43,34 +38,37 @@ def run(args: argparse.Namespace) -> int:
         raise LanternError("The question is empty; write something to ask.")
     if args.docs:
         find_collection(db, args.docs)  # a clear error before the model loads
-    from app.commands.grounded import grounded_turn, print_sources
-    from app.knowledge.chat_grounding import DocsScope
+    from app.chat.service import ConversationService
+    from app.chat.types import TurnRequest
+    from app.commands.turns import print_sources, stream_turn
 
-    conv, model, session = start_chat(db, args.model, args.conversation)
+    request = TurnRequest(
+        "send",
+        args.conversation,
+        args.question,
+        model=args.model,
+        max_tokens=args.max_tokens,
+        collection=args.docs,
+    )
+    service = ConversationService(db)
     try:
-        result, sources = grounded_turn(
-            db,
-            session,
-            conv,
-            model["name"],
-            args.question,
-            DocsScope(args.docs, None) if args.docs else None,
+        result = stream_turn(
+            service,
+            request,
             on_text=None if args.json else _print_piece,
             on_notice=None if args.json else _print_notice,
-            on_doc_notice=None if args.json else note,
-            max_tokens=args.max_tokens,
         )
     finally:
-        session.close()
-    stopped = result.message["status"] == "stopped"
+        service.close()
+    stopped = result.status == "stopped"
     if args.json:
-        payload = as_json(result, model["name"], conv["id"])
-        if sources is not None:
-            payload["sources"] = sources
+        payload = as_json(result)
+        if result.sources is not None:
+            payload["sources"] = result.sources
         out(json.dumps(payload, ensure_ascii=False))
     else:
         out()
-        print_sources(sources)
+        print_sources(result.sources)
         if stopped:
             note("the answer was stopped (it is saved as stopped).")
     return 130 if stopped else 0
@@ -80,17 +78,17 @@ def _print_piece(text: str) -> None:
     out(text, end="")
 
 
-def _print_notice(event: NoticeEvent) -> None:
+def _print_notice(event: TurnNotice) -> None:
     note(event.message)
 
 
-def as_json(result: TurnResult, model: str, conversation_id: int) -> dict[str, Any]:
+def as_json(result: TurnResult) -> dict[str, Any]:
     msg = result.message
     stats = result.stats
     return {
         "answer": msg["content"],
-        "model": model,
-        "conversation_id": conversation_id,
+        "model": msg["model"],
+        "conversation_id": result.conversation_id,
         "message_id": msg["id"],
         "status": msg["status"],
         "stats": {

@@ -11,22 +11,20 @@ import argparse
 import os
 import select
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from app.commands.common import (
-    TurnResult,
-    err,
-    note,
-    out,
-    start_chat,
-)
-from app.engine.types import NoticeEvent
+from app.chat.notes import answer_note
+from app.chat.types import TurnNotice, TurnResult
+from app.commands.common import err, note, out
 from app.errors import ContextOverflowError
 from app.knowledge.collections import find_collection
-from app.store.conversations import create_conversation, update_settings
+from app.store.conversations import create_conversation, get_conversation, update_settings
 from app.store.messages import active_path
+
+if TYPE_CHECKING:
+    from app.chat.service import ConversationService
 
 HELP = """commands:
   /new    start a new conversation with the same model
@@ -48,31 +46,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.chat.service import ConversationService
+
     db: sqlite_utils.Database = args.db
     if args.docs:
         find_collection(db, args.docs)  # a clear error before the model loads
-    conv, model, session = start_chat(db, args.model, args.conversation, announce=err)
+    conv = get_conversation(db, args.conversation) if args.conversation is not None else None
+    service = ConversationService(db)
     try:
+        model, _ = service.load_model(
+            args.model, conv["id"] if conv else None, lambda name: err(f"Loading {name}...")
+        )
+        if conv is None:
+            conv = create_conversation(db, model=model)
         if args.docs:
             conv = update_settings(db, conv["id"], docs_collection=args.docs)
-        return _loop(db, session, conv, model, args.docs)
+        return _loop(service, conv["id"], model, args.docs)
     finally:
-        session.close()
+        service.close()
 
 
-def _loop(
-    db: sqlite_utils.Database,
-    session: Any,
-    conv: dict[str, Any],
-    model: dict[str, Any],
-    docs: str | None = None,
-) -> int:
-    from app.commands.grounded import grounded_turn, print_sources
-    from app.knowledge.chat_grounding import docs_scope
+def _loop(service: ConversationService, cid: int, model: str, docs: str | None) -> int:
+    from app.chat.types import TurnRequest
+    from app.commands.turns import print_sources, stream_turn
 
-    chat = _Chat(model["name"])
+    db = service.db
+    chat = _Chat()
     prompt = PromptReader()
-    _greet(db, conv, model)
+    _greet(db, cid, model)
     while True:
         try:
             line = prompt.read_line("you> ")
@@ -88,27 +89,25 @@ def _loop(
             err(HELP)
             continue
         if text == "/new":
-            conv = create_conversation(db, model=model["name"])
+            cid = create_conversation(db, model=model)["id"]
             if docs:
-                conv = update_settings(db, conv["id"], docs_collection=docs)
-            err(f"New conversation {conv['id']}.")
+                update_settings(db, cid, docs_collection=docs)
+            err(f"New conversation {cid}.")
             continue
         chat.begin()
+        request = TurnRequest("send", cid, text, model=model)
         try:
-            result, sources = grounded_turn(
-                db, session, conv, model["name"], text, docs_scope(db, conv["id"]),
-                on_text=chat.piece, on_notice=chat.notice, on_doc_notice=note,
-            )  # fmt: skip
+            result = stream_turn(service, request, on_text=chat.piece, on_notice=chat.notice)
         except KeyboardInterrupt:
             chat.end()
-            note(f"stopped; the partial answer is saved in conversation {conv['id']}.")
+            note(f"stopped; the partial answer is saved in conversation {cid}.")
             return 130
         except ContextOverflowError as exc:
             chat.end()
             err(f"error: {exc}")
             continue
         chat.end()
-        print_sources(sources)
+        print_sources(result.sources)
         err(_summary(result))
 
 
@@ -148,8 +147,7 @@ class PromptReader:
 class _Chat:
     """Prints the streaming answer, and each kind of notice once per session."""
 
-    def __init__(self, model_name: str) -> None:
-        self.model_name = model_name
+    def __init__(self) -> None:
         self._seen: set[str] = set()
         self._started = False
 
@@ -167,7 +165,7 @@ class _Chat:
             out("assistant> ", end="")
         out()
 
-    def notice(self, event: NoticeEvent) -> None:
+    def notice(self, event: TurnNotice) -> None:
         if event.kind == "no_chat_template" and event.kind in self._seen:
             return
         self._seen.add(event.kind)
@@ -178,30 +176,27 @@ class _Chat:
             out("assistant> ", end="")
 
 
-def _greet(db: sqlite_utils.Database, conv: dict[str, Any], model: dict[str, Any]) -> None:
+def _greet(db: sqlite_utils.Database, cid: int, model: str) -> None:
     err(
-        f"Lantern chat with {model['name']}, conversation {conv['id']}. "
+        f"Lantern chat with {model}, conversation {cid}. "
         "Ctrl-C stops an answer; Ctrl-D or /exit leaves; /help for commands."
     )
-    history = active_path(db, conv["id"])
+    history = active_path(db, cid)
     if not history:
         return
     err(f"({len(history)} earlier messages; the last ones:)")
     for msg in history[-_SHOWN_ON_RESUME:]:
         label = "you" if msg["role"] == "user" else msg["role"]
-        status = "" if msg["status"] == "complete" else f" [{msg['status']}]"
+        note_text = answer_note(msg) if msg["role"] == "assistant" else None
+        status = f" [{note_text}]" if note_text else ""
         out(f"{label}> {msg['content']}{status}")
 
 
 def _summary(result: TurnResult) -> str:
-    msg, stats = result.message, result.stats
-    parts = []
-    if msg["status"] != "complete":
-        parts.append(msg["status"])
+    stats = result.stats
+    parts = [result.note] if result.note else []
     if stats is not None:
         parts.append(f"{stats.completion_tokens} tokens")
         parts.append(f"{stats.tokens_per_s:.1f} tok/s")
         parts.append(f"first token {stats.ttft_s:.2f} s")
-        if stats.stop_reason == "length":
-            parts.append("hit the token limit")
     return f"[{', '.join(parts)}]"

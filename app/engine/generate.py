@@ -80,11 +80,14 @@ def generate(
     stop_event: threading.Event,
     stop_strings: tuple[str, ...],
     result: Generation,
+    strip_leading: bool = True,
 ) -> Generator[str, None, None]:
     """Yield text pieces; ``kv`` (the tokens in the KV cache) grows as tokens decode.
 
     The logits of the last prompt token must be ready. At every ``yield`` ``kv``
     matches the cache, so closing the iterator there leaves the session consistent.
+    Leading whitespace of a reply is dropped unless ``strip_leading`` is false (a
+    continued answer keeps the space between its old and new text).
     """
     ctx, vocab, batch = rt.ctx, rt.vocab, rt.batch
     sample, decode = sampler.sample, llama_cpp.llama_decode
@@ -95,13 +98,15 @@ def generate(
     batch.n_tokens = 1
     batch.logits[0] = 1
     stop_text = StopText(stop_strings) if stop_strings else None
-    limit = min(max_tokens, rt.n_ctx - len(kv)) if max_tokens > 0 else rt.n_ctx - len(kv)
+    room = rt.n_ctx - len(kv)
+    limit = min(max_tokens, room) if max_tokens > 0 else room
+    at_limit: StopReason = "length" if 0 < max_tokens <= room else "context"
     parts: list[str] = []
-    started = False  # leading whitespace of a reply is dropped
+    started = not strip_leading  # leading whitespace of a reply is dropped
     n_past = len(kv)
     n = 0
     sample_s = 0.0
-    reason: StopReason = "length"
+    reason: StopReason = at_limit
     try:
         while True:
             t0 = now()

@@ -53,6 +53,8 @@ class ChatSession:
         self._kv: list[int] = []  # tokens whose keys/values are in the cache, in order
         self._stop = threading.Event()
         self._seeds = random.Random(options.seed)
+        self.options = options
+        self.last_prompt: list[int] = []  # the tokens of the latest reply's prompt
 
     @classmethod
     def load(cls, path: Path, options: LoadOptions = DEFAULT_LOAD) -> ChatSession:
@@ -103,10 +105,21 @@ class ChatSession:
         """Ask the running reply to end after the current token (thread-safe)."""
         self._stop.set()
 
+    def render(self, messages: Sequence[ChatMessage], continue_text: str = "") -> str:
+        """The prompt text for ``messages`` (with the generation prompt, then
+        ``continue_text``: the start of the answer when one is continued)."""
+        return self._format.render(messages) + continue_text
+
     def reply(
-        self, messages: list[ChatMessage], sampling: SamplingOptions = DEFAULT_SAMPLING
+        self,
+        messages: list[ChatMessage],
+        sampling: SamplingOptions = DEFAULT_SAMPLING,
+        continue_text: str = "",
     ) -> Iterator[ReplyEvent]:
         """Stream the answer to ``messages`` (the whole conversation, new user message last).
+
+        With ``continue_text`` the answer starts with that text (a stopped answer being
+        continued): only what follows it is generated and streamed.
 
         Rendering, tokenizing and fitting happen now, so ``ContextOverflowError`` and
         ``ChatTemplateError`` are raised by this call, before any event.
@@ -115,8 +128,12 @@ class ChatSession:
         self._stop.clear()
         reserve = answer_reserve(self.n_ctx, sampling.max_tokens)
         fitted = fit_prompt(
-            messages, lambda ms: self._rt.tokenize(self._format.render(ms)), self.n_ctx, reserve
+            messages,
+            lambda ms: self._rt.tokenize(self.render(ms, continue_text)),
+            self.n_ctx,
+            reserve,
         )
+        self.last_prompt = fitted.tokens
         notices: list[NoticeEvent] = []
         if self._format.notice:
             notices.append(NoticeEvent("no_chat_template", self._format.notice))
@@ -129,7 +146,9 @@ class ChatSession:
                     dropped_messages=fitted.dropped_messages,
                 )
             )
-        return self._stream(fitted.tokens, fitted.dropped_messages, notices, sampling, started)
+        return self._stream(
+            fitted.tokens, fitted.dropped_messages, notices, sampling, started, not continue_text
+        )
 
     def _stream(
         self,
@@ -138,6 +157,7 @@ class ChatSession:
         notices: list[NoticeEvent],
         sampling: SamplingOptions,
         started: float,
+        strip_leading: bool = True,
     ) -> Iterator[ReplyEvent]:
         yield from notices
         rt = self._rt
@@ -169,6 +189,7 @@ class ChatSession:
                     self._stop,
                     self._format.stop_strings,
                     gen,
+                    strip_leading,
                 )
                 with closing(pieces):
                     for text in pieces:

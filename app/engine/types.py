@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 ModelKind = Literal["chat", "embedding", "adapter"]
-StopReason = Literal["eos", "length", "user"]
+StopReason = Literal["eos", "length", "context", "user"]
+"""``length``: ``max_tokens`` reached; ``context``: the context window is full."""
 
 
 @dataclass(frozen=True)

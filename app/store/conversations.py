@@ -98,9 +98,15 @@ def update_settings(db: sqlite_utils.Database, cid: int, **fields: Any) -> dict[
 
 
 @guarded
-def touch(db: sqlite_utils.Database, cid: int) -> None:
-    """Mark the conversation as just updated (moves it to the top of the list)."""
-    db.execute("update conversations set updated_at = ? where id = ?", [utc_now(), cid])
+def documents_in_use(db: sqlite_utils.Database, cid: int) -> tuple[bool, str | None]:
+    """(whether documents were added to the conversation itself, the named collection it
+    also draws on or ``None``)."""
+    own = db.execute(
+        """select 1 from documents d join collections c on c.id = d.collection_id
+           where c.conversation_id = ? limit 1""",
+        [cid],
+    ).fetchone()
+    return own is not None, get_conversation(db, cid).get("docs_collection") or None
 
 
 @guarded

@@ -8,6 +8,7 @@ Each message has a ``parent_id`` (``None`` for a root). The conversation's
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any, Final
 
@@ -39,7 +40,9 @@ def add_message(
     model: str | None = None,
     status: str = "complete",
 ) -> dict[str, Any]:
-    """Add a message under ``parent_id`` (default: the current leaf) and make it the leaf."""
+    """Add a message under ``parent_id`` (default: the current leaf) and make it the leaf.
+
+    ``parent_id=ROOT`` starts a new root branch."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     if status not in STATUSES:
@@ -86,6 +89,13 @@ def get_message(db: sqlite_utils.Database, mid: int) -> dict[str, Any]:
 
 
 @guarded
+def save_context(db: sqlite_utils.Database, mid: int, context: str | None) -> None:
+    """Keep the document sources a user message was sent with, as the model saw them."""
+    with db.atomic():
+        db.table("messages").update(mid, {"context": context})
+
+
+@guarded
 def save_sources(db: sqlite_utils.Database, mid: int, sources: list[dict[str, Any]]) -> None:
     """Keep the numbered document sources an answer was grounded in (``[n]`` = n-th)."""
     with db.conn:
@@ -119,8 +129,12 @@ def siblings(db: sqlite_utils.Database, mid: int) -> list[dict[str, Any]]:
 def active_path(db: sqlite_utils.Database, cid: int) -> list[dict[str, Any]]:
     """The active branch, root first, ending at the conversation's current leaf."""
     leaf = get_conversation(db, cid)["current_leaf_id"]
-    if leaf is None:
-        return []
+    return [] if leaf is None else path_to(db, leaf)
+
+
+@guarded
+def path_to(db: sqlite_utils.Database, mid: int) -> list[dict[str, Any]]:
+    """The messages from the root down to ``mid`` (included), root first."""
     sql = """
         with recursive path(id, depth) as (
             select ?, 0
@@ -131,7 +145,7 @@ def active_path(db: sqlite_utils.Database, cid: int) -> list[dict[str, Any]]:
         select messages.* from path join messages on messages.id = path.id
         order by path.depth desc
     """
-    return list(db.query(sql, [leaf]))
+    return list(db.query(sql, [mid]))
 
 
 @guarded
@@ -165,16 +179,55 @@ def edit_message(db: sqlite_utils.Database, mid: int, content: str) -> dict[str,
     )
 
 
+def _process_started(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), or ``None`` if it is gone."""
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+def this_writer() -> tuple[int, float]:
+    """(pid, start time) of this process: how a streaming answer names its writer."""
+    pid = os.getpid()
+    started = _process_started(pid)
+    return pid, started if started is not None else 0.0
+
+
+def writer_alive(pid: int | None, started: float | None) -> bool:
+    """Whether the process that wrote a streaming answer still runs (same pid, same start:
+    a recycled pid belongs to another process)."""
+    if not pid:
+        return False
+    now_started = _process_started(int(pid))
+    return now_started is not None and abs(now_started - float(started or 0.0)) < 1.0
+
+
 @guarded
 def recover_interrupted(db: sqlite_utils.Database) -> int:
-    """Mark answers left "streaming" by a crash or a kill as "interrupted"; returns how many."""
-    cursor = db.execute(
-        "update messages set status = 'interrupted', updated_at = ? where status = 'streaming'",
-        [utc_now()],
-    )
-    if cursor.rowcount:
-        log.warning("marked %d interrupted answer(s) from a previous run", cursor.rowcount)
-    return cursor.rowcount
+    """Mark answers left "streaming" by a process that is gone as "interrupted".
+
+    An answer still being written by a live process (the window while a CLI command
+    starts, or the other way round) is left alone. Returns how many were marked.
+    """
+    rows = db.execute(
+        "select id, writer_pid, writer_started from messages where status = 'streaming'"
+    ).fetchall()
+    dead = [mid for mid, pid, started in rows if not writer_alive(pid, started)]
+    if not dead:
+        return 0
+    now = utc_now()
+    with db.atomic():
+        for mid in dead:
+            db.execute(
+                "update messages set status = 'interrupted', updated_at = ? "
+                "where id = ? and status = 'streaming'",
+                [now, mid],
+            )
+    log.warning("marked %d interrupted answer(s) of a process that ended", len(dead))
+    return len(dead)
 
 
 class StreamingAnswer:
@@ -182,7 +235,9 @@ class StreamingAnswer:
 
     ``append`` saves the text at least once per ``flush_interval`` seconds (the first
     piece right away), so a crash or ``kill -9`` loses at most that much. ``finish``
-    or ``fail`` ends it; ``abort`` keeps the partial text as "stopped".
+    or ``fail`` ends it; ``abort`` keeps the partial text as "stopped". The row names its
+    writer (pid and process start time) so another process never takes a live answer for
+    an interrupted one. ``resume=`` continues an existing (stopped) answer in place.
     """
 
     def __init__(
@@ -192,16 +247,35 @@ class StreamingAnswer:
         parent_id: int | None,
         model: str | None,
         flush_interval: float = 1.0,
+        *,
+        resume: dict[str, Any] | None = None,
     ) -> None:
         self._db = db
         self._cid = cid
         self._flush_interval = flush_interval
-        self._pieces: list[str] = []
-        self._saved_len = 0
         self._last_flush = float("-inf")
         self.done = False
-        row = add_message(db, cid, "assistant", "", parent_id, model=model, status="streaming")
-        self.message_id: int = row["id"]
+        pid, started = this_writer()
+        if resume is None:
+            self._pieces: list[str] = []
+            row = add_message(
+                db, cid, "assistant", "", parent_id, model=model, status="streaming"
+            )
+            self.message_id: int = row["id"]
+            self._update({"writer_pid": pid, "writer_started": started})
+        else:  # continue a stopped answer: its text so far is the start of this one
+            self._pieces = [resume["content"] or ""]
+            self.message_id = int(resume["id"])
+            self._update(
+                {
+                    "status": "streaming",
+                    "model": model,
+                    "error": None,
+                    "writer_pid": pid,
+                    "writer_started": started,
+                }
+            )
+        self._saved_len = len(self.text)
 
     @property
     def text(self) -> str:
@@ -227,8 +301,7 @@ class StreamingAnswer:
 
     def finish(self, stats: ReplyStats) -> dict[str, Any]:
         """The reply ended: "stopped" if the user stopped it, else "complete"."""
-        text = stats.text or self.text
-        self._pieces = [text]
+        text = self.text
         return self._end(
             {
                 "content": text,

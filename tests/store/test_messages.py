@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import sqlite_utils
 
@@ -147,15 +150,41 @@ def test_stopped_error_and_aborted_answers(db: sqlite_utils.Database) -> None:
     assert (row["status"], row["content"]) == ("stopped", "ab")
 
 
-def test_recover_interrupted(db: sqlite_utils.Database) -> None:
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and was reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_recover_interrupted_only_touches_answers_of_dead_writers(
+    db: sqlite_utils.Database,
+) -> None:
     cid = create_conversation(db)["id"]
     msgs.add_message(db, cid, "user", "Q")
     answer = msgs.StreamingAnswer(db, cid, None, "m")
     answer.append("cut off mid")
+    live = msgs.StreamingAnswer(db, cid, None, "m")
+    live.append("still going")
     done = msgs.StreamingAnswer(db, cid, None, "m")
     done.finish(_stats("fine"))
-    assert msgs.recover_interrupted(db) == 1
+    legacy = msgs.StreamingAnswer(db, cid, None, "m")  # written before writers were recorded
+    db.table("messages").update(answer.message_id, {"writer_pid": _dead_pid()})
+    db.table("messages").update(legacy.message_id, {"writer_pid": None})
+    assert msgs.recover_interrupted(db) == 2
     row = msgs.get_message(db, answer.message_id)
     assert (row["status"], row["content"]) == ("interrupted", "cut off mid")
+    assert msgs.get_message(db, legacy.message_id)["status"] == "interrupted"
+    assert msgs.get_message(db, live.message_id)["status"] == "streaming"
     assert msgs.get_message(db, done.message_id)["status"] == "complete"
     assert msgs.recover_interrupted(db) == 0
+
+
+def test_a_recycled_pid_is_not_the_writer(db: sqlite_utils.Database) -> None:
+    """Same pid, other start time: another process got the pid; the writer is gone."""
+    cid = create_conversation(db)["id"]
+    answer = msgs.StreamingAnswer(db, cid, None, "m")
+    pid, started = msgs.this_writer()
+    assert msgs.get_message(db, answer.message_id)["writer_pid"] == pid
+    db.table("messages").update(answer.message_id, {"writer_started": started - 3600})
+    assert msgs.recover_interrupted(db) == 1

@@ -1,0 +1,160 @@
+"""Ground a turn in documents: numbered sources attached to the new user message.
+
+The sources go with the question (quoted as data), not into the system message, so the
+prompt of earlier turns stays byte-identical and its KV cache is reused. Documents that
+fit are pasted whole; when the same whole documents are already in the history, the new
+question points at them instead of pasting them again. The embedding model is opened
+only when retrieval needs it, and kept open by the caller between turns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from app.chat.history import QUESTION_LABEL
+from app.engine.context_fit import answer_reserve
+from app.engine.session import ChatSession
+from app.engine.types import ChatMessage
+from app.knowledge.grounding import Grounding, build_grounding
+from app.logs import get_logger
+
+log = get_logger("chat")
+
+_MARGIN_TOKENS = 64  # room for the template's own tokens around the question
+SAME_SOURCES = (
+    "The numbered sources for this question are the same as in my earlier message above; "
+    "answer from them and cite them by number."
+)
+
+
+@dataclass(frozen=True)
+class DocsScope:
+    """The documents a turn draws on."""
+
+    collection: str | None  # a named collection
+    conversation_id: int | None  # set when the conversation has documents of its own
+
+
+def docs_scope(
+    db: sqlite_utils.Database, conversation_id: int, collection: str | None = None
+) -> DocsScope | None:
+    """The conversation's own documents and its (or this turn's) named collection."""
+    from app.store.conversations import documents_in_use
+
+    own, named = documents_in_use(db, conversation_id)
+    named = collection or named
+    if not own and named is None:
+        return None
+    return DocsScope(named, conversation_id if own else None)
+
+
+class KeptEmbedder:
+    """The default embedding model, opened on first use and kept until ``close``.
+
+    Satisfies retrieval's ``QueryEmbedder``; a turn whose documents are pasted whole
+    never opens it. Reopened when the default embedding model changes.
+    """
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self._db = db
+        self._embedder: Any = None
+        self._path: Path | None = None
+
+    def current(self) -> Any:
+        """The embedder for the registry's default embedding model, or ``None``."""
+        from app.knowledge.embedding_model import embedding_model_path
+
+        path = embedding_model_path(self._db)
+        if path != self._path:
+            self.close()
+            if path is not None:
+                from app.knowledge.embed import Embedder
+
+                log.info("opening the embedding model %s", path.name)
+                self._embedder = Embedder(path)
+                self._path = path
+        return self._embedder
+
+    @property
+    def is_open(self) -> bool:
+        return self._embedder is not None
+
+    def close(self) -> None:
+        if self._embedder is not None:
+            self._embedder.close()
+        self._embedder, self._path = None, None
+
+
+class _Lazy:
+    """A ``QueryEmbedder`` that opens the kept embedder only if retrieval embeds."""
+
+    def __init__(self, kept: KeptEmbedder, model_id: str) -> None:
+        self._kept = kept
+        self.model_id = model_id
+
+    def embed_one(self, text: str) -> np.ndarray:
+        embedder = self._kept.current()
+        assert embedder is not None
+        return np.asarray(embedder.embed_one(text))
+
+
+def _query_embedder(db: sqlite_utils.Database, kept: KeptEmbedder) -> _Lazy | None:
+    from app.knowledge.embedding_model import embedding_model_path
+
+    if kept.is_open:
+        embedder = kept.current()
+        return None if embedder is None else _Lazy(kept, embedder.model_id)
+    path = embedding_model_path(db)
+    if path is None:
+        return None
+    from app.knowledge.embed import model_id_for
+
+    return _Lazy(kept, model_id_for(path))
+
+
+def ground(
+    db: sqlite_utils.Database,
+    session: ChatSession,
+    history: Sequence[ChatMessage],
+    question: str,
+    *,
+    max_tokens: int,
+    scope: DocsScope,
+    embedder: KeptEmbedder,
+) -> Grounding:
+    """Sources for ``question`` that fit beside ``history`` (which ends before it).
+
+    ``grounding.system_text`` is the context to send with the question. At least a quarter
+    of the context is kept for sources: when the history leaves less, the engine drops the
+    oldest turns to make room.
+    """
+    n_ctx = session.n_ctx
+    used = session.count_tokens([*history, ChatMessage("user", question)])
+    room = n_ctx - used - answer_reserve(n_ctx, max_tokens) - _MARGIN_TOKENS
+    budget = max(room, n_ctx // 4)
+    overhead = session.count_tokens([ChatMessage("user", "")])
+
+    def count(text: str) -> int:
+        return max(1, session.count_tokens([ChatMessage("user", text)]) - overhead)
+
+    earlier = {m.content.partition(f"\n\n{QUESTION_LABEL}")[0] for m in history if m.role == "user"}
+    whole = build_grounding(
+        db, question, budget_tokens=n_ctx, count_tokens=count,
+        collection=scope.collection, conversation_id=scope.conversation_id, embedder=None,
+    )  # fmt: skip
+    # the same documents pasted whole earlier, and nothing of the history will be dropped
+    if whole.mode == "whole" and whole.system_text in earlier and room >= count(SAME_SOURCES):
+        return Grounding(SAME_SOURCES, whole.sources, "whole", [], count(SAME_SOURCES))
+    if whole.mode == "whole" and whole.tokens <= budget:
+        return whole
+    return build_grounding(
+        db, question, budget_tokens=budget, count_tokens=count,
+        collection=scope.collection, conversation_id=scope.conversation_id,
+        embedder=_query_embedder(db, embedder),
+    )  # fmt: skip

@@ -1,0 +1,277 @@
+"""The conversation service: every chat turn, from any front end, is built here.
+
+``ConversationService.run(request)`` is an iterator of ``TurnEvent`` (see
+``app.chat.types``). It saves the question, picks and (re)loads the model with the
+conversation's settings, builds a history that alternates roles, grounds the question in
+the conversation's documents, streams the engine's reply and saves it as it goes
+(partial text at least once a second), and ends with one ``TurnResult``. Errors are
+raised as ``LanternError`` after the answer is saved as failed.
+
+One service per owner thread (the window's inference worker, a CLI command): it holds
+that thread's database connection, the loaded model and the embedding model. ``stop()``
+is the one method other threads may call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from app.chat.grounding import KeptEmbedder, docs_scope, ground
+from app.chat.history import History, build_history, question_text
+from app.chat.notes import answer_note
+from app.chat.pool import ModelPool
+from app.chat.settings import (
+    LoadPolicy,
+    chat_model,
+    load_options_for,
+    sampling_for,
+    system_prompt_for,
+)
+from app.chat.types import (
+    ModelLoading,
+    ModelReady,
+    SourcesReady,
+    TurnEvent,
+    TurnKind,
+    TurnNotice,
+    TurnRequest,
+    TurnResult,
+    TurnStarted,
+)
+from app.engine.session import ChatSession
+from app.engine.types import ChatMessage, ModelInfo, NoticeEvent, ReplyStats, TextEvent
+from app.errors import LanternError
+from app.logs import get_logger
+from app.store import conversations as convs
+from app.store import messages as msgs
+
+log = get_logger("chat")
+
+CONTINUABLE = frozenset({"stopped", "interrupted"})
+
+
+@dataclass
+class _Turn:
+    """What a turn needs once its question is known."""
+
+    conv: dict[str, Any]
+    question: dict[str, Any]
+    model: dict[str, Any]
+    session: ChatSession
+    kind: TurnKind
+    new_conversation: bool = False
+    continue_row: dict[str, Any] | None = None  # the stopped answer being continued
+    sources_from: dict[str, Any] | None = None  # regenerate: the answer it replaces
+
+
+class ConversationService:
+    """Turns for the conversations of one database, on the thread that owns it."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        policy: LoadPolicy | None = None,
+        pool: ModelPool | None = None,
+    ) -> None:
+        self.db = db
+        self.policy = policy or LoadPolicy()
+        self.pool = pool or ModelPool()
+        self.embedder = KeptEmbedder(db)
+        self._stop = threading.Event()
+
+    # -- other threads -----------------------------------------------------------------
+
+    def stop(self) -> None:
+        """End the running turn within one token; its text so far is kept (thread-safe)."""
+        self._stop.set()
+        self.pool.stop()
+
+    # -- the owner thread ----------------------------------------------------------------
+
+    def load_model(
+        self,
+        name: str | None = None,
+        conversation_id: int | None = None,
+        on_loading: Callable[[str], None] | None = None,
+    ) -> tuple[str, ModelInfo]:
+        """Load a model ahead of the first turn (the window's picker, the CLI's start);
+        ``on_loading(name)`` is called once the model is known, before it loads."""
+        conv = convs.get_conversation(self.db, conversation_id) if conversation_id else None
+        model, _ = chat_model(self.db, name, conv)
+        options = load_options_for(self.db, conv, model, self.policy)
+        if on_loading is not None and not self.pool.is_loaded(model, options):
+            on_loading(model["name"])
+        session = self.pool.session_for(model, options)
+        return model["name"], session.info
+
+    def messages_for(self, question_id: int) -> History:
+        """The history the model sees when answering the user message ``question_id``."""
+        question = msgs.get_message(self.db, question_id)
+        conv = convs.get_conversation(self.db, question["conversation_id"])
+        return build_history(msgs.path_to(self.db, question_id), system_prompt_for(self.db, conv))
+
+    def close(self) -> None:
+        self.embedder.close()
+        self.pool.close()
+
+    def run(self, request: TurnRequest) -> Iterator[TurnEvent]:
+        """Carry out ``request``; see the module docstring for the events."""
+        self._stop.clear()
+        turn = yield from self._prepare(request)
+        yield from self._answer(turn, request)
+
+    # -- preparing a turn ----------------------------------------------------------------
+
+    def _prepare(self, request: TurnRequest) -> Generator[TurnEvent, None, _Turn]:
+        """Check the request, load the model, save the question; returns a ``_Turn``."""
+        db = self.db
+        target = msgs.get_message(db, request.target_id) if request.target_id else None
+        cid = target["conversation_id"] if target else request.conversation_id
+        conv = convs.get_conversation(db, cid) if cid else None
+        _check(request, target)
+        model, notices = chat_model(db, request.model, conv)
+        for notice in notices:
+            yield TurnNotice("model", notice)
+        session = yield from self._session(model, conv)
+        new = conv is None
+        if conv is None:
+            conv = convs.create_conversation(db, model=model["name"])
+        elif conv.get("model") != model["name"]:
+            conv = convs.update_settings(db, conv["id"], model=model["name"])
+        turn = _Turn(conv, {}, model, session, request.kind, new)
+        if request.kind == "send":
+            convs.title_from_first_message(db, conv["id"], request.text)
+            turn.question = msgs.add_message(db, conv["id"], "user", request.text)
+        elif request.kind == "edit":
+            assert target is not None
+            turn.question = msgs.edit_message(db, target["id"], request.text)
+        else:
+            assert target is not None
+            turn.question = msgs.get_message(db, target["parent_id"])
+            if request.kind == "continue":
+                turn.continue_row = target
+                msgs.switch_branch(db, target["id"])
+            else:
+                turn.sources_from = target
+        return turn
+
+    def _session(
+        self, model: dict[str, Any], conv: dict[str, Any] | None
+    ) -> Generator[TurnEvent, None, ChatSession]:
+        options = load_options_for(self.db, conv, model, self.policy)
+        if self.pool.is_loaded(model, options):
+            return self.pool.session_for(model, options)
+        yield ModelLoading(model["name"])
+        session = self.pool.session_for(model, options)
+        yield ModelReady(model["name"], session.info)
+        return session
+
+    # -- answering -----------------------------------------------------------------------
+
+    def _answer(self, turn: _Turn, request: TurnRequest) -> Iterator[TurnEvent]:
+        db, conv, question = self.db, turn.conv, turn.question
+        cont = turn.continue_row
+        answer = msgs.StreamingAnswer(
+            db, conv["id"], question["id"], turn.model["name"], resume=cont
+        )
+        yield TurnStarted(
+            conv["id"], question["id"], answer.message_id, turn.model["name"], turn.kind,
+            turn.new_conversation, question["content"], cont["content"] if cont else "",
+        )  # fmt: skip
+        warnings: list[str] = []
+        stats: ReplyStats | None = None
+        sources: list[dict[str, Any]] | None = None
+        events: Iterator[Any] = iter(())
+        try:
+            sampling = sampling_for(db, conv, request.max_tokens)
+            history = self.messages_for(question["id"])
+            if history.notice:
+                warnings.append(history.notice)
+                yield TurnNotice("history", history.notice)
+            sources, notices = self._sources(turn, request, history, sampling.max_tokens)
+            if sources is not None:
+                msgs.save_sources(db, answer.message_id, sources)
+                yield SourcesReady(answer.message_id, sources)
+            for notice in notices:
+                warnings.append(notice)
+                yield TurnNotice("documents", notice)
+            events = turn.session.reply(history.messages, sampling, cont["content"] if cont else "")
+            for event in events:
+                if self._stop.is_set():
+                    turn.session.stop()  # idempotent; covers a stop that raced the start
+                if isinstance(event, TextEvent):
+                    answer.append(event.text)
+                    yield event
+                elif isinstance(event, NoticeEvent):
+                    if event.message not in warnings:
+                        warnings.append(event.message)
+                    yield TurnNotice(event.kind, event.message)
+                elif isinstance(event, ReplyStats):
+                    stats = event
+        except (KeyboardInterrupt, GeneratorExit):
+            _close(events)
+            answer.abort()
+            raise
+        except LanternError as exc:
+            _close(events)
+            answer.fail(str(exc))
+            raise
+        except BaseException:
+            _close(events)
+            with suppress(Exception):
+                answer.fail("Unexpected error; see the log file.")
+            raise
+        row = answer.finish(stats) if stats is not None else answer.abort()
+        yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
+
+    def _sources(
+        self, turn: _Turn, request: TurnRequest, history: History, max_tokens: int
+    ) -> tuple[list[dict[str, Any]] | None, list[str]]:
+        """(sources, notices). A new question is grounded: its sources are saved with it
+        and ``history``'s last message gets them. An answer regenerated or continued
+        keeps the sources its question was sent with."""
+        question = turn.question
+        if turn.kind in ("regenerate", "continue"):
+            earlier = turn.sources_from or turn.continue_row or {}
+            return (msgs.message_sources(earlier) if question.get("context") else None), []
+        scope = docs_scope(self.db, turn.conv["id"], request.collection)
+        if scope is None:
+            return None, []
+        grounding = ground(
+            self.db, turn.session, history.messages[:-1], question["content"],
+            max_tokens=max_tokens, scope=scope, embedder=self.embedder,
+        )  # fmt: skip
+        msgs.save_context(self.db, question["id"], grounding.system_text)
+        history.messages[-1] = ChatMessage(
+            "user", question_text(question["content"], grounding.system_text)
+        )
+        return grounding.sources, list(grounding.notices)
+
+
+def _check(request: TurnRequest, target: dict[str, Any] | None) -> None:
+    """A clear error for a request that cannot be carried out, before anything is saved."""
+    if request.kind in ("send", "edit") and not request.text.strip():
+        raise LanternError("The message is empty; write something to send.")
+    if request.kind == "send":
+        return
+    if target is None:
+        raise LanternError(f"A {request.kind} needs the message it applies to.")
+    role = "user" if request.kind == "edit" else "assistant"
+    if target["role"] != role:
+        raise LanternError(f"Only a {role} message can be used for {request.kind}.")
+    cut_off = target.get("stop_reason") in ("length", "context")
+    if request.kind == "continue" and target["status"] not in CONTINUABLE and not cut_off:
+        raise LanternError("Only an answer that was stopped or cut off can be continued.")
+
+
+def _close(events: Iterator[Any]) -> None:
+    """Close the reply generator (cancels the generation if it is still running)."""
+    close = getattr(events, "close", None)
+    if close is not None:
+        close()

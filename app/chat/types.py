@@ -1,0 +1,90 @@
+"""What the conversation service takes and what a turn yields.
+
+A turn is an iterator: ``TurnStarted`` once the question and the answer row exist, then
+``ModelLoading``/``ModelReady`` if the model has to be (re)loaded, ``TurnNotice``
+warnings, ``SourcesReady`` when the turn is grounded in documents, ``TextEvent`` pieces
+as they decode (the engine's own type), and exactly one final ``TurnResult``. Closing
+the iterator stops the answer (what was written so far is kept, marked stopped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from app.engine.types import ModelInfo, ReplyStats, TextEvent
+
+TurnKind = Literal["send", "edit", "regenerate", "continue"]
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One thing a user asked for. ``target_id`` is the message edited (``edit``), the
+    answer regenerated (``regenerate``) or continued (``continue``)."""
+
+    kind: TurnKind
+    conversation_id: int | None = None  # ``send`` without one starts a new conversation
+    text: str = ""  # the question (``send``) or the edited text (``edit``)
+    target_id: int | None = None
+    model: str | None = None  # a registry name; None: the conversation's, else the default
+    max_tokens: int | None = None  # this turn only (``ask --max-tokens``)
+    collection: str | None = None  # this turn only: a named collection to draw on
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    conversation_id: int
+    question_id: int  # the user message being answered
+    answer_id: int
+    model: str
+    kind: TurnKind
+    new_conversation: bool = False
+    question: str = ""
+    continue_text: str = ""  # ``continue``: the answer's text before this turn
+
+
+@dataclass(frozen=True)
+class ModelLoading:
+    name: str
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    name: str
+    info: ModelInfo
+
+
+@dataclass(frozen=True)
+class TurnNotice:
+    """A warning for the user: ``kind`` is the engine's (``no_chat_template``,
+    ``turns_dropped``), ``documents`` or ``history``."""
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SourcesReady:
+    answer_id: int
+    sources: list[dict[str, Any]]
+
+
+@dataclass
+class TurnResult:
+    """The final event: the saved answer and how it went."""
+
+    conversation_id: int
+    message: dict[str, Any]  # the saved answer row
+    stats: ReplyStats | None
+    sources: list[dict[str, Any]] | None = None  # None: the turn was not grounded
+    warnings: list[str] = field(default_factory=list)
+    note: str | None = None  # "stopped", "cut off: ...", from app.chat.notes
+
+    @property
+    def status(self) -> str:
+        return str(self.message["status"])
+
+
+TurnEvent = (
+    TurnStarted | ModelLoading | ModelReady | TurnNotice | SourcesReady | TextEvent | TurnResult
+)
