@@ -11,8 +11,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from app.engine.gguf_info import inspect_gguf
 from app.engine.session import ChatSession
 from app.engine.types import LoadOptions
+from app.errors import NotAChatModelError
 from app.logs import get_logger
 
 log = get_logger("chat")
@@ -39,6 +41,12 @@ class ModelPool:
         if self._session is not None and self.is_loaded(model, options):
             self.name = model["name"]
             return self._session
+        info = inspect_gguf(Path(model["path"]))  # a bad file must not cost the loaded one
+        if info.kind != "chat":
+            raise NotAChatModelError(
+                f"{model['name']} is an {info.kind} model, not a chat model; "
+                "pick a chat model to talk to."
+            )
         self.close()
         log.info("loading %s (%s) with %s", model["name"], model["path"], options)
         session = ChatSession.load(Path(model["path"]), options)

@@ -131,7 +131,7 @@ def chat_model(
         )
     if row["kind"] != "chat":
         raise NotAChatModelError(
-            f"{row['name']} is an {row['kind']} model and cannot chat; "
+            f"{row['name']} is an {row['kind']} model and cannot chat (not a chat model); "
             "choose a chat model (`lantern models list`)."
         )
     if not Path(row["path"]).is_file():

@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlite_utils
 
-from app.engine.types import SamplingOptions
 from app.errors import NotFoundError
 from app.store.guard import guarded
 from app.store.timestamps import utc_now
@@ -121,20 +120,3 @@ def title_from_first_message(db: sqlite_utils.Database, cid: int, text: str) -> 
     if len(line) > _TITLE_LENGTH:
         line = line[: _TITLE_LENGTH - 1].rstrip() + "…"
     db.table("conversations").update(cid, {"title": line})
-
-
-def sampling_for(conv: dict[str, Any]) -> SamplingOptions:
-    """The conversation's sampling settings, defaults where it has none."""
-    defaults = SamplingOptions()
-    return SamplingOptions(
-        temperature=_pick(conv.get("temperature"), defaults.temperature),
-        top_p=_pick(conv.get("top_p"), defaults.top_p),
-        top_k=_pick(conv.get("top_k"), defaults.top_k),
-        max_tokens=_pick(conv.get("max_tokens"), defaults.max_tokens),
-        repeat_penalty=defaults.repeat_penalty,
-        seed=defaults.seed,
-    )
-
-
-def _pick(value: Any, default: Any) -> Any:
-    return default if value is None else type(default)(value)

@@ -1,8 +1,9 @@
 """Sending a message and showing its answer as it streams.
 
-The GUI thread writes the user's message (its own SQLite connection), then queues a
-``GenerateRequest`` on the worker; the worker saves the answer while it streams. This
-object turns the worker's signals into view updates and keeps the Send/Stop state.
+The GUI thread asks the worker for a turn (a ``TurnRequest``); the worker's conversation
+service saves the question and the answer while it streams. This object shows the
+question at once, turns the worker's signals into view updates and keeps the Send/Stop
+state. It reads the store for display only.
 """
 
 from __future__ import annotations
@@ -11,30 +12,19 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from app.engine.types import ChatMessage
+from app.chat.notes import answer_note
+from app.chat.types import TurnRequest, TurnResult, TurnStarted
 from app.errors import LanternError
 from app.logs import get_logger
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.conversation_sidebar import ConversationSidebar
-from app.ui.inference_worker import GenerateRequest, InferenceClient
+from app.ui.inference_worker import InferenceClient
 from app.ui.model_controller import ModelController
 from app.ui.notice_banner import NoticeBanner
 from app.ui.status_bar import LanternStatusBar
 
 log = get_logger("ui.chat")
-STOP_NOTES = {"user": "stopped", "length": "cut off: reached the answer length limit"}
-
-
-def to_chat_messages(conv: dict[str, Any], path: list[dict[str, Any]]) -> list[ChatMessage]:
-    """The conversation as the engine sees it: system prompt, then the non-empty turns."""
-    out = []
-    if conv.get("system_prompt"):
-        out.append(ChatMessage("system", conv["system_prompt"]))
-    for row in path:
-        if row["role"] in ("user", "assistant") and (row.get("content") or "").strip():
-            out.append(ChatMessage(row["role"], row["content"]))
-    return out
 
 
 class ChatController(QObject):
@@ -66,11 +56,14 @@ class ChatController(QObject):
         self.shown_id: int | None = None
         self.generating_id: int | None = None  # conversation being answered
         self.last_stats: Any = None  # ReplyStats of the last finished answer
-        self._parent_id: int | None = None
+        self._parent_id: int | None = None  # the question being answered, once started
+        self._answer_id: int | None = None
+        self._sent_text = ""
         self._model: str | None = None
         self._live: list[str] = []
         self._citations: tuple[int, int] | None = None  # live answer: (message id, sources)
         worker = client.worker
+        worker.started.connect(self._on_started)
         worker.sources_ready.connect(self._on_sources)
         worker.token.connect(self._on_token)
         worker.notice.connect(self._on_notice)
@@ -90,6 +83,7 @@ class ChatController(QObject):
 
     @Slot(int)
     def show_conversation(self, cid: int) -> None:
+        from app.store.conversations import get_conversation
         from app.store.messages import active_path
 
         self.shown_id = cid if cid >= 0 else None
@@ -97,15 +91,19 @@ class ChatController(QObject):
             self.view.show_placeholder()
             return
         try:
+            conv = get_conversation(self.db, cid)
             path = active_path(self.db, cid)
         except LanternError as exc:
             self._store_error(str(exc))
             return
-        if cid != self.generating_id:
+        if conv.get("model") and not self.is_generating:
+            self.models.follow(conv["model"])  # the conversation's own model
+        if cid != self.generating_id or self._parent_id is None:
             self.view.show_messages(path)
             return
         # the answer is still streaming: show up to the question, then the live text
-        cut = [m["id"] for m in path].index(self._parent_id) + 1 if self._parent_id else 0
+        ids = [m["id"] for m in path]
+        cut = ids.index(self._parent_id) + 1 if self._parent_id in ids else len(path)
         self.view.show_messages(path[:cut])
         self.view.restore_live(self._model, "".join(self._live))
 
@@ -113,7 +111,7 @@ class ChatController(QObject):
 
     @Slot(str)
     def send(self, text: str) -> bool:
-        """Save the user's message and ask the worker for an answer."""
+        """Ask the worker to save the message and answer it."""
         if self.is_generating:
             return False
         model = self.models.available_name
@@ -123,45 +121,19 @@ class ChatController(QObject):
                 "error", "No model is loaded. Pick a chat model in the toolbar first."
             )
             return False
-        try:
-            request = self._save_question(text, model)
-        except LanternError as exc:
-            self.composer.input.setPlainText(text)
-            self._store_error(str(exc))
-            return False
         if self.banner.level == "error":
             self.banner.dismiss()
-        self.generating_id = request.conversation_id
-        self._parent_id = request.parent_id
+        self.generating_id = self.shown_id if self.shown_id is not None else -1
+        self._parent_id = self._answer_id = None
+        self._sent_text = text
         self._model = model
         self._live = []
         self.view.add_user_message(text)
         self.view.begin_answer(model)
         self.composer.set_generating(True)
-        self.sidebar.busy_ids.add(request.conversation_id)
         self.status.set_activity("Answering\u2026")
-        self.client.generate(request)
+        self.client.generate(TurnRequest("send", self.shown_id, text, model=model))
         return True
-
-    def _save_question(self, text: str, model: str) -> GenerateRequest:
-        from app.store.conversations import (
-            create_conversation,
-            get_conversation,
-            sampling_for,
-            title_from_first_message,
-        )
-        from app.store.messages import active_path, add_message
-
-        cid = self.shown_id
-        if cid is None:
-            cid = int(create_conversation(self.db)["id"])
-            self.shown_id = cid
-        title_from_first_message(self.db, cid, text)
-        conv = get_conversation(self.db, cid)
-        user = add_message(self.db, cid, "user", text)
-        messages = to_chat_messages(conv, active_path(self.db, cid))
-        self.sidebar.refresh(select=cid)
-        return GenerateRequest(cid, int(user["id"]), messages, sampling_for(conv), model)
 
     @Slot()
     def stop(self) -> None:
@@ -170,6 +142,19 @@ class ChatController(QObject):
             self.client.stop()
 
     # -- worker signals --------------------------------------------------------------
+
+    @Slot(object)
+    def _on_started(self, started: TurnStarted) -> None:
+        if self.generating_id is None:
+            return
+        cid = started.conversation_id
+        if self.shown_id is None or self.shown_id == self.generating_id:
+            self.shown_id = cid
+        self.generating_id = cid
+        self._parent_id = started.question_id
+        self._answer_id = started.answer_id
+        self.sidebar.busy_ids.add(cid)
+        self.sidebar.refresh(select=cid if self.shown_id == cid else None)
 
     @Slot(str)
     def _on_token(self, piece: str) -> None:
@@ -186,36 +171,59 @@ class ChatController(QObject):
         self.banner.show_message("warning", message)
 
     @Slot(object)
-    def _on_finished(self, stats: Any) -> None:
+    def _on_finished(self, result: TurnResult) -> None:
+        stats = result.stats
         self.last_stats = stats
-        self.status.set_stats(stats)
-        self._end(STOP_NOTES.get(stats.stop_reason), stats)
-        self.status.set_activity("Stopped" if stats.stop_reason == "user" else "")
+        if stats is not None:
+            self.status.set_stats(stats)
+        self._end(result.note, stats)
+        self.status.set_activity("Stopped" if result.status == "stopped" else "")
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.banner.show_message("error", message)
-        self._end("failed")
+        if self._answer_id is None:  # nothing was saved: the text goes back to the input
+            if not self.composer.input.toPlainText().strip():
+                self.composer.input.setPlainText(self._sent_text)
+            self._end(None, resync=True)
+        else:
+            self._end(answer_note({"status": "error", "error": message}))
         self.status.set_activity("")
 
     @Slot()
     def _on_stopped_early(self) -> None:
-        self._end("stopped before it began")
+        self._end(None, resync=True)
         self.status.set_activity("")
 
-    def _end(self, note: str | None, stats: Any = None) -> None:
+    def _end(self, note: str | None, stats: Any = None, resync: bool = False) -> None:
         if self.generating_id is None:
             return
-        if self.shown_id == self.generating_id:
-            self.view.end_answer(note, self._citations)
+        if self.shown_id == self.generating_id or self.generating_id == -1:
+            if resync:
+                self.view.end_answer(None)
+                if self.shown_id is None:
+                    self.view.show_placeholder()
+                else:
+                    self.view.show_messages(self._path(self.shown_id))
+            else:
+                self.view.end_answer(note, self._citations)
         self._citations = None
         self.sidebar.busy_ids.discard(self.generating_id)
         self.generating_id = None
-        self._parent_id = None
+        self._parent_id = self._answer_id = None
         self._live = []
         self.composer.set_generating(False)
         self.sidebar.refresh()
         self.answer_done.emit(stats)
+
+    def _path(self, cid: int) -> list[dict[str, Any]]:
+        from app.store.messages import active_path
+
+        try:
+            return active_path(self.db, cid)
+        except LanternError as exc:
+            self._store_error(str(exc))
+            return []
 
     @Slot(str)
     def _store_error(self, message: str) -> None:

@@ -1,82 +1,58 @@
-"""The Qt bridge to the engine: one worker thread owns the ``ChatSession``.
+"""The Qt bridge to the conversation service: one worker thread owns it and the model.
 
-``InferenceWorker`` is a ``QObject`` moved onto its own ``QThread``. It loads the model
-and runs ``ChatSession.reply`` there, and only there. Requests arrive through queued
-signals (``InferenceClient`` emits them from the GUI thread); results go back as
-signals. The worker never touches a widget.
+``InferenceWorker`` is a ``QObject`` moved onto its own ``QThread``. It owns one
+``ConversationService`` (with its own SQLite connection, the loaded model and the
+embedding model) and runs every turn there, and only there. Requests arrive through
+queued signals (``InferenceClient`` emits them from the GUI thread); the service's
+events go back as signals. The worker never touches a widget, builds no prompt and
+writes no SQL: the service does.
 
 Stop is the one call that crosses threads directly: ``stop()`` sets a flag and calls the
-thread-safe ``ChatSession.stop()``, so it takes effect within one token without any
-polling timer. The answer is saved while it streams through ``StreamingAnswer`` on the
-worker's own SQLite connection (connections are per thread; WAL lets the GUI read).
+thread-safe ``ConversationService.stop()``, so it takes effect within one token.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.errors import LanternError, NotAChatModelError
+from app.errors import LanternError, ModelNotFoundError
 from app.logs import get_logger
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
-    from app.engine.session import ChatSession
-    from app.engine.types import ChatMessage, LoadOptions, SamplingOptions
+    from app.chat.service import ConversationService
+    from app.chat.types import TurnRequest
 
 log = get_logger("ui.worker")
 
-
-@dataclass(frozen=True)
-class GenerateRequest:
-    """One answer to produce: the whole conversation, ending with the new user message."""
-
-    conversation_id: int
-    parent_id: int  # the user message the answer replies to
-    messages: list[ChatMessage]
-    sampling: SamplingOptions | None = None
-    model: str | None = None  # the name the user knows the model by (registry name)
-
-
-def window_load_options() -> LoadOptions:
-    """Load options for the window: leave one core to the GUI thread.
-
-    llama.cpp's worker threads wait for each other by spinning; when they share every
-    core with the GUI thread (which repaints on each token), one descheduled thread stalls
-    the rest. Measured on 2 busy cores: 1 thread ~30 tokens/s, 2 threads 2-10 tokens/s.
-    """
-    from app.engine.hardware import default_threads
-    from app.engine.types import LoadOptions
-
-    return LoadOptions(n_threads=max(1, default_threads() - 1))
+WINDOW_RESERVED_CORES = 1
+"""llama.cpp's threads wait for each other by spinning; sharing every core with the GUI
+thread (which repaints on each token) stalls them. Measured on 2 busy cores: 1 thread
+~30 tokens/s, 2 threads 2-10 tokens/s. So the window leaves one core to the interface."""
 
 
 class InferenceWorker(QObject):
-    """Owns the model. Lives on the inference thread; talk to it through signals."""
+    """Owns the conversation service. Lives on the inference thread; use signals."""
 
-    loading = Signal(bool)
-    loaded = Signal(object)  # ModelInfo
+    loading = Signal(str)  # registry name of the model now loading
+    loaded = Signal(str, object)  # registry name, ModelInfo
     unloaded = Signal()
-    load_failed = Signal(str)  # a message for the user; no model is loaded now
-    started = Signal(int)  # conversation id; the answer has begun
+    load_failed = Signal(str, str)  # a message for the user, the name that failed
+    started = Signal(object)  # TurnStarted: the question and the answer rows exist
     token = Signal(str)
     notice = Signal(str, str)  # kind, message
-    finished = Signal(object)  # ReplyStats
-    failed = Signal(str)  # the answer failed; a message for the user
-    stopped_early = Signal()  # a queued request was dropped by stop()
     sources_ready = Signal(int, list)  # answer message id, its numbered document sources
+    finished = Signal(object)  # TurnResult
+    failed = Signal(str)  # the turn failed; a message for the user
+    stopped_early = Signal()  # a queued request was dropped by stop()
 
     def __init__(self, db_path: Path) -> None:
         super().__init__()
         self._db_path = db_path
-        self._db: sqlite_utils.Database | None = None
-        self._session: ChatSession | None = None
-        self._model_name: str | None = None
+        self._service: ConversationService | None = None
         self._stop = threading.Event()
         self._closing = threading.Event()
         self._lock = threading.Lock()
@@ -87,9 +63,9 @@ class InferenceWorker(QObject):
         """End the running answer within one token (keeps the partial text)."""
         self._stop.set()
         with self._lock:
-            session = self._session
-        if session is not None:
-            session.stop()
+            service = self._service
+        if service is not None:
+            service.stop()
 
     def arm(self) -> None:
         """Clear a previous stop before a new request is queued (GUI thread)."""
@@ -102,157 +78,114 @@ class InferenceWorker(QObject):
 
     # -- slots, run on the worker thread ---------------------------------------------
 
-    @Slot(object, object)
-    def load_model(self, path: object, options: object = None) -> None:
+    @Slot(str, object)
+    def load_model(self, name: str, path: object = None) -> None:
+        """Load a registered model; a file that is not registered yet is registered
+        where it is (Models > Open model file) and then loaded."""
         if self._closing.is_set():
             return
-        self.loading.emit(True)
+        service = self.service()
+        had_model = service.pool.session is not None
+        self.loading.emit(name)
         try:
-            from app.engine.gguf_info import inspect_gguf
-            from app.engine.llama_log import route_llama_log
-            from app.engine.session import ChatSession
-            from app.engine.types import LoadOptions
-
-            # check the header first: a bad file must not cost the model now loaded
-            info = inspect_gguf(Path(str(path)))
-            if info.kind != "chat":
-                raise NotAChatModelError(
-                    f"{info.name} is an {info.kind} model, not a chat model; "
-                    "pick a chat model to talk to."
-                )
-            self._close_session()
-            route_llama_log()
-            opts = options if isinstance(options, LoadOptions) else window_load_options()
-            log.info("loading model %s", path)
-            session = ChatSession.load(Path(str(path)), opts)
-            with self._lock:
-                self._session = session
-            self._model_name = session.info.name
-            log.info("loaded %s (n_ctx=%s)", session.info.name, session.n_ctx)
-            self.loaded.emit(session.info)
+            try:
+                loaded, info = service.load_model(name)
+            except ModelNotFoundError:
+                if path is None:
+                    raise
+                loaded, info = service.load_model(self._register(Path(str(path)), name))
+            self.loaded.emit(loaded, info)
         except LanternError as exc:
             log.warning("load failed: %s", exc)
-            self.load_failed.emit(str(exc))
+            self._load_failed(name, str(exc), had_model)
         except Exception as exc:  # a bug, but the window must say so and keep running
-            log.exception("unexpected error while loading %s", path)
-            self.load_failed.emit(f"Could not load the model: {exc}")
-        finally:
-            self.loading.emit(False)
+            log.exception("unexpected error while loading %s", name)
+            self._load_failed(name, f"Could not load the model: {exc}", had_model)
 
     @Slot(object)
-    def generate(self, request: object) -> None:
-        assert isinstance(request, GenerateRequest)
+    def generate(self, request: TurnRequest) -> None:
         if self._closing.is_set():
             return
         if self._stop.is_set():
             self.stopped_early.emit()
             return
-        session = self._session
-        if session is None:
-            self.failed.emit("No model is loaded. Pick a model in the toolbar first.")
-            return
-        answer = None
-        try:
-            from app.store.messages import StreamingAnswer
+        from app.chat.types import (
+            ModelLoading,
+            ModelReady,
+            SourcesReady,
+            TurnNotice,
+            TurnResult,
+            TurnStarted,
+        )
+        from app.engine.types import TextEvent
 
-            model = request.model or self._model_name
-            answer = StreamingAnswer(
-                self._database(), request.conversation_id, request.parent_id, model
-            )
-            self.started.emit(request.conversation_id)
-            self._run_reply(session, request, answer)
+        service = self.service()
+        try:
+            for event in service.run(request):
+                if isinstance(event, TextEvent):
+                    self.token.emit(event.text)
+                elif isinstance(event, TurnStarted):
+                    self.started.emit(event)
+                    if self._stop.is_set():
+                        service.stop()  # a stop that raced the start
+                elif isinstance(event, TurnNotice):
+                    self.notice.emit(event.kind, event.message)
+                elif isinstance(event, SourcesReady):
+                    self.sources_ready.emit(event.answer_id, event.sources)
+                elif isinstance(event, ModelLoading):
+                    self.loading.emit(event.name)
+                elif isinstance(event, ModelReady):
+                    self.loaded.emit(event.name, event.info)
+                elif isinstance(event, TurnResult):
+                    self.finished.emit(event)
         except LanternError as exc:
-            log.warning("reply failed: %s", exc)
-            self._fail(answer, str(exc))
+            log.warning("turn failed: %s", exc)
+            self.failed.emit(str(exc))
         except Exception as exc:
             log.exception("unexpected error while answering")
-            self._fail(answer, f"The answer failed: {exc}")
-
-    def _run_reply(self, session: ChatSession, request: GenerateRequest, answer: Any) -> None:
-        from app.engine.types import NoticeEvent, ReplyStats, SamplingOptions, TextEvent
-
-        sampling = request.sampling or SamplingOptions()
-        messages = self._grounded(session, request, sampling, answer.message_id)
-        events = session.reply(messages, sampling)
-        try:
-            for event in events:
-                if self._stop.is_set():
-                    session.stop()  # idempotent; covers a stop that raced the start
-                if isinstance(event, TextEvent):
-                    answer.append(event.text)
-                    self.token.emit(event.text)
-                elif isinstance(event, NoticeEvent):
-                    self.notice.emit(event.kind, event.message)
-                elif isinstance(event, ReplyStats):
-                    answer.finish(event)
-                    self.finished.emit(event)
-        finally:  # if saving fails mid-answer, end the engine's generator at once
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
-
-    def _grounded(
-        self, session: ChatSession, request: GenerateRequest, sampling: Any, answer_id: int
-    ) -> list[ChatMessage]:
-        """The request's messages, with numbered sources when the conversation has documents
-        (retrieval and the embedding model run here, on the model's thread)."""
-        from app.knowledge.chat_grounding import docs_scope, ground_turn, with_context
-        from app.store.messages import save_sources
-
-        db = self._database()
-        scope = docs_scope(db, request.conversation_id)
-        if scope is None:
-            return request.messages
-        *history, question = request.messages
-        grounding = ground_turn(
-            db,
-            session,
-            history,
-            question.content,
-            max_tokens=sampling.max_tokens,
-            collection=scope.collection,
-            conversation_id=scope.conversation_id,
-        )
-        for message in grounding.notices:
-            self.notice.emit("documents", message)
-        save_sources(db, answer_id, grounding.sources)
-        self.sources_ready.emit(answer_id, grounding.sources)
-        return [*with_context(history, grounding.system_text), question]
-
-    def _fail(self, answer: Any, message: str) -> None:
-        if answer is not None:
-            try:
-                answer.fail(message)
-            except Exception:
-                log.exception("could not mark the answer as failed")
-        self.failed.emit(message)
+            self.failed.emit(f"The answer failed: {exc}")
 
     @Slot()
     def shutdown(self) -> None:
         """Free the model and the connection on this thread, then end the thread."""
-        self._close_session()
-        if self._db is not None:
-            self._db.conn.close()
-            self._db = None
+        with self._lock:
+            service, self._service = self._service, None
+        if service is not None:
+            had_model = service.pool.session is not None
+            service.close()
+            service.db.conn.close()
+            if had_model:
+                self.unloaded.emit()
         thread = QThread.currentThread()
         thread.quit()
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _database(self) -> sqlite_utils.Database:
-        if self._db is None:
+    def service(self) -> ConversationService:
+        """The worker's service, created on first use on this thread."""
+        if self._service is None:
+            from app.chat.service import ConversationService
+            from app.chat.settings import LoadPolicy
             from app.store.db import open_db
 
-            self._db = open_db(self._db_path)
-        return self._db
+            service = ConversationService(
+                open_db(self._db_path), LoadPolicy(reserve_cores=WINDOW_RESERVED_CORES)
+            )
+            with self._lock:
+                self._service = service
+        return self._service
 
-    def _close_session(self) -> None:
-        with self._lock:
-            session, self._session = self._session, None
-        if session is not None:
-            session.close()
-            self._model_name = None
+    def _register(self, path: Path, name: str) -> str:
+        from app.models.registry import import_model
+        from app.paths import get_paths
+
+        row = import_model(self.service().db, path, get_paths().models, copy=False, name=name)
+        return str(row["name"])
+
+    def _load_failed(self, name: str, message: str, had_model: bool) -> None:
+        if had_model and self.service().pool.session is None:
             self.unloaded.emit()
+        self.load_failed.emit(message, name)
 
 
 class InferenceClient(QObject):
@@ -262,7 +195,7 @@ class InferenceClient(QObject):
     (a GUI-thread object), so Qt queues them onto the worker thread.
     """
 
-    _load_requested = Signal(object, object)
+    _load_requested = Signal(str, object)
     _generate_requested = Signal(object)
     _shutdown_requested = Signal()
 
@@ -279,10 +212,10 @@ class InferenceClient(QObject):
         self.worker_thread.start()
         self._running = True
 
-    def load_model(self, path: Path, options: LoadOptions | None = None) -> None:
-        self._load_requested.emit(path, options)
+    def load_model(self, name: str, path: Path | None = None) -> None:
+        self._load_requested.emit(name, path)
 
-    def generate(self, request: GenerateRequest) -> None:
+    def generate(self, request: Any) -> None:
         self.worker.arm()
         self._generate_requested.emit(request)
 

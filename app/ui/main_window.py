@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.engine.types import LoadOptions
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
@@ -40,7 +39,7 @@ from app.ui.style import STYLE
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Any, db_path: Path, load_options: LoadOptions | None = None) -> None:
+    def __init__(self, db: Any, db_path: Path) -> None:
         super().__init__()
         self.setWindowTitle("Lantern")
         self.resize(1100, 720)
@@ -59,9 +58,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._build_layout()
 
-        self.models = ModelController(
-            db, self.client, self.picker, self.status, self.banner, load_options, self
-        )
+        self.models = ModelController(db, self.client, self.picker, self.status, self.banner, self)
         self.chat = ChatController(
             db, self.client, self.models, self.chat_view, self.composer,
             self.sidebar, self.banner, self.status, self,

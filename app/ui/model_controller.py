@@ -11,7 +11,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from app.engine.types import LoadOptions
 from app.errors import LanternError
 from app.logs import get_logger
 from app.ui.gc_pauses import freeze_startup_objects
@@ -42,7 +41,6 @@ class ModelController(QObject):
         picker: ModelPicker,
         status: LanternStatusBar,
         banner: NoticeBanner,
-        load_options: LoadOptions | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -51,10 +49,10 @@ class ModelController(QObject):
         self.picker = picker
         self.status = status
         self.banner = banner
-        self.load_options = load_options  # None: the worker's window_load_options()
         self.loaded_name: str | None = None
         self.loaded_info: Any = None
         self._pending: list[str] = []  # names of the loads queued on the worker, in order
+        self._turn_load: str | None = None  # a load the worker started for a turn
         worker = client.worker
         worker.loading.connect(self._on_loading)
         worker.loaded.connect(self._on_loaded)
@@ -64,11 +62,11 @@ class ModelController(QObject):
 
     @property
     def loading_name(self) -> str | None:
-        return self._pending[-1] if self._pending else None
+        return self._pending[-1] if self._pending else self._turn_load
 
     @property
     def is_loading(self) -> bool:
-        return bool(self._pending)
+        return bool(self._pending) or self._turn_load is not None
 
     @property
     def available_name(self) -> str | None:
@@ -97,10 +95,11 @@ class ModelController(QObject):
             return
         self.load(name, Path(path))
 
-    def load(self, name: str, path: Path) -> None:
+    def load(self, name: str, path: Path | None = None) -> None:
+        """Load ``name`` (registered), or the file ``path`` under that name."""
         self._pending.append(name)
         self.status.set_busy(True, f"Loading {name}\u2026")
-        self.client.load_model(path, self.load_options)
+        self.client.load_model(name, path)
 
     @Slot(str)
     def use_model(self, name: str) -> None:
@@ -115,6 +114,13 @@ class ModelController(QObject):
         self.refresh()
         self.picker.select(row["name"])
         self._on_chosen(row["name"], str(row["path"]))
+
+    def follow(self, name: str) -> None:
+        """Show and load a conversation's own model (not made the default)."""
+        if name == self.available_name or name not in self.picker.names():
+            return
+        self.picker.select(name)
+        self.load(name)
 
     def open_file(self, path: Path) -> None:
         """Load a GGUF file picked by the user (checked and loaded on the worker)."""
@@ -134,21 +140,28 @@ class ModelController(QObject):
         except LanternError as exc:
             log.info("not remembering %s as the default: %s", name, exc)
 
-    @Slot(bool)
-    def _on_loading(self, busy: bool) -> None:
-        if busy:
-            self.status.set_busy(True, f"Loading {self.loading_name or 'model'}\u2026")
-            return
-        if self._pending:
-            self._pending.pop(0)
-        if not self._pending:
+    @Slot(str)
+    def _on_loading(self, name: str) -> None:
+        if name not in self._pending:  # the worker reloads for a turn (other model or n_ctx)
+            self._turn_load = name
+        self.status.set_busy(True, f"Loading {name}\u2026")
+
+    def _done_loading(self, name: str) -> None:
+        if self._turn_load == name:
+            self._turn_load = None
+        elif name in self._pending:
+            self._pending.remove(name)
+        if not self.is_loading:
             self.status.set_busy(False)
 
-    @Slot(object)
-    def _on_loaded(self, info: Any) -> None:
+    @Slot(str, object)
+    def _on_loaded(self, name: str, info: Any) -> None:
+        self._done_loading(name)
         self.loaded_info = info
-        # loads finish in the order they were asked for: this is the oldest pending one
-        self.loaded_name = self._pending[0] if self._pending else info.name
+        self.loaded_name = name
+        if self.picker.current_name() != name:
+            self.refresh()
+            self.picker.select(name)
         detail = ", ".join(str(x) for x in (info.architecture, info.quantization) if x)
         self.status.set_model(self.loaded_name, detail)
         if self.banner.level == "error":
@@ -164,13 +177,13 @@ class ModelController(QObject):
         log.info("model ready: %s", self.loaded_name)
         self.model_ready.emit(self.loaded_name)
 
-    @Slot(str)
-    def _on_load_failed(self, message: str) -> None:
+    @Slot(str, str)
+    def _on_load_failed(self, message: str, failed: str) -> None:
         # the worker keeps the previous model when the new file fails its header check
-        failed = self._pending[0] if self._pending else None
-        if failed and failed != self.loaded_name:
+        self._done_loading(failed)
+        if failed != self.loaded_name:
             self.picker.remove_file_entry(failed)
-        if not self._pending[1:]:  # the picker shows what is loaded, if anything
+        if not self._pending:  # the picker shows what is loaded, if anything
             if self.loaded_name:
                 self.picker.select(self.loaded_name)
                 message += f" {self.loaded_name} is still loaded."

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 import sqlite_utils
 
-from app.engine.types import SamplingOptions
 from app.errors import NotFoundError
 from app.store import conversations as convs
 from app.store.messages import add_message
@@ -56,15 +55,13 @@ def test_delete_removes_its_messages_only(db: sqlite_utils.Database) -> None:
     assert [m["content"] for m in remaining] == ["stay"]
 
 
-def test_update_settings_and_sampling(db: sqlite_utils.Database) -> None:
+def test_update_settings(db: sqlite_utils.Database) -> None:
     conv = convs.create_conversation(db)
-    assert convs.sampling_for(conv) == SamplingOptions()
+    assert conv["temperature"] is None and conv["context_length"] is None
     updated = convs.update_settings(
         db, conv["id"], temperature=0.2, top_k=5, max_tokens=64, context_length=2048
     )
-    sampling = convs.sampling_for(updated)
-    assert (sampling.temperature, sampling.top_k, sampling.max_tokens) == (0.2, 5, 64)
-    assert sampling.top_p == SamplingOptions().top_p
+    assert (updated["temperature"], updated["top_k"], updated["max_tokens"]) == (0.2, 5, 64)
     assert updated["context_length"] == 2048
     with pytest.raises(TypeError, match="not a conversation setting: colour"):
         convs.update_settings(db, conv["id"], colour="blue")

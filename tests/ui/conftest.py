@@ -9,10 +9,17 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QObject, Slot
 
-from app.engine.types import LoadOptions
 from app.paths import get_paths
 
-TEST_LOAD = LoadOptions(n_ctx=2048, n_threads=1)  # robust when the 2 cores are busy
+TEST_CONTEXT = 2048  # with one thread: robust when the 2 cores are busy
+
+
+def set_load_defaults(db: Any, context_length: int = TEST_CONTEXT, threads: int = 1) -> None:
+    """The user's defaults the window loads models with (Settings, not test hooks)."""
+    from app.store.settings import set_setting
+
+    set_setting(db, "chat.context_length", context_length)
+    set_setting(db, "chat.threads", threads)
 
 
 @pytest.fixture
@@ -22,6 +29,7 @@ def ui_store(lantern_home: Path) -> Iterator[tuple[Any, Path]]:
 
     paths = get_paths().ensure()
     db = open_store(paths.db)
+    set_load_defaults(db)
     yield db, paths.db
     db.conn.close()
 
@@ -32,7 +40,7 @@ def window(qtbot: Any, ui_store: tuple[Any, Path]) -> Iterator[Any]:
     from app.ui.main_window import MainWindow
 
     db, db_path = ui_store
-    win = MainWindow(db, db_path, TEST_LOAD)
+    win = MainWindow(db, db_path)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)

@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from app.engine.types import LoadOptions
 from app.store.conversations import list_conversations, update_settings
 from app.store.messages import active_path, add_message
-from tests.ui.conftest import Recorder, load_model, new_chat, send
+from tests.ui.conftest import Recorder, load_model, new_chat, send, set_load_defaults
 
 pytestmark = pytest.mark.slow
 QUESTION = "Write a long story about a lighthouse keeper and a storm."
@@ -137,7 +136,8 @@ def small_window(qtbot: Any, ui_store: tuple[Any, Any]) -> Any:
     from app.ui.main_window import MainWindow
 
     db, db_path = ui_store
-    win = MainWindow(db, db_path, LoadOptions(n_ctx=512, n_threads=1))
+    set_load_defaults(db, context_length=512)
+    win = MainWindow(db, db_path)
     qtbot.addWidget(win)
     win.show()
     yield win
@@ -172,7 +172,7 @@ def test_a_message_too_long_for_the_context_shows_an_error(small_window: Any, qt
     assert done.args[0] is None  # failed
     assert window.banner.level == "error"
     assert window.banner.text()
-    assert "[failed]" in window.chat_view.toPlainText()
+    assert f"[failed: {window.banner.text()}]" in window.chat_view.toPlainText()
     answer = active_path(window.db, cid)[-1]
     assert answer["role"] == "assistant" and answer["status"] == "error"
     assert answer["error"] == window.banner.text()

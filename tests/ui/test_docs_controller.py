@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from app.knowledge.chat_grounding import has_documents
+from app.store.conversations import documents_in_use
 from app.store.messages import (
     active_path,
     add_message,
@@ -59,7 +59,7 @@ def test_drop_on_the_chat_indexes_into_the_shown_conversation(
     note.write_text(NOTE, encoding="utf-8")
     report = _drop_and_wait(window, qtbot, [note])
     assert [r.status for r in report.results] == ["indexed"]
-    assert has_documents(window.db, cid)
+    assert documents_in_use(window.db, cid)[0]
     assert window.docs.progress.isVisible()
     assert "1 added" in window.docs.progress.label.text()
 
@@ -74,7 +74,7 @@ def test_a_bad_file_is_named_in_the_window_and_the_good_one_still_indexes(
     empty.write_bytes(b"")
     report = _drop_and_wait(window, qtbot, [good, empty])
     assert sorted(r.status for r in report.results) == ["failed", "indexed"]
-    assert has_documents(window.db, cid)
+    assert documents_in_use(window.db, cid)[0]
     assert window.banner.level == "warning"
     assert "empty.txt" in window.banner.text()
     assert window.docs.progress.problems.isVisible()
@@ -150,7 +150,7 @@ def test_without_named_collections_the_window_says_how_to_make_one(
 def test_a_chat_can_use_a_named_collection(
     window: Any, qtbot: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from app.knowledge.chat_grounding import DocsScope, docs_scope
+    from app.chat.grounding import DocsScope, docs_scope
     from app.knowledge.ingest import Ingestor
     from app.store.conversations import get_conversation
 

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
-from app.engine.types import ChatMessage, SamplingOptions
-from app.store.conversations import create_conversation
-from app.store.messages import active_path, add_message
-from app.ui.inference_worker import GenerateRequest, InferenceClient
-from tests.ui.conftest import TEST_LOAD, Recorder, load_model, new_chat, send
+from app.chat.types import TurnRequest
+from app.models.starter import STARTER_NAME
+from app.store.conversations import create_conversation, update_settings
+from app.store.messages import active_path
+from app.ui.inference_worker import InferenceClient
+from tests.ui.conftest import Recorder, load_model, new_chat, send
 
 
 class ThreadProbe(QObject):
@@ -40,44 +41,46 @@ def client(qtbot: Any, ui_store: tuple[Any, Any]) -> Any:
 
 @pytest.mark.slow
 def test_model_loads_and_answers_on_the_worker_thread(
-    client: Any, ui_store: tuple[Any, Any], smollm2_path: Any, qtbot: Any
+    client: Any, ui_store: tuple[Any, Any], qtbot: Any
 ) -> None:
     db, _ = ui_store
     worker = client.worker
     loaded_on, tokens_on = ThreadProbe(worker.loaded), ThreadProbe(worker.token)
     loaded, finished = Recorder(worker.loaded), Recorder(worker.finished)
-    client.load_model(smollm2_path, TEST_LOAD)
+    started = Recorder(worker.started)
+    client.load_model(STARTER_NAME)
     qtbot.waitUntil(lambda: bool(loaded.items), timeout=180_000)
-    assert loaded.items[0].has_chat_template
 
     cid = create_conversation(db)["id"]
-    question = add_message(db, cid, "user", "Say hello.")
-    messages = [ChatMessage("user", "Say hello.")]
-    short = SamplingOptions(max_tokens=24)
-    client.generate(GenerateRequest(cid, question["id"], messages, short, model="starter"))
+    update_settings(db, cid, max_tokens=24)
+    client.generate(TurnRequest("send", cid, "Say hello.", model=STARTER_NAME))
     qtbot.waitUntil(lambda: bool(finished.items), timeout=180_000)
 
     main = threading.main_thread().name
     assert loaded_on.threads and main not in loaded_on.threads
     assert tokens_on.threads and set(tokens_on.threads) == set(loaded_on.threads)
-    answer = active_path(db, cid)[-1]  # saved by the worker through its own connection
-    assert answer["role"] == "assistant" and answer["model"] == "starter"
-    assert answer["content"] == finished.items[0].text
+    question, answer = active_path(db, cid)  # both saved by the worker's service
+    assert (question["role"], question["content"]) == ("user", "Say hello.")
+    assert started.items[0].question_id == question["id"]
+    assert answer["role"] == "assistant" and answer["model"] == STARTER_NAME
+    assert answer["content"] == finished.items[0].message["content"]
+    assert answer["content"] == finished.items[0].stats.text
 
 
-def test_generate_without_a_model_fails_with_a_message(
+def test_a_turn_that_cannot_start_fails_with_a_message(
     client: Any, ui_store: tuple[Any, Any], qtbot: Any
 ) -> None:
     failed = Recorder(client.worker.failed)
-    client.generate(GenerateRequest(1, 1, [ChatMessage("user", "hi")]))
+    client.generate(TurnRequest("send", 999, "hi"))
     qtbot.waitUntil(lambda: bool(failed.items), timeout=10_000)
-    assert "No model is loaded" in failed.items[0]
+    assert "There is no conversation 999" in failed.items[0]
 
 
 def test_a_missing_file_is_reported_not_raised(client: Any, tmp_path: Any, qtbot: Any) -> None:
     failed, loading = Recorder(client.worker.load_failed), Recorder(client.worker.loading)
-    client.load_model(tmp_path / "nowhere.gguf")
-    qtbot.waitUntil(lambda: loading.items == [True, False], timeout=10_000)
+    client.load_model("nowhere", tmp_path / "nowhere.gguf")
+    qtbot.waitUntil(lambda: bool(failed.items), timeout=10_000)
+    assert loading.items == ["nowhere"]
     assert len(failed.items) == 1 and "nowhere.gguf" in failed.items[0]
 
 

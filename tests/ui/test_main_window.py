@@ -58,8 +58,10 @@ def test_store_errors_are_shown_in_the_window(window: Any, qtbot: Any) -> None:
 @pytest.mark.slow
 def test_a_message_that_cannot_be_saved_stays_in_the_input(window: Any, qtbot: Any) -> None:
     load_model(window, qtbot)
-    window.db.execute("PRAGMA query_only = ON")
-    send(window, qtbot, "keep me")
+    # the worker's own connection (idle now) is where the window's writes happen
+    window.client.worker.service().db.execute("PRAGMA query_only = ON")
+    with qtbot.waitSignal(window.chat.answer_done, timeout=60_000):
+        send(window, qtbot, "keep me")
     assert window.banner.level == "error" and "read-only" in window.banner.text()
     assert window.composer.input.toPlainText() == "keep me"
     assert not window.chat.is_generating

@@ -81,7 +81,8 @@ def test_busy_indicator_shows_while_loading(window: Any, qtbot: Any) -> None:
         window.models.load_default()
         assert window.status.busy.isVisible()
         assert STARTER_NAME in window.status.busy_label.text()
-    qtbot.waitUntil(lambda: loading.items == [True, False])
+    assert loading.items == [STARTER_NAME]
+    assert not window.models.is_loading
     assert not window.status.busy.isVisible()
     assert window.status.model_label.text().startswith(f"Model: {STARTER_NAME}")
 
