@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Lantern: a private, offline assistant. With no command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"lantern {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this install in a temporary folder, print one line")  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (chat, ask, models, history, doctor):
         module.register(sub)
@@ -48,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
         return _open_window()
+    if argv[0] == "--self-test":  # before argparse: needs no start-up, touches no user data
+        from app.selftest import main as self_test
+
+        return self_test(argv[1:])
     args = build_parser().parse_args(argv)
     if getattr(args, "func", None) is None:
         build_parser().print_help(sys.stderr)
