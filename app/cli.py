@@ -37,8 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Lantern: a private, offline assistant. With no command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"lantern {__version__}")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check this install in a temporary folder, print one line")  # fmt: skip
+    parser.add_argument(
+        "--self-test", action="store_true", help="check this install in a temporary folder"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (chat, ask, models, history, doctor):
         module.register(sub)
