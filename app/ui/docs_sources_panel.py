@@ -1,15 +1,13 @@
 """The sources panel: the excerpts an answer used, numbered like its citations.
 
-``set_sources([{file, page, text, score}, ...])`` fills it; activating an entry (or a
-``cite:N`` link made by ``link_citations``) opens the file at its page through
-``app.knowledge.citations.open_citation`` (a page-aware viewer when one is installed,
-else the desktop's default handler).
+``set_sources([{file, page, text, score}, ...])`` fills it; activating an entry, or
+``activate(n)`` (the docs controller calls it for a ``cite:`` link in the transcript),
+opens the file at its page through ``app.knowledge.citations.open_citation`` (a
+page-aware viewer when one is installed, else the desktop's default handler).
 """
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +16,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from app.knowledge.citations import CitationTarget, open_citation
-
-_CITE = re.compile(r"\[(\d{1,3})\]")
-
-
-def link_citations(text: str, n_sources: int) -> str:
-    """HTML for an answer with each valid ``[n]`` turned into a ``cite:n`` link."""
-
-    def repl(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if 1 <= n <= n_sources:
-            return f'<a href="cite:{n}">[{n}]</a>'
-        return match.group(0)
-
-    return _CITE.sub(repl, html.escape(text)).replace("\n", "<br>")
 
 
 def launch(target: CitationTarget) -> bool:
@@ -86,13 +70,6 @@ class SourcesPanel(QWidget):
             src = self._sources[number - 1]
             self.list.setCurrentRow(number - 1)
             self.open_requested.emit(str(src["file"]), int(src["page"]))
-
-    @Slot(QUrl)
-    def on_link(self, url: QUrl) -> None:
-        """Connect a QLabel/QTextBrowser ``linkActivated``/``anchorClicked`` here."""
-        text = url.toString() if isinstance(url, QUrl) else str(url)
-        if text.startswith("cite:") and text[5:].isdigit():
-            self.activate(int(text[5:]))
 
     @Slot(str, int)
     def open_source(self, file: str, page: int) -> None:

@@ -4,8 +4,7 @@ Everything slow runs on the two workers (``model_manager_workers``); this widget
 routes their signals to the views and shows errors in its banner, with the token field
 focused when the hub refused access. The lead wires ``use_model`` to the chat's model
 controller (which loads off the GUI thread) and ``models_changed`` to the picker.
-
-``ModelManagerDialog`` wraps it in a window of its own.
+``app.ui.models_window`` gives it a window of its own.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from app.errors import LanternError
 from app.logs import get_logger
@@ -190,20 +189,3 @@ class ModelManager(QWidget):
     def shutdown(self) -> None:
         """Pause a running download (resumable later) and stop the worker threads."""
         self.workers.shutdown()
-
-
-class ModelManagerDialog(QDialog):
-    def __init__(
-        self, db: Any, db_path: Path, models_dir: Path | None = None, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Models")
-        self.resize(900, 640)
-        self.manager = ModelManager(db, db_path, models_dir, self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.manager)
-
-    def done(self, result: int) -> None:
-        self.manager.shutdown()
-        super().done(result)

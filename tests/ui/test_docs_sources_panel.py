@@ -1,23 +1,15 @@
-"""app/ui/docs_sources_panel.py: numbered sources, citation links, opening at the page."""
+"""app/ui/docs_sources_panel.py: numbered sources, opening the cited page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QUrl
-
-from app.ui.docs_sources_panel import SourcesPanel, link_citations
+from app.ui.docs_sources_panel import SourcesPanel
 
 SOURCES = [
     {"file": "/docs/manual.pdf", "page": 12, "text": "The lamp is lit at dusk.", "score": 0.03},
     {"file": "/docs/notes.md", "page": 1, "text": "Fog horn " * 100, "score": 0.02},
 ]
-
-
-def test_link_citations_escapes_and_links_only_known_numbers() -> None:
-    html = link_citations("It is lit at dusk [1][2] <b>not [3]</b>", 2)
-    assert '<a href="cite:1">[1]</a><a href="cite:2">[2]</a>' in html
-    assert "[3]" in html and "cite:3" not in html and "&lt;b&gt;" in html
 
 
 def test_panel_lists_sources_and_opens_the_cited_page(qtbot: Any) -> None:
@@ -28,13 +20,13 @@ def test_panel_lists_sources_and_opens_the_cited_page(qtbot: Any) -> None:
     assert panel.list.item(0).text() == "[1] manual.pdf, page 12\nThe lamp is lit at dusk."
     assert panel.list.item(1).text().endswith("…") and len(panel.list.item(1).text()) < 330
     with qtbot.waitSignal(panel.open_requested, timeout=1000) as blocker:
-        panel.on_link(QUrl("cite:1"))
+        panel.activate(1)
     assert blocker.args == ["/docs/manual.pdf", 12]
     with qtbot.waitSignal(panel.open_requested, timeout=1000) as blocker:
         panel.list.itemActivated.emit(panel.list.item(1))
     assert blocker.args == ["/docs/notes.md", 1]
     with qtbot.assertNotEmitted(panel.open_requested):
-        panel.on_link(QUrl("cite:9"))
-        panel.on_link(QUrl("https://example.org"))
+        panel.activate(9)
+        panel.activate(0)
     panel.set_sources([])
     assert panel.title.text() == "No sources"
