@@ -117,9 +117,10 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from app.engine.hardware import default_threads
     from app.logs import setup_logging
     from app.paths import get_paths
-    from app.ui.inference_worker import window_load_options
+    from app.ui.inference_worker import WINDOW_RESERVED_CORES
     from app.ui.main import open_store
     from app.ui.main_window import MainWindow
 
@@ -164,7 +165,7 @@ def measure_stall(answers: int = 2) -> dict[str, Any]:
         "stall_generate": gen,
         "tokens_streamed": tokens.count,
         "answer_tokens_per_s": [round(s.tokens_per_s, 1) for s in stats if s is not None],
-        "n_threads": window_load_options().n_threads,
+        "n_threads": max(1, default_threads() - WINDOW_RESERVED_CORES),
         "qt_platform": qt_app.platformName(),
     }
 

@@ -133,7 +133,7 @@ class ConversationService:
         db = self.db
         target = msgs.get_message(db, request.target_id) if request.target_id else None
         cid = target["conversation_id"] if target else request.conversation_id
-        conv = convs.get_conversation(db, cid) if cid else None
+        conv = convs.get_conversation(db, cid) if cid is not None else None
         _check(request, target)
         model, notices = chat_model(db, request.model, conv)
         for notice in notices:

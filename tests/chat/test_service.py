@@ -1,0 +1,168 @@
+"""The conversation service with the real SmolLM2: branches, grounding, alternation, stop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.chat.service import ConversationService
+from app.chat.types import ModelReady, SourcesReady, TurnNotice, TurnRequest, TurnStarted
+from app.errors import ContextOverflowError, LanternError, NotFoundError
+from app.store.conversations import update_settings
+from app.store.messages import active_path, children, get_message, siblings
+from tests.chat.conftest import run
+
+pytestmark = pytest.mark.slow
+
+
+def test_send_regenerate_edit_and_continue_make_branches_and_delete_nothing(
+    service: ConversationService,
+) -> None:
+    first, events = run(service, TurnRequest("send", text="Name a colour.", max_tokens=8))
+    assert isinstance(events[0], TurnStarted) or any(isinstance(e, ModelReady) for e in events)
+    cid = first.conversation_id
+    second, _ = run(service, TurnRequest("send", cid, "Name a fruit.", max_tokens=8))
+    question_id = second.message["parent_id"]
+
+    again, _ = run(service, TurnRequest("regenerate", target_id=second.message["id"]))
+    assert again.message["parent_id"] == question_id  # a sibling answer
+    assert [m["id"] for m in siblings(service.db, again.message["id"])] == [
+        second.message["id"], again.message["id"],
+    ]  # fmt: skip
+
+    edited, _ = run(
+        service, TurnRequest("edit", target_id=question_id, text="Name a tree.", max_tokens=8)
+    )
+    edit_question = get_message(service.db, edited.message["parent_id"])
+    assert edit_question["content"] == "Name a tree."
+    assert edit_question["parent_id"] == get_message(service.db, question_id)["parent_id"]
+    assert [m["content"] for m in active_path(service.db, cid)][-2] == "Name a tree."
+    assert len(children(service.db, question_id)) == 2  # the old branch is still there
+
+    cut, _ = run(service, TurnRequest("send", cid, "Tell a long story.", max_tokens=6))
+    assert cut.message["stop_reason"] == "length" and cut.note and "cut off" in cut.note
+    more, _ = run(service, TurnRequest("continue", target_id=cut.message["id"], max_tokens=6))
+    assert more.message["id"] == cut.message["id"]  # continued in place
+    assert more.message["content"].startswith(cut.message["content"])
+    assert len(more.message["content"]) > len(cut.message["content"])
+    assert more.stats is not None and more.stats.evaluated_prompt_tokens <= 2  # KV reused
+
+
+def test_a_follow_up_evaluates_only_its_new_tokens(service: ConversationService) -> None:
+    first, _ = run(service, TurnRequest("send", text="Hi there.", max_tokens=12))
+    cid = first.conversation_id
+    second, _ = run(service, TurnRequest("send", cid, "What can you do?", max_tokens=12))
+    assert second.stats is not None
+    assert second.stats.prompt_tokens > 3 * second.stats.evaluated_prompt_tokens
+
+
+def test_a_grounded_follow_up_reuses_the_prefix_and_cites_the_document(
+    service: ConversationService, tmp_path: Path
+) -> None:
+    from app.knowledge.ingest import Ingestor
+    from app.store.conversations import create_conversation
+
+    (tmp_path / "keeper.md").write_text(
+        "# Keeper's log\n\nThe lighthouse on Skerry Rock was built in 1852.\n\n"
+        "Its lamp is lit every evening at dusk.\n"
+    )
+    cid = create_conversation(service.db)["id"]
+    Ingestor(service.db, None).add([tmp_path / "keeper.md"], conversation_id=cid)
+    question = "When was the lighthouse on Skerry Rock built?"
+    first, events = run(service, TurnRequest("send", cid, question, max_tokens=40))
+    assert "1852" in first.message["content"]  # the document's fact
+    assert first.sources is not None and Path(first.sources[0]["file"]).name == "keeper.md"
+    assert first.sources[0]["page"] == 1
+    assert any(isinstance(e, SourcesReady) for e in events)
+    stored = get_message(service.db, first.message["parent_id"])
+    assert stored["content"] == question and "1852" in stored["context"]
+
+    turns = []
+    for follow_up in ("When is its lamp lit?", "Who wrote the log?", "Thank you."):
+        result, _ = run(service, TurnRequest("send", cid, follow_up, max_tokens=16))
+        assert result.stats is not None and result.sources is not None
+        turns.append(result.stats)
+    for stats in turns:  # the history (with the first turn's sources) came from the cache
+        assert stats.evaluated_prompt_tokens < stats.prompt_tokens / 3, stats
+    assert not service.embedder.is_open  # whole documents: no embedding model was needed
+
+
+def test_an_empty_answer_does_not_break_a_template_that_needs_alternating_roles(
+    service: ConversationService, smollm2_path: Path, tmp_path: Path
+) -> None:
+    """A copy of SmolLM2 whose template refuses two user turns in a row (as Gemma 3's and
+    Mistral v0.3's do)."""
+    from app.models.registry import import_model
+    from app.paths import get_paths
+
+    strict = tmp_path / "strict.gguf"
+    template = (
+        "{% for m in messages %}{% if loop.index0 > 0 and m['role'] == messages[loop.index0 - 1]"
+        "['role'] %}{{ raise_exception('Conversation roles must alternate') }}{% endif %}"
+        "<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(smollm2_path), str(strict),
+         "--chat-template", template, "--force"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    import_model(service.db, strict, get_paths().models, copy=False, name="strict")
+    first, _ = run(service, TurnRequest("send", text="Hi.", model="strict", max_tokens=8))
+    cid = first.conversation_id
+    update_settings(service.db, cid, context_length=256)
+    with pytest.raises(ContextOverflowError):  # too long: an empty, failed answer is saved
+        run(service, TurnRequest("send", cid, "word " * 400))
+    failed = active_path(service.db, cid)[-1]
+    assert (failed["role"], failed["status"], failed["content"]) == ("assistant", "error", "")
+    after, events = run(service, TurnRequest("send", cid, "Hello again.", max_tokens=8))
+    assert after.status == "complete" and after.message["content"]
+    notices = [e.message for e in events if isinstance(e, TurnNotice)]
+    assert any("left out" in n for n in notices)
+
+
+def test_stop_during_prompt_evaluation_keeps_an_empty_stopped_answer(
+    service: ConversationService,
+) -> None:
+    long_question = "Summarize this: " + "the sea is calm and grey today. " * 150
+    turn = service.run(TurnRequest("send", text=long_question, max_tokens=50))
+    for event in turn:
+        if isinstance(event, TurnStarted):
+            threading.Timer(0.05, service.stop).start()  # while the prompt is evaluated
+    result = event
+    assert result.status == "stopped" and result.message["content"] == ""
+    assert result.note == "stopped before it began"
+    assert result.stats is not None and result.stats.completion_tokens == 0
+    again, _ = run(service, TurnRequest("send", result.conversation_id, "Hi.", max_tokens=4))
+    assert again.status == "complete"
+
+
+def test_requests_that_cannot_be_carried_out_say_why_and_save_nothing(
+    service: ConversationService,
+) -> None:
+    first, _ = run(service, TurnRequest("send", text="Hi.", max_tokens=64))
+    assert first.message["stop_reason"] == "eos"  # complete: nothing to continue
+    cid = first.conversation_id
+    before = len(active_path(service.db, cid))
+    with pytest.raises(LanternError, match="empty"):
+        run(service, TurnRequest("send", cid, "   "))
+    with pytest.raises(LanternError, match="Only a user message"):
+        run(service, TurnRequest("edit", target_id=first.message["id"], text="x"))
+    with pytest.raises(LanternError, match="stopped or cut off"):
+        run(service, TurnRequest("continue", target_id=first.message["id"]))
+    with pytest.raises(NotFoundError):
+        run(service, TurnRequest("send", 0, "Hi."))
+    assert len(active_path(service.db, cid)) == before
+
+
+def test_changing_the_context_length_reloads_the_model(service: ConversationService) -> None:
+    first, _ = run(service, TurnRequest("send", text="Hi.", max_tokens=4))
+    assert service.pool.session is not None and service.pool.session.n_ctx == 2048
+    update_settings(service.db, first.conversation_id, context_length=1024)
+    _, events = run(service, TurnRequest("send", first.conversation_id, "Bye.", max_tokens=4))
+    assert any(isinstance(e, ModelReady) for e in events)
+    assert service.pool.session.n_ctx == 1024
