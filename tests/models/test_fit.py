@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from app.models import fit
@@ -34,15 +35,15 @@ def test_gemma_uses_its_explicit_head_size(gemma_path: Path) -> None:
 def test_context_is_capped_at_the_training_context() -> None:
     shape = fit.ModelShape(30, 3, 64, 64, context_length=2048)
     est = fit.estimate(100 * MiB, fit.Machine(16 * GB, 8 * GB), shape, n_ctx=8192)
-    assert est.n_ctx == 2048 and est.kv_cache == shape.kv_bytes(2048)
+    assert est.n_ctx == 2048 and est.kv_cache == 2048 * 30 * 3 * (64 + 64) * 2 == 47_185_920
 
 
 def test_badges_gpu_cpu_too_large() -> None:
     shape = fit.ModelShape(32, 8, 128, 128, 131072)  # Llama 3.1 8B
     size = int(4.92 * GB)
     est = fit.estimate(size, fit.Machine(32 * GB, 20 * GB, "cuda", 24 * GB, 22 * GB), shape)
-    assert est.badge == "gpu" and est.kv_cache == 4096 * 32 * 8 * 256 * 2
-    assert est.total == size + est.kv_cache + 256 * MiB + size // 20
+    assert est.badge == "gpu" and est.kv_cache == 4096 * 32 * 8 * 256 * 2 == 512 * MiB
+    assert est.total == 4_920_000_000 + 512 * MiB + 256 * MiB + 246_000_000
     assert (
         fit.estimate(size, fit.Machine(32 * GB, 20 * GB, "cuda", 8 * GB, 4 * GB), shape).badge
         == "cpu"
@@ -55,7 +56,7 @@ def test_badges_gpu_cpu_too_large() -> None:
 def test_guessed_shape_is_flagged_and_plausible() -> None:
     guess = fit.guess_shape(8_030_000_000)
     assert not guess.exact
-    real = fit.ModelShape(32, 8, 128, 128).kv_bytes(4096)
+    real = 4096 * 32 * 8 * (128 + 128) * 2  # Llama 3.1 8B at 4096 tokens: 512 MiB
     assert real / 2 <= guess.kv_bytes(4096) <= real * 2
 
 
@@ -74,13 +75,26 @@ def test_recommend_prefers_q4_k_m_among_what_fits() -> None:
     assert fit.recommend(files, fit.Machine(4 * GB, 1 * GB), shape) is None
     small_gpu = fit.Machine(64 * GB, 40 * GB, "cuda", 6 * GB, 6 * GB)  # only Q2_K fits on it
     assert fit.recommend(files, small_gpu, shape).name == "m-Q4_K_M.gguf"  # type: ignore[union-attr]
+    # Q4_K_M on 7 GB free GPU memory: 5 GB + 512 MiB KV + 256 MiB + 5% = 6.06 GB, plus the
+    # 512 MiB reserve = 6.59 GB: it fits on the GPU, and Q8_0 (9.2 GB) does not.
     gpu = fit.Machine(64 * GB, 40 * GB, "cuda", 8 * GB, 7 * GB)
     chosen = fit.recommend(files, gpu, shape)
     assert chosen is not None and chosen.name == "m-Q4_K_M.gguf"
-    assert fit.estimate(chosen.size, gpu, shape).badge == "gpu"
+    assert fit.estimate(5 * GB, gpu, shape).badge == "gpu"
+    assert fit.estimate(8 * GB, gpu, shape).badge == "cpu"
 
 
 def test_machine_current_reads_this_machine() -> None:
+    import llama_cpp
+
     machine = fit.Machine.current()
+    if hasattr(os, "sysconf"):  # RAM from the OS directly, not psutil as the code reads it
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        assert abs(machine.ram_total - ram) <= ram // 100
     assert machine.ram_total >= machine.ram_available > 0
-    assert machine.gpu_backend == "cpu" or machine.gpu_backend
+    if llama_cpp.llama_supports_gpu_offload():
+        backends = {"cuda", "metal", "vulkan", "hip", "sycl", "opencl", "musa", "cann", "gpu"}
+        assert machine.gpu_backend in backends
+    else:
+        assert machine.gpu_backend == "cpu"
+        assert (machine.gpu_total, machine.gpu_free) == (None, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.fixtures.hub_server import GATED_REPO, SMOLLM_FILE, SMOLLM_REPO, HubS
 from tests.models.conftest import hub, hub_server  # noqa: F401 - fixtures
 
 KEY = (SMOLLM_REPO, SMOLLM_FILE)
+MAX_GUI_GAP_S = 0.5
 
 
 @pytest.fixture
@@ -68,15 +70,21 @@ def test_search_files_download_and_the_gui_keeps_ticking(
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(10)
+    started = time.monotonic()
     with qtbot.waitSignal(manager.model_installed, timeout=120_000) as installed:
         _click_download(qtbot, manager)
         view = manager.search
         assert "\u2605" in view.files.item(0, 0).text()  # recommended for this machine
         assert view.files.item(0, 3).text() in ("Fits in RAM (CPU)", "Fits on GPU")
     timer.stop()
+    ticks.append(time.monotonic())
     row = manager.downloads.rows[KEY]
     assert row.status == "done" and row.bar.value() == 1000
-    assert len(ticks) >= 50  # the GUI thread ran its timer all through the download
+    # The GUI thread ran its 10 ms timer all through the download: no gap between ticks
+    # (nor before the first or after the last) is a freeze. Generous for a shared machine.
+    moments = [started, *ticks]
+    worst = max(b - a for a, b in pairwise(moments))
+    assert moments[-1] - started > 1.0 and worst < MAX_GUI_GAP_S, (worst, len(ticks))
     name = installed.args[0]
     assert registry.get_model(manager.db, name)["source_repo"] == SMOLLM_REPO
     assert name in manager.installed.names()
