@@ -15,7 +15,6 @@ from app.store.conversations import documents_in_use
 from app.store.messages import (
     active_path,
     add_message,
-    get_message,
     message_sources,
     save_sources,
 )
@@ -123,7 +122,7 @@ def test_citation_links_open_that_answers_source(window: Any, qtbot: Any) -> Non
     panel.open_requested.connect(lambda file, page: opened.append((file, page)))
     window.chat_view.anchorClicked.emit(QUrl(f"cite:{answer['id']}:2"))
     assert window.docs.dock.isVisible()
-    assert panel.sources == message_sources(get_message(window.db, answer["id"]))
+    assert panel.sources == sources  # that answer's own, as saved
     assert panel.list.currentRow() == 1
     assert opened == [("/docs/b.md", 1)]
 
