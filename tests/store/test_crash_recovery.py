@@ -99,3 +99,48 @@ def test_sigkill_mid_answer_keeps_the_db_and_the_partial_text(lantern_home: Path
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.rstrip().endswith("[interrupted]")
+
+
+def test_another_command_leaves_a_live_answer_alone(lantern_home: Path) -> None:
+    """While `lantern ask` streams, `lantern history list` in a second process starts up
+    (with crash recovery) and must not mark the live answer interrupted."""
+    db_path = lantern_home / "data" / "lantern.db"
+    env = cli_env(lantern_home)
+    env["LANTERN_THREADS"] = "1"  # leave a core to the second process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "ask", "Write a long story about a storm at sea.",
+         "--max-tokens", "300"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        seen = None
+        while seen is None:
+            assert proc.poll() is None, "the answer ended before the second command ran"
+            assert time.monotonic() < deadline, "no streaming answer appeared"
+            time.sleep(0.05)
+            seen = _streaming_answer(db_path)
+        listed = subprocess.run(
+            [sys.executable, "-m", "app", "history", "list"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        db = open_db(db_path)
+        try:
+            live = get_message(db, seen[0])["status"]
+        finally:
+            db.close()
+        still_running = proc.poll() is None
+        _, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if still_running:  # the answer was live when `history list` ran
+        assert live == "streaming"
+    db = open_db(db_path)
+    try:
+        assert get_message(db, seen[0])["status"] == "complete"
+    finally:
+        db.close()
