@@ -1,25 +1,33 @@
-"""Named, ordered schema migrations (the simonw/llm pattern).
+"""Named, ordered schema migrations: sqlite-utils ``Migrations`` (the simonw/llm pattern).
 
-Each area keeps its own ordered list (core here, the model manager in
-``schema_models``, documents in ``schema_knowledge``); names are unique across all of
-them and applied names are recorded in ``_migrations``. Never edit a migration that has
-shipped: add a new one at the end of its list.
+Each area keeps its own migration set: ``CORE`` here, ``MODELS`` in ``schema_models``
+(downloads), ``KNOWLEDGE`` in ``schema_knowledge`` (documents). Sets are applied in that
+order; sqlite-utils records applied names per set in ``_sqlite_migrations``. Never edit
+a migration that has shipped: add a new one at the end of its set.
+
+Databases made before sqlite-utils 4 recorded names in ``_migrations``; ``migrate``
+adopts those names (so nothing runs twice) and leaves that table as it is, so an older
+Lantern can still open the file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 import sqlite_utils
+from sqlite_utils import Migrations
+
+from app.store.transaction import immediate
 
 Migration = Callable[[sqlite_utils.Database], None]
-CORE: list[Migration] = []
+CORE = Migrations("core")
+LEGACY_TABLE = "_migrations"
+APPLIED_TABLE = Migrations.migrations_table  # "_sqlite_migrations"
 
 
 def migration(fn: Migration) -> Migration:
-    CORE.append(fn)
-    return fn
+    """Add ``fn`` at the end of the core set (named after the function)."""
+    return CORE()(fn)
 
 
 @migration
@@ -120,24 +128,47 @@ def m005_message_context(db: sqlite_utils.Database) -> None:
     db.table("messages").add_column("context", str)
 
 
-def _all() -> list[Migration]:
+def migration_sets() -> list[Migrations]:
+    """Every set, in the order they are applied."""
     from app.store import schema_knowledge, schema_models
 
-    return [*CORE, *schema_models.MIGRATIONS, *schema_knowledge.MIGRATIONS]
+    return [CORE, schema_models.MODELS, schema_knowledge.KNOWLEDGE]
+
+
+def migration_names() -> list[str]:
+    """Every migration's name, in the order a new database gets them."""
+    empty = sqlite_utils.Database(memory=True)
+    return [m.name for mset in migration_sets() for m in mset.pending(empty)]
+
+
+def _adopt_legacy(db: sqlite_utils.Database, sets: list[Migrations]) -> None:
+    """Record names applied by the old runner (``_migrations``) in ``_sqlite_migrations``."""
+    if not db.table(LEGACY_TABLE).exists():
+        return
+    legacy = {r["name"]: r["applied_at"] for r in db.table(LEGACY_TABLE).rows}
+    for mset in sets:
+        mset.ensure_migrations_table(db)
+        db.table(APPLIED_TABLE).insert_all(
+            {"migration_set": mset.name, "name": m.name, "applied_at": legacy[m.name]}
+            for m in mset.pending(db)
+            if m.name in legacy
+        )
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied now."""
-    db.table("_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
-    done = {row["name"] for row in db.table("_migrations").rows}
-    applied = []
-    for fn in _all():
-        if fn.__name__ in done:
-            continue
-        with db.conn:
-            fn(db)
-            db.table("_migrations").insert(
-                {"name": fn.__name__, "applied_at": datetime.now(timezone.utc).isoformat()}
-            )
-        applied.append(fn.__name__)
+    """Apply every migration not yet recorded; returns the names applied now.
+
+    An up-to-date database is only read. Otherwise one write transaction (taken up
+    front, so two Lanterns starting at once migrate one after the other) adopts the old
+    runner's records and applies what is left: all of it or, on an error, nothing.
+    """
+    sets = migration_sets()
+    if not any(mset.pending(db) for mset in sets):
+        return []
+    applied: list[str] = []
+    with immediate(db):
+        _adopt_legacy(db, sets)
+        for mset in sets:
+            applied += [m.name for m in mset.pending(db)]
+            mset.apply(db)
     return applied

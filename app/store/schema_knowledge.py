@@ -16,8 +16,9 @@
 from __future__ import annotations
 
 import sqlite_utils
+from sqlite_utils import Migrations
 
-from app.store.migrations import Migration
+KNOWLEDGE = Migrations("knowledge")
 
 _K001 = [
     """
@@ -122,9 +123,7 @@ _K001 = [
 ]
 
 
+@KNOWLEDGE()
 def k001_documents(db: sqlite_utils.Database) -> None:
     for statement in _K001:  # one by one: executescript would COMMIT the migration's transaction
         db.execute(statement)
-
-
-MIGRATIONS: list[Migration] = [k001_documents]

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import sqlite_utils
+from sqlite_utils import Migrations
 
-from app.store.migrations import Migration
-
-MIGRATIONS: list[Migration] = []
-
-
-def _migration(fn: Migration) -> Migration:
-    MIGRATIONS.append(fn)
-    return fn
+MODELS = Migrations("models")
 
 
-@_migration
+@MODELS()
 def models_m001_downloads(db: sqlite_utils.Database) -> None:
     """Downloads survive a restart: what was asked for, how far it got, how it ended."""
     db.table("downloads").create(
@@ -41,7 +35,7 @@ def models_m001_downloads(db: sqlite_utils.Database) -> None:
     db.table("downloads").create_index(["repo_id", "name", "revision"], unique=True)
 
 
-@_migration
+@MODELS()
 def models_m002_model_parts(db: sqlite_utils.Database) -> None:
     """Every file of a split model (the registry row holds the first part only)."""
     db.table("model_parts").create(

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
 import sqlite_utils
+from sqlite_utils import Migrations
 
 from app.store import migrations
 from app.store.db import open_db
@@ -41,6 +44,9 @@ def test_tables_have_expected_columns(db: sqlite_utils.Database) -> None:
         "stop_reason": str,
         "error": str,
         "sources": str,  # m002: JSON list of the answer's document sources
+        "writer_pid": int,  # m004
+        "writer_started": float,  # m004
+        "context": str,  # m005
     }.items():
         assert messages[column] is kind, column
     models = db.table("models").columns_dict
@@ -56,17 +62,25 @@ def test_messages_reference_their_parent_and_conversation(db: sqlite_utils.Datab
     assert fks == {("conversation_id", "conversations"), ("parent_id", "messages")}
 
 
-def test_applied_names_are_recorded(db: sqlite_utils.Database) -> None:
-    recorded = [row["name"] for row in db.table("_migrations").rows_where(order_by="rowid")]
-    expected = [fn.__name__ for fn in migrations._all()]
-    assert recorded == expected
-    assert recorded[0] == "m001_initial"
+def test_applied_names_are_recorded_per_set(db: sqlite_utils.Database) -> None:
+    rows = list(db.table("_sqlite_migrations").rows_where(order_by="id"))
+    assert [(r["migration_set"], r["name"]) for r in rows] == [
+        ("core", "m001_initial"),
+        ("core", "m002_message_sources"),
+        ("core", "m003_conversation_collection"),
+        ("core", "m004_message_writer"),
+        ("core", "m005_message_context"),
+        ("models", "models_m001_downloads"),
+        ("models", "models_m002_model_parts"),
+        ("knowledge", "k001_documents"),
+    ]
+    assert not db.table("_migrations").exists()  # only databases made before keep it
 
 
 def test_migrate_again_is_a_no_op(db: sqlite_utils.Database) -> None:
-    before = db.table("_migrations").count
+    before = db.table("_sqlite_migrations").count
     assert migrations.migrate(db) == []
-    assert db.table("_migrations").count == before
+    assert db.table("_sqlite_migrations").count == before
 
 
 def test_reopening_keeps_data_and_applies_nothing(tmp_path: Path) -> None:
@@ -83,5 +97,40 @@ def test_reopening_keeps_data_and_applies_nothing(tmp_path: Path) -> None:
 def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
     raw = sqlite_utils.Database(tmp_path / "raw.db")
     applied = migrations.migrate(raw)
-    assert applied == [fn.__name__ for fn in migrations._all()]
+    assert applied == migrations.migration_names()
+    assert len(applied) == 8 and applied[0] == "m001_initial"
+    raw.close()
+
+
+def test_legacy_records_are_adopted_not_rerun(tmp_path: Path) -> None:
+    """A database whose names are in the old ``_migrations`` table runs only the rest."""
+    raw = sqlite_utils.Database(tmp_path / "old.db")
+    raw.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
+    for fn in (migrations.m001_initial, migrations.m002_message_sources):
+        fn(raw)
+        raw.table("_migrations").insert({"name": fn.__name__, "applied_at": "2025-01-01"})
+    applied = migrations.migrate(raw)
+    assert applied == migrations.migration_names()[2:]  # m001 again would fail: table exists
+    adopted = raw.table("_sqlite_migrations").get(1)
+    assert (adopted["name"], adopted["applied_at"]) == ("m001_initial", "2025-01-01")
+    assert raw.table("_migrations").count == 2  # left as it was, for an older Lantern
+    raw.close()
+
+
+def test_a_failing_migration_applies_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = Migrations("broken")
+
+    @broken()
+    def b001_half_done(db: sqlite_utils.Database) -> None:
+        db.table("half").create({"id": int})
+        raise sqlite3.OperationalError("boom")
+
+    monkeypatch.setattr(migrations, "migration_sets", lambda: [migrations.CORE, broken])
+    raw = sqlite_utils.Database(tmp_path / "raw.db")
+    with pytest.raises(sqlite3.OperationalError, match="boom"):
+        migrations.migrate(raw)
+    assert not raw.conn.in_transaction
+    assert "half" not in raw.table_names() and "conversations" not in raw.table_names()
     raw.close()

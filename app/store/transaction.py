@@ -1,0 +1,36 @@
+"""Write transactions that take SQLite's write lock up front."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlite_utils
+
+
+@contextmanager
+def immediate(db: sqlite_utils.Database) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error.
+
+    Taking the lock first means a second writer waits (busy timeout) at the start instead
+    of failing half-way with "database is locked". Inside an open transaction this is a
+    savepoint of it (``db.atomic()``), so store functions compose.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:  # e.g. the disk filled up while committing
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
