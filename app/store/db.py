@@ -10,6 +10,7 @@ import sqlite_utils
 
 from app.errors import StoreError
 from app.logs import get_logger
+from app.store.guard import explain, guarded
 from app.store.migrations import migrate
 
 log = get_logger("store")
@@ -35,17 +36,21 @@ def open_db(path: Path) -> sqlite_utils.Database:
         migrate(db)
     except sqlite3.DatabaseError as exc:
         log.error("cannot open database %s: %s", path, exc)
-        raise StoreError(
-            f"Cannot open the Lantern database {path}: {exc}. "
-            "If the file is damaged, move it aside and Lantern will start a new one."
-        ) from exc
+        raise StoreError(explain(exc, "open its database", path)) from exc
     except OSError as exc:
         log.error("cannot open database %s: %s", path, exc)
         raise StoreError(
-            f"Cannot open the Lantern database {path}: {exc.strerror or exc}."
+            f"Lantern could not open its database {path}: {exc.strerror or exc}. "
+            "Make sure you own that file and its folder and may write to both."
         ) from exc
     for suffix in ("-wal", "-shm"):
         side = Path(str(path) + suffix)
         if side.exists():
             os.chmod(side, 0o600)
     return db
+
+
+@guarded
+def quick_check(db: sqlite_utils.Database) -> bool:
+    """Whether SQLite's ``PRAGMA quick_check`` finds the file intact."""
+    return bool(db.execute("PRAGMA quick_check").fetchone()[0] == "ok")

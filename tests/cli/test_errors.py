@@ -59,7 +59,7 @@ def test_unreadable_database(run: Run, lantern_home: Path) -> None:
     db.parent.mkdir(parents=True)
     db.write_bytes(os.urandom(64 * 1024))
     for args in (("history", "list"), ("ask", "hi"), ("models", "list"), ("chat",)):
-        assert_one_line_error(run(*args), "lantern.db", "move it aside")
+        assert_one_line_error(run(*args), "is not a SQLite database", "move lantern.db together")
     doctor = run("doctor")
     assert_one_line_error(doctor, "database")
     assert "llama.cpp" in doctor.stdout  # the rest of the report is still there

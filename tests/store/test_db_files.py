@@ -44,5 +44,10 @@ def test_loose_permissions_are_tightened(tmp_path: Path) -> None:
 def test_random_bytes_are_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "lantern.db"
     path.write_bytes(os.urandom(8192))
-    with pytest.raises(StoreError, match=r"move it aside"):
+    with pytest.raises(StoreError) as caught:
         open_db(path)
+    message = str(caught.value)
+    assert f"{path} is not a SQLite database" in message
+    # the -wal file goes with it: a stale one next to a new database would be replayed
+    assert "move lantern.db together with lantern.db-wal and lantern.db-shm" in message
+    assert f"(in {tmp_path})" in message

@@ -47,3 +47,37 @@ def test_locked_database_is_a_store_error(tmp_path: Path) -> None:
 def test_explain_unknown_failure_keeps_the_reason() -> None:
     text = explain(sqlite3.OperationalError("something odd"), "save the answer")
     assert text == "Lantern could not save the answer: something odd."
+
+
+def test_read_only_database_names_the_file(db: sqlite_utils.Database) -> None:
+    from app.store.settings import set_setting
+
+    db.execute("PRAGMA query_only = ON")  # every write fails as on a read-only file
+    with pytest.raises(StoreError) as caught:
+        set_setting(db, "hub.token", "x")
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    assert str(caught.value) == (
+        f"Lantern could not read or save your data: the database {path} is read-only. "
+        "Make sure you own it and its folder and may write to both, and that the disk is "
+        "not mounted read-only, then try again."
+    )
+
+
+def test_hints_follow_the_sqlite_error_code_not_the_text() -> None:
+    exc = sqlite3.OperationalError("some wording a later SQLite might use")
+    exc.sqlite_errorcode = 13  # type: ignore[attr-defined]  # SQLITE_FULL
+    text = explain(exc, "save the answer", Path("/data/lantern/lantern.db"))
+    assert text == (
+        "Lantern could not save the answer: the disk is full. Free some disk space on the "
+        "disk holding /data/lantern and try again."
+    )
+
+
+def test_a_damaged_file_is_set_aside_with_its_wal() -> None:
+    exc = sqlite3.DatabaseError("database disk image is malformed")
+    text = explain(exc, "open its database", Path("/data/lantern/lantern.db"))
+    assert text.startswith(
+        "Lantern could not open its database: the database /data/lantern/lantern.db is damaged."
+    )
+    assert "move lantern.db together with lantern.db-wal and lantern.db-shm" in text
+    assert "(in /data/lantern)" in text and "keep them" in text
