@@ -29,8 +29,14 @@ EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from app.commands import ask, chat, docs, doctor, history, models
+COMMANDS = ("chat", "ask", "models", "history", "doctor", "docs")
+"""Each is ``app.commands.<name>``, imported only when it runs (or for ``--help``), so a
+command that only reads the store does not pay for llama.cpp, numpy or the hub client."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with ``command``'s subcommand only (fast), or with all of them."""
+    import importlib
 
     parser = argparse.ArgumentParser(
         prog="lantern",
@@ -41,9 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--self-test", action="store_true", help="check this install in a temporary folder"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (chat, ask, models, history, doctor):
-        module.register(sub)
-    docs.register(sub)
+    for name in (command,) if command in COMMANDS else COMMANDS:
+        importlib.import_module(f"app.commands.{name}").register(sub)
     return parser
 
 
@@ -55,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         from app.selftest import main as self_test
 
         return self_test(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv[0]).parse_args(argv)
     if getattr(args, "func", None) is None:
         build_parser().print_help(sys.stderr)
         return 2
