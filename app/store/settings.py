@@ -1,28 +1,123 @@
-"""App-wide settings: small JSON values in the ``settings`` table, by key."""
+"""App-wide settings: declared once here (key, type, default, description), stored as
+JSON values in the ``settings`` table.
+
+``get_setting`` returns the stored value, or the declared default when there is none;
+``set_setting`` checks the type (``None`` resets to the default). A key that is not
+declared is a programming error: ``KeyError``. Per-conversation values live on the
+conversation; these are the user's defaults behind them.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
+from app.logs import get_logger
 from app.store.guard import guarded
+
+log = get_logger("store")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type  # int, float, str or bool
+    default: Any
+    description: str  # what None means, for a setting whose default is None
+
+    def accepts(self, value: Any) -> bool:
+        if value is None:
+            return self.default is None
+        if self.type is float:
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        if self.type is int:
+            return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, self.type)
+
+    def typed(self, value: Any) -> Any:
+        return float(value) if self.type is float and value is not None else value
+
+
+SETTINGS: dict[str, Setting] = {}
+
+
+def declare(key: str, type_: type, default: Any, description: str) -> Setting:
+    """Declare a setting (once). A default of ``None`` lets it be ``None``."""
+    if key in SETTINGS:
+        raise ValueError(f"setting {key!r} is declared twice")
+    decl = Setting(key, type_, default, description)
+    if default is not None and not decl.accepts(default):
+        raise TypeError(f"the default of {key!r} is not a {type_.__name__}")
+    SETTINGS[key] = decl
+    return decl
+
+
+# The engine's defaults (app.engine.types LoadOptions, SamplingOptions) are these.
+declare("chat.context_length", int, 4096, "Context window in tokens a chat model is loaded with.")
+declare(
+    "chat.threads", int, None, "CPU threads for a chat model; None: chosen from this "
+    "machine's cores (LANTERN_THREADS overrides both).",
+)  # fmt: skip
+declare(
+    "chat.gpu_layers", int, None, "Model layers offloaded to the GPU (0: CPU only); None: "
+    "chosen from the GPU found.",
+)  # fmt: skip
+declare("chat.system_prompt", str, None, "System prompt for new conversations; None: none.")
+declare("chat.temperature", float, 0.7, "Sampling temperature (0: always the likeliest token).")
+declare("chat.top_p", float, 0.95, "Nucleus sampling: the smallest set of tokens with this mass.")
+declare("chat.top_k", int, 40, "Sample among this many likeliest tokens (0: all).")
+declare("chat.max_tokens", int, 512, "Longest answer in tokens.")
+declare("chat.repeat_penalty", float, 1.1, "Penalty for repeating recent tokens (1: none).")
+declare(
+    "hub.token", str, None, "Hugging Face access token for gated or private models; None: "
+    "HF_TOKEN or `hf auth login`, if any.",
+)  # fmt: skip
+
+
+def setting(key: str) -> Setting:
+    """The declaration of ``key``; ``KeyError`` if there is none."""
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise KeyError(f"no setting {key!r} is declared in app.store.settings") from None
 
 
 @guarded
-def get_setting(db: sqlite_utils.Database, key: str, default: Any = None) -> Any:
-    rows = list(db.table("settings").rows_where("key = ?", [key]))
-    if not rows:
-        return default
-    return json.loads(rows[0]["value"])
+def get_setting(db: sqlite_utils.Database, key: str) -> Any:
+    """The stored value of ``key``, else its declared default."""
+    decl = setting(key)
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    if row is None:
+        return decl.default
+    try:
+        value = json.loads(row[0])
+    except (TypeError, ValueError):
+        value = row[0]
+    if not decl.accepts(value):
+        log.warning("ignoring setting %s = %r (not a %s)", key, value, decl.type.__name__)
+        return decl.default
+    return decl.typed(value)
 
 
 @guarded
 def set_setting(db: sqlite_utils.Database, key: str, value: Any) -> None:
-    db.table("settings").upsert({"key": key, "value": json.dumps(value)}, pk="key")
+    """Store ``value`` for ``key`` (``None``: back to the declared default)."""
+    decl = setting(key)
+    if value is None:
+        db.execute("DELETE FROM settings WHERE key = ?", [key])
+        return
+    if not decl.accepts(value):
+        raise TypeError(f"setting {key!r} takes a {decl.type.__name__}, not {type(value).__name__}")
+    db.execute(
+        "INSERT INTO settings(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, json.dumps(decl.typed(value))],
+    )
 
 
-@guarded
 def delete_setting(db: sqlite_utils.Database, key: str) -> None:
-    db.execute("delete from settings where key = ?", [key])
+    """Back to the declared default (same as ``set_setting(db, key, None)``)."""
+    set_setting(db, key, None)
