@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import llama_cpp
@@ -259,3 +260,76 @@ def test_valid_header_that_llama_cannot_load(tmp_path: Path) -> None:
     path = write_tiny_gguf(tmp_path / "hollow.gguf", "llama")
     with pytest.raises(ModelLoadError, match=r"could not load hollow\.gguf"):
         ChatSession.load(path, LoadOptions(n_threads=1))
+
+
+# A prompt of two n_batch (512) chunks: its evaluation can be stopped between them.
+NOTES = [
+    ChatMessage(
+        "user",
+        "Here are my notes. "
+        + " ".join(f"Note {i}: the tide rose at dawn and the boats went out." for i in range(45))
+        + " What do the notes say about the tide?",
+    )
+]
+
+
+@pytest.mark.slow
+def test_stop_during_prompt_evaluation(
+    smol: ChatSession, smollm2_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    smol.forget()
+    evaluating = threading.Event()  # the first chunk is decoded, more are to come
+    stopped = threading.Event()  # stop() has returned on the other thread
+    evaluate = smol._rt.eval_prompt
+
+    def eval_prompt(tokens: list[int], start: int, should_stop: Callable[[], bool]) -> int:
+        def poll() -> bool:  # called between chunks
+            evaluating.set()
+            assert stopped.wait(30)  # the stop lands while the prompt is being evaluated
+            return should_stop()
+
+        return evaluate(tokens, start, poll)
+
+    monkeypatch.setattr(smol._rt, "eval_prompt", eval_prompt)
+
+    def stopper() -> None:
+        evaluating.wait(60)
+        smol.stop()
+        stopped.set()
+
+    thread = threading.Thread(target=stopper)
+    thread.start()
+    events, stats = collect(smol.reply(NOTES, GREEDY))
+    thread.join()
+    monkeypatch.undo()
+    assert 512 < stats.prompt_tokens <= 1024  # two chunks: stopped after the first
+    assert stats.stop_reason == "user"
+    assert stats.text == "" and texts(events) == "" and stats.completion_tokens == 0
+    assert stats.evaluated_prompt_tokens == 512 == smol.cached_tokens
+
+    _, again = collect(smol.reply(NOTES, GREEDY))  # the same session still answers
+    assert again.stop_reason in ("eos", "length") and again.text.strip()
+    assert again.evaluated_prompt_tokens == again.prompt_tokens - 512  # the kept chunk
+    fresh = ChatSession.load(smollm2_path, LoadOptions(n_ctx=2048, n_threads=2))
+    try:
+        _, expected = collect(fresh.reply(NOTES, GREEDY))
+    finally:
+        fresh.close()
+    assert again.text == expected.text
+
+
+@pytest.mark.slow
+def test_generation_that_fills_the_context_ends_cleanly(smollm2_path: Path) -> None:
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=256, n_threads=2))
+    try:
+        long_answer = SamplingOptions(temperature=0.0, max_tokens=1000)
+        events, stats = collect(session.reply(STORY, long_answer))
+        # SmolLM2 tells this story for longer than 256 tokens: the context ends it.
+        assert stats.stop_reason == "context"
+        assert stats.prompt_tokens + stats.completion_tokens == 256
+        assert session.cached_tokens == 255  # the last token is sampled, never decoded
+        assert texts(events) == stats.text and len(stats.text) > 500
+        _, after = collect(session.reply([ChatMessage("user", "Hi")], GREEDY))
+        assert after.text.strip() and after.stop_reason in ("eos", "length")
+    finally:
+        session.close()
