@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 
+from app.errors import DocumentError
 from app.knowledge.textdecode import decode_text
 from app.knowledge.types import Block, Extracted
 
@@ -82,7 +83,16 @@ def extract_csv(path: Path, data: bytes) -> Extracted:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192])
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit() // 1024
+            raise DocumentError(
+                f"a field in this CSV is longer than {limit} KiB, too long for one cell; "
+                "it was not indexed (save it as a .txt file to index it as text)"
+            ) from exc
+        raise DocumentError(f"this CSV cannot be read ({exc}); it was not indexed") from exc
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
         return Extracted(path=path, kind="csv", pages=1, blocks=[])

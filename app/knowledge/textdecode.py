@@ -1,9 +1,10 @@
 """Bytes -> text for plain-text formats, with encoding detection and a binary check.
 
-Order: a byte-order mark (UTF-8/16/32); a UTF-16 guess (NUL bytes in every other
-position); UTF-8; for short files cp1252; charset-normalizer when it is installed (it
-guesses poorly on a few bytes); then cp1252 with replacement characters. Text that decodes
-but is mostly control characters is a binary file with a text extension.
+Order: a byte-order mark (UTF-8/16/32; bytes that do not decode as the mark says are a
+damaged file, a ``DocumentError``); a UTF-16 guess (NUL bytes in every other position);
+UTF-8; for short files cp1252; charset-normalizer when it is installed (it guesses poorly
+on a few bytes); then cp1252 with replacement characters. Text that decodes but is mostly
+control characters is a binary file with a text extension.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import codecs
 from app.errors import DocumentError
 
 _BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
 )
 _ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
 BINARY_MESSAGE = "this looks like a binary file, not text; it was not indexed"
@@ -46,9 +47,15 @@ def _control_ratio(text: str) -> float:
 
 
 def _detect(data: bytes) -> str:
-    for bom, encoding in _BOMS:
+    for bom, encoding, name in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:  # truncated, or not the encoding it claims
+                raise DocumentError(
+                    f"this file starts with a {name} byte-order mark but is not valid {name} "
+                    f"(damaged or cut short at byte {exc.start}); it was not indexed"
+                ) from exc
     utf16 = _looks_utf16(data)
     if utf16:
         return data.decode(utf16, errors="replace")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
+import pytest
+
+from app.errors import DocumentError
 from app.knowledge.extract_plain import extract_code, extract_csv, extract_markdown, extract_text
 
 
@@ -44,3 +48,25 @@ def test_csv_rows_read_as_column_value_pairs() -> None:
 def test_semicolon_csv_is_sniffed() -> None:
     doc = extract_csv(Path("t.csv"), b"name;height\nFastnet;54 m\n")
     assert doc.blocks[0].text == "name: Fastnet; height: 54 m"
+
+
+def test_csv_field_over_128_kib_is_a_document_error() -> None:
+    data = b"name,notes\nFastnet," + b"x" * (129 * 1024) + b"\n"
+    with pytest.raises(DocumentError, match=r"a field in this CSV is longer than 128 KiB"):
+        extract_csv(Path("t.csv"), data)
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (codecs.BOM_UTF32_LE + "hi".encode("utf-32-le")[:-1], "UTF-32"),
+        (codecs.BOM_UTF32_BE + "hi".encode("utf-32-be")[:-3], "UTF-32"),
+        (codecs.BOM_UTF32_LE + b"\xff\xff\xff\xff", "UTF-32"),  # past U+10FFFF
+        (codecs.BOM_UTF16_LE + "hi".encode("utf-16-le")[:-1], "UTF-16"),
+        (codecs.BOM_UTF8 + b"caf\xe9", "UTF-8"),
+    ],
+    ids=["utf32le-cut", "utf32be-cut", "utf32-out-of-range", "utf16-cut", "utf8-bom-cp1252"],
+)
+def test_text_that_does_not_match_its_byte_order_mark(data: bytes, name: str) -> None:
+    with pytest.raises(DocumentError, match=rf"byte-order mark but is not valid {name}"):
+        extract_text(Path("a.txt"), data)
