@@ -3,7 +3,9 @@
 ``read_document`` is the single entry point: it checks the file (exists, readable,
 not empty, under the size limit), reads its bytes once (the caller hashes the same
 bytes) and picks an extractor by suffix. Every problem is a ``DocumentError`` whose
-text is the per-file message shown to the user.
+text is the per-file message shown to the user. ``should_stop`` (the caller's cancel
+flag) is polled inside long extractions, which then raise ``ExtractStopped`` (a
+``DocumentError``); their budgets are in ``extract_budget``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import DocumentError
-from app.knowledge.extract_docx import MiB, extract_docx
+from app.knowledge.extract_budget import Budget, Limits, MiB
+from app.knowledge.extract_budget import ExtractStopped as ExtractStopped  # re-exported
+from app.knowledge.extract_docx import extract_docx
 from app.knowledge.extract_html import extract_html
 from app.knowledge.extract_pdf import extract_pdf
 from app.knowledge.extract_plain import extract_code, extract_csv, extract_markdown, extract_text
@@ -38,14 +41,6 @@ PACKAGE_SUFFIXES = {".pdf", ".docx", ".epub", ".pptx"}
 SUPPORTED_SUFFIXES = (
     PACKAGE_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | CSV_SUFFIXES
 ) | CODE_SUFFIXES
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-file limits (the CLI's ``--max-size`` sets ``max_file_bytes``)."""
-
-    max_file_bytes: int = 100 * MiB
-    max_unpacked_bytes: int = 200 * MiB  # DOCX / EPUB / PPTX zip contents
 
 
 def kind_for(path: Path) -> str | None:
@@ -97,32 +92,47 @@ def read_bytes(path: Path, limits: Limits) -> bytes:
     return data
 
 
-_EXTRACTORS: dict[str, Callable[[Path, bytes], Extracted]] = {
-    "pdf": extract_pdf,
-    "html": extract_html,
+DEFAULT_LIMITS = Limits()
+_PLAIN: dict[str, Callable[[Path, bytes], Extracted]] = {
     "markdown": extract_markdown,
     "csv": extract_csv,
     "code": extract_code,
     "text": extract_text,
 }
+_BUDGETED: dict[str, Callable[[Path, bytes, Budget], Extracted]] = {
+    "pdf": extract_pdf,
+    "html": extract_html,
+    "docx": extract_docx,
+    "epub": extract_epub,
+    "pptx": extract_pptx,
+}
 
 
-def extract_bytes(path: Path, data: bytes, limits: Limits = Limits()) -> Extracted:
+def extract_bytes(
+    path: Path,
+    data: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    should_stop: Callable[[], bool] | None = None,
+) -> Extracted:
     """Extract already-read bytes; unknown suffixes are tried as plain text."""
     kind = kind_for(path) or "text"
-    if kind == "docx":
-        return extract_docx(path, data, limits.max_unpacked_bytes)
-    if kind == "epub":
-        return extract_epub(path, data, limits.max_unpacked_bytes)
-    if kind == "pptx":
-        return extract_pptx(path, data, limits.max_unpacked_bytes)
-    return _EXTRACTORS[kind](path, data)
+    if kind in _BUDGETED:
+        return _BUDGETED[kind](path, data, Budget(limits, should_stop))
+    return _PLAIN[kind](path, data)
 
 
-def read_document(path: Path, limits: Limits = Limits()) -> tuple[bytes, Extracted]:
-    """Read and extract one file: (its bytes, its text blocks)."""
+def read_document(
+    path: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[bytes, Extracted]:
+    """Read and extract one file: (its bytes, its text blocks).
+
+    ``should_stop`` is polled while a file is read (every few thousand XML elements,
+    every PDF page); when it returns true the read ends with ``ExtractStopped``.
+    """
     data = read_bytes(path, limits)
-    extracted = extract_bytes(path, data, limits)
+    extracted = extract_bytes(path, data, limits, should_stop)
     if not any(block.text.strip() for block in extracted.blocks):
         raise DocumentError("no text found in this file")
     return data, extracted

@@ -1,11 +1,23 @@
-"""HTML to blocks with the standard library's parser: no scripts, styles or hidden parts."""
+"""HTML to blocks through lxml's HTML parser: no scripts, styles or hidden parts.
+
+libxml2 repairs a page the way browsers do (an unclosed ``<head>`` or ``<p>``, a
+``</div>`` that closes the ``<p>`` inside it), so a malformed page keeps its text. The
+parser streams events into ``_Target`` (no tree), which spends the ``Budget`` per
+element and skips whole subtrees that a reader does not see: ``<script>``, ``<style>``,
+``<template>``, ``<head>`` (except the title), and anything ``hidden``,
+``aria-hidden="true"``, ``display: none`` or ``visibility: hidden``. The HTML parser
+never expands entities declared in a DOCTYPE, so an EPUB chapter cannot "laugh".
+"""
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
+from lxml import etree
+
+from app.knowledge.extract_budget import Budget
 from app.knowledge.textdecode import decode_text
 from app.knowledge.types import Block, Extracted
 
@@ -14,28 +26,39 @@ _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _BREAKS = {
     "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "blockquote",
     "pre", "dd", "dt", "dl", "header", "footer", "nav", "aside", "main", "figure", "hr",
-    "form", "caption", "details", "summary",
+    "form", "caption", "details", "summary", "body", "tbody", "thead", "tfoot",
 }  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\f\v]+")
-_VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "source", "wbr"}
+_INVISIBLE_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_FEED = 64 * 1024
 
 
-class _Parser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+def _hidden(attrib: Any) -> bool:
+    if "hidden" in attrib:
+        return True
+    if str(attrib.get("aria-hidden", "")).strip().lower() == "true":
+        return True
+    return bool(_INVISIBLE_STYLE.search(str(attrib.get("style", ""))))
+
+
+class _Target:
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
         self.blocks: list[Block] = []
-        self.title: str | None = None
+        self.title_parts: list[str] = []
         self._skip_depth = 0
         self._in_title = False
         self._buffer: list[str] = []
         self._heading_level = 0
         self._stack: list[tuple[int, str]] = []
+        self._cells = 0  # cells seen in the current table row
 
     def _flush(self) -> None:
         text = _SPACES.sub(" ", "".join(self._buffer)).strip()
         self._buffer.clear()
         if not text:
             return
+        self.budget.spend_paragraph()
         if self._heading_level:
             while self._stack and self._stack[-1][0] >= self._heading_level:
                 self._stack.pop()
@@ -45,58 +68,62 @@ class _Parser(HTMLParser):
             Block(text=text, page=1, headings=headings, is_heading=bool(self._heading_level))
         )
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br" and not self._skip_depth:
-            self._flush()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def start(self, tag: str, attrib: Any) -> None:
+        self.budget.spend_element()
         if tag == "title":
             self._in_title = True
-        if tag in _VOID and tag != "br":
-            return
         if self._skip_depth:  # inside a hidden part: only count nesting
-            self._skip_depth += tag != "br"
-            return
-        hidden = any(k == "hidden" or (k == "aria-hidden" and v == "true") for k, v in attrs)
-        if tag in _SKIP or hidden:
+            self._skip_depth += 1
+        elif tag in _SKIP or _hidden(attrib):
             self._skip_depth = 1
-            return
-        if tag in _HEADINGS:
+        elif tag in _HEADINGS:
             self._flush()
             self._heading_level = _HEADINGS[tag]
         elif tag in _BREAKS:
             self._flush()
+            self._cells = 0 if tag == "tr" else self._cells
         elif tag in ("td", "th"):
-            self._buffer.append(" | ")
+            self._buffer.append(" | " if self._cells else " ")
+            self._cells += 1
 
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
         if tag == "title":
             self._in_title = False
-        if tag in _VOID:
-            return
         if self._skip_depth:
             self._skip_depth -= 1
-            return
-        if tag in _HEADINGS:
+        elif tag in _HEADINGS:
             self._flush()
             self._heading_level = 0
         elif tag in _BREAKS:
             self._flush()
 
-    def handle_data(self, data: str) -> None:
+    def data(self, text: str) -> None:
         if self._in_title:
-            self.title = (self.title or "") + data.strip()
-        if self._skip_depth:
-            return
-        self._buffer.append(data)
+            self.title_parts.append(text)
+        if not self._skip_depth:
+            self.budget.spend_text(len(text))
+            self._buffer.append(text)
 
     def close(self) -> None:
-        super().close()
         self._flush()
 
 
-def extract_html(path: Path, data: bytes) -> Extracted:
-    parser = _Parser()
-    parser.feed(decode_text(data))
-    parser.close()
-    return Extracted(path=path, kind="html", pages=1, blocks=parser.blocks, title=parser.title)
+def html_blocks(data: bytes, budget: Budget) -> tuple[list[Block], str | None]:
+    """The blocks and the ``<title>`` of one HTML or XHTML document."""
+    target = _Target(budget)
+    encoded = decode_text(data).encode("utf-8")
+    parser = etree.HTMLParser(target=target, encoding="utf-8", no_network=True)
+    for start in range(0, len(encoded), _FEED):
+        budget.check()
+        parser.feed(encoded[start : start + _FEED])
+    try:
+        parser.close()
+    except etree.XMLSyntaxError:  # nothing at all was fed (an empty EPUB chapter)
+        target.close()
+    title = _SPACES.sub(" ", "".join(target.title_parts)).strip() or None
+    return target.blocks, title
+
+
+def extract_html(path: Path, data: bytes, budget: Budget | None = None) -> Extracted:
+    blocks, title = html_blocks(data, budget or Budget())
+    return Extracted(path=path, kind="html", pages=1, blocks=blocks, title=title)

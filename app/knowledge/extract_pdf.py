@@ -12,6 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from app.errors import DocumentError
+from app.knowledge.extract_budget import Budget
 from app.knowledge.types import Block, Extracted
 from app.logs import get_logger
 
@@ -92,7 +93,9 @@ def _headings_by_page(outline: list[tuple[int, int, str]], n_pages: int) -> list
     return result
 
 
-def extract_pdf(path: Path, data: bytes) -> Extracted:
+def extract_pdf(path: Path, data: bytes, budget: Budget | None = None) -> Extracted:
+    """Every page's text; ``budget`` is only asked, page by page, whether to stop."""
+    budget = budget or Budget()
     pdf = _open(data)
     try:
         n_pages = len(pdf)
@@ -100,6 +103,7 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
         blocks: list[Block] = []
         for index in range(n_pages):
+            budget.check_stop()
             page = pdf[index]
             try:
                 textpage = page.get_textpage()

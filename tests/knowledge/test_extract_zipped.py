@@ -9,6 +9,7 @@ import pytest
 
 from app.errors import DocumentError
 from app.knowledge.extract import read_document
+from app.knowledge.extract_budget import Budget, Limits
 from app.knowledge.extract_docx import MiB
 from app.knowledge.extract_zipped import extract_epub, extract_pptx
 from tests.fixtures.docs.make import make_epub, make_pptx, make_zip_bomb_docx
@@ -61,4 +62,4 @@ def test_damaged_and_oversized_packages(tmp_path: Path) -> None:
         extract_epub(broken, broken.read_bytes())
     bomb = make_zip_bomb_docx(tmp_path / "bomb.pptx", unpacked_mb=12)
     with pytest.raises(DocumentError, match=r"this PPTX unpacks to 12 MB.*zip bomb"):
-        extract_pptx(bomb, bomb.read_bytes(), max_unpacked_bytes=8 * MiB)
+        extract_pptx(bomb, bomb.read_bytes(), Budget(Limits(max_unpacked_bytes=8 * MiB)))
