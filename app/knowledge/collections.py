@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import sqlite_utils
 
 from app.errors import NotFoundError
-from app.knowledge.rows import dict_row, dict_rows
+from app.store import collections as rows
 
 DEFAULT_COLLECTION = "default"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
 def conversation_collection_name(conversation_id: int) -> str:
@@ -21,7 +15,7 @@ def conversation_collection_name(conversation_id: int) -> str:
 
 
 def find_collection(db: sqlite_utils.Database, name: str) -> dict:
-    row = dict_row(db.execute("SELECT * FROM collections WHERE name = ? COLLATE NOCASE", [name]))
+    row = rows.find_collection(db, name)
     if row is None:
         raise NotFoundError(
             f"There is no document collection named {name!r}; "
@@ -34,16 +28,7 @@ def ensure_collection(
     db: sqlite_utils.Database, name: str, conversation_id: int | None = None
 ) -> dict:
     """The collection called ``name``, created if needed."""
-    try:
-        return find_collection(db, name)
-    except NotFoundError:
-        pass
-    with db.conn:
-        db.execute(
-            "INSERT INTO collections(name, conversation_id, created_at) VALUES (?, ?, ?)",
-            [name, conversation_id, _now()],
-        )
-    return find_collection(db, name)
+    return rows.find_collection(db, name) or rows.add_collection(db, name, conversation_id)
 
 
 def ensure_conversation_collection(db: sqlite_utils.Database, conversation_id: int) -> dict:
@@ -52,15 +37,7 @@ def ensure_conversation_collection(db: sqlite_utils.Database, conversation_id: i
 
 def list_collections(db: sqlite_utils.Database) -> list[dict]:
     """Every collection with its document and chunk counts."""
-    cursor = db.execute(
-        """
-        SELECT c.id, c.name, c.conversation_id, c.created_at,
-               COUNT(d.id) AS documents, COALESCE(SUM(d.n_chunks), 0) AS chunks
-        FROM collections c LEFT JOIN documents d ON d.collection_id = c.id
-        GROUP BY c.id ORDER BY c.name
-        """
-    )
-    return dict_rows(cursor)
+    return rows.collections_with_counts(db)
 
 
 def scope_ids(
@@ -79,9 +56,7 @@ def scope_ids(
     if collection is not None:
         ids.append(int(find_collection(db, collection)["id"]))
     if conversation_id is not None:
-        row = db.execute(
-            "SELECT id FROM collections WHERE conversation_id = ?", [conversation_id]
-        ).fetchone()
-        if row is not None:
-            ids.append(int(row[0]))
+        own = rows.conversation_collection_id(db, conversation_id)
+        if own is not None:
+            ids.append(own)
     return ids

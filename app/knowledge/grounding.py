@@ -18,6 +18,7 @@ import sqlite_utils
 from app.knowledge.collections import scope_ids
 from app.knowledge.retrieve import QueryEmbedder, search
 from app.knowledge.types import Hit
+from app.store.chunks import document_chunks
 
 INSTRUCTIONS = (
     "Answer the user's question using the numbered sources below: excerpts from the "
@@ -58,15 +59,8 @@ def _strip_overlap(previous: str, current: str) -> str:
 
 
 def _whole_documents(db: sqlite_utils.Database, ids: list[int] | None) -> list[Hit]:
-    sql = """SELECT c.id, c.document_id, d.path, c.page_start, c.page_end, c.heading, c.text
-             FROM chunks c JOIN documents d ON d.id = c.document_id"""
-    params: list[object] = []
-    if ids is not None:
-        sql += f" WHERE d.collection_id IN ({','.join('?' * len(ids))})"
-        params = list(ids)
-    rows = db.execute(sql + " ORDER BY d.path, c.ord", params).fetchall()
     hits: list[Hit] = []
-    for r in rows:
+    for r in document_chunks(db, ids):
         text = r[6]
         if hits and hits[-1].document_id == r[1]:
             text = _strip_overlap(hits[-1].text, text)

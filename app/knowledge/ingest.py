@@ -15,24 +15,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import sqlite_utils
 
-from app.errors import DocumentError
+from app.errors import DocumentError, StoreError
 from app.knowledge import collections as colls
 from app.knowledge import index
 from app.knowledge.chunk import approx_tokens, chunk_blocks
 from app.knowledge.embed import Embedder
 from app.knowledge.extract import Limits, read_document
 from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE
-from app.knowledge.rows import dict_rows
 from app.knowledge.scan import expand
 from app.knowledge.vectors import apply_write, vector_index
 from app.logs import get_logger
+from app.store import collections as store_collections
 
 log = get_logger("knowledge")
 Status = Literal["indexed", "updated", "unchanged", "failed", "removed", "cancelled"]
@@ -193,6 +192,8 @@ class Ingestor:
                 report.cancelled = True
                 report.results.append(FileResult(path, "cancelled", "cancelled; not indexed"))
                 break
+            except StoreError:
+                raise  # the database failed (disk full, read-only): the next file would too
             except DocumentError as exc:
                 log.warning("not indexed %s: %s", path, exc)
                 result = FileResult(path, "failed", str(exc))
@@ -238,7 +239,7 @@ class Ingestor:
         targets = (
             [colls.find_collection(self.db, collection)]
             if collection
-            else dict_rows(self.db.execute("SELECT * FROM collections ORDER BY name"))
+            else store_collections.all_collections(self.db)
         )
         for coll in targets:
             cid = int(coll["id"])
@@ -248,9 +249,7 @@ class Ingestor:
                     written = index.remove_document(self.db, int(doc["id"]))
                     _apply_removal(self.db, written)
                     report.results.append(FileResult(Path(doc["path"]), "removed", "file is gone"))
-            sources = [Path(r[0]) for r in self.db.execute(
-                "SELECT path FROM doc_sources WHERE collection_id = ? ORDER BY path", [cid]
-            ).fetchall()]  # fmt: skip
+            sources = [Path(p) for p in store_collections.source_paths(self.db, cid)]
             files, _ = expand([s for s in sources if s.exists()])
             known = {Path(d["path"]) for d in docs}
             files += [p for p in sorted(known) if p.exists() and p not in set(files)]
@@ -268,11 +267,7 @@ def _size(path: Path) -> int:
 
 
 def _record_source(db: sqlite_utils.Database, collection_id: int, path: Path) -> None:
-    with index.transaction(db):
-        db.execute(
-            "INSERT OR IGNORE INTO doc_sources(collection_id, path, added_at) VALUES (?, ?, ?)",
-            [collection_id, str(path), datetime.now(timezone.utc).isoformat()],
-        )
+    store_collections.add_source(db, collection_id, str(path))
 
 
 def _apply_removal(db: sqlite_utils.Database, written: index.Written) -> None:
@@ -288,11 +283,6 @@ def remove_path(db: sqlite_utils.Database, path: Path, collection: str | None = 
         if doc["path"] == target or doc["path"].startswith(target.rstrip("/\\") + os.sep):
             _apply_removal(db, index.remove_document(db, int(doc["id"])))
             removed += 1
-    with index.transaction(db):
-        sql = "DELETE FROM doc_sources WHERE (path = ? OR path LIKE ?)"
-        params: list[object] = [target, target.rstrip("/\\") + os.sep + "%"]
-        if scope:
-            sql += " AND collection_id = ?"
-            params += scope
-        db.execute(sql, params)
+    under = target.rstrip("/\\") + os.sep
+    store_collections.remove_sources(db, target, under, scope[0] if scope else None)
     return removed

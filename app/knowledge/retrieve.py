@@ -19,6 +19,7 @@ import sqlite_utils
 from app.knowledge.collections import scope_ids
 from app.knowledge.types import Hit
 from app.knowledge.vectors import vector_index
+from app.store import chunks
 
 Mode = Literal["hybrid", "keyword", "vector"]
 RRF_K = 60
@@ -58,10 +59,6 @@ def fts_query(text: str) -> str:
     return " OR ".join(f'"{w}"' for w in unique)
 
 
-def _in(ids: list[int]) -> str:
-    return ",".join("?" * len(ids))
-
-
 def _query_words(db: sqlite_utils.Database, text: str, bounded: bool = False) -> list[str]:
     """The question's words, rarest first, as many as fit in ``POSTINGS_BUDGET``.
 
@@ -74,14 +71,7 @@ def _query_words(db: sqlite_utils.Database, text: str, bounded: bool = False) ->
     no keyword list rather than a slow one.
     """
     words = fts_query(text).split(" OR ") if fts_query(text) else []
-    counts = {}
-    for word in words:
-        row = db.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
-            [word, POSTINGS_BUDGET + 1],
-        ).fetchone()
-        if row[0]:
-            counts[word] = int(row[0])
+    counts = chunks.fts_counts(db, words, POSTINGS_BUDGET + 1)
     kept: list[str] = []
     total = 0
     for word in sorted(counts, key=lambda w: counts[w]):
@@ -105,15 +95,7 @@ def keyword_search(
     words = _query_words(db, query, bounded)
     if not words:
         return []
-    sql = "SELECT f.rowid, -bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts f"
-    params: list[object] = [" OR ".join(words)]
-    where = " WHERE chunks_fts MATCH ?"
-    if collection_ids is not None:
-        sql += " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id"
-        where += f" AND d.collection_id IN ({_in(collection_ids)})"
-        params += collection_ids
-    rows = db.execute(sql + where + " ORDER BY rank LIMIT ?", [*params, k]).fetchall()
-    return [(int(r[0]), float(r[1])) for r in rows]
+    return chunks.bm25(db, " OR ".join(words), collection_ids, k)
 
 
 def rrf(rankings: list[list[tuple[int, float]]], k: int = RRF_K) -> list[tuple[int, float]]:
@@ -128,13 +110,7 @@ def rrf(rankings: list[list[tuple[int, float]]], k: int = RRF_K) -> list[tuple[i
 def load_hits(db: sqlite_utils.Database, scored: list[tuple[int, float]]) -> list[Hit]:
     if not scored:
         return []
-    ids = [cid for cid, _ in scored]
-    rows = db.execute(
-        f"""SELECT c.id, c.document_id, d.path, c.page_start, c.page_end, c.heading, c.text
-            FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({_in(ids)})""",
-        ids,
-    ).fetchall()
-    by_id = {int(r[0]): r for r in rows}
+    by_id = chunks.chunk_rows(db, [cid for cid, _ in scored])
     hits = []
     for cid, score in scored:
         r = by_id.get(cid)
@@ -143,17 +119,6 @@ def load_hits(db: sqlite_utils.Database, scored: list[tuple[int, float]]) -> lis
                 Hit(cid, int(r[1]), r[2], int(r[3]), int(r[4]), r[5], r[6], round(score, 6))
             )
     return hits
-
-
-def _other_model_docs(
-    db: sqlite_utils.Database, model_id: str, collection_ids: list[int] | None
-) -> int:
-    sql = "SELECT COUNT(*) FROM documents WHERE (embed_model IS NULL OR embed_model != ?)"
-    params: list[object] = [model_id]
-    if collection_ids is not None:
-        sql += f" AND collection_id IN ({_in(collection_ids)})"
-        params += collection_ids
-    return int(db.execute(sql, params).fetchone()[0])
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -204,7 +169,7 @@ def search(
     if embedder is None or mode == "keyword":
         keyword = keyword_search(db, query, ids)
     else:
-        stale = _other_model_docs(db, embedder.model_id, ids)
+        stale = chunks.count_not_embedded_by(db, embedder.model_id, ids)
         if stale:
             notices.append(
                 f"{stale} document(s) were indexed without this embedding model and are "

@@ -12,7 +12,9 @@ import threading
 import numpy as np
 import sqlite_utils
 
-from app.knowledge.index import Written, generation
+from app.store.chunks import embedded_chunks
+from app.store.documents import Written, generation
+from app.store.guard import database_path
 
 
 class VectorIndex:
@@ -34,12 +36,7 @@ class VectorIndex:
 
     def _load(self, db: sqlite_utils.Database) -> None:
         gen = generation(db)
-        rows = db.execute(
-            """SELECT c.id, d.collection_id, c.embedding FROM chunks c
-               JOIN documents d ON d.id = c.document_id
-               WHERE d.embed_model = ? AND c.embedding IS NOT NULL ORDER BY c.id""",
-            [self.model_id],
-        ).fetchall()
+        rows = embedded_chunks(db, self.model_id)
         n = len(rows)
         self._ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
         self._collections = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
@@ -148,10 +145,8 @@ _INDEXES_LOCK = threading.Lock()
 
 def database_key(db: sqlite_utils.Database) -> str:
     """The database file behind a connection (the connection itself for :memory:)."""
-    for _, name, file in db.execute("PRAGMA database_list").fetchall():
-        if name == "main" and file:
-            return str(file)
-    return f"memory:{id(db.conn)}"
+    path = database_path(db)
+    return str(path) if path else f"memory:{id(db.conn)}"
 
 
 def vector_index(db: sqlite_utils.Database, model_id: str) -> VectorIndex:

@@ -14,3 +14,8 @@ def dict_rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
 def dict_row(cursor: sqlite3.Cursor) -> dict[str, Any] | None:
     rows = dict_rows(cursor)
     return rows[0] if rows else None
+
+
+def marks(values: list[Any]) -> str:
+    """``?,?,?`` for an ``IN (...)`` list of ``values``."""
+    return ",".join("?" * len(values))

@@ -1,0 +1,97 @@
+"""Reads over ``chunks``, their FTS5 index and their embeddings, for retrieval.
+
+Rows come back as tuples, not dicts: these run on every question, some over every
+embedded chunk of the database. Chunk rows for citations are
+``(id, document_id, path, page_start, page_end, heading, text)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from app.store.guard import guarded
+from app.store.rows import marks
+
+_CHUNK_COLUMNS = "c.id, c.document_id, d.path, c.page_start, c.page_end, c.heading, c.text"
+
+
+@guarded
+def fts_counts(db: sqlite_utils.Database, words: list[str], limit: int) -> dict[str, int]:
+    """How many chunks contain each FTS5 term (counting stops at ``limit``); terms found
+    nowhere are left out."""
+    counts: dict[str, int] = {}
+    sql = "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)"
+    for word in words:
+        found = int(db.execute(sql, [word, limit]).fetchone()[0])
+        if found:
+            counts[word] = found
+    return counts
+
+
+@guarded
+def bm25(
+    db: sqlite_utils.Database, match: str, collection_ids: list[int] | None, k: int
+) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score; higher is better) for an FTS5 ``match``, best first."""
+    sql = "SELECT f.rowid, -bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts f"
+    params: list[object] = [match]
+    where = " WHERE chunks_fts MATCH ?"
+    if collection_ids is not None:
+        sql += " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id"
+        where += f" AND d.collection_id IN ({marks(collection_ids)})"
+        params += collection_ids
+    rows = db.execute(sql + where + " ORDER BY rank LIMIT ?", [*params, k]).fetchall()
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+@guarded
+def chunk_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """Citation rows of the chunks ``ids``, by id (ids that are gone are left out)."""
+    if not ids:
+        return {}
+    rows = db.execute(
+        f"""SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE c.id IN ({marks(ids)})""",
+        ids,
+    ).fetchall()
+    return {int(r[0]): r for r in rows}
+
+
+@guarded
+def document_chunks(
+    db: sqlite_utils.Database, collection_ids: list[int] | None
+) -> list[tuple[Any, ...]]:
+    """Citation rows of every chunk in the collections (``None``: all), by file and order."""
+    sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id"
+    params: list[object] = []
+    if collection_ids is not None:
+        sql += f" WHERE d.collection_id IN ({marks(collection_ids)})"
+        params = list(collection_ids)
+    return db.execute(sql + " ORDER BY d.path, c.ord", params).fetchall()
+
+
+@guarded
+def embedded_chunks(db: sqlite_utils.Database, model_id: str) -> list[tuple[int, int, bytes]]:
+    """(chunk id, collection id, float32 embedding BLOB) of every chunk ``model_id``
+    embedded, by chunk id."""
+    return db.execute(
+        """SELECT c.id, d.collection_id, c.embedding FROM chunks c
+           JOIN documents d ON d.id = c.document_id
+           WHERE d.embed_model = ? AND c.embedding IS NOT NULL ORDER BY c.id""",
+        [model_id],
+    ).fetchall()
+
+
+@guarded
+def count_not_embedded_by(
+    db: sqlite_utils.Database, model_id: str, collection_ids: list[int] | None
+) -> int:
+    """Documents in the collections (``None``: all) without vectors from ``model_id``."""
+    sql = "SELECT COUNT(*) FROM documents WHERE (embed_model IS NULL OR embed_model != ?)"
+    params: list[object] = [model_id]
+    if collection_ids is not None:
+        sql += f" AND collection_id IN ({marks(collection_ids)})"
+        params += collection_ids
+    return int(db.execute(sql, params).fetchone()[0])

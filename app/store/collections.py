@@ -1,0 +1,106 @@
+"""Rows of ``collections`` (named sets of documents, or a conversation's own) and
+``doc_sources`` (the files and folders the user added to one); see ``schema_knowledge``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from app.store.guard import guarded
+from app.store.rows import dict_row, dict_rows
+from app.store.timestamps import utc_now
+from app.store.transaction import immediate
+
+
+@guarded
+def find_collection(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
+    """The collection called ``name`` (case-insensitive), or ``None``."""
+    return dict_row(db.execute("SELECT * FROM collections WHERE name = ? COLLATE NOCASE", [name]))
+
+
+@guarded
+def add_collection(
+    db: sqlite_utils.Database, name: str, conversation_id: int | None = None
+) -> dict[str, Any]:
+    """The collection called ``name``, created if there is none."""
+    with immediate(db):
+        db.execute(
+            "INSERT OR IGNORE INTO collections(name, conversation_id, created_at) VALUES (?, ?, ?)",
+            [name, conversation_id, utc_now()],
+        )
+    row = find_collection(db, name)
+    assert row is not None
+    return row
+
+
+@guarded
+def all_collections(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return dict_rows(db.execute("SELECT * FROM collections ORDER BY name"))
+
+
+@guarded
+def collections_with_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every collection with its document and chunk counts."""
+    cursor = db.execute(
+        """
+        SELECT c.id, c.name, c.conversation_id, c.created_at,
+               COUNT(d.id) AS documents, COALESCE(SUM(d.n_chunks), 0) AS chunks
+        FROM collections c LEFT JOIN documents d ON d.collection_id = c.id
+        GROUP BY c.id ORDER BY c.name
+        """
+    )
+    return dict_rows(cursor)
+
+
+@guarded
+def conversation_collection_id(db: sqlite_utils.Database, conversation_id: int) -> int | None:
+    """The id of the collection holding a conversation's own documents, if it has one."""
+    row = db.execute(
+        "SELECT id FROM collections WHERE conversation_id = ?", [conversation_id]
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+@guarded
+def conversation_has_documents(db: sqlite_utils.Database, conversation_id: int) -> bool:
+    """Whether documents were added to this conversation (its own collection)."""
+    row = db.execute(
+        """SELECT 1 FROM documents d JOIN collections c ON c.id = d.collection_id
+           WHERE c.conversation_id = ? LIMIT 1""",
+        [conversation_id],
+    ).fetchone()
+    return row is not None
+
+
+@guarded
+def add_source(db: sqlite_utils.Database, collection_id: int, path: str) -> None:
+    """Remember a file or folder the user added (``rescan`` walks it again)."""
+    with immediate(db):
+        db.execute(
+            "INSERT OR IGNORE INTO doc_sources(collection_id, path, added_at) VALUES (?, ?, ?)",
+            [collection_id, path, utc_now()],
+        )
+
+
+@guarded
+def source_paths(db: sqlite_utils.Database, collection_id: int) -> list[str]:
+    rows = db.execute(
+        "SELECT path FROM doc_sources WHERE collection_id = ? ORDER BY path", [collection_id]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@guarded
+def remove_sources(
+    db: sqlite_utils.Database, path: str, under: str, collection_id: int | None = None
+) -> None:
+    """Forget the source ``path`` and every source whose path starts with ``under`` (a
+    folder with its trailing separator; compared exactly, ``_`` and ``%`` included)."""
+    sql = "DELETE FROM doc_sources WHERE (path = ? OR substr(path, 1, ?) = ?)"
+    params: list[object] = [path, len(under), under]
+    if collection_id is not None:
+        sql += " AND collection_id = ?"
+        params.append(collection_id)
+    with immediate(db):
+        db.execute(sql, params)
