@@ -110,11 +110,12 @@ def _memory() -> dict[str, Any]:
 def _store(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from app.commands.common import context
     from app.models.registry import list_models
+    from app.store.db import quick_check
 
     try:
         db = context().db
         models = list_models(db)
-        ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        ok = quick_check(db)
     except LanternError as exc:
         return {"ok": False, "error": str(exc)}, []
     rows = [

@@ -19,6 +19,7 @@ import sqlite_utils
 
 from app.logs import get_logger
 from app.models import download_state, quant
+from app.store import model_rows
 
 log = get_logger("models.hf_cache")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -132,8 +133,7 @@ def register_cached(db: sqlite_utils.Database, model: CachedModel) -> dict[str, 
     if row["path"] != first:
         # register_file resolves the snapshot symlink to ``blobs/<sha256>``; llama.cpp finds
         # split parts by name next to the first one, so keep the snapshot path.
-        with db.conn:
-            db.table("models").update(row["name"], {"path": first})
+        model_rows.set_model_path(db, row["name"], first)
         row = registry.get_model(db, row["name"])
     files = [(p, s, p.stat().st_size) for p, s in zip(model.paths, model.sha256s, strict=True)]
     download_state.save_parts(db, row["name"], files)

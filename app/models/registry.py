@@ -7,6 +7,7 @@ models folder (``import_model``); ``remove_model`` deletes a file only in the se
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -20,7 +21,7 @@ from app.engine.types import ModelInfo
 from app.errors import LanternError, ModelFileError, ModelNotFoundError, NotAChatModelError
 from app.logs import get_logger
 from app.models.starter import STARTER_NAME, starter_model_path
-from app.store.guard import guarded
+from app.store import model_rows
 from app.store.timestamps import utc_now
 
 log = get_logger("models")
@@ -30,21 +31,16 @@ _DEFAULT_COLUMN = {"chat": "is_default_chat", "embedding": "is_default_embedding
 _CHUNK = 4 * 1024 * 1024
 
 
-@guarded
 def list_models(db: sqlite_utils.Database, kind: str | None = None) -> list[dict[str, Any]]:
     """Registered models, by name (case-insensitive), optionally of one kind."""
-    table = db.table("models")
-    if kind is None:
-        return list(table.rows_where(order_by="name collate nocase"))
-    return list(table.rows_where("kind = ?", [kind], order_by="name collate nocase"))
+    return model_rows.list_models(db, kind)
 
 
-@guarded
 def get_model(db: sqlite_utils.Database, name: str) -> dict[str, Any]:
     """The model called ``name`` (case-insensitive); ``ModelNotFoundError`` if none."""
-    rows = list(db.table("models").rows_where("name = ? collate nocase", [name]))
-    if rows:
-        return rows[0]
+    row = model_rows.find_model(db, name)
+    if row is not None:
+        return row
     known = ", ".join(m["name"] for m in list_models(db)) or "none"
     raise ModelNotFoundError(
         f"No model named {name!r} is installed (installed: {known}). "
@@ -52,7 +48,6 @@ def get_model(db: sqlite_utils.Database, name: str) -> dict[str, Any]:
     )
 
 
-@guarded
 def register_file(
     db: sqlite_utils.Database,
     path: Path,
@@ -64,14 +59,15 @@ def register_file(
     sha256: str | None = None,
 ) -> dict[str, Any]:
     """Inspect a GGUF file and record it (replacing a model with the same name)."""
-    path = Path(path).expanduser().resolve()
-    info = inspect_gguf(path)
+    given = Path(path).expanduser().absolute()
+    info = inspect_gguf(given)  # by its own name: a split model's parts are found beside it
+    path = given.resolve()
     if sha256 is None:
         sha256 = file_sha256(path)
-    return _record(db, info, name or path.stem, in_place, source_repo, source_file, sha256)
+    info = dataclasses.replace(info, path=path)
+    return _record(db, info, name or given.stem, in_place, source_repo, source_file, sha256)
 
 
-@guarded
 def import_model(
     db: sqlite_utils.Database,
     path: Path,
@@ -94,31 +90,20 @@ def import_model(
         raise
 
 
-@guarded
 def remove_model(db: sqlite_utils.Database, name: str) -> dict[str, Any]:
     """Forget a model; delete its file(s) only if they are Lantern's own copy. Returns the row.
 
     A split model's other parts (``model_parts``, written by downloads) go with it.
     """
     row = get_model(db, name)
-    files = [Path(row["path"]), *_part_paths(db, row["name"])]
-    with db.atomic():
-        db.execute("delete from models where name = ?", [row["name"]])
-        if "model_parts" in db.table_names():
-            db.execute("delete from model_parts where model_name = ?", [row["name"]])
+    files = [Path(row["path"]), *(Path(p["path"]) for p in model_rows.parts_for(db, row["name"]))]
+    model_rows.delete_model(db, row["name"])
     if not row["in_place"]:
         for path in dict.fromkeys(files):
             if not _used_by_another_model(db, path, row["name"]):
                 _delete_file(row["name"], path)
     log.info("removed model %s (%s)", row["name"], row["path"])
     return row
-
-
-def _part_paths(db: sqlite_utils.Database, name: str) -> list[Path]:
-    if "model_parts" not in db.table_names():
-        return []
-    rows = db.table("model_parts").rows_where("model_name = ?", [name], order_by="part_index")
-    return [Path(r["path"]) for r in rows]
 
 
 def _delete_file(name: str, path: Path) -> None:
@@ -132,19 +117,11 @@ def _delete_file(name: str, path: Path) -> None:
         ) from exc
 
 
-@guarded
 def default_model(db: sqlite_utils.Database, kind: str = "chat") -> dict[str, Any] | None:
     """The default model of ``kind``: the one marked default, else the first added."""
-    column = _DEFAULT_COLUMN.get(kind)
-    if column:
-        rows = list(db.table("models").rows_where(f"kind = ? and {column} = 1", [kind]))
-        if rows:
-            return rows[0]
-    rows = list(db.table("models").rows_where("kind = ?", [kind], order_by="added_at", limit=1))
-    return rows[0] if rows else None
+    return model_rows.default_model(db, kind, _DEFAULT_COLUMN.get(kind))
 
 
-@guarded
 def set_default(db: sqlite_utils.Database, name: str, kind: str = "chat") -> dict[str, Any]:
     """Make ``name`` the default model of ``kind``."""
     row = get_model(db, name)
@@ -157,13 +134,10 @@ def set_default(db: sqlite_utils.Database, name: str, kind: str = "chat") -> dic
                 f"{row['name']} is an {row['kind']} model and cannot chat; choose a chat model."
             )
         raise LanternError(f"{row['name']} is a {row['kind']} model, not an {kind} model.")
-    with db.atomic():
-        db.execute(f"update models set {column} = 0 where {column} = 1")
-        db.execute(f"update models set {column} = 1 where name = ?", [row["name"]])
+    model_rows.mark_default(db, column, row["name"])
     return get_model(db, row["name"])
 
 
-@guarded
 def ensure_starter(db: sqlite_utils.Database) -> dict[str, Any] | None:
     """With no chat model installed, register the bundled SmolLM2 in place as the default.
 
@@ -171,12 +145,12 @@ def ensure_starter(db: sqlite_utils.Database) -> dict[str, Any] | None:
     or ``None`` when nothing had to be done (or the package is not installed).
     """
     starter = starter_model_path()
-    existing = list(db.table("models").rows_where("name = ?", [STARTER_NAME]))
+    existing = model_rows.find_model(db, STARTER_NAME)
     if (
         existing
-        and existing[0]["in_place"]
+        and existing["in_place"]
         and starter is not None
-        and not Path(existing[0]["path"]).is_file()
+        and not Path(existing["path"]).is_file()
     ):
         log.info("starter model moved to %s", starter)
         return register_file(db, starter, name=STARTER_NAME, in_place=True)
@@ -217,39 +191,36 @@ def _record(
     name = name.strip()
     if not name:
         raise LanternError("A model name cannot be empty.")
-    old = list(db.table("models").rows_where("name = ? collate nocase", [name]))
-    with db.atomic():
-        if old:
-            db.execute("delete from models where name = ?", [old[0]["name"]])
-        db.table("models").insert(
-            {
-                "name": name,
-                "path": str(info.path),
-                "sha256": sha256,
-                "size_bytes": info.size_bytes,
-                "architecture": info.architecture,
-                "quantization": info.quantization,
-                "parameters": info.parameters,
-                "context_length": info.context_length,
-                "kind": info.kind,
-                "has_chat_template": int(info.has_chat_template),
-                "source_repo": source_repo,
-                "source_file": source_file,
-                "in_place": int(in_place),
-                "is_default_chat": old[0]["is_default_chat"] if old else 0,
-                "is_default_embedding": old[0]["is_default_embedding"] if old else 0,
-                "added_at": utc_now(),
-            }
-        )
-    if old and not old[0]["in_place"] and old[0]["path"] != str(info.path):
-        _delete_orphan(db, Path(old[0]["path"]))
+    old = model_rows.replace_model(
+        db,
+        {
+            "name": name,
+            "path": str(info.path),
+            "sha256": sha256,
+            "size_bytes": info.size_bytes,
+            "architecture": info.architecture,
+            "quantization": info.quantization,
+            "parameters": info.parameters,
+            "context_length": info.context_length,
+            "kind": info.kind,
+            "has_chat_template": int(info.has_chat_template),
+            "source_repo": source_repo,
+            "source_file": source_file,
+            "in_place": int(in_place),
+            "is_default_chat": 0,
+            "is_default_embedding": 0,
+            "added_at": utc_now(),
+        },
+    )
+    if old and not old["in_place"] and old["path"] != str(info.path):
+        _delete_orphan(db, Path(old["path"]))
     log.info("registered model %s: %s (%s)", name, info.path, info.kind)
     return get_model(db, name)
 
 
 def _delete_orphan(db: sqlite_utils.Database, path: Path) -> None:
     """Delete Lantern's copy of a file no registered model points at any more."""
-    if db.execute("select count(*) from models where path = ?", [str(path)]).fetchone()[0]:
+    if model_rows.models_at(db, str(path)):
         return
     try:
         path.unlink(missing_ok=True)
@@ -295,11 +266,7 @@ def _free_name(folder: Path, filename: str) -> Path:
 
 
 def _used_by_another_model(db: sqlite_utils.Database, path: Path, name: str) -> bool:
-    rows = db.execute(
-        "select count(*) from models where path = ? and name != ? collate nocase",
-        [str(path), name],
-    ).fetchone()
-    return bool(rows[0])
+    return bool(model_rows.models_at(db, str(path), except_name=name))
 
 
 __all__ = [
