@@ -63,17 +63,6 @@ def conversation_collection_id(db: sqlite_utils.Database, conversation_id: int) 
 
 
 @guarded
-def conversation_has_documents(db: sqlite_utils.Database, conversation_id: int) -> bool:
-    """Whether documents were added to this conversation (its own collection)."""
-    row = db.execute(
-        """SELECT 1 FROM documents d JOIN collections c ON c.id = d.collection_id
-           WHERE c.conversation_id = ? LIMIT 1""",
-        [conversation_id],
-    ).fetchone()
-    return row is not None
-
-
-@guarded
 def add_source(db: sqlite_utils.Database, collection_id: int, path: str) -> None:
     """Remember a file or folder the user added (``rescan`` walks it again)."""
     with immediate(db):
