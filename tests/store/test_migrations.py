@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,30 @@ def test_a_failing_migration_applies_nothing(
     assert not raw.conn.in_transaction
     assert "half" not in raw.table_names() and "conversations" not in raw.table_names()
     raw.close()
+
+
+def test_two_processes_starting_at_once_migrate_one_after_the_other(tmp_path: Path) -> None:
+    """The window and a CLI command opening a new database together: one applies every
+    migration, the other waits for the write lock and then finds nothing left to do."""
+    path = tmp_path / "new.db"
+    conns = [sqlite3.connect(str(path), timeout=10, check_same_thread=False) for _ in range(2)]
+    dbs = [sqlite_utils.Database(c) for c in conns]
+    start = threading.Barrier(2)
+    results: list[list[str] | BaseException] = [[], []]
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = migrations.migrate(dbs[i])
+        except BaseException as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sorted(results, key=len) == [[], migrations.migration_names()]
+    for db in dbs:
+        db.close()
