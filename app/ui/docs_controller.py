@@ -23,6 +23,7 @@ from app.ui.docs_sources_panel import SourcesPanel
 if TYPE_CHECKING:
     from app.ui.docs_ingest_worker import IngestClient
     from app.ui.main_window import MainWindow
+    from app.ui.worker_base import Failure
 
 log = get_logger("ui.docs")
 NO_COLLECTION = "(none: only this chat's own documents)"
@@ -124,7 +125,6 @@ class DocsController(QObject):
             worker.progress.connect(self.progress.on_progress)
             worker.finished.connect(self.progress.on_finished)
             worker.finished.connect(self._on_finished)
-            worker.failed.connect(self.progress.on_failed)
             worker.failed.connect(self._on_failed)
             self.progress.cancel_requested.connect(client.cancel)
             self.client = client
@@ -142,9 +142,10 @@ class DocsController(QObject):
         elif not report.cancelled:
             self._hide_timer.start(_HIDE_DONE_MS)
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self.window.banner.show_message("error", message)
+    @Slot(object)
+    def _on_failed(self, failure: Failure) -> None:
+        self.progress.on_failed(failure.message)
+        self.window.banner.show_message("error", failure.message)
 
     @Slot(int, list)
     def _on_sources(self, _message_id: int, sources: list[Any]) -> None:

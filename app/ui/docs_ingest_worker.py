@@ -7,6 +7,8 @@ Each job carries its own cancel flag (a ``threading.Event``, checked between fil
 between embedding batches), so ``IngestClient.cancel()`` reaches a job whether it is
 running or still queued, and the file in progress is dropped whole (never half-indexed).
 ``IngestClient`` is the GUI thread's handle: it starts the thread and queues jobs.
+A job that fails as a whole (e.g. the database) ends with ``failed`` (a
+``worker_base.Failure`` whose ``subject`` is the job) instead of ``finished``.
 """
 
 from __future__ import annotations
@@ -14,20 +16,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
-from app.errors import LanternError
-from app.logs import get_logger
+from app.ui.worker_base import Worker, start_thread, stop_thread
 
 if TYPE_CHECKING:
     import sqlite_utils
 
     from app.knowledge.embed import Embedder
     from app.knowledge.ingest import Progress
-
-log = get_logger("ui.docs")
 
 
 @dataclass(frozen=True)
@@ -39,13 +38,14 @@ class IngestJob:
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
-class IngestWorker(QObject):
+class IngestWorker(Worker):
     """Lives on the ingest thread; talk to it through ``IngestClient``."""
 
     started = Signal(object)  # IngestJob
     progress = Signal(object)  # app.knowledge.ingest.Progress
     finished = Signal(object)  # app.knowledge.ingest.IngestReport
-    failed = Signal(str)  # the whole job failed (e.g. the database); a message for the user
+    # failed (from Worker): a Failure, operation "ingest", subject the IngestJob
+    ACTIVITIES: ClassVar[dict[str, str]] = {"ingest": "Adding documents"}
 
     def __init__(
         self, db_path: Path, embedding_model: Path | None = None, keyword_only: bool = False
@@ -75,43 +75,31 @@ class IngestWorker(QObject):
 
     @Slot(object)
     def run(self, job: IngestJob) -> None:
+        self.started.emit(job)
+        self.attempt("ingest", lambda: self.finished.emit(self._ingest(job)), subject=job)
+
+    def _ingest(self, job: IngestJob) -> Any:
         from app.knowledge.ingest import Ingestor
 
-        self.started.emit(job)
-        try:
-            db, embedder = self._ensure()
-            ingestor = Ingestor(db, embedder, progress=self._emit_progress, cancel=job.cancel)
-            if job.rescan:
-                report = ingestor.rescan(job.collection)
-            else:
-                report = ingestor.add(job.paths, job.collection, job.conversation_id)
-        except LanternError as exc:
-            self.failed.emit(str(exc))
-            return
-        except Exception as exc:  # a bug: logged with its traceback, reported as one line
-            log.exception("document ingest failed")
-            self.failed.emit(f"Adding documents failed ({type(exc).__name__}); see the log.")
-            return
-        self.finished.emit(report)
+        db, embedder = self._ensure()
+        ingestor = Ingestor(db, embedder, progress=self._emit_progress, cancel=job.cancel)
+        if job.rescan:
+            return ingestor.rescan(job.collection)
+        return ingestor.add(job.paths, job.collection, job.conversation_id)
 
-    @Slot()
-    def shutdown(self) -> None:
+    def release(self) -> None:
         if self._embedder is not None:
             self._embedder.close()
             self._embedder = None
         if self._db is not None:
             self._db.close()
             self._db = None
-        thread = self.thread()
-        if thread is not None:
-            thread.quit()
 
 
 class IngestClient(QObject):
     """The GUI thread's handle: ``add(paths, ...)``, ``rescan()``, ``cancel()``."""
 
     _run_requested = Signal(object)
-    _shutdown_requested = Signal()
 
     def __init__(
         self,
@@ -121,16 +109,11 @@ class IngestClient(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("lantern-ingest")
         self.worker = IngestWorker(db_path, embedding_model, keyword_only)
-        self.worker.moveToThread(self.thread)
-        self.thread.finished.connect(self.worker.deleteLater)
         self._run_requested.connect(self.worker.run)
-        self._shutdown_requested.connect(self.worker.shutdown)
         self.worker.finished.connect(self._forget_done)
         self.worker.failed.connect(self._forget_done)
-        self.thread.start()
+        self.worker_thread = start_thread(self.worker, "lantern-ingest")
         self._running = True
         self._jobs: list[IngestJob] = []  # queued or running
 
@@ -167,8 +150,4 @@ class IngestClient(QObject):
             return True
         self._running = False
         self.cancel()
-        self._shutdown_requested.emit()
-        done = bool(self.thread.wait(timeout_ms))
-        if not done:
-            log.error("the ingest thread did not end within %d ms", timeout_ms)
-        return done
+        return stop_thread(self.worker, self.worker_thread, timeout_ms)

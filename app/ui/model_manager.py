@@ -22,6 +22,7 @@ from app.ui.model_manager_downloads import DownloadsView, Key
 from app.ui.model_manager_installed import InstalledView
 from app.ui.model_manager_workers import ManagerWorkers
 from app.ui.notice_banner import NoticeBanner
+from app.ui.worker_base import Failure
 
 log = get_logger("ui.models")
 
@@ -152,18 +153,18 @@ class ModelManager(QWidget):
             self.model_installed.emit(outcome.model["name"])
             self.models_changed.emit()
 
-    def _on_download_failed(self, repo_id: str, name: str, message: str, kind: str) -> None:
-        self.downloads.on_failed((repo_id, name), message)
-        self._show_error(message, kind)
+    def _on_download_failed(self, failure: Failure) -> None:
+        self.downloads.on_failed(failure.subject, failure.message)
+        self._show_error(failure)
 
-    def _on_hub_failed(self, operation: str, message: str, kind: str) -> None:
-        if operation == "files":
+    def _on_hub_failed(self, failure: Failure) -> None:
+        if failure.operation == "files":
             self.search.repo_label.setText("Could not list the files.")
-        self._show_error(message, kind)
+        self._show_error(failure)
 
-    def _show_error(self, message: str, kind: str) -> None:
-        self.banner.show_message("error", message)
-        if kind == "access":
+    def _show_error(self, failure: Failure) -> None:
+        self.banner.show_message("error", failure.message)
+        if failure.kind == "access":
             self.tabs.setCurrentWidget(self.search)
             self.search.token.setFocus()
 

@@ -7,23 +7,24 @@
   are thread-safe and take effect within one network read.
 
 Requests arrive through queued signals from ``ManagerWorkers`` (GUI thread); workers
-never touch a widget and open their own SQLite connection on their thread.
+never touch a widget and open their own SQLite connection on their thread. Both report
+failures through ``worker_base.Worker.failed`` (a ``Failure``): ``kind`` is ``"access"``
+(show the token field), ``"network"`` or ``"error"``; a download's ``subject`` is its
+``(repo_id, name)`` row key.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from app.errors import LanternError
-from app.logs import get_logger
 from app.models.hub_errors import HubAccessError, HubOfflineError, HubUnreachableError
 from app.models.progress import DownloadControl, Progress
-
-log = get_logger("ui.models")
+from app.ui.worker_base import Worker, start_thread, stop_thread
 
 
 def error_kind(exc: BaseException) -> str:
@@ -35,7 +36,7 @@ def error_kind(exc: BaseException) -> str:
     return "error"
 
 
-class _DbWorker(QObject):
+class _DbWorker(Worker):
     def __init__(self, db_path: Path) -> None:
         super().__init__()
         self._db_path = db_path
@@ -48,12 +49,13 @@ class _DbWorker(QObject):
             self._db = open_db(self._db_path)
         return self._db
 
-    @Slot()
-    def shutdown(self) -> None:
+    def release(self) -> None:
         if self._db is not None:
             self._db.conn.close()
             self._db = None
-        QThread.currentThread().quit()
+
+    def failure_kind(self, exc: LanternError) -> str:
+        return error_kind(exc)
 
 
 class HubWorker(_DbWorker):
@@ -63,13 +65,20 @@ class HubWorker(_DbWorker):
     verified = Signal(object)  # list[VerifyResult]
     cached = Signal(object)  # list[CachedModel]
     registered = Signal(str)  # model name
-    failed = Signal(str, str, str)  # operation, message, kind
+    # failed (from Worker): a Failure; operation is "machine", "search", "files", ...
+    ACTIVITIES: ClassVar[dict[str, str]] = {
+        "machine": "Measuring this machine's memory",
+        "search": "Searching the hub",
+        "files": "Listing the model's files",
+        "verify": "Verifying the model files",
+        "cache": "Reading the Hugging Face cache",
+    }
 
     @Slot()
     def describe_machine(self) -> None:
         from app.models.fit import Machine
 
-        self._run("machine", lambda: self.machine.emit(Machine.current()))
+        self.attempt("machine", lambda: self.machine.emit(Machine.current()))
 
     @Slot(str, str, str)
     def search(self, query: str, sort: str, token: str) -> None:
@@ -79,7 +88,7 @@ class HubWorker(_DbWorker):
             found = client_for(self.database(), token or None).search(query, sort=sort)
             self.searched.emit(query, found)
 
-        self._run("search", run)
+        self.attempt("search", run, subject=query)
 
     @Slot(str, int, str)
     def list_files(self, repo_id: str, n_ctx: int, token: str) -> None:
@@ -90,13 +99,13 @@ class HubWorker(_DbWorker):
             client = client_for(self.database(), token or None)
             self.listed.emit(describe_repo(client, repo_id, "main", n_ctx))
 
-        self._run("files", run)
+        self.attempt("files", run, subject=repo_id)
 
     @Slot(str)
     def verify(self, name: str) -> None:
         from app.models.verify import verify_models
 
-        self._run(
+        self.attempt(
             "verify", lambda: self.verified.emit(verify_models(self.database(), name or None))
         )
 
@@ -104,31 +113,24 @@ class HubWorker(_DbWorker):
     def scan_cache(self) -> None:
         from app.models.hf_cache import find_cached_models
 
-        self._run("cache", lambda: self.cached.emit(find_cached_models()))
+        self.attempt("cache", lambda: self.cached.emit(find_cached_models()))
 
     @Slot(object)
     def add_cached(self, model: object) -> None:
         from app.models.hf_cache import CachedModel, register_cached
 
         assert isinstance(model, CachedModel)
-        self._run(
+        self.attempt(
             "cache", lambda: self.registered.emit(register_cached(self.database(), model)["name"])
         )
-
-    def _run(self, operation: str, fn: Any) -> None:
-        try:
-            fn()
-        except LanternError as exc:
-            self.failed.emit(operation, str(exc), error_kind(exc))
-        except Exception as exc:  # a bug; the window says so and keeps running
-            log.exception("model manager %s failed", operation)
-            self.failed.emit(operation, f"Unexpected error: {exc}", "error")
 
 
 class DownloadWorker(_DbWorker):
     progress = Signal(object)  # Progress
     finished = Signal(object)  # DownloadOutcome
-    failed = Signal(str, str, str, str)  # repo_id, model name (or file asked for), message, kind
+    # failed (from Worker): a Failure, operation "download", subject (repo_id, model name
+    # or the file asked for)
+    ACTIVITIES: ClassVar[dict[str, str]] = {"download": "The download"}
 
     def __init__(self, db_path: Path, models_dir: Path | None = None) -> None:
         super().__init__(db_path)
@@ -175,12 +177,10 @@ class DownloadWorker(_DbWorker):
                 on_progress=self._emit_progress,
                 control=control,
             )
+        except Exception as exc:  # the row key is known only now (the model's name)
+            self.report_failure("download", exc, subject=(repo_id, self._current))
+        else:
             self.finished.emit(outcome)
-        except LanternError as exc:
-            self.failed.emit(repo_id, self._current, str(exc), error_kind(exc))
-        except Exception as exc:
-            log.exception("download of %s %s failed", repo_id, filename)
-            self.failed.emit(repo_id, self._current, f"Unexpected error: {exc}", "error")
         finally:
             with self._lock:
                 self._control = None
@@ -200,21 +200,15 @@ class ManagerWorkers(QObject):
     request_cache = Signal()
     request_add_cached = Signal(object)
     request_download = Signal(str, str, str)
-    _stop_hub = Signal()
-    _stop_download = Signal()
 
     def __init__(self, db_path: Path, models_dir: Path | None = None) -> None:
         super().__init__()
         self.hub = HubWorker(db_path)
         self.downloads = DownloadWorker(db_path, models_dir)
-        self._threads: list[QThread] = []
-        for worker, name in ((self.hub, "model-hub"), (self.downloads, "model-download")):
-            thread = QThread()
-            thread.setObjectName(name)
-            worker.moveToThread(thread)
-            thread.finished.connect(worker.deleteLater)
-            thread.start()
-            self._threads.append(thread)
+        self._threads = [
+            (self.hub, start_thread(self.hub, "model-hub")),
+            (self.downloads, start_thread(self.downloads, "model-download")),
+        ]
         self.request_machine.connect(self.hub.describe_machine)
         self.request_search.connect(self.hub.search)
         self.request_files.connect(self.hub.list_files)
@@ -222,13 +216,9 @@ class ManagerWorkers(QObject):
         self.request_cache.connect(self.hub.scan_cache)
         self.request_add_cached.connect(self.hub.add_cached)
         self.request_download.connect(self.downloads.download)
-        self._stop_hub.connect(self.hub.shutdown)
-        self._stop_download.connect(self.downloads.shutdown)
 
     def shutdown(self, wait_ms: int = 10_000) -> None:
         """Pause a running download (its part stays for next time) and end both threads."""
         self.downloads.begin_shutdown()
-        self._stop_hub.emit()
-        self._stop_download.emit()
-        for thread in self._threads:
-            thread.wait(wait_ms)
+        for worker, thread in self._threads:
+            stop_thread(worker, thread, wait_ms)

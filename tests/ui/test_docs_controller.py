@@ -171,3 +171,13 @@ def test_a_chat_can_use_a_named_collection(
     _use_collection(window, monkeypatch, NO_COLLECTION)
     assert get_conversation(window.db, cid)["docs_collection"] is None
     assert docs_scope(window.db, cid) is None
+
+
+def test_a_failed_ingest_is_shown_in_the_banner_and_the_strip(window: Any) -> None:
+    from app.ui.worker_base import Failure
+
+    client = window.docs._ingest()
+    message = "Lantern could not write its database: the disk is full."
+    client.worker.failed.emit(Failure(message, "ingest"))
+    assert window.banner.level == "error" and window.banner.text() == message
+    assert window.docs.progress.label.text() == message

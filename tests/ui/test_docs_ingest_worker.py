@@ -42,7 +42,7 @@ def test_add_runs_on_the_worker_thread_and_reports(client: Any, qtbot: Any, tmp_
     ]  # fmt: skip
     assert progress.items[-1].files_done == 3 and progress.items[-1].files_total == 3
     assert set(threads) == {threading.get_ident()}  # signals reach the GUI thread queued
-    assert client.worker.thread() is client.thread and client.thread.isRunning()
+    assert client.worker.thread() is client.worker_thread and client.worker_thread.isRunning()
     assert not client.busy
 
 
@@ -70,6 +70,9 @@ def test_a_database_problem_is_one_message(lantern_home: Path, qtbot: Any, tmp_p
         failures = Recorder(c.worker.failed)
         c.add([tmp_path])
         qtbot.waitUntil(lambda: bool(failures.items), timeout=30_000)
-        assert "Cannot open the Lantern database" in failures.items[0]
+        [failure] = failures.items
+        assert "open its database" in failure.message and "not-a-db.db" in failure.message
+        assert failure.operation == "ingest" and not failure.bug
+        assert failure.subject.paths == [tmp_path]
     finally:
         assert c.shutdown()
