@@ -13,16 +13,11 @@ from typing import Any
 from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from app.chat.notes import answer_note
 from app.store.messages import message_sources
 from app.ui.citation_links import link_citations_markdown
 
 ROLE_LABELS = {"user": "You", "assistant": "Lantern", "system": "System"}
-STATUS_NOTES = {
-    "stopped": "stopped",
-    "interrupted": "interrupted: Lantern closed before the answer ended",
-    "error": "failed",
-    "streaming": "still answering",
-}
 
 
 class ChatView(QTextBrowser):
@@ -75,11 +70,11 @@ class ChatView(QTextBrowser):
                 n_sources = len(message_sources(message))
                 text = link_citations_markdown(text, int(message.get("id") or 0), n_sources)
                 self._end_cursor().insertMarkdown(text)
+                note = answer_note(message)  # the same table as a live answer's end
+                if note:
+                    self._add_note(f"[{note}]")
             else:
                 self._end_cursor().insertText(message.get("content") or "", self._text_format())
-            note = STATUS_NOTES.get(message.get("status") or "complete")
-            if note:
-                self._add_note(f"[{note}]")
         if not any_message:
             self.show_placeholder()
         self._scroll_to_end()

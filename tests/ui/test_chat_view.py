@@ -82,3 +82,33 @@ def test_leading_blank_lines_of_an_answer_are_not_shown(view: ChatView) -> None:
     view.append_text(" world")
     assert view.toPlainText() == before + "Hello world"
     assert view.live_text() == "\n\n  Hello world"
+
+
+def test_reopened_answers_keep_the_note_they_ended_with(view: ChatView) -> None:
+    view.show_messages(
+        [
+            {"role": "user", "content": "tell me a story", "status": "complete"},
+            {
+                "role": "assistant",
+                "content": "Once upon a time",
+                "status": "complete",
+                "stop_reason": "length",
+            },
+            {"role": "user", "content": "more", "status": "complete"},
+            {"role": "assistant", "content": "", "status": "stopped", "stop_reason": "user"},
+            {"role": "user", "content": "again", "status": "complete"},
+            {"role": "assistant", "content": "The", "status": "complete", "stop_reason": "context"},
+            {"role": "user", "content": "fine", "status": "complete"},
+            {
+                "role": "assistant",
+                "content": "All done.",
+                "status": "complete",
+                "stop_reason": "eos",
+            },
+        ]
+    )
+    lines = view.toPlainText().splitlines()
+    assert "[cut off: reached the answer length limit]" in lines
+    assert "[stopped before it began]" in lines
+    assert "[cut off: the conversation filled the model's context]" in lines
+    assert lines[-1] == "All done."  # a complete answer has no note
