@@ -3,6 +3,13 @@
 Streaming appends each piece at the end of the document through one ``QTextCursor``
 (no re-render per token). When the answer ends, only that answer's range is rendered
 once more as light markdown.
+
+An answer is text a model wrote, possibly steered by a document, so rendering it loads
+nothing: HTML in it is shown as text (Markdown without HTML), and ``loadResource``
+answers every image or style sheet that is not a bundled ``qrc:`` resource with a
+placeholder, so a Markdown image never reads a file (``/dev/zero``, a FIFO, the user's
+pictures) nor fetches a URL. Links (``cite:`` citations) are not resources: the docs
+controller handles their clicks.
 """
 
 from __future__ import annotations
@@ -10,7 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QPainter,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.chat.notes import answer_note
@@ -18,6 +35,11 @@ from app.store.messages import message_sources
 from app.ui.citation_links import link_citations_markdown
 
 ROLE_LABELS = {"user": "You", "assistant": "Lantern", "system": "System"}
+_Feature = QTextDocument.MarkdownFeature
+MARKDOWN = _Feature(_Feature.MarkdownDialectGitHub.value | _Feature.MarkdownNoHTML.value)
+"""GitHub Markdown with HTML shown as text: Qt's importer drops the text after an HTML
+image, and HTML would be a second way to ask for resources."""
+OWN_SCHEMES = frozenset({"qrc"})  # Lantern's bundled resources; nothing else is loaded
 
 
 class ChatView(QTextBrowser):
@@ -69,7 +91,7 @@ class ChatView(QTextBrowser):
                 text = message.get("content") or ""
                 n_sources = len(message_sources(message))
                 text = link_citations_markdown(text, int(message.get("id") or 0), n_sources)
-                self._end_cursor().insertMarkdown(text)
+                self._end_cursor().insertMarkdown(text, MARKDOWN)
                 note = answer_note(message)  # the same table as a live answer's end
                 if note:
                     self._add_note(f"[{note}]")
@@ -124,7 +146,7 @@ class ChatView(QTextBrowser):
         cursor = self._end_cursor()
         cursor.setPosition(self._live_start, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        cursor.insertMarkdown(text)
+        cursor.insertMarkdown(text, MARKDOWN)
         self._live_start = None
         self._live_text = []
         if note:
@@ -139,6 +161,20 @@ class ChatView(QTextBrowser):
         self.begin_answer(model)
         if text:
             self.append_text(text)
+
+    # -- resources -------------------------------------------------------------------
+
+    def loadResource(self, type: int, name: QUrl) -> Any:
+        """Bundled ``qrc:`` resources only; a placeholder for anything else (never read).
+
+        Qt reads a file itself when this returns nothing, or an image that is null, so
+        the placeholder is a real image (and an empty style sheet for the rest).
+        """
+        if name.scheme() in OWN_SCHEMES:
+            return super().loadResource(type, name)
+        if type == QTextDocument.ResourceType.ImageResource.value:
+            return _placeholder_image()
+        return ""
 
     # -- pieces ----------------------------------------------------------------------
 
@@ -181,3 +217,19 @@ class ChatView(QTextBrowser):
     def _scroll_to_end(self) -> None:
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
+
+
+_PLACEHOLDER: list[QImage] = []
+
+
+def _placeholder_image() -> QImage:
+    """A small grey frame where an answer asked for an image (drawn once)."""
+    if not _PLACEHOLDER:
+        image = QImage(16, 16, QImage.Format.Format_ARGB32)
+        image.fill(QColor(0, 0, 0, 0))
+        painter = QPainter(image)
+        painter.setPen(QColor("#9a9a9a"))
+        painter.drawRect(0, 0, 15, 15)
+        painter.end()
+        _PLACEHOLDER.append(image)
+    return _PLACEHOLDER[0]
