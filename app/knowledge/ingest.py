@@ -26,7 +26,7 @@ from app.knowledge import collections as colls
 from app.knowledge import index
 from app.knowledge.chunk import approx_tokens, chunk_blocks
 from app.knowledge.embed import Embedder
-from app.knowledge.extract import Limits, read_document
+from app.knowledge.extract import ExtractStopped, Limits, read_document
 from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE
 from app.knowledge.scan import expand
 from app.knowledge.vectors import apply_write, vector_index
@@ -144,7 +144,10 @@ class Ingestor:
             and row["mtime"] == st.st_mtime
         ):
             return FileResult(path, "unchanged", pages=row["pages"], chunks=row["n_chunks"])
-        data, extracted = read_document(path, self.limits)
+        try:
+            data, extracted = read_document(path, self.limits, should_stop=self.cancel.is_set)
+        except ExtractStopped:
+            raise _Cancelled from None
         sha = hashlib.sha256(data).hexdigest()
         if row and self._fresh(row) and row["sha256"] == sha:
             index.touch_document(self.db, int(row["id"]), st.st_mtime)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
@@ -181,3 +182,33 @@ def test_remove_a_folder_and_scopes(db: sqlite_utils.Database, tmp_path: Path) -
     assert remove_path(db, tmp_path / "sub") == 1
     assert remove_path(db, tmp_path / "sub") == 0
     assert _count(db, "documents") == 1 and _fts(db, "alpha") == 0
+
+
+def test_cancel_reaches_inside_a_file_being_extracted(
+    db: sqlite_utils.Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DOCX of 400,000 paragraphs takes seconds to read: Cancel stops the extraction
+    itself, not only the work after it."""
+    from app.knowledge import ingest
+    from app.knowledge.extract import ExtractStopped
+    from tests.fixtures.docs.hostile import make_hostile_docx
+
+    raised: list[BaseException] = []
+    real_read = ingest.read_document
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return real_read(*args, **kwargs)
+        except BaseException as exc:
+            raised.append(exc)
+            raise
+
+    monkeypatch.setattr(ingest, "read_document", watched)
+    big = make_hostile_docx(tmp_path / "big.docx", paragraphs=400_000)
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    report = Ingestor(db, None, cancel=cancel).add([big])
+    assert report.cancelled
+    assert [(r.path.name, r.status) for r in report.results] == [("big.docx", "cancelled")]
+    assert len(raised) == 1 and isinstance(raised[0], ExtractStopped)
+    assert list(db.execute("SELECT path FROM documents")) == []
