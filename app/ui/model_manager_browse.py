@@ -130,6 +130,7 @@ class SearchView(QWidget):
         self.results = QListWidget()
         self.files = _table(self.FILE_HEADERS)
         self.repo_label = QLabel()
+        self.repo_label.setTextFormat(Qt.TextFormat.PlainText)  # repo names come from the hub
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText("Hugging Face token (only for gated or private models)")

@@ -7,10 +7,11 @@ app was closed is listed, ready to resume) and are updated live from the
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -36,10 +37,15 @@ class DownloadRow(QFrame):
         super().__init__(parent)
         self.key = key
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel(f"<b>{key[1]}</b> <span style='color:#666'>{key[0]}</span>")
+        # Names and messages come from the hub: escaped, or plain text, so a name like
+        # <img src=/dev/zero> is shown, never loaded.
+        name, repo = html.escape(key[1]), html.escape(key[0])
+        self.title = QLabel(f"<b>{name}</b> <span style='color:#666'>{repo}</span>")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.detail = QLabel()
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.detail.setWordWrap(True)
         self.pause = QPushButton("Pause")
         self.resume = QPushButton("Resume")
