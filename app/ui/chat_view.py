@@ -164,14 +164,15 @@ class ChatView(QTextBrowser):
 
     # -- resources -------------------------------------------------------------------
 
-    def loadResource(self, type: int, name: QUrl) -> Any:
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
         """Bundled ``qrc:`` resources only; a placeholder for anything else (never read).
 
         Qt reads a file itself when this returns nothing, or an image that is null, so
         the placeholder is a real image (and an empty style sheet for the rest).
         """
-        if name.scheme() in OWN_SCHEMES:
-            return super().loadResource(type, name)
+        url = QUrl(name) if isinstance(name, str) else name
+        if url.scheme() in OWN_SCHEMES:
+            return super().loadResource(type, url)
         if type == QTextDocument.ResourceType.ImageResource.value:
             return _placeholder_image()
         return ""

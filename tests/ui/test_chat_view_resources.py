@@ -112,7 +112,7 @@ class _Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def http_server() -> Iterator[tuple[str, list[str]]]:
-    handler = type("Handler", (_Recorder,), {"requests": []})
+    handler: type[_Recorder] = type("Handler", (_Recorder,), {"requests": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
