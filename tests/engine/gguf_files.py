@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,4 +34,51 @@ def write_tiny_gguf(
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    return path
+
+
+# -- crafted (hostile) files, written byte by byte ------------------------------------
+
+_U8, _U32, _STRING, _ARRAY = 0, 4, 8, 9
+
+
+def _s(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack("<Q", len(data)) + data
+
+
+def raw_gguf(kv: Sequence[bytes], tensors: Sequence[bytes] = (), data: bytes = b"") -> bytes:
+    """A GGUF v3 file from encoded key/values and tensor infos, data aligned to 32."""
+    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kv)) + b"".join(kv)
+    head += b"".join(tensors)
+    head += bytes(-len(head) % 32)
+    return head + data
+
+
+def kv_string(key: str, value: str) -> bytes:
+    return _s(key) + struct.pack("<I", _STRING) + _s(value)
+
+
+def kv_u32(key: str, value: int) -> bytes:
+    return _s(key) + struct.pack("<II", _U32, value)
+
+
+def tensor_info(name: str, shape: tuple[int, ...], ggml_type: int, offset: int = 0) -> bytes:
+    dims = struct.pack(f"<I{len(shape)}Q", len(shape), *shape)
+    return _s(name) + dims + struct.pack("<IQ", ggml_type, offset)
+
+
+def write_nested_arrays_gguf(path: Path, depth: int = 5000) -> Path:
+    """Metadata with an array of arrays ``depth`` deep (the innermost is an empty u8 array)."""
+    nested = struct.pack("<IQ", _ARRAY, 1) * (depth - 1) + struct.pack("<IQ", _U8, 0)
+    deep = _s("lantern.deep") + struct.pack("<I", _ARRAY) + nested
+    path.write_bytes(raw_gguf([kv_string("general.architecture", "llama"), deep]))
+    return path
+
+
+def write_unknown_tensor_type_gguf(path: Path, ggml_type: int = 1000) -> Path:
+    """A complete-looking file whose one tensor has a type no ggml version defines."""
+    kv = [kv_string("general.architecture", "llama"), kv_u32("llama.context_length", 512)]
+    tensor = tensor_info("token_embd.weight", (32,), ggml_type)
+    path.write_bytes(raw_gguf(kv, [tensor], bytes(4096)))
     return path

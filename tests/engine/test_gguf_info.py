@@ -138,3 +138,104 @@ def test_tiny_file_truncated_by_one_byte(tmp_path: Path) -> None:
 )
 def test_parse_size_label(label: str, expected: int | None) -> None:
     assert parse_size_label(label) == expected
+
+
+# -- split models ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def split_parts() -> list[Path]:
+    from tests.fixtures.gguf_split import smollm2_split_paths
+
+    return smollm2_split_paths()
+
+
+def _copy_parts(parts: list[Path], folder: Path, keep: tuple[int, ...] = (0, 1, 2)) -> list[Path]:
+    copies = []
+    for i in keep:
+        copies.append(folder / parts[i].name)
+        shutil.copyfile(parts[i], copies[-1])
+    return copies
+
+
+def test_split_model_is_described_from_all_parts(
+    split_parts: list[Path], smollm2_path: Path
+) -> None:
+    whole = inspect_gguf(smollm2_path)
+    info = inspect_gguf(split_parts[0])
+    assert info.size_bytes == sum(p.stat().st_size for p in split_parts)
+    assert info.parameters == whole.parameters  # the tensors of all three parts
+    assert (info.architecture, info.kind, info.quantization) == ("llama", "chat", "Q4_1")
+    assert info.chat_template == whole.chat_template
+    assert info.context_length == whole.context_length
+
+
+def test_split_model_with_a_missing_part(split_parts: list[Path], tmp_path: Path) -> None:
+    first = _copy_parts(split_parts, tmp_path, keep=(0, 2))[0]
+    with pytest.raises(ModelFileError, match=r"part 2 \(.*-00002-of-00003\.gguf\) is missing"):
+        inspect_gguf(first)
+
+
+def test_split_model_with_a_truncated_later_part(split_parts: list[Path], tmp_path: Path) -> None:
+    copies = _copy_parts(split_parts, tmp_path)
+    data = copies[2].read_bytes()
+    copies[2].write_bytes(data[: len(data) - 10])
+    with pytest.raises(ModelFileError, match=r"00003-of-00003\.gguf is incomplete"):
+        inspect_gguf(copies[0])
+
+
+def test_split_model_opened_at_a_later_part(split_parts: list[Path]) -> None:
+    with pytest.raises(ModelFileError, match=r"is part 2 of 3 .* choose its first part"):
+        inspect_gguf(split_parts[1])
+
+
+def test_split_first_part_renamed(split_parts: list[Path], tmp_path: Path) -> None:
+    renamed = tmp_path / "smol.gguf"
+    shutil.copyfile(split_parts[0], renamed)
+    with pytest.raises(ModelFileError, match=r"name does not end in -00001-of-00003\.gguf"):
+        inspect_gguf(renamed)
+
+
+def test_split_parts_swapped(split_parts: list[Path], tmp_path: Path) -> None:
+    copies = _copy_parts(split_parts, tmp_path)
+    shutil.copyfile(split_parts[2], copies[1])
+    with pytest.raises(ModelFileError, match="is not part 2 of 3"):
+        inspect_gguf(copies[0])
+
+
+# -- the per-file cache ----------------------------------------------------------------
+
+
+def test_unchanged_file_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.engine import gguf_info
+
+    path = write_tiny_gguf(tmp_path / "embed.gguf")
+    first = inspect_gguf(path)
+    monkeypatch.setattr(gguf_info, "read_header", _no_read)
+    assert inspect_gguf(path) is first
+
+
+def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
+    path = write_tiny_gguf(tmp_path / "embed.gguf")
+    assert inspect_gguf(path).kind == "embedding"
+    data = path.read_bytes()
+    path.write_bytes(data[:-1])
+    with pytest.raises(ModelFileError, match="incomplete"):
+        inspect_gguf(path)
+    path.unlink()
+    with pytest.raises(ModelFileError, match="not found"):
+        inspect_gguf(path)
+
+
+def test_a_removed_split_part_is_noticed_after_caching(
+    split_parts: list[Path], tmp_path: Path
+) -> None:
+    copies = _copy_parts(split_parts, tmp_path)
+    assert inspect_gguf(copies[0]).kind == "chat"
+    copies[1].unlink()
+    with pytest.raises(ModelFileError, match="missing"):
+        inspect_gguf(copies[0])
+
+
+def _no_read(path: Path) -> None:
+    raise AssertionError(f"{path} was read again")
