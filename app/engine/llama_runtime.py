@@ -1,15 +1,17 @@
-"""A thin owner of one llama.cpp model + context, on the low-level bindings.
+"""A chat model with its context (KV cache) on the low-level bindings.
 
-Not thread-safe: one thread owns it (see ``ChatSession``). The high-level
-``llama_cpp.Llama`` is avoided: it prints to stderr when verbose, redirects fds 1/2 when
-not, allocates an ``n_batch x n_vocab`` logits array, and its streaming path costs ~17%
-of decode speed in Python.
+Loading, the context, threads, GPU layers, error sentences and freeing belong to
+``llama_model.LlamaModel`` (shared with the embedder); this adds what a chat needs:
+prompt tokenizing, a token-to-bytes cache, KV-cache truncation, chunked prompt
+evaluation and perf counters. Not thread-safe: one thread owns it (see ``ChatSession``).
+The high-level ``llama_cpp.Llama`` is avoided: it prints to stderr when verbose,
+redirects fds 1/2 when not, allocates an ``n_batch x n_vocab`` logits array, and its
+streaming path costs ~17% of decode speed in Python.
 """
 
 from __future__ import annotations
 
 import ctypes
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,34 +19,12 @@ from typing import Any
 
 import llama_cpp
 
-from app.engine.llama_log import route_llama_log
-from app.errors import ContextOverflowError, InferenceError, ModelLoadError
+from app.engine.llama_model import LlamaContext, LlamaModel
 from app.logs import get_logger
 
 log = get_logger("engine")
 
-_backend_lock = threading.Lock()
-_backend_ready = False
-
 SEQ = 0  # the one sequence a chat session uses
-
-
-def _init_backend() -> None:
-    global _backend_ready
-    route_llama_log()
-    with _backend_lock:
-        if not _backend_ready:
-            llama_cpp.llama_backend_init()
-            _backend_ready = True
-
-
-def _cpu_has_amx() -> bool:
-    """Whether the CPU has Intel AMX (Linux reads /proc/cpuinfo; elsewhere: no)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            return any(line.startswith("flags") and " amx_int8" in line for line in f)
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -69,77 +49,46 @@ class Perf:
 
 
 class LlamaRuntime:
-    """Model weights, a context (KV cache), the vocabulary and a reusable batch."""
+    """Model weights, a context (KV cache), the vocabulary and a reusable batch.
 
-    def __init__(self, path: Path, n_ctx: int, n_threads: int, n_gpu_layers: int) -> None:
-        _init_backend()
-        mparams = llama_cpp.llama_model_default_params()
-        mparams.n_gpu_layers = n_gpu_layers
-        if _cpu_has_amx():
-            # llama.cpp's AMX matmul (an "extra" CPU buffer type) segfaults on prompt
-            # batches of Q4_1 weights (seen with SmolLM2 on a Xeon with AMX): skip it.
-            mparams.use_extra_bufts = False
-        model = llama_cpp.llama_model_load_from_file(str(path).encode(), mparams)
-        if not model:
-            raise ModelLoadError(
-                f"llama.cpp could not load {path.name}; the file may use an architecture or "
-                "quantization this version does not support (details in the log)."
+    ``n_threads`` / ``n_gpu_layers``: ``None`` lets the engine pick (see ``llama_model``).
+    """
+
+    def __init__(
+        self, path: Path, n_ctx: int, n_threads: int | None, n_gpu_layers: int | None
+    ) -> None:
+        self.llama = LlamaModel(path, n_gpu_layers, role="a chat model")
+        try:
+            self.n_ctx_train = self.llama.n_ctx_train
+            if self.n_ctx_train > 0:
+                n_ctx = max(64, min(n_ctx, self.n_ctx_train))
+            # Sliding-window models (Gemma 3): keep the full cache so a rolled-back prefix
+            # stays valid for prefix reuse (the windowed cache forgets old positions).
+            self.context: LlamaContext = self.llama.new_context(
+                n_ctx, n_threads, n_batch=min(n_ctx, 512), swa_full=True
             )
-        self.model: Any = model
-        self.n_ctx_train = int(llama_cpp.llama_model_n_ctx_train(model))
-        n_ctx = max(64, min(n_ctx, self.n_ctx_train)) if self.n_ctx_train > 0 else n_ctx
-        cparams = llama_cpp.llama_context_default_params()
-        cparams.n_ctx = n_ctx
-        cparams.n_batch = cparams.n_ubatch = min(n_ctx, 512)
-        cparams.n_seq_max = 1
-        cparams.n_threads = cparams.n_threads_batch = n_threads
-        cparams.no_perf = False
-        # Sliding-window models (Gemma 3): keep the full cache so a rolled-back prefix
-        # stays valid for prefix reuse (the windowed cache forgets old positions).
-        cparams.swa_full = True
-        ctx = llama_cpp.llama_init_from_model(model, cparams)
-        if not ctx:
-            llama_cpp.llama_model_free(model)
-            raise ModelLoadError(
-                f"llama.cpp could not create a {n_ctx}-token context for {path.name}; "
-                "try a smaller context length or free some memory."
-            )
-        self.ctx: Any = ctx
-        self.n_ctx = int(llama_cpp.llama_n_ctx(ctx))
-        self.n_batch = int(llama_cpp.llama_n_batch(ctx))
-        self.vocab: Any = llama_cpp.llama_model_get_vocab(model)
-        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
-        self.memory: Any = llama_cpp.llama_get_memory(ctx)
-        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
-        for i in range(self.n_batch):
-            self.batch.n_seq_id[i] = 1
-            self.batch.seq_id[i][0] = SEQ
-        self.bos_text = self._special_text(llama_cpp.llama_vocab_bos(self.vocab))
-        self.eos_text = self._special_text(llama_cpp.llama_vocab_eos(self.vocab))
-        self._tok_buf = (llama_cpp.llama_token * 0)()
-        self._closed = False
+        except BaseException:
+            self.llama.close()
+            raise
+        # Plain attributes, read once per reply by the token loop (``generate``).
+        self.model: Any = self.llama.ptr
+        self.ctx: Any = self.context.ptr
+        self.vocab: Any = self.llama.vocab
+        self.n_vocab = self.llama.n_vocab
+        self.n_ctx = self.context.n_ctx
+        self.n_batch = self.context.n_batch
+        self.n_threads = self.context.n_threads
+        self.memory: Any = self.context.memory
+        self.batch: Any = self.context.batch
+        self.bos_text = self.llama.token_text(llama_cpp.llama_vocab_bos(self.vocab))
+        self.eos_text = self.llama.token_text(llama_cpp.llama_vocab_eos(self.vocab))
 
     # -- vocabulary -----------------------------------------------------------------
 
-    def _special_text(self, token: int) -> str:
-        if token < 0:
-            return ""
-        text = llama_cpp.llama_vocab_get_text(self.vocab, token)
-        return text.decode("utf-8", errors="replace") if text else ""
-
     def tokenize(self, text: str) -> list[int]:
         """Tokens of a rendered prompt; special tokens in the text are parsed."""
-        data = text.encode("utf-8")
         add_special = not (self.bos_text and text.startswith(self.bos_text))
-        size = len(data) + 8
-        if len(self._tok_buf) < size:
-            self._tok_buf = (llama_cpp.llama_token * size)()
-        n = llama_cpp.llama_tokenize(
-            self.vocab, data, len(data), self._tok_buf, size, add_special, True
-        )
-        if n < 0:
-            raise InferenceError(f"Tokenization failed ({-n} tokens needed).")
-        return self._tok_buf[:n]
+        return self.llama.tokenize(text, add_special, parse_special=True)
 
     def piece_reader(self) -> Callable[[int], bytes]:
         """A function token -> its bytes, cached per token (no allocation once seen)."""
@@ -190,14 +139,7 @@ class LlamaRuntime:
         return pos
 
     def _decode(self, n: int) -> None:
-        rc = llama_cpp.llama_decode(self.ctx, self.batch)
-        if rc == 1:
-            raise ContextOverflowError(
-                f"The context ({self.n_ctx} tokens) is full; start a new conversation "
-                "or load the model with a larger context length."
-            )
-        if rc != 0:
-            raise InferenceError(f"llama.cpp failed to evaluate {n} tokens (code {rc}).")
+        self.context.decode(n)
 
     # -- perf -----------------------------------------------------------------------
 
@@ -211,9 +153,5 @@ class LlamaRuntime:
         return Perf(data.t_p_eval_ms, data.t_eval_ms, data.n_p_eval, n_eval)
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        llama_cpp.llama_batch_free(self.batch)
-        llama_cpp.llama_free(self.ctx)
-        llama_cpp.llama_model_free(self.model)
+        """Free the context and the model (idempotent)."""
+        self.llama.close()

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from app.errors import ModelLoadError
 from app.logs import get_logger
 
 log = get_logger("knowledge")
@@ -54,56 +53,47 @@ def model_id_for(path: Path) -> str:
 
 
 class Embedder:
-    """Load once, then ``embed(texts) -> (n, dim) float32`` unit vectors."""
+    """Load once, then ``embed(texts) -> (n, dim) float32`` unit vectors.
 
-    def __init__(self, path: Path, n_threads: int | None = None, n_gpu_layers: int = 0) -> None:
+    The model and its context come from ``app.engine.llama_model`` (the chat engine's
+    owner too): the same checks, error sentences, thread and GPU-layer handling. Threads
+    default to half the engine's (indexing runs while the chat model may answer); the
+    model stays on the CPU unless ``n_gpu_layers`` says otherwise (``None``: the engine's
+    default, every layer when the build can offload).
+    """
+
+    def __init__(
+        self, path: Path, n_threads: int | None = None, n_gpu_layers: int | None = 0
+    ) -> None:
         import llama_cpp
 
-        from app.engine.llama_log import route_llama_log
+        from app.engine.llama_model import LlamaModel, resolve_threads
 
-        route_llama_log()
-        llama_cpp.llama_backend_init()
         self._llama = llama_cpp
         self._owner = threading.get_ident()
-        self.path = path
-        self.model_id = model_id_for(path)
-        threads = n_threads or _default_threads()
-        mparams = llama_cpp.llama_model_default_params()
-        mparams.n_gpu_layers = n_gpu_layers
-        model = llama_cpp.llama_model_load_from_file(str(path).encode(), mparams)
-        if not model:
-            raise ModelLoadError(
-                f"llama.cpp could not load the embedding model {path.name} (details in the log)."
+        self.path = Path(path)
+        self._model = LlamaModel(self.path, n_gpu_layers, role="an embedding model")
+        try:
+            self.model_id = model_id_for(self.path)
+            self.max_tokens = min(self._model.n_ctx_train or 512, 2048)
+            threads = resolve_threads(n_threads, divisor=2)
+            self._context = self._model.new_context(
+                self.max_tokens, threads, n_batch=self.max_tokens, embeddings=True
             )
-        self._model: Any = model
-        n_ctx = int(llama_cpp.llama_model_n_ctx_train(model)) or 512
-        self.max_tokens = min(n_ctx, 2048)
-        cparams = llama_cpp.llama_context_default_params()
-        cparams.n_ctx = cparams.n_batch = cparams.n_ubatch = self.max_tokens
-        cparams.n_seq_max = 1
-        cparams.n_threads = cparams.n_threads_batch = threads
-        cparams.embeddings = True
-        cparams.no_perf = False
-        ctx = llama_cpp.llama_init_from_model(model, cparams)
-        if not ctx:
-            llama_cpp.llama_model_free(model)
-            raise ModelLoadError(f"llama.cpp could not create a context for {path.name}.")
-        self._ctx: Any = ctx
-        self._vocab = llama_cpp.llama_model_get_vocab(model)
-        self.dim = int(llama_cpp.llama_model_n_embd(model))
-        self._pooled = llama_cpp.llama_pooling_type(ctx) != llama_cpp.LLAMA_POOLING_TYPE_NONE
-        self._encoder = bool(llama_cpp.llama_model_has_encoder(model))
-        self._batch = llama_cpp.llama_batch_init(self.max_tokens, 0, 1)
-        for i in range(self.max_tokens):  # positions, sequence 0, outputs: set once
+        except BaseException:
+            self._model.close()
+            raise
+        self._ctx: Any = self._context.ptr
+        self.dim = self._model.n_embd
+        self._pooled = self._context.pooled
+        self._encoder = self._model.has_encoder
+        self._batch = self._context.batch
+        for i in range(self._context.n_batch):  # positions and outputs: set once
             self._batch.pos[i] = i
-            self._batch.n_seq_id[i] = 1
-            self._batch.seq_id[i][0] = 0
             self._batch.logits[i] = 1
-        self._tokbuf = (llama_cpp.llama_token * (self.max_tokens * 8))()
         self._threads = threads
-        self._threads_now = threads
         self.stats = EmbedStats()
-        log.info("embedding model %s loaded: dim %d, %d threads", path.name, self.dim, threads)
+        log.info("embedding model %s loaded: dim %d, %d threads", self.path.name, self.dim, threads)
 
     def _check_thread(self) -> None:
         if threading.get_ident() != self._owner:
@@ -111,40 +101,26 @@ class Embedder:
 
     def tokenize(self, text: str, add_special: bool = True) -> list[int]:
         self._check_thread()
-        data = text.encode("utf-8", errors="replace")
-        buf = self._tokbuf
-        n = self._llama.llama_tokenize(
-            self._vocab, data, len(data), buf, len(buf), add_special, False
-        )
-        if n < 0:  # buffer too small: make one that fits
-            buf = (self._llama.llama_token * (-n))()
-            n = self._llama.llama_tokenize(
-                self._vocab, data, len(data), buf, -n, add_special, False
-            )
-        return list(buf[:n])
+        return self._model.tokenize(text, add_special, parse_special=False)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text, add_special=False))
 
     def _encode_one(self, tokens: list[int], out: np.ndarray) -> None:
         llama = self._llama
-        batch = self._batch
+        batch, context = self._batch, self._context
         n = len(tokens)
         ids = np.asarray(tokens, dtype=np.int32)
         ctypes.memmove(batch.token, ids.ctypes.data, 4 * n)  # only the tokens change
         batch.n_tokens = n
         # A short text (a question) is faster on one thread: with more, the threads spend
         # the time waiting for each other, and much longer when the cores are busy.
-        threads = 1 if n < SHORT_TOKENS else self._threads
-        if threads != self._threads_now:
-            llama.llama_set_n_threads(self._ctx, threads, threads)
-            self._threads_now = threads
-        run = llama.llama_encode if self._encoder else llama.llama_decode
-        if not self._encoder:
-            llama.llama_memory_clear(llama.llama_get_memory(self._ctx), True)
-        rc = run(self._ctx, batch)
-        if rc != 0:
-            raise RuntimeError(f"llama.cpp failed to embed a text (code {rc})")
+        context.set_threads(1 if n < SHORT_TOKENS else self._threads)
+        if self._encoder:
+            context.encode(n)
+        else:
+            context.clear()
+            context.decode(n)
         if self._pooled:
             ptr = llama.llama_get_embeddings_seq(self._ctx, 0)
             out[:] = np.ctypeslib.as_array(ptr, shape=(self.dim,))
@@ -156,6 +132,8 @@ class Embedder:
         """Unit-length float32 vectors, one row per text (long texts are truncated)."""
         self._check_thread()
         start = time.perf_counter()
+        if self._model.closed:
+            raise RuntimeError("this Embedder was closed")
         perf0 = self._llama.llama_perf_context(self._ctx)
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
         tokens_total = 0
@@ -179,25 +157,11 @@ class Embedder:
         return self.embed([text])[0]
 
     def close(self) -> None:
-        if getattr(self, "_ctx", None) is None:
-            return
-        self._llama.llama_batch_free(self._batch)
-        self._llama.llama_free(self._ctx)
-        self._llama.llama_model_free(self._model)
-        self._ctx = None
+        """Free the context and the model (idempotent)."""
+        self._model.close()
 
     def __enter__(self) -> Embedder:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _default_threads() -> int:
-    """Half the engine's default: indexing runs while the chat model may be answering."""
-    try:
-        from app.engine.hardware import default_threads
-
-        return max(1, default_threads() // 2)
-    except ImportError:  # pragma: no cover - the engine always ships hardware.py
-        return 1

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.errors import ModelLoadError
+from app.errors import ModelFileError, ModelLoadError
 from app.knowledge.embed import Embedder, model_id_for
+from tests.engine.gguf_files import write_tiny_gguf
 
 
 def test_only_the_owner_thread_may_embed(embedder: Embedder) -> None:
@@ -53,8 +54,28 @@ def test_model_id_names_file_and_size(minilm_path: Path) -> None:
     assert model_id_for(minilm_path) == f"{minilm_path.name}:{minilm_path.stat().st_size}"
 
 
-def test_a_file_that_is_not_a_model_fails_with_a_load_error(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_model_fails_with_a_file_error(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.gguf"
     bogus.write_bytes(b"GGUF" + b"\0" * 64)
-    with pytest.raises(ModelLoadError, match="could not load"):
+    with pytest.raises(ModelFileError, match=r"bogus\.gguf is not a valid GGUF model file"):
         Embedder(bogus, n_threads=1)
+
+
+def test_a_file_llama_cpp_cannot_load_fails_with_a_load_error(tmp_path: Path) -> None:
+    odd = write_tiny_gguf(tmp_path / "odd.gguf", "bert")  # no block count, no real weights
+    with pytest.raises(ModelLoadError, match=r"could not load odd\.gguf as an embedding model"):
+        Embedder(odd, n_threads=1)
+
+
+def test_a_missing_file_is_a_file_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="not found"):
+        Embedder(tmp_path / "gone.gguf")
+
+
+def test_close_is_idempotent_and_final(minilm_path: Path) -> None:
+    embedder = Embedder(minilm_path, n_threads=1)
+    assert embedder.embed_one("lamp").shape == (384,)
+    embedder.close()
+    embedder.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        embedder.embed(["lamp"])
