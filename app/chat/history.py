@@ -49,11 +49,15 @@ class History:
         )
 
 
-def build_history(rows: Iterable[Mapping[str, Any]], system_prompt: str | None) -> History:
+def build_history(
+    rows: Iterable[Mapping[str, Any]], system_prompt: str | None, keep_sources: bool = True
+) -> History:
     """Engine messages for an active path (root first), ending with its last question.
 
     ``rows`` are message rows; system rows are ignored (the system prompt comes from the
-    settings). A trailing user message is the question being answered.
+    settings). A trailing user message is the question being answered. Without
+    ``keep_sources`` the earlier questions are rendered as typed, without the document
+    sources they were sent with (the last question keeps its own).
     """
     history = History([ChatMessage("system", system_prompt)] if system_prompt else [])
     pending: Mapping[str, Any] | None = None
@@ -68,7 +72,8 @@ def build_history(rows: Iterable[Mapping[str, Any]], system_prompt: str | None) 
             if pending is None:
                 continue  # an answer to nothing (cannot be produced by Lantern)
             if answered(row):
-                history.messages.append(ChatMessage("user", user_text(pending)))
+                question = user_text(pending) if keep_sources else pending.get("content") or ""
+                history.messages.append(ChatMessage("user", question))
                 history.messages.append(ChatMessage("assistant", row["content"]))
                 history.skipped_last = False
             else:

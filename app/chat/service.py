@@ -44,6 +44,7 @@ from app.chat.types import (
     TurnResult,
     TurnStarted,
 )
+from app.engine.context_fit import answer_reserve
 from app.engine.session import ChatSession
 from app.engine.types import ChatMessage, ModelInfo, NoticeEvent, ReplyStats, TextEvent
 from app.errors import LanternError
@@ -110,11 +111,27 @@ class ConversationService:
         session = self.pool.session_for(model, options)
         return model["name"], session.info
 
-    def messages_for(self, question_id: int) -> History:
-        """The history the model sees when answering the user message ``question_id``."""
+    def messages_for(
+        self, question_id: int, session: ChatSession | None = None, max_tokens: int = 0
+    ) -> History:
+        """The history the model sees when answering the user message ``question_id``.
+
+        With ``session``: when the earlier questions' document sources would leave less
+        than a quarter of the context for the new question's sources and the answer,
+        the earlier questions are rendered without their sources.
+        """
         question = msgs.get_message(self.db, question_id)
         conv = convs.get_conversation(self.db, question["conversation_id"])
-        return build_history(msgs.path_to(self.db, question_id), system_prompt_for(self.db, conv))
+        rows = msgs.path_to(self.db, question_id)
+        system = system_prompt_for(self.db, conv)
+        history = build_history(rows, system)
+        if session is None or not any(r.get("context") for r in rows[:-1]):
+            return history
+        n_ctx = session.n_ctx
+        needed = n_ctx // 4 + answer_reserve(n_ctx, max_tokens)
+        if session.count_tokens(history.messages) + needed <= n_ctx:
+            return history
+        return build_history(rows, system, keep_sources=False)
 
     def close(self) -> None:
         self.embedder.close()
@@ -190,7 +207,7 @@ class ConversationService:
         events: Iterator[Any] = iter(())
         try:
             sampling = sampling_for(db, conv, request.max_tokens)
-            history = self.messages_for(question["id"])
+            history = self.messages_for(question["id"], turn.session, sampling.max_tokens)
             if history.notice:
                 warnings.append(history.notice)
                 yield TurnNotice("history", history.notice)
@@ -202,6 +219,8 @@ class ConversationService:
                 warnings.append(notice)
                 yield TurnNotice("documents", notice)
             events = turn.session.reply(history.messages, sampling, cont["content"] if cont else "")
+            if self._stop.is_set():  # stopped while the turn was being prepared
+                turn.session.stop()
             for event in events:
                 if self._stop.is_set():
                     turn.session.stop()  # idempotent; covers a stop that raced the start

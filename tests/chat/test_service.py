@@ -166,3 +166,35 @@ def test_changing_the_context_length_reloads_the_model(service: ConversationServ
     _, events = run(service, TurnRequest("send", first.conversation_id, "Bye.", max_tokens=4))
     assert any(isinstance(e, ModelReady) for e in events)
     assert service.pool.session.n_ctx == 1024
+
+
+def test_retrieved_sources_of_earlier_questions_give_way_without_losing_the_cache(
+    service: ConversationService, tmp_path: Path
+) -> None:
+    """A document too long to paste whole: each question gets its own retrieved sources.
+    Once earlier questions' sources would crowd the context, they are left out of the
+    history; after that each follow-up evaluates only the last exchange and its own turn."""
+    from app.knowledge.ingest import Ingestor
+    from app.store.conversations import create_conversation
+
+    topics = ["tides", "owls", "comets", "bread", "glaciers", "violins", "deserts", "bees"]
+    text = "\n\n".join(
+        f"## {t.title()}\n\n"
+        + " ".join(f"Note {i}: observers record {t} with care." for i in range(40))
+        for t in topics
+    )
+    (tmp_path / "handbook.md").write_text(text)
+    cid = create_conversation(service.db)["id"]
+    update_settings(service.db, cid, context_length=1024, max_tokens=8)
+    Ingestor(service.db, None).add([tmp_path / "handbook.md"], conversation_id=cid)
+    results = []
+    for topic in topics[:5]:
+        result, _ = run(service, TurnRequest("send", cid, f"What about {topic}?"))
+        assert result.sources and result.stats is not None
+        assert topic in result.sources[0]["text"].lower()
+        results.append(result.stats)
+    for earlier, later in zip(results[2:], results[3:], strict=False):
+        # the new question and its sources, plus the previous exchange, not the history
+        assert later.evaluated_prompt_tokens < later.prompt_tokens, later
+        assert later.dropped_messages == 0, later
+    assert results[-1].evaluated_prompt_tokens < results[-1].prompt_tokens
