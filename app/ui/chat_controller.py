@@ -23,6 +23,7 @@ from app.ui.inference_worker import InferenceClient
 from app.ui.model_controller import ModelController
 from app.ui.notice_banner import NoticeBanner
 from app.ui.status_bar import LanternStatusBar
+from app.ui.worker_base import Failure
 
 log = get_logger("ui.chat")
 
@@ -179,8 +180,11 @@ class ChatController(QObject):
         self._end(result.note, stats)
         self.status.set_activity("Stopped" if result.status == "stopped" else "")
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(object)
+    def _on_failed(self, failure: Failure) -> None:
+        if failure.operation != "turn":
+            return
+        message = failure.message
         self.banner.show_message("error", message)
         if self._answer_id is None:  # nothing was saved: the text goes back to the input
             if not self.composer.input.toPlainText().strip():

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import LanternError
 from app.logs import get_logger
+from app.ui.safe_text import tooltip
 
 log = get_logger("ui.sidebar")
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -86,7 +87,7 @@ class ConversationSidebar(QWidget):
         for row in rows:
             item = QListWidgetItem(row["title"] or "Untitled")
             item.setData(ID_ROLE, row["id"])
-            item.setToolTip(f"{row['title']}\nlast used {row['updated_at'][:16]}")
+            item.setToolTip(tooltip(f"{row['title']}\nlast used {row['updated_at'][:16]}"))
             self.list.addItem(item)
             if row["id"] == keep:
                 self.list.setCurrentItem(item)

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.safe_text import plain_label, tooltip
+
 
 def describe(p: Any) -> str:
     """'3 of 10 files · 120 pages · 800 chunks · about 12 s left'"""
@@ -34,7 +36,7 @@ class IngestProgress(QWidget):
         super().__init__(parent)
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
-        self.label = QLabel("")
+        self.label = plain_label(QLabel(""))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self._on_cancel)
         self.problems = QListWidget()
@@ -88,7 +90,7 @@ class IngestProgress(QWidget):
         self.bar.setValue(1)
         for r in report.failures:
             self.problems.addItem(f"{r.path.name}: {r.message}")
-            self.problems.item(self.problems.count() - 1).setToolTip(str(r.path))
+            self.problems.item(self.problems.count() - 1).setToolTip(tooltip(str(r.path)))
         self.problems.setVisible(bool(report.failures))
 
     @Slot(str)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
-from app.errors import LanternError, ModelNotFoundError
+from app.errors import ModelNotFoundError
 from app.logs import get_logger
+from app.ui.worker_base import Worker, start_thread, stop_thread
 
 if TYPE_CHECKING:
     from app.chat.service import ConversationService
@@ -34,19 +35,22 @@ thread (which repaints on each token) stalls them. Measured on 2 busy cores: 1 t
 ~30 tokens/s, 2 threads 2-10 tokens/s. So the window leaves one core to the interface."""
 
 
-class InferenceWorker(QObject):
-    """Owns the conversation service. Lives on the inference thread; use signals."""
+class InferenceWorker(Worker):
+    """Owns the conversation service. Lives on the inference thread; use signals.
+
+    Failures arrive on ``failed`` (a ``Failure``): operation ``"load"`` with the model's
+    name as subject, or ``"turn"``."""
+
+    ACTIVITIES: ClassVar[dict[str, str]] = {"load": "Loading the model", "turn": "The answer"}
 
     loading = Signal(str)  # registry name of the model now loading
     loaded = Signal(str, object)  # registry name, ModelInfo
-    unloaded = Signal()
-    load_failed = Signal(str, str)  # a message for the user, the name that failed
+    unloaded = Signal()  # the model was freed (a failed load, or the end)
     started = Signal(object)  # TurnStarted: the question and the answer rows exist
     token = Signal(str)
     notice = Signal(str, str)  # kind, message
     sources_ready = Signal(int, list)  # answer message id, its numbered document sources
     finished = Signal(object)  # TurnResult
-    failed = Signal(str)  # the turn failed; a message for the user
     stopped_early = Signal()  # a queued request was dropped by stop()
 
     def __init__(self, db_path: Path) -> None:
@@ -82,8 +86,10 @@ class InferenceWorker(QObject):
     def load_model(self, name: str, path: object = None) -> None:
         """Load a registered model; a file that is not registered yet is registered
         where it is (Models > Open model file) and then loaded."""
-        if self._closing.is_set():
-            return
+        if not self._closing.is_set():
+            self.attempt("load", lambda: self._load(name, path), subject=name)
+
+    def _load(self, name: str, path: object) -> None:
         service = self.service()
         had_model = service.pool.session is not None
         self.loading.emit(name)
@@ -94,13 +100,11 @@ class InferenceWorker(QObject):
                 if path is None:
                     raise
                 loaded, info = service.load_model(self._register(Path(str(path)), name))
-            self.loaded.emit(loaded, info)
-        except LanternError as exc:
-            log.warning("load failed: %s", exc)
-            self._load_failed(name, str(exc), had_model)
-        except Exception as exc:  # a bug, but the window must say so and keep running
-            log.exception("unexpected error while loading %s", name)
-            self._load_failed(name, f"Could not load the model: {exc}", had_model)
+        except Exception:
+            if had_model and service.pool.session is None:
+                self.unloaded.emit()  # before the failure: "still loaded" must not be said
+            raise
+        self.loaded.emit(loaded, info)
 
     @Slot(object)
     def generate(self, request: TurnRequest) -> None:
@@ -109,6 +113,9 @@ class InferenceWorker(QObject):
         if self._stop.is_set():
             self.stopped_early.emit()
             return
+        self.attempt("turn", lambda: self._turn(request))
+
+    def _turn(self, request: TurnRequest) -> None:
         from app.chat.types import (
             ModelLoading,
             ModelReady,
@@ -120,34 +127,26 @@ class InferenceWorker(QObject):
         from app.engine.types import TextEvent
 
         service = self.service()
-        try:
-            for event in service.run(request):
-                if isinstance(event, TextEvent):
-                    self.token.emit(event.text)
-                elif isinstance(event, TurnStarted):
-                    self.started.emit(event)
-                    if self._stop.is_set():
-                        service.stop()  # a stop that raced the start
-                elif isinstance(event, TurnNotice):
-                    self.notice.emit(event.kind, event.message)
-                elif isinstance(event, SourcesReady):
-                    self.sources_ready.emit(event.answer_id, event.sources)
-                elif isinstance(event, ModelLoading):
-                    self.loading.emit(event.name)
-                elif isinstance(event, ModelReady):
-                    self.loaded.emit(event.name, event.info)
-                elif isinstance(event, TurnResult):
-                    self.finished.emit(event)
-        except LanternError as exc:
-            log.warning("turn failed: %s", exc)
-            self.failed.emit(str(exc))
-        except Exception as exc:
-            log.exception("unexpected error while answering")
-            self.failed.emit(f"The answer failed: {exc}")
+        for event in service.run(request):
+            if isinstance(event, TextEvent):
+                self.token.emit(event.text)
+            elif isinstance(event, TurnStarted):
+                self.started.emit(event)
+                if self._stop.is_set():
+                    service.stop()  # a stop that raced the start
+            elif isinstance(event, TurnNotice):
+                self.notice.emit(event.kind, event.message)
+            elif isinstance(event, SourcesReady):
+                self.sources_ready.emit(event.answer_id, event.sources)
+            elif isinstance(event, ModelLoading):
+                self.loading.emit(event.name)
+            elif isinstance(event, ModelReady):
+                self.loaded.emit(event.name, event.info)
+            elif isinstance(event, TurnResult):
+                self.finished.emit(event)
 
-    @Slot()
-    def shutdown(self) -> None:
-        """Free the model and the connection on this thread, then end the thread."""
+    def release(self) -> None:
+        """Free the model and the connection on this thread."""
         with self._lock:
             service, self._service = self._service, None
         if service is not None:
@@ -156,8 +155,6 @@ class InferenceWorker(QObject):
             service.db.conn.close()
             if had_model:
                 self.unloaded.emit()
-        thread = QThread.currentThread()
-        thread.quit()
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -182,11 +179,6 @@ class InferenceWorker(QObject):
         row = import_model(self.service().db, path, get_paths().models, copy=False, name=name)
         return str(row["name"])
 
-    def _load_failed(self, name: str, message: str, had_model: bool) -> None:
-        if had_model and self.service().pool.session is None:
-            self.unloaded.emit()
-        self.load_failed.emit(message, name)
-
 
 class InferenceClient(QObject):
     """The GUI thread's handle on the worker: starts the thread, queues requests.
@@ -197,19 +189,13 @@ class InferenceClient(QObject):
 
     _load_requested = Signal(str, object)
     _generate_requested = Signal(object)
-    _shutdown_requested = Signal()
 
     def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.worker_thread = QThread()
-        self.worker_thread.setObjectName("lantern-inference")
         self.worker = InferenceWorker(db_path)
-        self.worker.moveToThread(self.worker_thread)
-        self.worker_thread.finished.connect(self.worker.deleteLater)
+        self.worker_thread = start_thread(self.worker, "lantern-inference")
         self._load_requested.connect(self.worker.load_model)
         self._generate_requested.connect(self.worker.generate)
-        self._shutdown_requested.connect(self.worker.shutdown)
-        self.worker_thread.start()
         self._running = True
 
     def load_model(self, name: str, path: Path | None = None) -> None:
@@ -228,8 +214,4 @@ class InferenceClient(QObject):
             return True
         self._running = False
         self.worker.begin_shutdown()
-        self._shutdown_requested.emit()
-        done = self.worker_thread.wait(timeout_ms)
-        if not done:
-            log.error("the inference thread did not end within %d ms", timeout_ms)
-        return bool(done)
+        return stop_thread(self.worker, self.worker_thread, timeout_ms)

@@ -18,6 +18,7 @@ from app.ui.inference_worker import InferenceClient
 from app.ui.model_picker import ModelPicker
 from app.ui.notice_banner import NoticeBanner
 from app.ui.status_bar import LanternStatusBar
+from app.ui.worker_base import Failure
 
 log = get_logger("ui.models")
 
@@ -56,7 +57,7 @@ class ModelController(QObject):
         worker = client.worker
         worker.loading.connect(self._on_loading)
         worker.loaded.connect(self._on_loaded)
-        worker.load_failed.connect(self._on_load_failed)
+        worker.failed.connect(self._on_failed)
         worker.unloaded.connect(self._on_unloaded)
         picker.model_chosen.connect(self._on_chosen)
 
@@ -177,7 +178,11 @@ class ModelController(QObject):
         log.info("model ready: %s", self.loaded_name)
         self.model_ready.emit(self.loaded_name)
 
-    @Slot(str, str)
+    @Slot(object)
+    def _on_failed(self, failure: Failure) -> None:
+        if failure.operation == "load":
+            self._on_load_failed(failure.message, str(failure.subject))
+
     def _on_load_failed(self, message: str, failed: str) -> None:
         # the worker keeps the previous model when the new file fails its header check
         self._done_loading(failed)

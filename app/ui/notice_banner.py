@@ -7,6 +7,8 @@ from typing import Literal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from app.ui.safe_text import plain_label
+
 Level = Literal["info", "warning", "error"]
 _STYLES = {
     "info": "background:#e8f0fd; border:1px solid #b7cdf5; color:#1d3f7a;",
@@ -22,7 +24,7 @@ class NoticeBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("noticeBanner")
         self.level: Level | None = None
-        self.label = QLabel(self)
+        self.label = plain_label(QLabel(self))
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)

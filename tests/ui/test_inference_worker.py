@@ -73,15 +73,17 @@ def test_a_turn_that_cannot_start_fails_with_a_message(
     failed = Recorder(client.worker.failed)
     client.generate(TurnRequest("send", 999, "hi"))
     qtbot.waitUntil(lambda: bool(failed.items), timeout=10_000)
-    assert "There is no conversation 999" in failed.items[0]
+    assert failed.items[0].operation == "turn" and not failed.items[0].bug
+    assert "There is no conversation 999" in failed.items[0].message
 
 
 def test_a_missing_file_is_reported_not_raised(client: Any, tmp_path: Any, qtbot: Any) -> None:
-    failed, loading = Recorder(client.worker.load_failed), Recorder(client.worker.loading)
+    failed, loading = Recorder(client.worker.failed), Recorder(client.worker.loading)
     client.load_model("nowhere", tmp_path / "nowhere.gguf")
     qtbot.waitUntil(lambda: bool(failed.items), timeout=10_000)
     assert loading.items == ["nowhere"]
-    assert len(failed.items) == 1 and "nowhere.gguf" in failed.items[0]
+    assert len(failed.items) == 1 and "nowhere.gguf" in failed.items[0].message
+    assert (failed.items[0].operation, failed.items[0].subject) == ("load", "nowhere")
 
 
 def test_shutdown_ends_the_thread(client: Any) -> None:

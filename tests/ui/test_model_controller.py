@@ -14,10 +14,11 @@ from tests.ui.conftest import Recorder, load_model, new_chat, send
 
 
 def _fails_to_load(window: Any, qtbot: Any, path: Path) -> str:
-    failed = Recorder(window.client.worker.load_failed)
+    failed = Recorder(window.client.worker.failed)
     window.models.open_file(path)
     qtbot.waitUntil(lambda: bool(failed.items) and not window.models.is_loading, timeout=60_000)
-    return str(failed.items[0])
+    assert failed.items[0].operation == "load" and failed.items[0].subject == path.stem
+    return str(failed.items[0].message)
 
 
 def test_random_bytes_named_gguf_show_an_error_in_the_window(
