@@ -1,4 +1,5 @@
-"""Frozen entry point: no arguments opens the window, otherwise the CLI."""
+"""Frozen entry point (every executable of the bundle): no arguments opens the window,
+``--self-test`` checks the install, anything else is the ``lantern`` CLI."""
 
 import sys
 
