@@ -3,7 +3,8 @@
     python -m bench.chat          # writes bench/results/chat.json, prints a table
 
 (a) A chat grounded in a document too long to paste whole (retrieval picks sources per
-    question), 10 turns with SmolLM2 (2 threads, n_ctx 4096, greedy, 24-token answers).
+    question), 10 turns with SmolLM2 (2 threads, n_ctx 4096, greedy, answers of up to 96
+    tokens, so the history grows as a real conversation's does).
     "after": the conversation service (sources attached to each new question).
     "before": the previous design, emulated with the engine directly: the same sources
     in the *system* message, rebuilt each turn, so the KV prefix changes every turn.
@@ -33,20 +34,24 @@ TOPICS = [
     "the water cycle", "volcanoes", "photosynthesis", "the moon", "honey bees", "glaciers",
     "the printing press", "rainbows", "tides", "coral reefs", "the compass", "owls",
     "electricity", "deserts", "the violin", "penguins", "earthquakes", "comets", "bread",
+    "lighthouses", "kites", "maple syrup", "windmills", "salt", "canals", "fireflies",
+    "sundials", "paper", "lanterns", "ferries", "orchards", "tea", "bridges", "clocks",
 ]  # fmt: skip
-QUESTIONS = [f"What does the handbook say about {t}?" for t in TOPICS[:10]]
-MAX_TOKENS = 24
+QUESTIONS = [f"What does the handbook say about {t}? Explain it in detail." for t in TOPICS[:10]]
+MAX_TOKENS = 96
 
 
 def _handbook(folder: Path) -> Path:
     parts = ["# Field handbook"]
-    for topic in TOPICS:
-        parts.append(f"## {topic.title()}")
-        parts += [
-            f"Section {i} on {topic}: observers record {topic} carefully, noting the date, "
-            f"the place and the conditions, and compare them with earlier notes on {topic}."
-            for i in range(12)
-        ]
+    for topic in TOPICS:  # short sections: each retrieved source is a few lines
+        for season in ("in spring", "in winter", "at night"):
+            parts.append(f"## {topic.title()} {season}")
+            parts += [
+                f"Observers record {topic} {season} carefully, noting the date, the place "
+                f"and the conditions, and compare them with earlier notes on {topic}.",
+                f"The handbook's advice on {topic} {season}: keep a notebook and write "
+                "down what you see.",
+            ]
     path = folder / "handbook.md"
     path.write_text("\n\n".join(parts))
     return path
