@@ -112,11 +112,14 @@ class ChatView(QTextBrowser):
         self._scroll_to_end()
 
     def begin_answer(self, model: str | None = None) -> None:
+        """Start the live answer and follow it: the view scrolls to its heading, and
+        ``append_text`` keeps the end in view until the user scrolls up."""
         self._add_heading("assistant", model)
         cursor = self._end_cursor()
         cursor.setCharFormat(self._text_format())
         self._live_start = cursor.position()
         self._live_text = []
+        self._scroll_to_end()
 
     def append_text(self, piece: str) -> None:
         """Add a piece of the streaming answer at the end (cheap: no re-layout of the rest)."""

@@ -112,3 +112,31 @@ def test_reopened_answers_keep_the_note_they_ended_with(view: ChatView) -> None:
     assert "[stopped before it began]" in lines
     assert "[cut off: the conversation filled the model's context]" in lines
     assert lines[-1] == "All done."  # a complete answer has no note
+
+
+def test_a_streaming_answer_stays_in_view_at_the_end_of_a_long_chat(qtbot: Any) -> None:
+    """The answer's heading and text must not stream below the fold in a long chat."""
+    from PySide6.QtWidgets import QApplication
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    rows = []
+    for i in range(40):
+        rows.append({"role": "user", "content": f"Question {i}", "status": "complete"})
+        rows.append(
+            {"role": "assistant", "content": f"Answer {i}\n\n- a\n- b", "status": "complete"}
+        )
+    view.show_messages(rows)
+    view.add_user_message("One more question")
+    view.begin_answer("model")
+    for i in range(30):
+        view.append_text(f"word{i} " + ("\n\n" if i % 5 == 4 else ""))
+        QApplication.processEvents()
+    bar = view.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+    cursor = view.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    assert view.viewport().rect().contains(view.cursorRect(cursor).center())
