@@ -197,6 +197,7 @@ def _summary(result: TurnResult) -> str:
     parts = [result.note] if result.note else []
     if stats is not None:
         parts.append(f"{stats.completion_tokens} tokens")
+    if stats is not None and stats.completion_tokens:
         parts.append(f"{stats.tokens_per_s:.1f} tok/s")
         parts.append(f"first token {stats.ttft_s:.2f} s")
     return f"[{', '.join(parts)}]"

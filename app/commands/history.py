@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from app.chat.notes import answer_note
 from app.commands.common import out
 from app.errors import LanternError
 from app.store.conversations import get_conversation, list_conversations
@@ -59,16 +60,13 @@ def run_show(args: argparse.Namespace) -> int:
     if conv["system_prompt"]:
         out(f"system> {conv['system_prompt']}")
     for msg in active_path(args.db, args.id):
-        notes = []
-        if msg["status"] != "complete":
-            notes.append(msg["status"])
+        note = answer_note(msg) if msg["role"] == "assistant" else None
+        notes = [note] if note else []
         versions = len(siblings(args.db, msg["id"]))
         if versions > 1:
             notes.append(f"{versions} versions")
         suffix = f"  [{', '.join(notes)}]" if notes else ""
         out(f"{_ROLE_LABELS.get(msg['role'], msg['role'])}> {msg['content']}{suffix}")
-        if msg["error"]:
-            out(f"  (error: {msg['error']})")
     return 0
 
 

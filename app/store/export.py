@@ -8,6 +8,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from app import __version__
+from app.chat.notes import answer_note
 from app.store.conversations import get_conversation
 from app.store.guard import guarded
 from app.store.messages import active_path
@@ -46,8 +47,9 @@ def _heading(msg: dict[str, Any]) -> str:
     notes = []
     if msg["role"] == "assistant" and msg["model"]:
         notes.append(msg["model"])
-    if msg["status"] != "complete":
-        notes.append(msg["status"])
+    note = answer_note(msg) if msg["role"] == "assistant" else None
+    if note:
+        notes.append(note)
     return f"{title} ({', '.join(notes)})" if notes else title
 
 

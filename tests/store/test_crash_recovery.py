@@ -98,7 +98,7 @@ def test_sigkill_mid_answer_keeps_the_db_and_the_partial_text(lantern_home: Path
         timeout=120,
     )
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.rstrip().endswith("[interrupted]")
+    assert shown.stdout.rstrip().endswith("[interrupted: Lantern closed before the answer ended]")
 
 
 def test_another_command_leaves_a_live_answer_alone(lantern_home: Path) -> None:
