@@ -258,9 +258,7 @@ class StreamingAnswer:
         pid, started = this_writer()
         if resume is None:
             self._pieces: list[str] = []
-            row = add_message(
-                db, cid, "assistant", "", parent_id, model=model, status="streaming"
-            )
+            row = add_message(db, cid, "assistant", "", parent_id, model=model, status="streaming")
             self.message_id: int = row["id"]
             self._update({"writer_pid": pid, "writer_started": started})
         else:  # continue a stopped answer: its text so far is the start of this one
