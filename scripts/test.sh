@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 export VENV
 scripts/setup.sh --test
-"$VENV"/bin/ruff check app tests bench
-"$VENV"/bin/ruff format --check app tests bench
+"$VENV"/bin/ruff check app tests bench packaging
+"$VENV"/bin/ruff format --check app tests bench packaging
 "$VENV"/bin/mypy
 QT_QPA_PLATFORM=offscreen "$VENV"/bin/python -m pytest "$@"
