@@ -39,6 +39,20 @@ def _streaming_answer(db_path: Path) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
+def _wait_for_streaming(
+    proc: subprocess.Popen[str] | subprocess.Popen[bytes], db_path: Path, ended: str
+) -> tuple[int, str]:
+    """(id, partial text) of the answer ``proc`` streams, once it has some text."""
+    deadline = time.monotonic() + 300
+    while True:
+        assert proc.poll() is None, ended
+        assert time.monotonic() < deadline, "no streaming answer appeared"
+        time.sleep(0.05)
+        seen = _streaming_answer(db_path)
+        if seen is not None:
+            return seen
+
+
 def test_sigkill_mid_answer_keeps_the_db_and_the_partial_text(lantern_home: Path) -> None:
     db_path = lantern_home / "data" / "lantern.db"
     proc = subprocess.Popen(
@@ -57,13 +71,7 @@ def test_sigkill_mid_answer_keeps_the_db_and_the_partial_text(lantern_home: Path
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 300
-        seen = None
-        while seen is None:
-            assert proc.poll() is None, "the answer ended before it could be killed"
-            assert time.monotonic() < deadline, "no streaming answer appeared"
-            time.sleep(0.05)
-            seen = _streaming_answer(db_path)
+        seen = _wait_for_streaming(proc, db_path, "the answer ended before it could be killed")
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
     finally:
@@ -113,13 +121,7 @@ def test_another_command_leaves_a_live_answer_alone(lantern_home: Path) -> None:
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 300
-        seen = None
-        while seen is None:
-            assert proc.poll() is None, "the answer ended before the second command ran"
-            assert time.monotonic() < deadline, "no streaming answer appeared"
-            time.sleep(0.05)
-            seen = _streaming_answer(db_path)
+        seen = _wait_for_streaming(proc, db_path, "the answer ended before the second command")
         listed = subprocess.run(
             [sys.executable, "-m", "app", "history", "list"],
             cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
