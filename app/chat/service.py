@@ -133,6 +133,12 @@ class ConversationService:
             return history
         return build_history(rows, system, keep_sources=False)
 
+    def switch_branch(self, message_id: int) -> list[dict[str, Any]]:
+        """Make the branch through ``message_id`` the active one (its newest leaf), and
+        return the new active path; the next turn continues from there."""
+        leaf = msgs.switch_branch(self.db, message_id)
+        return msgs.active_path(self.db, leaf["conversation_id"])
+
     def close(self) -> None:
         self.embedder.close()
         self.pool.close()

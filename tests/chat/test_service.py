@@ -44,6 +44,12 @@ def test_send_regenerate_edit_and_continue_make_branches_and_delete_nothing(
     assert [m["content"] for m in active_path(service.db, cid)][-2] == "Name a tree."
     assert len(children(service.db, question_id)) == 2  # the old branch is still there
 
+    path = service.switch_branch(question_id)  # back to the first version of the question
+    assert [m["id"] for m in path][-2:] == [question_id, again.message["id"]]
+    history = service.messages_for(question_id).messages
+    assert history[-1].content == "Name a fruit."
+    service.switch_branch(edited.message["id"])
+
     cut, _ = run(service, TurnRequest("send", cid, "Tell a long story.", max_tokens=6))
     assert cut.message["stop_reason"] == "length" and cut.note and "cut off" in cut.note
     more, _ = run(service, TurnRequest("continue", target_id=cut.message["id"], max_tokens=6))
