@@ -26,6 +26,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -129,15 +131,43 @@ def _overhead(stats: Any) -> dict[str, float]:
     }
 
 
+@contextmanager
+def _same_buffers_as_lantern() -> Iterator[None]:
+    """On a CPU with AMX, load the baseline as Lantern loads quantized models (without
+    llama.cpp's extra CPU buffers, whose AMX matmul segfaults on Q4_1 prompt batches):
+    ``Llama`` has no argument for it, so its default model parameters are adjusted."""
+    import llama_cpp.llama_cpp as bindings
+
+    from app.engine.llama_model import cpu_has_amx
+
+    if not cpu_has_amx():
+        yield
+        return
+    original = bindings.llama_model_default_params
+
+    def without_extra_buffers() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    bindings.llama_model_default_params = without_extra_buffers
+    try:
+        yield
+    finally:
+        bindings.llama_model_default_params = original
+
+
 def bench_baseline(replies: int = 3, max_tokens: int = 256) -> dict[str, Any]:
     """The same ratio through llama_cpp.Llama(...).create_completion(stream=True)."""
     import llama_cpp
 
     from tests.fixtures.models import smollm2_path
 
-    llm = llama_cpp.Llama(
-        str(smollm2_path()), n_ctx=2048, n_threads=THREADS, n_threads_batch=THREADS, verbose=False
-    )
+    with _same_buffers_as_lantern():
+        llm = llama_cpp.Llama(
+            str(smollm2_path()), n_ctx=2048, n_threads=THREADS, n_threads_batch=THREADS,
+            verbose=False,
+        )  # fmt: skip
     prompt = f"<|im_start|>user\n{STORY}<|im_end|>\n<|im_start|>assistant\n"
     runs = []
     for seed in range(replies):
