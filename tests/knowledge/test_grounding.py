@@ -111,5 +111,7 @@ def test_end_to_end_answer_with_smollm2(
     stats = events[-1]
     assert isinstance(stats, ReplyStats)
     text = "".join(e.text for e in events if isinstance(e, TextEvent))
-    assert text.strip() and text == stats.text
+    assert text == stats.text
+    assert "1852" in text  # the document's fact, which the model could not know otherwise
+    assert [(Path(s["file"]).name, s["page"]) for s in g.sources] == [("keeper.md", 1)]
     assert stats.prompt_tokens >= g.tokens  # the sources really went into the prompt
