@@ -133,6 +133,34 @@ class ConversationService:
             return history
         return build_history(rows, system, keep_sources=False)
 
+    # -- managing conversations (front ends write only through the service) -------------
+
+    MANAGE = frozenset(
+        {"new_conversation", "rename", "delete", "update_settings", "set_default_model"}
+    )
+    """The methods a front end may call by name (the window's worker does)."""
+
+    def new_conversation(self, **settings: Any) -> dict[str, Any]:
+        """A new, empty conversation with these settings (e.g. ``docs_collection``)."""
+        conv = convs.create_conversation(self.db)
+        return convs.update_settings(self.db, conv["id"], **settings) if settings else conv
+
+    def rename(self, conversation_id: int, title: str) -> dict[str, Any]:
+        convs.rename_conversation(self.db, conversation_id, title)
+        return convs.get_conversation(self.db, conversation_id)
+
+    def delete(self, conversation_id: int) -> int:
+        convs.delete_conversation(self.db, conversation_id)
+        return conversation_id
+
+    def update_settings(self, conversation_id: int, **fields: Any) -> dict[str, Any]:
+        return convs.update_settings(self.db, conversation_id, **fields)
+
+    def set_default_model(self, name: str) -> dict[str, Any]:
+        from app.models.registry import set_default
+
+        return set_default(self.db, name)
+
     def switch_branch(self, message_id: int) -> list[dict[str, Any]]:
         """Make the branch through ``message_id`` the active one (its newest leaf), and
         return the new active path; the next turn continues from there."""

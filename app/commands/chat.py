@@ -20,7 +20,7 @@ from app.chat.types import TurnNotice, TurnResult
 from app.commands.common import err, note, out
 from app.errors import ContextOverflowError
 from app.knowledge.collections import find_collection
-from app.store.conversations import create_conversation, get_conversation, update_settings
+from app.store.conversations import get_conversation
 from app.store.messages import active_path
 
 if TYPE_CHECKING:
@@ -58,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
             args.model, conv["id"] if conv else None, lambda name: err(f"Loading {name}...")
         )
         if conv is None:
-            conv = create_conversation(db, model=model)
+            conv = service.new_conversation(model=model)
         if args.docs:
-            conv = update_settings(db, conv["id"], docs_collection=args.docs)
+            conv = service.update_settings(conv["id"], docs_collection=args.docs)
         return _loop(service, conv["id"], model, args.docs)
     finally:
         service.close()
@@ -89,9 +89,8 @@ def _loop(service: ConversationService, cid: int, model: str, docs: str | None) 
             err(HELP)
             continue
         if text == "/new":
-            cid = create_conversation(db, model=model)["id"]
-            if docs:
-                update_settings(db, cid, docs_collection=docs)
+            settings = {"docs_collection": docs} if docs else {}
+            cid = service.new_conversation(model=model, **settings)["id"]
             err(f"New conversation {cid}.")
             continue
         chat.begin()
