@@ -8,12 +8,12 @@ the one-line error the user sees is not buried under logging tracebacks.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 import stat
 from pathlib import Path
-from typing import IO
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
 _configured: Path | None = None
@@ -28,12 +28,14 @@ class QuietRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     failures = 0
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> io.TextIOWrapper:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in self.mode else os.O_TRUNC)
         fd = os.open(self.baseFilename, flags, 0o600)
         if stat.S_ISREG(os.fstat(fd).st_mode):
             os.fchmod(fd, 0o600)  # a log made before this version was 0644
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        stream = open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+        assert isinstance(stream, io.TextIOWrapper)
+        return stream
 
     def handleError(self, record: logging.LogRecord) -> None:
         self.failures += 1
