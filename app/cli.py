@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -77,6 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 0
     except Exception as exc:
+        loop = symlink_loop(exc)
+        if loop is not None:
+            log.info("command failed: symbolic link loop at %s", loop)
+            return _fail(
+                f"{loop} is a symbolic link loop (a link that leads back to itself); "
+                "give the real file or folder.",
+                EXIT_ERROR,
+            )
         log.exception("unexpected error in `lantern %s`", " ".join(argv))
         where = f"; details are in {log_file}" if log_file else ""
         return _fail(f"Unexpected error ({type(exc).__name__}: {exc}){where}.", EXIT_BUG)
@@ -111,6 +121,21 @@ def _start_logging() -> Path:
             "check the permissions or set LANTERN_HOME to a writable folder."
         ) from exc
     return paths.log_file
+
+
+def symlink_loop(exc: BaseException) -> str | None:
+    """The path of a symbolic link loop that ``exc`` reports, or None.
+
+    ``Path.resolve()`` raises ``RuntimeError("Symlink loop from '...'")`` before Python
+    3.13 and ``OSError(ELOOP)`` from 3.13 on; ``open`` and ``stat`` raise ``OSError``.
+    """
+    if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+        return str(exc.filename) if exc.filename else "a path"
+    if isinstance(exc, RuntimeError):
+        found = re.fullmatch(r"Symlink loop from (['\"])(.*)\1", str(exc))
+        if found:
+            return found.group(2)
+    return None
 
 
 def _fail(message: str, code: int) -> int:

@@ -6,11 +6,14 @@ Everything comes from platformdirs, with one override: ``LANTERN_HOME`` moves al
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+
+from app.errors import LanternError
 
 APP_NAME = "Lantern"
 
@@ -45,10 +48,22 @@ def get_paths() -> Paths:
     """The folders for this run; ``LANTERN_HOME`` wins over platformdirs."""
     home = os.environ.get("LANTERN_HOME")
     if home:
-        root = Path(home).expanduser().resolve()
+        try:
+            root = Path(home).expanduser().resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop before 3.13
+            raise LanternError(
+                f"LANTERN_HOME ({home}) cannot be used: {_why(exc)}; "
+                "set it to a folder Lantern can write to."
+            ) from exc
         return Paths(data=root / "data", cache=root / "cache", logs=root / "logs")
     return Paths(
         data=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
         cache=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
         logs=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
     )
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return "it is a symbolic link loop (a link that leads back to itself)"
+    return str(getattr(exc, "strerror", None) or exc)
