@@ -2,7 +2,8 @@
 
 ``download_model`` is the one entry point (CLI, Qt worker, benchmark). In order:
 
-1. resolve the file(s) and their LFS SHA-256 with huggingface_hub (split GGUF: all parts);
+1. resolve the file(s) and their LFS SHA-256 with huggingface_hub (split GGUF: all parts),
+   and refuse any name that would land outside the models folder (``download_paths``);
 2. check free disk space for what is still missing (``DiskSpaceError`` with sizes);
 3. lock the download (a second process gets ``DownloadInUseError``), record it in the
    ``downloads`` table;
@@ -36,6 +37,7 @@ from app.models.download_files import (
     lock_path,
     partial_path,
 )
+from app.models.download_paths import safe_destination
 from app.models.hub import HubClient, HubModelFile, RepoFiles
 from app.models.hub_errors import ChecksumError
 from app.models.progress import (
@@ -96,7 +98,8 @@ def download_model(
     listing = client.repo_files(repo_id, revision)
     model = listing.find(filename) if filename else pick_file(listing, n_ctx)
     _check_publishable(model)
-    dests = [models_dir / repo_folder(repo_id) / p.filename for p in model.parts]
+    folder = repo_folder(repo_id)
+    dests = [safe_destination(models_dir, folder, p.filename, repo_id) for p in model.parts]
     partials = [partial_path(models_dir, p.sha256) for p in model.parts]
     with DownloadLock(lock_path(models_dir, model.parts[0].sha256), model.name):
         missing = sum(
