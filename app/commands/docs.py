@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from app.knowledge.collections import list_collections, scope_ids
 from app.knowledge.extract import Limits
 from app.knowledge.index import list_documents
 from app.knowledge.ingest import Ingestor, IngestReport, Progress, remove_path
-from app.knowledge.retrieve import search
+from app.knowledge.retrieve import KEYWORD_ONLY_ASKED_NOTICE, KEYWORD_ONLY_NOTICE, search
+from app.knowledge.scan import unreadable_folders
 
 MiB = 1024 * 1024
 
@@ -31,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add = dsub.add_parser("add", help="index files and folders")
     add.add_argument("files", nargs="+", type=Path, metavar="PATH")  # args.paths is taken
     _scope_args(add)
-    add.add_argument("--max-size", type=float, metavar="MB", default=100.0,
+    add.add_argument("--max-size", type=_megabytes, metavar="MB", default=100.0,
                      help="skip files bigger than this (default 100 MB)")  # fmt: skip
     _model_args(add)
     add.add_argument("--json", action="store_true", help="print one JSON object")
@@ -50,7 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sr = dsub.add_parser("search", help="search the documents")
     sr.add_argument("query", metavar="QUERY")
     _scope_args(sr)
-    sr.add_argument("-k", type=int, default=5, metavar="N", help="how many results (default 5)")
+    sr.add_argument(
+        "-k", type=_at_least_one, default=5, metavar="N", help="how many results (default 5)"
+    )
     sr.add_argument("--mode", choices=("hybrid", "keyword", "vector"), default="hybrid")
     _model_args(sr)
     sr.add_argument("--json", action="store_true", help="print JSON")
@@ -65,6 +69,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     co = dsub.add_parser("collections", help="list collections")
     co.add_argument("--json", action="store_true", help="print JSON")
     co.set_defaults(func=run_collections)
+
+
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of megabytes: {text!r}") from None
+    if not math.isfinite(value) or value <= 0 or value * MiB >= 2**62:
+        raise argparse.ArgumentTypeError(
+            f"must be a size in megabytes above 0 (for example 100), not {text!r}"
+        )
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _scope_args(p: argparse.ArgumentParser) -> None:
@@ -96,6 +122,20 @@ def _progress(p: Progress) -> None:
         f"{name[:40]:<40}"
     )
     sys.stderr.flush()
+
+
+def _asked_notices(notices: list[str], args: argparse.Namespace) -> list[str]:
+    """``--keyword-only`` is not "no embedding model is installed": say it was asked for."""
+    if not getattr(args, "keyword_only", False):
+        return notices
+    return [KEYWORD_ONLY_ASKED_NOTICE if n == KEYWORD_ONLY_NOTICE else n for n in notices]
+
+
+def _unreadable_notices(paths: list[Path]) -> list[str]:
+    return [
+        f"skipped {folder}: no permission to read this folder; the files in it were not indexed."
+        for folder in unreadable_folders(paths)
+    ]
 
 
 def _report(report: IngestReport, as_json: bool) -> int:
@@ -130,6 +170,8 @@ def run_add(args: argparse.Namespace) -> int:
         limits = Limits(max_file_bytes=int(args.max_size * MiB))
         ingestor = Ingestor(args.db, embedder, limits=limits, progress=_progress)
         report = ingestor.add(args.files, args.collection, args.conversation)
+        report.notices = _asked_notices(report.notices, args)
+        report.notices += _unreadable_notices(args.files)
     finally:
         if embedder is not None:
             embedder.close()
@@ -140,6 +182,7 @@ def run_rescan(args: argparse.Namespace) -> int:
     embedder = _embedder(args)
     try:
         report = Ingestor(args.db, embedder, progress=_progress).rescan(args.collection)
+        report.notices = _asked_notices(report.notices, args)
     finally:
         if embedder is not None:
             embedder.close()
@@ -181,6 +224,7 @@ def run_search(args: argparse.Namespace) -> int:
     finally:
         if embedder is not None:
             embedder.close()
+    result.notices = _asked_notices(result.notices, args)
     if args.json:
         out(json.dumps({
             "mode": result.mode,

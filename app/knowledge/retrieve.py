@@ -29,6 +29,10 @@ KEYWORD_ONLY_NOTICE = (
     "Retrieval is keyword-only: no embedding model is installed. Add one (for example "
     "all-MiniLM-L6-v2 as GGUF) and run `lantern docs rescan` for meaning-based search."
 )
+KEYWORD_ONLY_ASKED_NOTICE = (
+    "Keyword-only, as asked (--keyword-only): nothing is embedded or compared by meaning. "
+    "Leave the option out for meaning-based search (after `lantern docs rescan`)."
+)
 _STOPWORD_TEXT = """a an and are as at be but by can do does did for from has have how i if
     in into is it
     its of on or so such that the their then there these they this to was what when where
@@ -159,6 +163,8 @@ def search(
     mode: Mode = "hybrid",
 ) -> SearchResult:
     """Top ``k`` chunks for ``query`` in a collection and/or a conversation's documents."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, not {k}")
     ids = scope_ids(db, collection, conversation_id)
     notices: list[str] = []
     if embedder is None and mode != "keyword":

@@ -14,13 +14,32 @@ def _wanted(name: str) -> bool:
     return Path(name).suffix.lower() in SUPPORTED_SUFFIXES and Path(name).suffix != ""
 
 
-def walk(folder: Path) -> list[Path]:
-    """Supported files under a folder, sorted; hidden files and folders are skipped."""
+def walk(folder: Path, unreadable: list[Path] | None = None) -> list[Path]:
+    """Supported files under a folder, sorted; hidden files and folders are skipped.
+
+    Folders that cannot be listed (no permission) are skipped too, and added to
+    ``unreadable`` when it is given.
+    """
+
+    def skipped(exc: OSError) -> None:
+        if unreadable is not None and exc.filename:
+            unreadable.append(Path(exc.filename))
+
     found: list[Path] = []
-    for root, dirs, files in os.walk(folder, followlinks=False):
+    for root, dirs, files in os.walk(folder, onerror=skipped, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(root) / name for name in sorted(files) if _wanted(name))
     return found
+
+
+def unreadable_folders(paths: list[Path]) -> list[Path]:
+    """The folders under ``paths`` that ``expand`` skips because they cannot be listed."""
+    unreadable: list[Path] = []
+    for given in paths:
+        path = Path(os.path.abspath(given.expanduser()))
+        if path.is_dir():
+            walk(path, unreadable)
+    return list(dict.fromkeys(unreadable))
 
 
 def expand(paths: list[Path]) -> tuple[list[Path], list[Path]]:
