@@ -1,13 +1,15 @@
 """The conversation list on the left: new, rename, delete (with confirmation).
 
-It reads and writes conversations through ``app.store.conversations`` on the GUI
-thread's connection. ``ask_title`` and ``confirm_delete`` are the two dialogs, kept as
-methods so the rest is plain and testable.
+It reads conversations on the GUI thread's connection and changes them through its
+``writer`` (a ``StoreWriter``: the conversation service on the inference worker), so the
+GUI thread never writes. ``ask_title`` and ``confirm_delete`` are the two dialogs, kept
+as methods so the rest is plain and testable.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,6 +29,9 @@ from app.errors import LanternError
 from app.logs import get_logger
 from app.ui.safe_text import tooltip
 
+if TYPE_CHECKING:
+    from app.ui.store_writer import StoreWriter
+
 log = get_logger("ui.sidebar")
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -41,7 +46,8 @@ class ConversationSidebar(QWidget):
     def __init__(self, db: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sidebar")
-        self.db = db
+        self.db = db  # read only: changes go through ``writer`` (the worker's service)
+        self.writer: StoreWriter | None = None
         self.busy_ids: set[int] = set()  # conversations that cannot be deleted now
         self.new_button = QPushButton("+  New chat", self)
         self.new_button.setObjectName("newChatButton")
@@ -64,7 +70,7 @@ class ConversationSidebar(QWidget):
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addActions([self.rename_action, self.delete_action])
 
-        self.new_button.clicked.connect(self.new_conversation)
+        self.new_button.clicked.connect(lambda: self.new_conversation())
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.rename_action.triggered.connect(lambda: self.rename_current())
@@ -111,19 +117,19 @@ class ConversationSidebar(QWidget):
 
     # -- changing --------------------------------------------------------------------
 
-    def new_conversation(self) -> int | None:
-        from app.store.conversations import create_conversation
+    def new_conversation(self, then: Callable[[int], None] | None = None) -> None:
+        """Create an empty conversation (on the worker), select it, then ``then(id)``."""
 
-        try:
-            row = create_conversation(self.db)
-        except LanternError as exc:
-            self.error.emit(str(exc))
-            return None
-        self.refresh(select=row["id"])
-        self.selected.emit(row["id"])
-        return int(row["id"])
+        def created(row: dict[str, Any]) -> None:
+            self.refresh(select=row["id"])
+            self.selected.emit(row["id"])
+            if then is not None:
+                then(int(row["id"]))
+
+        self._writer().request("new_conversation", created)
 
     def rename_current(self, title: str | None = None) -> bool:
+        """Ask for a title and rename the selected conversation; ``False`` if cancelled."""
         cid = self.current_id()
         if cid is None:
             return False
@@ -132,17 +138,14 @@ class ConversationSidebar(QWidget):
             title = self.ask_title(item.text())
         if not title or not title.strip():
             return False
-        from app.store.conversations import rename_conversation
-
-        try:
-            rename_conversation(self.db, cid, title.strip())
-        except LanternError as exc:
-            self.error.emit(str(exc))
-            return False
-        self.refresh(select=cid)
+        self._writer().request(
+            "rename", lambda _row: self.refresh(select=cid), conversation_id=cid,
+            title=title.strip(),
+        )  # fmt: skip
         return True
 
     def delete_current(self, confirmed: bool | None = None) -> bool:
+        """Delete the selected conversation after asking; ``False`` if it was not asked for."""
         cid = self.current_id()
         if cid is None:
             return False
@@ -154,21 +157,23 @@ class ConversationSidebar(QWidget):
             confirmed = self.confirm_delete(title)
         if not confirmed:
             return False
-        from app.store.conversations import delete_conversation
-
-        try:
-            delete_conversation(self.db, cid)
-        except LanternError as exc:
-            self.error.emit(str(exc))
-            return False
         row = self.list.currentRow()
-        self.refresh(select=-1)
-        self.deleted.emit(cid)
-        if self.list.count():
-            self.list.setCurrentRow(min(row, self.list.count() - 1))
-        else:
-            self.selected.emit(-1)
+
+        def deleted(_cid: int) -> None:
+            self.refresh(select=-1)
+            self.deleted.emit(cid)
+            if self.list.count():
+                self.list.setCurrentRow(min(row, self.list.count() - 1))
+            else:
+                self.selected.emit(-1)
+
+        self._writer().request("delete", deleted, conversation_id=cid)
         return True
+
+    def _writer(self) -> StoreWriter:
+        if self.writer is None:
+            raise RuntimeError("the sidebar changes the store through a StoreWriter; set one")
+        return self.writer
 
     # -- dialogs ---------------------------------------------------------------------
 

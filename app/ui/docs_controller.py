@@ -66,7 +66,7 @@ class DocsController(QObject):
         from PySide6.QtWidgets import QInputDialog
 
         from app.knowledge.collections import list_collections
-        from app.store.conversations import get_conversation, update_settings
+        from app.store.conversations import get_conversation
 
         db = self.window.db
         try:
@@ -81,10 +81,8 @@ class DocsController(QObject):
                 "`lantern docs add PATH --collection NAME`.",
             )
             return
-        cid = self.window.chat.shown_id or self.window.sidebar.new_conversation()
-        if cid is None:
-            return
-        current = get_conversation(db, cid).get("docs_collection")
+        cid = self.window.chat.shown_id
+        current = get_conversation(db, cid).get("docs_collection") if cid is not None else None
         choices = [NO_COLLECTION, *names]
         index = choices.index(current) if current in choices else 0
         name, ok = QInputDialog.getItem(
@@ -93,23 +91,42 @@ class DocsController(QObject):
         )  # fmt: skip
         if not ok:
             return
-        chosen = None if name == NO_COLLECTION else name
-        update_settings(db, cid, docs_collection=chosen)
-        self.window.banner.show_message(
-            "info",
-            f"Answers in this chat now also use the collection {chosen!r}."
-            if chosen
-            else "This chat no longer uses a named collection.",
-        )
+        self.use_collection(None if name == NO_COLLECTION else name)
+
+    def use_collection(self, chosen: str | None) -> None:
+        """The shown conversation (a new one if none is shown) also draws on ``chosen``."""
+        cid = self.window.chat.shown_id
+
+        def done(_row: object) -> None:
+            self.window.banner.show_message(
+                "info",
+                f"Answers in this chat now also use the collection {chosen!r}."
+                if chosen
+                else "This chat no longer uses a named collection.",
+            )
+
+        if cid is None:
+            self.window.sidebar.new_conversation(
+                then=lambda new_id: self.window.writer.request(
+                    "update_settings", done, conversation_id=new_id, docs_collection=chosen
+                )
+            )
+        else:
+            self.window.writer.request(
+                "update_settings", done, conversation_id=cid, docs_collection=chosen
+            )
 
     @Slot(list)
     def add(self, paths: list[Path]) -> None:
-        """Index ``paths`` (files or folders) as documents of the shown conversation."""
+        """Index ``paths`` (files or folders) as documents of the shown conversation (a new
+        one, created first, when none is shown)."""
         cid = self.window.chat.shown_id
         if cid is None:
-            cid = self.window.sidebar.new_conversation()
-            if cid is None:  # the store refused; the sidebar has shown why
-                return
+            self.window.sidebar.new_conversation(then=lambda new_id: self._add(paths, new_id))
+        else:
+            self._add(paths, cid)
+
+    def _add(self, paths: list[Path], cid: int) -> None:
         self._hide_timer.stop()
         self.last_report = None
         self._ingest().add(list(paths), conversation_id=int(cid))

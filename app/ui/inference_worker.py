@@ -39,9 +39,13 @@ class InferenceWorker(Worker):
     """Owns the conversation service. Lives on the inference thread; use signals.
 
     Failures arrive on ``failed`` (a ``Failure``): operation ``"load"`` with the model's
-    name as subject, or ``"turn"``."""
+    name as subject, ``"turn"``, or ``"store"`` with the change's tag as subject."""
 
-    ACTIVITIES: ClassVar[dict[str, str]] = {"load": "Loading the model", "turn": "The answer"}
+    ACTIVITIES: ClassVar[dict[str, str]] = {
+        "load": "Loading the model",
+        "turn": "The answer",
+        "store": "Saving the change",
+    }
 
     loading = Signal(str)  # registry name of the model now loading
     loaded = Signal(str, object)  # registry name, ModelInfo
@@ -52,6 +56,7 @@ class InferenceWorker(Worker):
     sources_ready = Signal(int, list)  # answer message id, its numbered document sources
     finished = Signal(object)  # TurnResult
     stopped_early = Signal()  # a queued request was dropped by stop()
+    managed = Signal(int, object)  # a store change is done: its tag, the result
 
     def __init__(self, db_path: Path) -> None:
         super().__init__()
@@ -105,6 +110,18 @@ class InferenceWorker(Worker):
                 self.unloaded.emit()  # before the failure: "still loaded" must not be said
             raise
         self.loaded.emit(loaded, info)
+
+    @Slot(int, str, object)
+    def manage(self, tag: int, action: str, kwargs: dict[str, Any]) -> None:
+        """Carry out a store change for the GUI (see ``app.ui.store_writer``)."""
+        if not self._closing.is_set():
+            self.attempt("store", lambda: self._manage(tag, action, kwargs), subject=tag)
+
+    def _manage(self, tag: int, action: str, kwargs: dict[str, Any]) -> None:
+        service = self.service()
+        if action not in service.MANAGE:
+            raise ValueError(f"not a store change the window may ask for: {action}")
+        self.managed.emit(tag, getattr(service, action)(**kwargs))
 
     @Slot(object)
     def generate(self, request: TurnRequest) -> None:

@@ -35,6 +35,7 @@ from app.ui.model_controller import ModelController
 from app.ui.model_picker import ModelPicker
 from app.ui.notice_banner import NoticeBanner
 from app.ui.status_bar import LanternStatusBar
+from app.ui.store_writer import StoreWriter
 from app.ui.style import STYLE
 
 
@@ -49,7 +50,9 @@ class MainWindow(QMainWindow):
         self.client = InferenceClient(db_path, self)
         self._models_window: Any = None  # created on first use: keeps launch fast
 
+        self.writer = StoreWriter(self.client, self)  # the GUI thread's writes, on the worker
         self.sidebar = ConversationSidebar(db, self)
+        self.sidebar.writer = self.writer
         self.chat_view = ChatView(self)
         self.banner = NoticeBanner(self)
         self.composer = Composer(self)
@@ -63,6 +66,8 @@ class MainWindow(QMainWindow):
             db, self.client, self.models, self.chat_view, self.composer,
             self.sidebar, self.banner, self.status, self,
         )  # fmt: skip
+        self.models.writer = self.writer
+        self.writer.error.connect(self.chat._store_error)
         self.docs = DocsController(self)
         self._banner_row.insertWidget(0, self.docs.progress)
         self._build_menus()

@@ -7,7 +7,7 @@ The load itself runs on the inference thread; this object only reacts to the wor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -19,6 +19,9 @@ from app.ui.model_picker import ModelPicker
 from app.ui.notice_banner import NoticeBanner
 from app.ui.status_bar import LanternStatusBar
 from app.ui.worker_base import Failure
+
+if TYPE_CHECKING:
+    from app.ui.store_writer import StoreWriter
 
 log = get_logger("ui.models")
 
@@ -54,6 +57,7 @@ class ModelController(QObject):
         self.loaded_info: Any = None
         self._pending: list[str] = []  # names of the loads queued on the worker, in order
         self._turn_load: str | None = None  # a load the worker started for a turn
+        self.writer: StoreWriter | None = None  # remembers the picked model as the default
         worker = client.worker
         worker.loading.connect(self._on_loading)
         worker.loaded.connect(self._on_loaded)
@@ -134,12 +138,8 @@ class ModelController(QObject):
         if name == self.available_name:
             return
         self.load(name, Path(path))
-        from app.models.registry import set_default
-
-        try:
-            set_default(self.db, name)
-        except LanternError as exc:
-            log.info("not remembering %s as the default: %s", name, exc)
+        if self.writer is not None:  # after the load on the worker: a file is registered then
+            self.writer.request("set_default_model", name=name)
 
     @Slot(str)
     def _on_loading(self, name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,10 +85,36 @@ def send(window: Any, qtbot: Any, text: str) -> None:
     qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
 
 
+def settle(window: Any, timeout_s: float = 60) -> None:
+    """Wait until the store changes the window asked for are done (they run on the worker)."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + timeout_s
+    while window.writer.pending:
+        assert time.monotonic() < deadline, "the window's store changes did not finish"
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def created_by(sidebar: Any) -> int:
+    """Ask the sidebar for a new conversation (made on the worker, like a click on
+    "New chat") and wait until it exists and is selected."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    made: list[int] = []
+    sidebar.new_conversation(then=made.append)
+    deadline = time.monotonic() + 60
+    while not made:
+        assert time.monotonic() < deadline, "the new conversation was not created"
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    return made[0]
+
+
 def new_chat(window: Any, max_tokens: int = 48) -> int:
     """A new conversation, selected, with short answers (tests share 2 CPU cores)."""
     from app.store.conversations import update_settings
 
-    cid = window.sidebar.new_conversation()
-    update_settings(window.db, cid, max_tokens=max_tokens)
-    return int(cid)
+    cid = created_by(window.sidebar)
+    update_settings(window.db, cid, max_tokens=max_tokens)  # the test's own setup
+    return cid

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from app.store.conversations import list_conversations, update_settings
+from app.store.conversations import list_conversations
 from app.store.messages import active_path, add_message
 from tests.ui.conftest import Recorder, load_model, new_chat, send, set_load_defaults
 
@@ -56,8 +56,7 @@ def test_sent_message_streams_into_the_view_and_is_stored(window: Any, qtbot: An
 
 def test_stop_keeps_the_partial_answer_and_marks_it_stopped(window: Any, qtbot: Any) -> None:
     load_model(window, qtbot)
-    cid = window.sidebar.new_conversation()
-    update_settings(window.db, cid, max_tokens=2000)
+    cid = new_chat(window, max_tokens=2000)
     worker = window.client.worker
     token_rec = Recorder(worker.token)
     tokens = token_rec.items
@@ -94,9 +93,8 @@ def test_follow_up_uses_the_conversation_history(window: Any, qtbot: Any) -> Non
 
 def test_switching_away_and_back_mid_answer_shows_the_live_text(window: Any, qtbot: Any) -> None:
     load_model(window, qtbot)
-    other = window.sidebar.new_conversation()
-    cid = window.sidebar.new_conversation()
-    update_settings(window.db, cid, max_tokens=2000)
+    other = new_chat(window)
+    cid = new_chat(window, max_tokens=2000)
     worker = window.client.worker
     token_rec = Recorder(worker.token)
     tokens = token_rec.items
@@ -116,8 +114,7 @@ def test_switching_away_and_back_mid_answer_shows_the_live_text(window: Any, qtb
 
 def test_closing_the_window_mid_answer_saves_it(window: Any, qtbot: Any) -> None:
     load_model(window, qtbot)
-    cid = window.sidebar.new_conversation()
-    update_settings(window.db, cid, max_tokens=2000)
+    cid = new_chat(window, max_tokens=2000)
     token_rec = Recorder(window.client.worker.token)
     tokens = token_rec.items
     send(window, qtbot, QUESTION)

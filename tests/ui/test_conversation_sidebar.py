@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,15 +12,22 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 from app.store.conversations import create_conversation, list_conversations
 from app.store.messages import add_message
 from app.ui.conversation_sidebar import ConversationSidebar
+from app.ui.inference_worker import InferenceClient
+from app.ui.store_writer import StoreWriter
+from tests.ui.conftest import created_by
 
 
 @pytest.fixture
-def sidebar(qtbot: Any, ui_store: tuple[Any, Any]) -> ConversationSidebar:
-    db, _ = ui_store
+def sidebar(qtbot: Any, ui_store: tuple[Any, Any]) -> Iterator[ConversationSidebar]:
+    """The sidebar reading the store, changing it through the worker (as in the window)."""
+    db, db_path = ui_store
+    client = InferenceClient(db_path)
     widget = ConversationSidebar(db)
+    widget.writer = StoreWriter(client)
     qtbot.addWidget(widget)
     widget.refresh()
-    return widget
+    yield widget
+    client.shutdown()
 
 
 def test_new_conversation_is_stored_and_selected(sidebar: ConversationSidebar, qtbot: Any) -> None:
@@ -32,12 +40,12 @@ def test_new_conversation_is_stored_and_selected(sidebar: ConversationSidebar, q
 
 
 def test_rename_asks_for_a_title(
-    sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch
+    sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch, qtbot: Any
 ) -> None:
-    cid = sidebar.new_conversation()
+    cid = created_by(sidebar)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Trip to Lisbon", True))
     sidebar.rename_action.trigger()
-    assert sidebar.titles() == ["Trip to Lisbon"]
+    qtbot.waitUntil(lambda: sidebar.titles() == ["Trip to Lisbon"])
     assert list_conversations(sidebar.db)[0]["title"] == "Trip to Lisbon"
     assert sidebar.current_id() == cid
 
@@ -45,7 +53,7 @@ def test_rename_asks_for_a_title(
 def test_rename_cancelled_changes_nothing(
     sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sidebar.new_conversation()
+    created_by(sidebar)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("ignored", False))
     assert sidebar.rename_current() is False
     assert sidebar.titles() == ["New chat"]
@@ -87,7 +95,7 @@ def test_delete_asks_first_and_removes_messages(
 
 
 def test_a_conversation_that_is_answering_cannot_be_deleted(sidebar: ConversationSidebar) -> None:
-    cid = sidebar.new_conversation()
+    cid = created_by(sidebar)
     sidebar.busy_ids.add(cid)
     errors: list[str] = []
     sidebar.error.connect(errors.append)

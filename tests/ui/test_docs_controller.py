@@ -19,7 +19,7 @@ from app.store.messages import (
     save_sources,
 )
 from app.ui.docs_controller import NO_COLLECTION
-from tests.ui.conftest import Recorder, load_model, new_chat, send
+from tests.ui.conftest import Recorder, load_model, new_chat, send, settle
 
 NOTE = """# Harbor Lighthouse
 
@@ -135,6 +135,7 @@ def _use_collection(window: Any, monkeypatch: Any, answer: str) -> None:
         a for a in window.menuBar().actions()[1].menu().actions() if "collection" in a.text()
     ]
     action.trigger()
+    settle(window)
 
 
 def test_without_named_collections_the_window_says_how_to_make_one(

@@ -48,11 +48,13 @@ def test_sending_with_no_model_explains_and_keeps_the_text(window: Any, qtbot: A
 
 
 def test_store_errors_are_shown_in_the_window(window: Any, qtbot: Any) -> None:
-    window.db.execute("PRAGMA query_only = ON")  # every write now fails like a read-only disk
+    # the window's writes happen on the worker's connection: make it fail like a read-only disk
+    window.client.worker.service().db.execute("PRAGMA query_only = ON")
     qtbot.mouseClick(window.sidebar.new_button, Qt.MouseButton.LeftButton)
-    assert window.banner.isVisible() and window.banner.level == "error"
-    assert "read-only" in window.banner.text()
+    qtbot.waitUntil(lambda: window.banner.level == "error", timeout=30_000)
+    assert window.banner.isVisible() and "read-only" in window.banner.text()
     assert window.sidebar.ids() == []
+    assert window.writer.pending == 0
 
 
 @pytest.mark.slow
@@ -66,3 +68,31 @@ def test_a_message_that_cannot_be_saved_stays_in_the_input(window: Any, qtbot: A
     assert window.composer.input.toPlainText() == "keep me"
     assert not window.chat.is_generating
     assert window.composer.send_button.isEnabled()
+
+
+@pytest.mark.slow
+def test_the_gui_thread_only_reads_the_store(window: Any, qtbot: Any) -> None:
+    """With the GUI thread's connection made read-only, everything a user does still
+    works: every write goes through the conversation service on the worker."""
+    from app.knowledge.ingest import Ingestor
+    from app.store.conversations import get_conversation, list_conversations
+    from app.store.settings import set_setting
+    from tests.ui.conftest import created_by, settle
+
+    Ingestor(window.db, None).add([], collection="harbor")  # a named collection exists
+    set_setting(window.db, "chat.max_tokens", 8)
+    window.db.execute("PRAGMA query_only = ON")
+    load_model(window, qtbot)
+    cid = created_by(window.sidebar)
+    assert window.sidebar.rename_current("Trip to Lisbon")
+    window.docs.use_collection("harbor")
+    settle(window)
+    conv = get_conversation(window.db, cid)
+    assert (conv["title"], conv["docs_collection"]) == ("Trip to Lisbon", "harbor")
+    with qtbot.waitSignal(window.chat.answer_done, timeout=180_000) as done:
+        send(window, qtbot, "Hello")
+    assert done.args[0] is not None  # answered and saved by the worker
+    assert window.sidebar.delete_current(confirmed=True)
+    settle(window)
+    assert list_conversations(window.db) == []
+    assert window.banner.level != "error", window.banner.text()
