@@ -32,8 +32,24 @@ def _positive(text: str) -> int:
     return value
 
 
+def is_text(text: str) -> bool:
+    """False for text carrying bytes that were not UTF-8 (Python keeps them in ``argv`` and
+    ``surrogateescape`` reads as lone surrogates, which SQLite, the log and the model's
+    tokenizer all refuse)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     db = args.db
+    if not is_text(args.question):
+        raise LanternError(
+            "The question is not valid UTF-8 text (check the terminal's encoding); "
+            "nothing was asked or saved."
+        )
     if not args.question.strip():
         raise LanternError("The question is empty; write something to ask.")
     if args.docs:

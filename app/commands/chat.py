@@ -17,6 +17,7 @@ import sqlite_utils
 
 from app.chat.notes import answer_note
 from app.chat.types import TurnNotice, TurnResult
+from app.commands.ask import is_text
 from app.commands.common import err, note, out
 from app.errors import ContextOverflowError
 from app.knowledge.collections import find_collection
@@ -83,6 +84,12 @@ def _loop(service: ConversationService, cid: int, model: str, docs: str | None) 
         text = line.strip()
         if not text:
             continue
+        if not is_text(text):
+            err(
+                "error: that line is not valid UTF-8 text (check the terminal's encoding); "
+                "nothing was sent."
+            )
+            continue
         if text in ("/exit", "/quit"):
             return 0
         if text == "/help":
@@ -133,14 +140,14 @@ class PromptReader:
                 if not self._buffer:
                     raise EOFError
                 line, self._buffer = self._buffer, b""
-                return line.decode("utf-8", "replace")
+                return line.decode("utf-8", "surrogateescape")
             ready, _, _ = select.select([fd], [], [], _POLL_S)
             if ready:
                 chunk = os.read(fd, 65536)
                 self._eof = not chunk
                 self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
-        return line.decode("utf-8", "replace").rstrip("\r")
+        return line.decode("utf-8", "surrogateescape").rstrip("\r")
 
 
 class _Chat:
