@@ -110,16 +110,13 @@ def _run(args: argparse.Namespace) -> int:
 
 def _start_logging() -> Path:
     from app.logs import setup_logging
-    from app.paths import get_paths
+    from app.paths import folders_error, get_paths
 
     try:
         paths = get_paths().ensure()
         setup_logging(paths.log_file)
     except OSError as exc:
-        raise LanternError(
-            f"Cannot create Lantern's folders ({exc.filename}: {exc.strerror or exc}); "
-            "check the permissions or set LANTERN_HOME to a writable folder."
-        ) from exc
+        raise folders_error(exc) from exc
     return paths.log_file
 
 

@@ -44,6 +44,14 @@ class Paths:
         return self
 
 
+def folders_error(exc: OSError) -> LanternError:
+    """The sentence for folders that cannot be created (read-only, not a folder...)."""
+    return LanternError(
+        f"Cannot create Lantern's folders ({exc.filename}: {exc.strerror or exc}); "
+        "check the permissions or set LANTERN_HOME to a writable folder."
+    )
+
+
 def get_paths() -> Paths:
     """The folders for this run; ``LANTERN_HOME`` wins over platformdirs."""
     home = os.environ.get("LANTERN_HOME")

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QMessageBox
 
     from app.errors import LanternError
-    from app.paths import get_paths
+    from app.paths import folders_error, get_paths
     from app.ui.crash_handler import CrashHandler
 
     program = sys.argv[0] if sys.argv else "lantern"
@@ -47,8 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Lantern")
     app.setApplicationDisplayName("Lantern")
-    paths = get_paths().ensure()
-    setup_logging(paths.log_file)
+    try:  # before the crash handler: a failure here gets its own dialog
+        paths = get_paths().ensure()
+        setup_logging(paths.log_file)
+    except (OSError, LanternError) as exc:
+        error = folders_error(exc) if isinstance(exc, OSError) else exc
+        QMessageBox.critical(None, "Lantern cannot start", str(error))
+        return 1
     log.info("starting the window (data in %s)", paths.data)
     crash = CrashHandler(paths.log_file, app)
     crash.install()

@@ -54,3 +54,37 @@ def test_main_reports_an_unusable_database(
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
     assert ui_main.main([]) == 1
     assert shown and "lantern.db" in shown[0]
+
+
+@pytest.mark.parametrize("kind", ["under-a-file", "symlink-loop"])
+def test_main_shows_a_dialog_when_the_folders_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A LANTERN_HOME that cannot be used (read-only, under a file, a link loop): a dialog
+    and exit 1, not a traceback before the crash handler is installed."""
+    import threading
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui import main as ui_main
+
+    if kind == "under-a-file":
+        (tmp_path / "a-file").write_text("not a folder")
+        home = tmp_path / "a-file" / "home"
+        needle = "Cannot create Lantern's folders"
+    else:
+        home = tmp_path / "loop-a"
+        home.symlink_to(tmp_path / "loop-b")
+        (tmp_path / "loop-b").symlink_to(home)
+        needle = "symbolic link loop"
+    monkeypatch.setenv("LANTERN_HOME", str(home))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text: shown.append((title, text))
+    )
+    assert ui_main.main([]) == 1
+    assert len(shown) == 1
+    title, text = shown[0]
+    assert title == "Lantern cannot start" and needle in text and "LANTERN_HOME" in text
