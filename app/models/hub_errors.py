@@ -40,3 +40,11 @@ class ChecksumError(DownloadError):
 
 class DownloadInUseError(DownloadError):
     """Another Lantern process is downloading the same file right now."""
+
+
+class HubDroppedError(HubUnreachableError):
+    """The hub answered, then closed (or stalled) the connection part way through a file."""
+
+
+class DownloadTooSlowError(DownloadError):
+    """The hub sent less than the minimum throughput (``download_speed``) for too long."""

@@ -5,6 +5,11 @@ the CDN, typed errors for gated / missing files) and provides the HTTP session; 
 ``hf_hub_download`` deletes partial files on failure, so Lantern streams the body itself
 and keeps ``<sha256>.part`` on disk, resuming with ``Range: bytes=N-`` after a drop, a
 pause, or a restart of the app, without fetching again what is already there.
+
+Every download ends: a hub that averages less than ``RetryPolicy.min_speed`` over
+``speed_window`` seconds stops it with ``DownloadTooSlowError`` (``download_speed``), and a
+hub that answers then breaks off the body is reported as that (``HubDroppedError``: how
+many bytes it sent), not as a network problem. Either way the part on disk is kept.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from urllib.parse import urlsplit
 
 from app.errors import DownloadError
 from app.logs import get_logger
+from app.models.download_speed import MIN_SPEED, SPEED_WINDOW, SpeedGuard
 from app.models.hashing import StreamHasher
 from app.models.hub import FilePart, HubClient, prepare_offline_flag, translate_error
-from app.models.progress import DownloadControl, Interrupted, ProgressMeter
+from app.models.hub_errors import HubDroppedError
+from app.models.progress import DownloadControl, Interrupted, ProgressMeter, format_bytes
 
 log = get_logger("models.download")
 
@@ -35,7 +42,9 @@ class RetryPolicy:
     base_delay: float = 0.5  # seconds; doubles each time
     max_delay: float = 16.0
     connect_timeout: float = 10.0
-    read_timeout: float = 30.0
+    read_timeout: float = 30.0  # ends a silent connection (then retried)
+    min_speed: float = MIN_SPEED  # bytes/s averaged over speed_window; 0: no minimum
+    speed_window: float = SPEED_WINDOW  # seconds (download_speed: ends a trickling server)
 
     def delay(self, attempt: int) -> float:
         return min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
@@ -44,9 +53,10 @@ class RetryPolicy:
 class _Retryable(Exception):
     """A transient failure: dropped connection, timeout, 5xx, short body."""
 
-    def __init__(self, message: str, connect: bool = False) -> None:
+    def __init__(self, message: str, connect: bool = False, received: int | None = None) -> None:
         super().__init__(message)
         self.connect = connect  # never reached the server (no network?)
+        self.received = received  # body bytes of this GET before it broke (None: no body)
 
 
 class _RangeIgnored(Exception):
@@ -66,7 +76,8 @@ def fetch_part(
     """Bring ``partial`` to the whole file; returns (sha256 hex, bytes fetched now).
 
     Raises ``Interrupted`` on pause/cancel (the partial file stays), or a
-    ``DownloadError`` once retries are exhausted (the partial file stays too).
+    ``DownloadError`` once retries are exhausted or the hub stays slower than
+    ``policy.min_speed`` (the partial file stays too).
     """
     partial.parent.mkdir(parents=True, exist_ok=True)
     have = _size(partial)
@@ -74,6 +85,7 @@ def fetch_part(
         partial.unlink()
         have = 0
     hasher = StreamHasher()
+    guard = SpeedGuard(part.filename, policy.min_speed, policy.speed_window)
     fetched = 0
     try:
         if have:
@@ -86,7 +98,17 @@ def fetch_part(
                 raise Interrupted(control.requested)
             try:
                 _stream_once(
-                    client, repo_id, revision, part, partial, have, hasher, meter, control, policy
+                    client,
+                    repo_id,
+                    revision,
+                    part,
+                    partial,
+                    have,
+                    hasher,
+                    meter,
+                    control,
+                    policy,
+                    guard,
                 )
                 reached_server = True
             except _RangeIgnored:
@@ -104,7 +126,8 @@ def fetch_part(
                 reached_server = reached_server or progressed or not exc.connect
                 failures = 1 if progressed else failures + 1
                 if not reached_server or failures > policy.max_retries:
-                    raise _give_up(exc, client, repo_id) from exc
+                    raise _give_up(exc, client, repo_id, part, have) from exc
+                guard.check()
                 delay = policy.delay(failures)
                 log.info("retrying %s in %.1fs: %s", part.filename, delay, exc)
                 meter.set_phase("retrying", f"{exc}; retrying in {delay:.0f} s")
@@ -130,6 +153,7 @@ def _stream_once(
     meter: ProgressMeter,
     control: DownloadControl,
     policy: RetryPolicy,
+    guard: SpeedGuard,
 ) -> None:
     """One HEAD + GET from byte ``have`` to the end (or until something breaks)."""
     import httpx2
@@ -152,6 +176,7 @@ def _stream_once(
         headers["Range"] = f"bytes={have}-"
     timeout = httpx2.Timeout(policy.read_timeout, connect=policy.connect_timeout)
     written = 0
+    body = False  # the GET answered and its body started: a break now is the server's
     try:
         with get_session().stream(
             "GET", meta.location, headers=headers, timeout=timeout, follow_redirects=True
@@ -163,6 +188,7 @@ def _stream_once(
                 log.warning("server ignored Range for %s; starting it over", part.filename)
                 partial.write_bytes(b"")
                 raise _RangeIgnored()
+            body = True
             with partial.open("ab") as fh:
                 sink = _Sink(fh, partial, hasher, meter)
                 try:
@@ -172,6 +198,7 @@ def _stream_once(
                                 f"The hub sent more data than {part.filename}'s published size."
                             )
                         sink.add(chunk)
+                        guard.add(len(chunk))
                         if control.requested:
                             sink.flush()
                             raise Interrupted(control.requested)
@@ -181,9 +208,13 @@ def _stream_once(
     except (Interrupted, DownloadError, _RangeIgnored):
         raise
     except Exception as exc:
-        _raise_classified(exc, client, repo_id, part.filename)
+        try:
+            _raise_classified(exc, client, repo_id, part.filename)
+        except _Retryable as retry:
+            retry.received = written if body else None
+            raise
     if have + written < part.size:
-        raise _Retryable("the connection closed early")
+        raise _Retryable("the connection closed early", received=written)
 
 
 class _Sink:
@@ -247,9 +278,22 @@ def _raise_classified(exc: Exception, client: HubClient, repo_id: str, filename:
     raise translate_error(exc, f"download {filename}", client.endpoint, repo_id) from exc
 
 
-def _give_up(exc: _Retryable, client: HubClient, repo_id: str) -> DownloadError:
+def _give_up(
+    exc: _Retryable, client: HubClient, repo_id: str, part: FilePart, have: int
+) -> DownloadError:
     cause = exc.__cause__
-    if cause is not None:
+    if exc.received is not None:  # it answered, then the body broke off
+        import httpx2
+
+        what = "closed the connection"
+        if isinstance(cause, httpx2.TimeoutException):
+            what = "stopped sending (the read timed out)"
+        error: DownloadError = HubDroppedError(
+            f"The hub at {client.endpoint} {what} after sending {exc.received:,} bytes of "
+            f"{part.filename} ({format_bytes(have)} of {format_bytes(part.size)} are "
+            "downloaded)."
+        )
+    elif cause is not None:
         error = translate_error(cause, "download the file", client.endpoint, repo_id)
     else:
         error = DownloadError(f"The download kept failing ({exc}).")
