@@ -49,9 +49,27 @@ def _pieces(text: str, n_tokens: int, max_tokens: int, count: TokenCounter) -> l
     words = text.split()
     if len(words) <= 1:  # one enormous "word": cut by characters
         step = max(1, len(text) * max_tokens // max(n_tokens, 1))
-        return [text[i : i + step] for i in range(0, len(text), step)]
-    per = max(1, len(words) * max_tokens // max(n_tokens, 1) * 9 // 10)
-    return [" ".join(words[i : i + per]) for i in range(0, len(words), per)]
+        windows = [text[i : i + step] for i in range(0, len(text), step)]
+    else:
+        per = max(1, len(words) * max_tokens // max(n_tokens, 1) * 9 // 10)
+        windows = [" ".join(words[i : i + per]) for i in range(0, len(words), per)]
+    # The windows assume tokens are spread evenly; where they are not (a run of
+    # punctuation next to long words), halve what is still over the limit.
+    return [piece for window in windows for piece in _fit(window, max_tokens, count)]
+
+
+def _fit(text: str, max_tokens: int, count: TokenCounter) -> list[str]:
+    """``text`` as pieces of at most ``max_tokens`` (halved by words, then characters)."""
+    if len(text) <= 1 or count(text) <= max_tokens:
+        return [text]
+    words = text.split()
+    if len(words) > 1:
+        half = len(words) // 2
+        left, right = " ".join(words[:half]), " ".join(words[half:])
+    else:
+        half = len(text) // 2
+        left, right = text[:half], text[half:]
+    return _fit(left, max_tokens, count) + _fit(right, max_tokens, count)
 
 
 def _units(blocks: list[Block], count: TokenCounter, max_tokens: int) -> list[_Unit]:
@@ -131,7 +149,11 @@ def chunk_blocks(
         elif current and size() + unit.n_tokens > target:
             tail = _tail(current[-1], overlap, count_tokens)
             flush()
-            if tail is not None and tail.headings == unit.headings:
+            if (
+                tail is not None
+                and tail.headings == unit.headings
+                and tail.n_tokens + unit.n_tokens <= max_tokens  # the overlap must fit too
+            ):
                 current, carried = [tail], 1
         current.append(unit)
     flush()

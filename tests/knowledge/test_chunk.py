@@ -79,3 +79,20 @@ def test_model_tokenizer_counts_are_used(embedder: Embedder) -> None:
     blocks = [Block(_sentences(40, "tokens"), 1)]
     chunks = chunk_blocks(blocks, embedder.count_tokens, target=128, max_tokens=200)
     assert all(embedder.count_tokens(c.text) <= 200 + 4 for c in chunks)
+
+
+def test_uneven_tokens_are_cut_to_the_limit() -> None:
+    """Found by the fuzz: word windows assume evenly spread tokens; a run of punctuation
+    next to longer words made a piece (and its chunk) pass max_tokens."""
+    blocks = [Block("yy\xa0é\xa0z.',; é\xa0:Ω? ", 1, (), True)]
+    chunks = chunk_blocks(blocks, target=2, max_tokens=4, overlap=0)
+    assert all(c.n_tokens <= 4 and approx_tokens(c.text) <= 4 for c in chunks)
+    assert "".join("".join(c.text.split()) for c in chunks) == "yyéz.',;é:Ω?"
+
+
+def test_overlap_is_only_carried_when_it_fits_with_the_next_paragraph() -> None:
+    """Found by the fuzz: the carried tail plus a paragraph near max_tokens passed it."""
+    long = " ".join(f"w{i}" for i in range(38))  # one paragraph of 38 tokens
+    blocks = [Block("Short one. Short two.", 1), Block(long, 1)]
+    for chunk in chunk_blocks(blocks, target=20, max_tokens=40, overlap=10):
+        assert chunk.n_tokens <= 40, chunk
