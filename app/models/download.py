@@ -36,6 +36,8 @@ from app.models.download_files import (
     file_size,
     lock_path,
     partial_path,
+    private_dir,
+    private_file,
 )
 from app.models.download_paths import safe_destination
 from app.models.hub import HubClient, HubModelFile, RepoFiles
@@ -113,7 +115,9 @@ def download_model(
         meter.set_phase("starting")
         started = time.monotonic()
         try:
-            fetched = _fetch_all(client, model, revision, partials, dests, meter, control, policy)
+            fetched = _fetch_all(
+                client, model, revision, models_dir, partials, dests, meter, control, policy
+            )
         except Interrupted as stop:
             return _stopped(db, row, model, stop.kind, meter, partials, dests, started)
         except DownloadError as exc:
@@ -169,6 +173,7 @@ def _fetch_all(
     client: HubClient,
     model: HubModelFile,
     revision: str,
+    models_dir: Path,
     partials: list[Path],
     dests: list[Path],
     meter: ProgressMeter,
@@ -193,8 +198,9 @@ def _fetch_all(
                 f"publishes for it (expected {part.sha256}, got {sha}). The damaged file "
                 "was deleted; download it again."
             )
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(dest.parent, models_dir)
         os.replace(partial, dest)
+        private_file(dest)  # a part begun by an older Lantern may be 0644
         log.info("verified %s (%s)", dest, sha)
     return fetched
 

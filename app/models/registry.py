@@ -231,6 +231,7 @@ def _delete_orphan(db: sqlite_utils.Database, path: Path) -> None:
 def _copy_into(source: Path, models_dir: Path) -> tuple[Path, str]:
     """Copy ``source`` into ``models_dir`` (hashing as it goes); returns (path, sha256)."""
     models_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(models_dir, 0o700)  # private like the database, whatever the umask
     target = _free_name(models_dir, source.name)
     fd, tmp = tempfile.mkstemp(dir=models_dir, prefix=".importing-", suffix=".part")
     digest = hashlib.sha256()

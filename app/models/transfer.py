@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from app.errors import DownloadError
 from app.logs import get_logger
+from app.models.download_files import open_private, private_dir
 from app.models.download_speed import MIN_SPEED, SPEED_WINDOW, SpeedGuard
 from app.models.hashing import StreamHasher
 from app.models.hub import FilePart, HubClient, prepare_offline_flag, translate_error
@@ -79,7 +80,7 @@ def fetch_part(
     ``DownloadError`` once retries are exhausted or the hub stays slower than
     ``policy.min_speed`` (the partial file stays too).
     """
-    partial.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(partial.parent)
     have = _size(partial)
     if have > part.size:  # not this file after all: start over
         partial.unlink()
@@ -189,7 +190,7 @@ def _stream_once(
                 partial.write_bytes(b"")
                 raise _RangeIgnored()
             body = True
-            with partial.open("ab") as fh:
+            with open_private(partial) as fh:
                 sink = _Sink(fh, partial, hasher, meter)
                 try:
                     for chunk in response.iter_bytes():  # as received: a drop loses nothing

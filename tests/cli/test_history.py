@@ -69,6 +69,20 @@ def test_export_markdown_and_json(run: Run, seeded: int, tmp_path: Path) -> None
     assert os.stat(target).st_mode & 0o077 == 0
 
 
+def test_export_over_an_existing_file_makes_it_private(
+    run: Run, seeded: int, tmp_path: Path
+) -> None:
+    target = tmp_path / "existing.md"
+    target.write_text("old contents\n")
+    os.chmod(target, 0o644)
+    saved = run("history", "export", str(seeded), "--format", "md", "--output", str(target))
+    assert saved.returncode == 0, saved.stderr
+    assert target.read_text().startswith("# Capitals\n")
+    assert os.stat(target).st_mode & 0o777 == 0o600
+    to_null = run("history", "export", str(seeded), "--output", os.devnull)
+    assert to_null.returncode == 0, to_null.stderr  # a device is written, not chmod-ed
+
+
 def test_empty_history(run: Run) -> None:
     result = run("history", "list")
     assert result.returncode == 0
