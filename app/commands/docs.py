@@ -20,7 +20,6 @@ from app.knowledge.extract import Limits
 from app.knowledge.index import list_documents
 from app.knowledge.ingest import Ingestor, IngestReport, Progress, remove_path
 from app.knowledge.retrieve import KEYWORD_ONLY_ASKED_NOTICE, KEYWORD_ONLY_NOTICE, search
-from app.knowledge.scan import unreadable_folders
 
 MiB = 1024 * 1024
 
@@ -131,13 +130,6 @@ def _asked_notices(notices: list[str], args: argparse.Namespace) -> list[str]:
     return [KEYWORD_ONLY_ASKED_NOTICE if n == KEYWORD_ONLY_NOTICE else n for n in notices]
 
 
-def _unreadable_notices(paths: list[Path]) -> list[str]:
-    return [
-        f"skipped {folder}: no permission to read this folder; the files in it were not indexed."
-        for folder in unreadable_folders(paths)
-    ]
-
-
 def _report(report: IngestReport, as_json: bool) -> int:
     if sys.stderr.isatty():
         sys.stderr.write("\n")
@@ -171,7 +163,6 @@ def run_add(args: argparse.Namespace) -> int:
         ingestor = Ingestor(args.db, embedder, limits=limits, progress=_progress)
         report = ingestor.add(args.files, args.collection, args.conversation)
         report.notices = _asked_notices(report.notices, args)
-        report.notices += _unreadable_notices(args.files)
     finally:
         if embedder is not None:
             embedder.close()

@@ -28,7 +28,7 @@ from app.knowledge.chunk import approx_tokens, chunk_blocks
 from app.knowledge.embed import Embedder
 from app.knowledge.extract import ExtractStopped, Limits, read_document
 from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE
-from app.knowledge.scan import expand
+from app.knowledge.scan import expand, unreadable_notice
 from app.knowledge.vectors import apply_write, vector_index
 from app.logs import get_logger
 from app.store import collections as store_collections
@@ -137,6 +137,9 @@ class Ingestor:
             raise DocumentError(
                 "the file is gone (moved or deleted before it could be read)"
             ) from None
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a link loop on Python < 3.13
+            reason = getattr(exc, "strerror", None) or "a symbolic link that leads to itself"
+            raise DocumentError(f"the file cannot be read ({reason})") from None
         if (
             row
             and self._fresh(row)
@@ -224,9 +227,11 @@ class Ingestor:
             coll = colls.ensure_conversation_collection(self.db, conversation_id)
         else:
             coll = colls.ensure_collection(self.db, collection or colls.DEFAULT_COLLECTION)
-        files, missing = expand(paths)
+        unreadable: list[Path] = []
+        files, missing = expand(paths, unreadable)
         report = IngestReport()
         self._notices(report)
+        report.notices += [unreadable_notice(folder) for folder in unreadable]
         for path in missing:
             report.results.append(FileResult(path, "failed", "no such file or folder"))
         for given in paths:
@@ -253,7 +258,9 @@ class Ingestor:
                     _apply_removal(self.db, written)
                     report.results.append(FileResult(Path(doc["path"]), "removed", "file is gone"))
             sources = [Path(p) for p in store_collections.source_paths(self.db, cid)]
-            files, _ = expand([s for s in sources if s.exists()])
+            unreadable: list[Path] = []
+            files, _ = expand([s for s in sources if s.exists()], unreadable)
+            report.notices += [unreadable_notice(folder) for folder in unreadable]
             known = {Path(d["path"]) for d in docs}
             files += [p for p in sorted(known) if p.exists() and p not in set(files)]
             self._run(cid, files, report)

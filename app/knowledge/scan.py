@@ -32,26 +32,19 @@ def walk(folder: Path, unreadable: list[Path] | None = None) -> list[Path]:
     return found
 
 
-def unreadable_folders(paths: list[Path]) -> list[Path]:
-    """The folders under ``paths`` that ``expand`` skips because they cannot be listed."""
-    unreadable: list[Path] = []
-    for given in paths:
-        path = Path(os.path.abspath(given.expanduser()))
-        if path.is_dir():
-            walk(path, unreadable)
-    return list(dict.fromkeys(unreadable))
-
-
-def expand(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+def expand(
+    paths: list[Path], unreadable: list[Path] | None = None
+) -> tuple[list[Path], list[Path]]:
     """(files to index, given paths that do not exist). Files given by name are always
-    tried, whatever their suffix; inside folders only supported suffixes are taken."""
+    tried, whatever their suffix; inside folders only supported suffixes are taken.
+    Folders that cannot be read are added to ``unreadable`` when it is given."""
     files: list[Path] = []
     missing: list[Path] = []
     seen: set[Path] = set()
     for given in paths:
         path = Path(os.path.abspath(given.expanduser()))
         if path.is_dir():
-            candidates = walk(path)
+            candidates = walk(path, unreadable)
         elif path.exists() or path.is_symlink():
             candidates = [path]
         else:
@@ -61,4 +54,10 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[Path]]:
             if candidate not in seen:
                 seen.add(candidate)
                 files.append(candidate)
+    if unreadable is not None:
+        unreadable[:] = list(dict.fromkeys(unreadable))
     return files, missing
+
+
+def unreadable_notice(folder: Path) -> str:
+    return f"skipped {folder}: no permission to read this folder; the files in it were not indexed."

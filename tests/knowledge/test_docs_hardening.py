@@ -12,7 +12,7 @@ import pytest
 
 from app.cli import main
 from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE
-from app.knowledge.scan import unreadable_folders
+from app.knowledge.scan import expand
 from tests.engine.gguf_files import write_tiny_gguf
 from tests.fixtures.unprivileged import NOBODY, as_nobody, traversable_folder
 
@@ -81,8 +81,13 @@ def test_unreadable_folders_are_found() -> None:
         (root / "top" / "closed" / "secret.txt").write_text("hidden words")
         (root / "top" / ".hidden").mkdir(mode=0o000)
         os.chmod(root / "top" / "closed", 0o000)
-        found = as_nobody(lambda: json.dumps([str(p) for p in unreadable_folders([root / "top"])]))
-        assert json.loads(found) == [str(root / "top" / "closed")]
+
+        def scan() -> str:
+            unreadable: list[Path] = []
+            expand([root / "top"], unreadable)
+            return json.dumps([str(p) for p in unreadable])
+
+        assert json.loads(as_nobody(scan)) == [str(root / "top" / "closed")]
 
 
 def test_docs_add_says_it_skipped_an_unreadable_subfolder() -> None:

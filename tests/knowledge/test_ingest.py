@@ -212,3 +212,14 @@ def test_cancel_reaches_inside_a_file_being_extracted(
     assert [(r.path.name, r.status) for r in report.results] == [("big.docx", "cancelled")]
     assert len(raised) == 1 and isinstance(raised[0], ExtractStopped)
     assert list(db.execute("SELECT path FROM documents")) == []
+
+
+def test_a_link_that_leads_to_itself_is_a_failed_file_with_a_reason(
+    db: sqlite_utils.Database, tmp_path: Path
+) -> None:
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    report = Ingestor(db, None).add([loop])
+    [result] = report.results
+    assert result.status == "failed"
+    assert "symbolic link" in result.message.lower() or "levels of symbolic links" in result.message
