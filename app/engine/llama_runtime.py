@@ -12,7 +12,8 @@ streaming path costs ~17% of decode speed in Python.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from app.logs import get_logger
 log = get_logger("engine")
 
 SEQ = 0  # the one sequence a chat session uses
+_ASCII_SPACE = " \t\n\v\f\r"  # what llama.cpp strips (isspace)
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,90 @@ class LlamaRuntime:
         self.batch: Any = self.context.batch
         self.bos_text = self.llama.token_text(llama_cpp.llama_vocab_bos(self.vocab))
         self.eos_text = self.llama.token_text(llama_cpp.llama_vocab_eos(self.vocab))
+        self._control_cache: tuple[re.Pattern[str] | None, dict[str, tuple[int, int]]] | None = None
 
     # -- vocabulary -----------------------------------------------------------------
 
     def tokenize(self, text: str) -> list[int]:
-        """Tokens of a rendered prompt; special tokens in the text are parsed."""
+        """Tokens of trusted prompt text; special tokens in the text are parsed."""
         add_special = not (self.bos_text and text.startswith(self.bos_text))
         return self.llama.tokenize(text, add_special, parse_special=True)
+
+    def tokenize_segments(self, segments: Sequence[tuple[str, bool]]) -> list[int]:
+        """Tokens of a prompt given as (text, trusted) pieces.
+
+        Control tokens (``<|im_start|>``) are recognised only in trusted text (the chat
+        template's own); in message content they are ordinary text. For content without
+        such markers the tokens equal ``tokenize`` of the joined text: this splits at
+        control tokens as llama.cpp does (longest first, with their lstrip/rstrip), and
+        tokenizes the text between them in one piece, without parsing specials.
+        """
+        items: list[str | int] = []  # text, or a control token's id
+        for text, trusted in segments:
+            items.extend(self._split_controls(text) if trusted else [text])
+        runs: list[str | int] = []
+        for item in items:
+            if isinstance(item, str) and runs and isinstance(runs[-1], str):
+                runs[-1] += item
+            else:
+                runs.append(item)
+        self._apply_strip(runs)
+        tokens: list[int] = []
+        joined = "".join(text for text, _ in segments)
+        add_special = not (self.bos_text and joined.startswith(self.bos_text))
+        if add_special and llama_cpp.llama_vocab_get_add_bos(self.vocab):
+            tokens.append(llama_cpp.llama_vocab_bos(self.vocab))
+        for run in runs:
+            if isinstance(run, int):
+                tokens.append(run)
+            elif run:
+                tokens += self.llama.tokenize(run, add_special=False, parse_special=False)
+        if add_special and llama_cpp.llama_vocab_get_add_eos(self.vocab):
+            tokens.append(llama_cpp.llama_vocab_eos(self.vocab))
+        return tokens
+
+    def _controls(self) -> tuple[re.Pattern[str] | None, dict[str, tuple[int, int]]]:
+        """A pattern matching control token texts (longest first), and text -> (id, attr)."""
+        if self._control_cache is None:
+            found: dict[str, tuple[int, int]] = {}
+            wanted = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN
+            for token in range(self.n_vocab):
+                attr = llama_cpp.llama_vocab_get_attr(self.vocab, token)
+                if attr & wanted:
+                    text = self.llama.token_text(token)
+                    if text and text not in found:
+                        found[text] = (token, attr)
+            texts = sorted(found, key=len, reverse=True)
+            pattern = re.compile("|".join(map(re.escape, texts))) if texts else None
+            self._control_cache = (pattern, found)
+        return self._control_cache
+
+    def _split_controls(self, text: str) -> list[str | int]:
+        pattern, found = self._controls()
+        if pattern is None:
+            return [text]
+        out: list[str | int] = []
+        pos = 0
+        for match in pattern.finditer(text):
+            out += [text[pos : match.start()], found[match.group()][0]]
+            pos = match.end()
+        out.append(text[pos:])
+        return out
+
+    def _apply_strip(self, runs: list[str | int]) -> None:
+        """Whitespace next to a control token with the lstrip/rstrip attribute goes."""
+        _, found = self._controls()
+        attrs = {token: attr for token, attr in found.values()}
+        for i, run in enumerate(runs):
+            if not isinstance(run, int):
+                continue
+            attr = attrs.get(run, 0)
+            before = runs[i - 1] if i else None
+            if attr & llama_cpp.LLAMA_TOKEN_ATTR_LSTRIP and isinstance(before, str):
+                runs[i - 1] = before.rstrip(_ASCII_SPACE)
+            after = runs[i + 1] if i + 1 < len(runs) else None
+            if attr & llama_cpp.LLAMA_TOKEN_ATTR_RSTRIP and isinstance(after, str):
+                runs[i + 1] = after.lstrip(_ASCII_SPACE)
 
     def piece_reader(self) -> Callable[[int], bytes]:
         """A function token -> its bytes, cached per token (no allocation once seen)."""

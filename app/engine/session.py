@@ -49,9 +49,9 @@ class ChatSession:
     def __init__(self, info: ModelInfo, runtime: LlamaRuntime, options: LoadOptions) -> None:
         self.info = info
         self._rt = runtime
-        self._format = ChatFormat(info.chat_template, runtime.bos_text, runtime.eos_text)
         self._kv: list[int] = []  # tokens whose keys/values are in the cache, in order
         self._stop = threading.Event()
+        self._format = ChatFormat(info.chat_template, runtime.bos_text, runtime.eos_text)
         self._seeds = random.Random(options.seed)
         self.options = options
         self.last_prompt: list[int] = []  # the tokens of the latest reply's prompt
@@ -94,7 +94,7 @@ class ChatSession:
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         """Tokens of the rendered prompt for ``messages`` (with the generation prompt)."""
-        return len(self._rt.tokenize(self._format.render(messages)))
+        return len(self._tokens(messages))
 
     def forget(self) -> None:
         """Empty the KV cache: the next reply evaluates its whole prompt."""
@@ -109,6 +109,12 @@ class ChatSession:
         """The prompt text for ``messages`` (with the generation prompt, then
         ``continue_text``: the start of the answer when one is continued)."""
         return self._format.render(messages) + continue_text
+
+    def _tokens(self, messages: Sequence[ChatMessage], continue_text: str = "") -> list[int]:
+        """The prompt tokens of ``render(messages, continue_text)``. Message contents and
+        ``continue_text`` are ordinary text: control tokens come only from the template."""
+        segments = self._format.segments(messages)
+        return self._rt.tokenize_segments([*segments, (continue_text, False)])
 
     def reply(
         self,
@@ -129,7 +135,7 @@ class ChatSession:
         reserve = answer_reserve(self.n_ctx, sampling.max_tokens)
         fitted = fit_prompt(
             messages,
-            lambda ms: self._rt.tokenize(self.render(ms, continue_text)),
+            lambda ms: self._tokens(ms, continue_text),
             self.n_ctx,
             reserve,
         )

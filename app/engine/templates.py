@@ -5,6 +5,10 @@ Jinja program; it is rendered in Jinja's immutable sandbox, as transformers does
 without one (a base model such as Gemma 3 270M) gets a plain "User:/Assistant:"
 transcript, and the caller is told through ``ChatFormat.notice``.
 
+``ChatFormat.segments`` tells which parts of the prompt are the template's own text and
+which are message content: only the template's text may contain control tokens
+(``<|im_start|>``), so a question or a document cannot forge a role marker.
+
 Prefix reuse depends on one property: rendering a conversation and then the same
 conversation with one more exchange gives text whose start is byte-identical.
 """
@@ -12,6 +16,8 @@ conversation with one more exchange gives text whose start is byte-identical.
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NoReturn
@@ -26,6 +32,8 @@ from app.logs import get_logger
 
 log = get_logger("engine")
 
+Segment = tuple[str, bool]
+"""A piece of a prompt: its text, and whether it is the template's own (trusted) text."""
 
 NO_TEMPLATE_NOTICE = (
     "This model has no chat template (it may be a base model, not a chat model); "
@@ -69,15 +77,16 @@ class ChatFormat:
         self.bos_token = bos_token
         self.eos_token = eos_token
         self.notice: str | None = None
+        self._env = _environment()
         self._template: jinja2.Template | None = None
         if not template:
             self.notice = NO_TEMPLATE_NOTICE
             return
         try:
-            self._template = _environment().from_string(template)
-        except jinja2.TemplateError as e:
+            self._template = self._env.from_string(template)
+        except (jinja2.TemplateError, RecursionError, MemoryError, ValueError) as e:
             log.warning("chat template does not compile: %s", e)
-            self.notice = BROKEN_TEMPLATE_NOTICE.format(error=e)
+            self.notice = BROKEN_TEMPLATE_NOTICE.format(error=_short(e))
 
     @property
     def uses_fallback(self) -> bool:
@@ -90,43 +99,149 @@ class ChatFormat:
 
     def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
         """The prompt for ``messages``; raises ``ChatTemplateError`` if the template refuses."""
+        return "".join(text for text, _ in self.segments(messages, add_generation_prompt))
+
+    def segments(
+        self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True
+    ) -> list[Segment]:
+        """The prompt for ``messages`` as template text (trusted) and message content."""
         if self._template is None:
-            return self._render_plain(messages, add_generation_prompt)
+            return self._plain(messages, add_generation_prompt)
         try:
-            return self._render_template(messages, add_generation_prompt)
-        except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as e:
-            if messages and messages[0].role == "system":
+            return self._template_segments(messages, add_generation_prompt)
+        except _TEMPLATE_FAILURES as e:
+            if messages and messages[0].role == "system" and not _is_ours(e):
                 # Some templates (Gemma, Mistral) refuse a system role: fold it into the
                 # first user message, as those models' own chat code does.
                 try:
-                    return self._render_template(_fold_system(messages), add_generation_prompt)
-                except (jinja2.TemplateError, TypeError, ValueError, AttributeError):
+                    return self._template_segments(_fold_system(messages), add_generation_prompt)
+                except _TEMPLATE_FAILURES:
                     pass
+            if isinstance(e, ChatTemplateError):
+                raise
             raise ChatTemplateError(
-                f"The model's chat template cannot format this conversation: {e}"
+                f"The model's chat template cannot format this conversation: {_short(e)}"
             ) from e
 
-    def _render_template(self, messages: Sequence[ChatMessage], add_gen: bool) -> str:
+    def _template_segments(self, messages: Sequence[ChatMessage], add_gen: bool) -> list[Segment]:
+        """Render once as is and once with a placeholder per content, then align the two."""
+        rendered = self._render_template(messages, add_gen, [m.content for m in messages])
+        # Placeholders of private-use characters: no case, digits or spaces to change,
+        # and a random mark that a message cannot guess.
+        mark = "".join(chr(0xE000 + b) for b in secrets.token_bytes(8))
+        placeholders = [f"\uf8fe{mark}{_pua_number(i)}\uf8ff" for i in range(len(messages))]
+        skeleton = self._render_template(messages, add_gen, placeholders)
+        split = re.split(f"\uf8fe{mark}([\ue100-\ue1ff]+)\uf8ff", skeleton)
+        # template text, content index, template text, ..., template text
+        parts = [p if k % 2 == 0 else str(_pua_value(p)) for k, p in enumerate(split)]
+        aligned = _align(rendered, parts, messages)
+        if aligned is not None:
+            return aligned
+        if any(mark in p or "\uf8fe" in p or "\uf8ff" in p for p in parts[::2]):
+            raise ChatTemplateError(
+                "The model's chat template changes message text in a way Lantern cannot "
+                "check, so the conversation cannot be formatted safely."
+            )
+        # The template changes contents in a way not understood (not just trimming):
+        # keep its structure and the contents as written.
+        log.info("chat template transforms message contents; contents are kept as written")
+        return [
+            (part, True) if k % 2 == 0 else (messages[int(part)].content, False)
+            for k, part in enumerate(parts)
+            if part
+        ]
+
+    def _render_template(
+        self, messages: Sequence[ChatMessage], add_gen: bool, contents: Sequence[str]
+    ) -> str:
         assert self._template is not None
         return self._template.render(
-            messages=[{"role": m.role, "content": m.content} for m in messages],
+            messages=[
+                {"role": m.role, "content": c} for m, c in zip(messages, contents, strict=True)
+            ],
             add_generation_prompt=add_gen,
             bos_token=self.bos_token,
             eos_token=self.eos_token,
         )
 
-    def _render_plain(self, messages: Sequence[ChatMessage], add_gen: bool) -> str:
-        parts: list[str] = []
+    def _plain(self, messages: Sequence[ChatMessage], add_gen: bool) -> list[Segment]:
+        parts: list[Segment] = []
         for m in messages:
             if m.role == "system":
-                parts.append(f"{m.content.strip()}\n\n")
+                parts += [(m.content.strip(), False), ("\n\n", True)]
             else:
                 # " " + lstrip: a generated reply starts with its own space token, so the
                 # rendered history matches the tokens that were generated.
-                parts.append(f"{_ROLE_LABEL[m.role]}: {m.content.strip()}\n\n")
+                parts += [(f"{_ROLE_LABEL[m.role]}: ", True), (m.content.strip(), False)]
+                parts.append(("\n\n", True))
         if add_gen:
-            parts.append("Assistant:")
-        return "".join(parts)
+            parts.append(("Assistant:", True))
+        return [p for p in parts if p[0]]
+
+
+_TEMPLATE_FAILURES = (
+    jinja2.TemplateError,
+    ChatTemplateError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    LookupError,
+    ArithmeticError,
+)
+
+
+def _is_ours(e: BaseException) -> bool:
+    """A refusal of ours (an unsafe template): folding the system prompt cannot help."""
+    return isinstance(e, ChatTemplateError)
+
+
+def _short(e: BaseException, limit: int = 300) -> str:
+    text = str(e) or type(e).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _align(
+    rendered: str, parts: list[str], messages: Sequence[ChatMessage]
+) -> list[Segment] | None:
+    """Segments of ``rendered``, given the placeholder rendering split into ``parts``.
+
+    Each content may appear as written or trimmed (``| trim``); anything else gives None.
+    """
+    if not rendered.startswith(parts[0]):
+        return None
+    out: list[Segment] = [(parts[0], True)]
+    pos = len(parts[0])
+    for k in range(1, len(parts), 2):
+        content, after = messages[int(parts[k])].content, parts[k + 1]
+        for candidate in dict.fromkeys(
+            (content, content.strip(), content.lstrip(), content.rstrip())
+        ):
+            end = pos + len(candidate)
+            if rendered.startswith(candidate, pos) and rendered.startswith(after, end):
+                out += [(candidate, False), (after, True)]
+                pos = end + len(after)
+                break
+        else:
+            return None
+    if pos != len(rendered):
+        return None
+    return [s for s in out if s[0]]
+
+
+def _pua_number(n: int) -> str:
+    """``n`` in base 256, written with the private-use characters U+E100..U+E1FF."""
+    digits = [chr(0xE100 + n % 256)]
+    while n >= 256:
+        n //= 256
+        digits.append(chr(0xE100 + n % 256))
+    return "".join(reversed(digits))
+
+
+def _pua_value(text: str) -> int:
+    n = 0
+    for c in text:
+        n = n * 256 + ord(c) - 0xE100
+    return n
 
 
 def _fold_system(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
