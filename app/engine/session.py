@@ -51,7 +51,9 @@ class ChatSession:
         self._rt = runtime
         self._kv: list[int] = []  # tokens whose keys/values are in the cache, in order
         self._stop = threading.Event()
-        self._format = ChatFormat(info.chat_template, runtime.bos_text, runtime.eos_text)
+        self._format = ChatFormat(
+            info.chat_template, runtime.bos_text, runtime.eos_text, self._stop.is_set
+        )
         self._seeds = random.Random(options.seed)
         self.options = options
         self.last_prompt: list[int] = []  # the tokens of the latest reply's prompt
@@ -102,7 +104,8 @@ class ChatSession:
         self._rt.truncate(0)
 
     def stop(self) -> None:
-        """Ask the running reply to end after the current token (thread-safe)."""
+        """Ask the running reply to end after the current token (thread-safe); a reply
+        whose prompt is still being formatted raises ``ChatTemplateError``."""
         self._stop.set()
 
     def render(self, messages: Sequence[ChatMessage], continue_text: str = "") -> str:

@@ -1,9 +1,11 @@
 """Turn a conversation into the prompt text a model expects.
 
 A GGUF usually carries its Hugging Face chat template (``tokenizer.chat_template``), a
-Jinja program; it is rendered in Jinja's immutable sandbox, as transformers does. A model
-without one (a base model such as Gemma 3 270M) gets a plain "User:/Assistant:"
-transcript, and the caller is told through ``ChatFormat.notice``.
+Jinja program; it is rendered in Jinja's immutable sandbox, as transformers does, with a
+budget (steps, time, output size, call depth) and a stop check, so a hostile template
+can neither hang nor crash the app. A model without one (a base model such as Gemma 3
+270M) gets a plain "User:/Assistant:" transcript, and the caller is told through
+``ChatFormat.notice``.
 
 ``ChatFormat.segments`` tells which parts of the prompt are the template's own text and
 which are message content: only the template's text may contain control tokens
@@ -15,17 +17,14 @@ conversation with one more exchange gives text whose start is byte-identical.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
 
 import jinja2
-import jinja2.ext
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from app.engine import template_sandbox as sandbox
+from app.engine.template_sandbox import MIN_OUTPUT
 from app.engine.types import ChatMessage
 from app.errors import ChatTemplateError
 from app.logs import get_logger
@@ -47,37 +46,23 @@ BROKEN_TEMPLATE_NOTICE = (
 _ROLE_LABEL = {"user": "User", "assistant": "Assistant"}
 
 
-def _raise_exception(message: str) -> NoReturn:
-    raise jinja2.TemplateError(message)
-
-
-def _strftime_now(fmt: str) -> str:
-    return datetime.now().strftime(fmt)
-
-
-def _tojson(value: Any, indent: int | None = None, **_: Any) -> str:
-    # transformers' tojson: no HTML escaping (Jinja's built-in one escapes < > & ').
-    return json.dumps(value, ensure_ascii=False, indent=indent)
-
-
-def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols]
-    )
-    env.filters["tojson"] = _tojson
-    env.globals["raise_exception"] = _raise_exception
-    env.globals["strftime_now"] = _strftime_now
-    return env
-
-
 class ChatFormat:
-    """Renders conversations for one model: its own template, or the plain fallback."""
+    """Renders conversations for one model: its own template, or the plain fallback.
 
-    def __init__(self, template: str | None, bos_token: str = "", eos_token: str = "") -> None:
+    ``should_stop`` is polled while a template renders (``ChatSession.stop``)."""
+
+    def __init__(
+        self,
+        template: str | None,
+        bos_token: str = "",
+        eos_token: str = "",
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.bos_token = bos_token
         self.eos_token = eos_token
         self.notice: str | None = None
-        self._env = _environment()
+        self.should_stop = should_stop
+        self._env = sandbox.environment()
         self._template: jinja2.Template | None = None
         if not template:
             self.notice = NO_TEMPLATE_NOTICE
@@ -155,14 +140,17 @@ class ChatFormat:
         self, messages: Sequence[ChatMessage], add_gen: bool, contents: Sequence[str]
     ) -> str:
         assert self._template is not None
-        return self._template.render(
-            messages=[
+        variables = {
+            "messages": [
                 {"role": m.role, "content": c} for m, c in zip(messages, contents, strict=True)
             ],
-            add_generation_prompt=add_gen,
-            bos_token=self.bos_token,
-            eos_token=self.eos_token,
-        )
+            "add_generation_prompt": add_gen,
+            "bos_token": self.bos_token,
+            "eos_token": self.eos_token,
+        }
+        # The output may be several times the conversation (a template repeating it).
+        max_output = MIN_OUTPUT + 8 * sum(len(m.content) for m in messages)
+        return sandbox.render(self._env, self._template, max_output, self.should_stop, variables)
 
     def _plain(self, messages: Sequence[ChatMessage], add_gen: bool) -> list[Segment]:
         parts: list[Segment] = []
@@ -191,7 +179,7 @@ _TEMPLATE_FAILURES = (
 
 
 def _is_ours(e: BaseException) -> bool:
-    """A refusal of ours (an unsafe template): folding the system prompt cannot help."""
+    """A refusal of ours (budget, unsafe template): folding the system prompt cannot help."""
     return isinstance(e, ChatTemplateError)
 
 

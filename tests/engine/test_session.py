@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
@@ -18,7 +20,13 @@ from app.engine.types import (
     SamplingOptions,
     TextEvent,
 )
-from app.errors import ContextOverflowError, ModelFileError, ModelLoadError, NotAChatModelError
+from app.errors import (
+    ChatTemplateError,
+    ContextOverflowError,
+    ModelFileError,
+    ModelLoadError,
+    NotAChatModelError,
+)
 from tests.engine.gguf_files import write_tiny_gguf
 
 GREEDY = SamplingOptions(temperature=0.0, max_tokens=24)
@@ -333,3 +341,51 @@ def test_generation_that_fills_the_context_ends_cleanly(smollm2_path: Path) -> N
         assert after.text.strip() and after.stop_reason in ("eos", "length")
     finally:
         session.close()
+
+
+HOSTILE_TEMPLATES = {
+    "nested loops": (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    ),
+    "recursive macro": "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+    "huge string": "{{ 'x' * 3000000000 }}",
+}
+
+
+def with_template(smol: ChatSession, template: str) -> ChatSession:
+    """A session on the same runtime whose model claims ``template`` as its chat template."""
+    return ChatSession(replace(smol.info, chat_template=template), smol._rt, smol.options)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", HOSTILE_TEMPLATES)
+def test_hostile_template_raises_a_chat_template_error(smol: ChatSession, name: str) -> None:
+    hostile = with_template(smol, HOSTILE_TEMPLATES[name])
+    started = time.monotonic()
+    with pytest.raises(ChatTemplateError, match="broken or hostile"):
+        hostile.reply([ChatMessage("user", "Hi")], GREEDY)
+    with pytest.raises(ChatTemplateError):
+        hostile.count_tokens([ChatMessage("user", "Hi")])
+    assert time.monotonic() - started < 10
+    _, stats = collect(smol.reply([ChatMessage("user", "Hi")], GREEDY))  # the model still works
+    assert stats.text
+
+
+@pytest.mark.timeout(60)
+def test_stop_interrupts_rendering(smol: ChatSession) -> None:
+    hostile = with_template(smol, HOSTILE_TEMPLATES["nested loops"])
+    done = threading.Event()
+
+    def stopper() -> None:
+        while not done.is_set():
+            hostile.stop()
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=stopper)
+    thread.start()
+    try:
+        with pytest.raises(ChatTemplateError, match="stopped"):
+            hostile.reply([ChatMessage("user", "Hi")], GREEDY)
+    finally:
+        done.set()
+        thread.join()

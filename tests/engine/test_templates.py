@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,63 @@ def test_fallback_segments() -> None:
     segments = fmt.segments([SYSTEM, U1, A1])
     assert "".join(text for text, _ in segments) == fmt.render([SYSTEM, U1, A1])
     assert [text for text, trusted in segments if not trusted] == ["You are terse.", "Hi", "Hello!"]
+
+
+# Issue 8, item 4: hostile templates end with a ChatTemplateError, quickly.
+NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+RECURSIVE_MACRO = "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}"
+HUGE_STRING = "{{ 'x' * 3000000000 }}"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (NESTED_LOOPS, "steps"),
+        (RECURSIVE_MACRO, "nests calls"),
+        (HUGE_STRING, "characters"),
+        ("{% for i in range(100000) %}{{ 'y' * 100000 }}{% endfor %}", "characters"),
+        ("{{ ('x' * 100000).replace('x', 'y' * 100000) }}", "characters"),
+        ("{{ range(100000) | join('x' * 100000) }}", "characters"),
+        ("{{ '{:>3000000000}'.format(1) }}", "characters"),
+        ("{{ '%3000000000d' % 1 }}", "characters"),
+        ("{{ 'x' | center(3000000000) }}", "characters"),
+        ("{{ ((10 ** 1000) ** 1000) ** 1000 }}", "number too large"),
+    ],
+)
+def test_hostile_template_fails_fast_with_a_sentence(template: str, message: str) -> None:
+    fmt = ChatFormat(template)
+    started = time.monotonic()
+    with pytest.raises(ChatTemplateError, match=message):
+        fmt.render([SYSTEM, U1])
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.timeout(30)
+def test_rendering_honours_stop() -> None:
+    stop = threading.Event()
+    fmt = ChatFormat(NESTED_LOOPS, should_stop=stop.is_set)
+    threading.Timer(0.02, stop.set).start()
+    with pytest.raises(ChatTemplateError, match="stopped"):
+        fmt.render([U1])
+
+
+def test_budget_leaves_ordinary_templates_alone() -> None:
+    fmt = ChatFormat(
+        "{{ messages | map(attribute='content') | join(', ') }}|{{ 'a-b'.replace('-', '+') }}"
+        "|{{ '%s=%d' % ('a', 3) }}|{{ '{}!'.format('x') }}|{{ 'hi' | indent(2, true) }}"
+        "|{% for i in range(3) | reverse %}{{ i }}{% endfor %}|{{ range(4) | length }}"
+    )
+    assert fmt.render([U1, A1]) == "Hi, Hello!|a+b|a=3|x!|  hi|210|4"
+    long_history = [ChatMessage("user", f"message {i} " * 50) for i in range(400)]
+    smol_like = ChatFormat(
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+        "{% endfor %}"
+    )
+    assert smol_like.render(long_history).count("<|im_start|>") == 400
+
+
+def test_template_that_mangles_placeholders_is_refused() -> None:
+    fmt = ChatFormat("{% for m in messages %}<|u|>{{ m['content'][1:] }}{% endfor %}")
+    with pytest.raises(ChatTemplateError, match="cannot check"):
+        fmt.render([U1])
