@@ -30,6 +30,18 @@ MAX_DEPTH = 100  # nested calls (macros calling macros)
 MIN_OUTPUT = 1_000_000  # characters; more when the conversation itself is longer
 
 
+TEMPLATE_FAILURES = (
+    jinja2.TemplateError,
+    ChatTemplateError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    LookupError,
+    ArithmeticError,
+)
+"""What a template's own mistakes raise (``raise_exception``, a wrong type, a missing key)."""
+
+
 class Budget:
     """Limits of one rendering; ``step()`` raises ``ChatTemplateError`` past them."""
 
@@ -285,6 +297,13 @@ def render(
     except OverflowError as e:
         raise ChatTemplateError(
             f"The model's chat template cannot format this conversation: {e}"
+        ) from e
+    except TEMPLATE_FAILURES:
+        raise  # the caller words these (and may retry without a system message)
+    except Exception as e:  # untrusted code: nothing else may escape either
+        raise ChatTemplateError(
+            f"The model's chat template failed on this conversation ({type(e).__name__}: "
+            f"{str(e)[:300]}); it may be broken."
         ) from e
     finally:
         env.budget = _NO_BUDGET

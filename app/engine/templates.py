@@ -69,7 +69,7 @@ class ChatFormat:
             return
         try:
             self._template = self._env.from_string(template)
-        except (jinja2.TemplateError, RecursionError, MemoryError, ValueError) as e:
+        except Exception as e:  # untrusted code: any failure means it cannot be read
             log.warning("chat template does not compile: %s", e)
             self.notice = BROKEN_TEMPLATE_NOTICE.format(error=_short(e))
 
@@ -94,13 +94,13 @@ class ChatFormat:
             return self._plain(messages, add_generation_prompt)
         try:
             return self._template_segments(messages, add_generation_prompt)
-        except _TEMPLATE_FAILURES as e:
+        except sandbox.TEMPLATE_FAILURES as e:
             if messages and messages[0].role == "system" and not _is_ours(e):
                 # Some templates (Gemma, Mistral) refuse a system role: fold it into the
                 # first user message, as those models' own chat code does.
                 try:
                     return self._template_segments(_fold_system(messages), add_generation_prompt)
-                except _TEMPLATE_FAILURES:
+                except sandbox.TEMPLATE_FAILURES:
                     pass
             if isinstance(e, ChatTemplateError):
                 raise
@@ -165,17 +165,6 @@ class ChatFormat:
         if add_gen:
             parts.append(("Assistant:", True))
         return [p for p in parts if p[0]]
-
-
-_TEMPLATE_FAILURES = (
-    jinja2.TemplateError,
-    ChatTemplateError,
-    TypeError,
-    ValueError,
-    AttributeError,
-    LookupError,
-    ArithmeticError,
-)
 
 
 def _is_ours(e: BaseException) -> bool:

@@ -190,3 +190,10 @@ def test_template_that_mangles_placeholders_is_refused() -> None:
     fmt = ChatFormat("{% for m in messages %}<|u|>{{ m['content'][1:] }}{% endfor %}")
     with pytest.raises(ChatTemplateError, match="cannot check"):
         fmt.render([U1])
+
+
+def test_template_python_cannot_compile_falls_back() -> None:
+    # Jinja parses it, Python's compiler refuses the generated code (SyntaxError).
+    fmt = ChatFormat("{% break %}")
+    assert fmt.uses_fallback
+    assert fmt.notice is not None and "could not be read" in fmt.notice
