@@ -20,6 +20,8 @@ from typing import Any, NoReturn
 
 import jinja2
 import jinja2.ext
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from app.errors import ChatTemplateError
@@ -89,11 +91,37 @@ class _CompileTimeBudget(Budget):
 _NO_BUDGET = _CompileTimeBudget(MIN_OUTPUT, lambda: False)
 
 
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code generator, with ``a ~ b`` checked against the output limit."""
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"environment.checked_concat({join}, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class BudgetedSandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, counting steps against the budget of the current rendering."""
 
+    code_generator_class = _CodeGenerator
     intercepted_binops = frozenset({"*", "**", "+", "%"})
     budget: Budget = _NO_BUDGET
+
+    def checked_concat(self, join: Callable[[Any], str], values: tuple[Any, ...]) -> str:
+        """``a ~ b ~ ...``: refused before joining when the text would pass the limit."""
+        budget = self.budget
+        budget.step()
+        budget.check_size(sum(len(v) if isinstance(v, str) else len(str(v)) for v in values))
+        return join(values)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = __self.budget
@@ -239,6 +267,7 @@ def environment() -> BudgetedSandbox:
         env.filters[name] = _budgeted_filter(env, name, function)
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
+    del env.globals["lipsum"]  # seconds of filler text on request; no chat template uses it
     env.globals["range"] = lambda *args: _BudgetedRange(env, safe_range(*args))
     return env
 

@@ -152,6 +152,12 @@ HUGE_STRING = "{{ 'x' * 3000000000 }}"
         ("{{ '%3000000000d' % 1 }}", "characters"),
         ("{{ 'x' | center(3000000000) }}", "characters"),
         ("{{ ((10 ** 1000) ** 1000) ** 1000 }}", "number too large"),
+        (
+            "{% set ns = namespace(s='ab') %}{% for i in range(64) %}"
+            "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+            "characters",
+        ),
+        ("{{ lipsum(100000) }}", "lipsum"),
     ],
 )
 def test_hostile_template_fails_fast_with_a_sentence(template: str, message: str) -> None:
