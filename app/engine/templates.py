@@ -182,7 +182,8 @@ def _align(
 ) -> list[Segment] | None:
     """Segments of ``rendered``, given the placeholder rendering split into ``parts``.
 
-    Each content may appear as written or trimmed (``| trim``); anything else gives None.
+    Each content may appear in one of the forms of ``_content_forms``; anything else
+    gives None.
     """
     if not rendered.startswith(parts[0]):
         return None
@@ -190,9 +191,7 @@ def _align(
     pos = len(parts[0])
     for k in range(1, len(parts), 2):
         content, after = messages[int(parts[k])].content, parts[k + 1]
-        for candidate in dict.fromkeys(
-            (content, content.strip(), content.lstrip(), content.rstrip())
-        ):
+        for candidate in _content_forms(content):
             end = pos + len(candidate)
             if rendered.startswith(candidate, pos) and rendered.startswith(after, end):
                 out += [(candidate, False), (after, True)]
@@ -203,6 +202,19 @@ def _align(
     if pos != len(rendered):
         return None
     return [s for s in out if s[0]]
+
+
+def _content_forms(content: str) -> dict[str, None]:
+    """What templates commonly make of a content: itself, trimmed (``| trim``), and for
+    reasoning models (DeepSeek R1, Qwen3) the part after ``</think>``, trimmed or not."""
+    forms: dict[str, None] = {}
+    bases = [content]
+    if "</think>" in content:
+        bases.append(content.split("</think>")[-1])
+    for base in bases:
+        for form in (base, base.strip(), base.lstrip(), base.rstrip(), base.lstrip("\n")):
+            forms[form] = None
+    return forms
 
 
 def _pua_number(n: int) -> str:

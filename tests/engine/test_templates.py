@@ -203,3 +203,21 @@ def test_template_python_cannot_compile_falls_back() -> None:
     fmt = ChatFormat("{% break %}")
     assert fmt.uses_fallback
     assert fmt.notice is not None and "could not be read" in fmt.notice
+
+
+def test_segments_follow_a_reasoning_template_that_drops_the_thinking() -> None:
+    # DeepSeek R1's way: earlier answers are shown without their <think> part.
+    fmt = ChatFormat(
+        "{% for m in messages %}{% set content = m['content'] %}"
+        "{% if '</think>' in content %}{% set content = content.split('</think>')[-1] %}"
+        "{% endif %}<|{{ m['role'] }}|>{{ content }}{% endfor %}"
+    )
+    segments = fmt.segments([U1, ChatMessage("assistant", "<think>hmm</think>Hello!"), U2])
+    assert segments == [
+        ("<|user|>", True),
+        ("Hi", False),
+        ("<|assistant|>", True),
+        ("Hello!", False),
+        ("<|user|>", True),
+        ("What is 2+2?", False),
+    ]
