@@ -47,7 +47,7 @@ from app.chat.types import (
 from app.engine.context_fit import answer_reserve
 from app.engine.session import ChatSession
 from app.engine.types import ChatMessage, ModelInfo, NoticeEvent, ReplyStats, TextEvent
-from app.errors import LanternError
+from app.errors import ChatTemplateError, LanternError
 from app.logs import get_logger
 from app.store import conversations as convs
 from app.store import messages as msgs
@@ -273,6 +273,10 @@ class ConversationService:
             raise
         except LanternError as exc:
             _close(events)
+            if self._stop.is_set() and isinstance(exc, ChatTemplateError):
+                row = answer.abort()  # stopped while the prompt was being formatted
+                yield TurnResult(conv["id"], row, None, sources, warnings, answer_note(row))
+                return
             answer.fail(str(exc))
             raise
         except BaseException:

@@ -98,27 +98,47 @@ def test_a_grounded_follow_up_reuses_the_prefix_and_cites_the_document(
     assert not service.embedder.is_open  # whole documents: no embedding model was needed
 
 
+def _retemplated(
+    service: ConversationService, smollm2_path: Path, tmp_path: Path, name: str, template: str
+) -> None:
+    """Register a copy of SmolLM2 with another chat template as model ``name``."""
+    from app.models.registry import import_model
+    from app.paths import get_paths
+
+    copy = tmp_path / f"{name}.gguf"
+    subprocess.run(
+        [sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(smollm2_path), str(copy),
+         "--chat-template", template, "--force"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    import_model(service.db, copy, get_paths().models, copy=False, name=name)
+
+
+def test_stop_while_a_slow_template_formats_the_prompt_ends_the_answer_as_stopped(
+    service: ConversationService, smollm2_path: Path, tmp_path: Path
+) -> None:
+    slow = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    _retemplated(service, smollm2_path, tmp_path, "slow", slow)
+    turn = service.run(TurnRequest("send", text="Hi.", model="slow", max_tokens=8))
+    for event in turn:
+        if isinstance(event, TurnStarted):
+            threading.Timer(0.1, service.stop).start()  # while the template runs
+    result = event
+    assert result.status == "stopped" and result.note == "stopped before it began"
+
+
 def test_an_empty_answer_does_not_break_a_template_that_needs_alternating_roles(
     service: ConversationService, smollm2_path: Path, tmp_path: Path
 ) -> None:
     """A copy of SmolLM2 whose template refuses two user turns in a row (as Gemma 3's and
     Mistral v0.3's do)."""
-    from app.models.registry import import_model
-    from app.paths import get_paths
-
-    strict = tmp_path / "strict.gguf"
     template = (
         "{% for m in messages %}{% if loop.index0 > 0 and m['role'] == messages[loop.index0 - 1]"
         "['role'] %}{{ raise_exception('Conversation roles must alternate') }}{% endif %}"
         "<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
     )
-    subprocess.run(
-        [sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(smollm2_path), str(strict),
-         "--chat-template", template, "--force"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    import_model(service.db, strict, get_paths().models, copy=False, name="strict")
+    _retemplated(service, smollm2_path, tmp_path, "strict", template)
     first, _ = run(service, TurnRequest("send", text="Hi.", model="strict", max_tokens=8))
     cid = first.conversation_id
     update_settings(service.db, cid, context_length=256)
