@@ -10,7 +10,7 @@ import pytest
 
 from app.models.registry import default_model, register_file
 from app.models.starter import STARTER_NAME
-from tests.ui.conftest import Recorder, load_model, new_chat, send
+from tests.ui.conftest import Recorder, load_model, new_chat, send, settle
 
 
 def _fails_to_load(window: Any, qtbot: Any, path: Path) -> str:
@@ -117,6 +117,7 @@ def test_picking_a_model_loads_it_and_makes_it_the_default(
         window.picker.activated.emit(index)  # what a click on the item does
     assert ready.args == ["gemma-base"]
     assert window.status.model_label.text().startswith("Model: gemma-base")
+    settle(window)  # the default is remembered by the worker, after the load
     assert default_model(window.db)["name"] == "gemma-base"
 
 
