@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.logs import setup_logging
-from tests.cli.conftest import REPO, assert_one_line_error, cli_env
+from tests.cli.conftest import assert_one_line_error, run_cli
 
 
 @pytest.fixture
@@ -79,13 +77,6 @@ def test_a_full_disk_under_the_log_prints_one_line(tmp_path: Path) -> None:
     (home / "logs").mkdir(parents=True)
     (home / "logs" / "lantern.log").symlink_to("/dev/full")
     mode = os.stat("/dev/full").st_mode
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "ask", "   "],
-        cwd=REPO,
-        env=cli_env(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli(home, "ask", "   ", timeout=120)
     assert_one_line_error(result, "question is empty")
     assert os.stat("/dev/full").st_mode == mode  # the device's mode is left alone

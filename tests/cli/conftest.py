@@ -37,17 +37,24 @@ def run(lantern_home: Path) -> Run:
     def _run(
         *args: str, input: str | None = None, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "app", *args],
-            cwd=REPO,
-            env=cli_env(lantern_home),
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_cli(lantern_home, *args, input=input, timeout=timeout)
 
     return _run
+
+
+def run_cli(
+    home: Path, *args: str, input: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``python -m app ARGS`` with ``LANTERN_HOME=home``, as a real subprocess (text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=REPO,
+        env=cli_env(home),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

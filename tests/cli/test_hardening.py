@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.conftest import REPO, Run, assert_one_line_error, cli_env
+from tests.cli.conftest import REPO, Run, assert_one_line_error, cli_env, run_cli
 
 
 def _loop(folder: Path) -> Path:
@@ -27,14 +27,7 @@ def test_a_symlink_loop_as_model_path(run: Run, tmp_path: Path) -> None:
 
 def test_a_symlink_loop_as_lantern_home(tmp_path: Path) -> None:
     loop = _loop(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "history", "list"],
-        cwd=REPO,
-        env=cli_env(loop),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli(loop, "history", "list", timeout=120)
     assert result.returncode == 1
     assert_one_line_error(result, "LANTERN_HOME", "symbolic link loop")
     assert not os.path.exists(tmp_path / "data")

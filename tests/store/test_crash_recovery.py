@@ -17,7 +17,7 @@ import pytest
 
 from app.store.db import open_db
 from app.store.messages import get_message, recover_interrupted
-from tests.cli.conftest import REPO, cli_env
+from tests.cli.conftest import REPO, cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -97,14 +97,7 @@ def test_sigkill_mid_answer_keeps_the_db_and_the_partial_text(lantern_home: Path
         cid = row["conversation_id"]
     finally:
         db.close()
-    shown = subprocess.run(
-        [sys.executable, "-m", "app", "history", "show", str(cid)],
-        cwd=REPO,
-        env=cli_env(lantern_home),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    shown = run_cli(lantern_home, "history", "show", str(cid), timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.rstrip().endswith("[interrupted: Lantern closed before the answer ended]")
 

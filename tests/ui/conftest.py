@@ -66,6 +66,16 @@ class Recorder(QObject):
             self._on_item(item)
 
 
+def write_red_png(path: Path, width: int = 120, height: int = 80) -> Path:
+    """A solid red PNG: a local image a test can tell apart if it ever gets painted."""
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor(255, 0, 0))
+    assert image.save(str(path))
+    return path
+
+
 def load_model(window: Any, qtbot: Any, name: str | None = None) -> str:
     """Load the picker's current model (or ``name``) and wait until it is ready."""
     with qtbot.waitSignal(window.models.model_ready, timeout=180_000) as blocker:

@@ -22,6 +22,7 @@ from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QColor, QImage, QTextDocument
 
 from app.ui.chat_view import ChatView
+from tests.ui.conftest import write_red_png
 
 ROOT = Path(__file__).resolve().parents[2]
 RED = QColor(255, 0, 0).rgb()
@@ -58,11 +59,7 @@ def _red_pixels(image: QImage) -> int:
 
 @pytest.fixture
 def red_png(tmp_path: Path) -> Path:
-    image = QImage(120, 80, QImage.Format.Format_RGB32)
-    image.fill(QColor(255, 0, 0))
-    path = tmp_path / "red.png"
-    assert image.save(str(path))
-    return path
+    return write_red_png(tmp_path / "red.png")
 
 
 def test_the_probe_sees_an_image_lantern_supplies(view: ChatView, red_png: Path) -> None:

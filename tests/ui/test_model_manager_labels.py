@@ -5,22 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QColor, QImage
-
 from app.ui.model_manager_browse import SearchView
 from app.ui.model_manager_downloads import DownloadRow
-
-
-def _big_png(tmp_path: Path) -> Path:
-    image = QImage(300, 200, QImage.Format.Format_RGB32)
-    image.fill(QColor(255, 0, 0))
-    path = tmp_path / "big.png"
-    assert image.save(str(path))
-    return path
+from tests.ui.conftest import write_red_png
 
 
 def test_a_hostile_file_name_is_shown_not_loaded(qtbot: Any, tmp_path: Path) -> None:
-    png = _big_png(tmp_path)
+    png = write_red_png(tmp_path / "big.png", 300, 200)
     name = f'a<img src="{png}">.gguf'
     row = DownloadRow(("evil/<img src=/dev/zero>", name), 1000)
     qtbot.addWidget(row)
@@ -33,7 +24,7 @@ def test_a_hostile_file_name_is_shown_not_loaded(qtbot: Any, tmp_path: Path) -> 
 
 
 def test_the_repo_label_is_plain_text(qtbot: Any, tmp_path: Path) -> None:
-    png = _big_png(tmp_path)
+    png = write_red_png(tmp_path / "big.png", 300, 200)
     view = SearchView()
     qtbot.addWidget(view)
     view.show()
