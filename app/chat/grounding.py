@@ -105,17 +105,13 @@ class _Lazy:
 
 
 def _query_embedder(db: sqlite_utils.Database, kept: KeptEmbedder) -> _Lazy | None:
+    """The default embedding model as a lazy ``QueryEmbedder`` (its id is the file's, as
+    ``Embedder.model_id`` is), or ``None`` when none is installed."""
+    from app.knowledge.embed import model_id_for
     from app.knowledge.embedding_model import embedding_model_path
 
-    if kept.is_open:
-        embedder = kept.current()
-        return None if embedder is None else _Lazy(kept, embedder.model_id)
     path = embedding_model_path(db)
-    if path is None:
-        return None
-    from app.knowledge.embed import model_id_for
-
-    return _Lazy(kept, model_id_for(path))
+    return None if path is None else _Lazy(kept, model_id_for(path))
 
 
 def ground(
