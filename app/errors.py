@@ -53,3 +53,7 @@ class ChatTemplateError(LanternError):
 
 class InferenceError(LanternError):
     """llama.cpp failed while evaluating a prompt or generating (not a user mistake)."""
+
+
+class PriceError(LanternError):
+    """A cloud price table entry that is not valid (name, prices per million, date)."""

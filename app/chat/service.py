@@ -137,6 +137,7 @@ class ConversationService:
 
     MANAGE = frozenset(
         {"new_conversation", "rename", "delete", "update_settings", "set_default_model"}
+        | {"save_price", "remove_price", "set_comparison"}  # the price table (app.chat.costs)
     )
     """The methods a front end may call by name (the window's worker does)."""
 
@@ -160,6 +161,23 @@ class ConversationService:
         from app.models.registry import set_default
 
         return set_default(self.db, name)
+
+    def save_price(self, **fields: Any) -> Any:
+        """Add or change a cloud price (``app.chat.costs.save_price``)."""
+        from app.chat import costs
+
+        return costs.save_price(self.db, **fields)
+
+    def remove_price(self, name: str) -> str:
+        from app.chat import costs
+
+        return costs.remove_price(self.db, name)
+
+    def set_comparison(self, name: str) -> Any:
+        """Compare answers' cost with this cloud price from now on."""
+        from app.chat import costs
+
+        return costs.set_comparison(self.db, name)
 
     def switch_branch(self, message_id: int) -> list[dict[str, Any]]:
         """Make the branch through ``message_id`` the active one (its newest leaf), and

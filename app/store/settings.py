@@ -76,6 +76,12 @@ declare(
     "HF_TOKEN or `hf auth login`, if any.",
 )  # fmt: skip
 
+# Usage and costs (issue 9): the cloud model each local answer is compared with.
+declare(
+    "usage.compare_model", str, None, "Price table entry whose prices give each answer's "
+    "cloud cost avoided; None: the first entry by name.",
+)  # fmt: skip
+
 
 def setting(key: str) -> Setting:
     """The declaration of ``key``; ``KeyError`` if there is none."""
