@@ -29,6 +29,7 @@ class StoreWriter(QObject):
     def __init__(self, client: InferenceClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._callbacks: dict[int, Done | None] = {}
+        self._on_error: dict[int, Callable[[str], None]] = {}
         self._next_tag = 0
         worker = client.worker
         self._requested.connect(worker.manage)
@@ -40,15 +41,25 @@ class StoreWriter(QObject):
         """How many changes have not been carried out yet."""
         return len(self._callbacks)
 
-    def request(self, action: str, on_done: Done | None = None, **kwargs: Any) -> None:
-        """Ask for ``ConversationService.<action>(**kwargs)``; ``on_done(result)`` after."""
+    def request(
+        self,
+        action: str,
+        on_done: Done | None = None,
+        on_error: Callable[[str], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Ask for ``ConversationService.<action>(**kwargs)``; ``on_done(result)`` after.
+        ``on_error(message)``: the caller shows a failure itself (instead of ``error``)."""
         self._next_tag += 1
         self._callbacks[self._next_tag] = on_done
+        if on_error is not None:
+            self._on_error[self._next_tag] = on_error
         self._requested.emit(self._next_tag, action, kwargs)
 
     @Slot(int, object)
     def _on_managed(self, tag: int, result: Any) -> None:
         on_done = self._callbacks.pop(tag, None)
+        self._on_error.pop(tag, None)
         if on_done is not None:
             on_done(result)
 
@@ -56,4 +67,8 @@ class StoreWriter(QObject):
     def _on_failed(self, failure: Failure) -> None:
         if failure.operation == "store" and failure.subject in self._callbacks:
             del self._callbacks[failure.subject]
-            self.error.emit(failure.message)
+            on_error = self._on_error.pop(failure.subject, None)
+            if on_error is not None:
+                on_error(failure.message)
+            else:
+                self.error.emit(failure.message)
