@@ -34,6 +34,7 @@ from app.ui.inference_worker import InferenceClient
 from app.ui.model_controller import ModelController
 from app.ui.model_picker import ModelPicker
 from app.ui.notice_banner import NoticeBanner
+from app.ui.specialists_ui import SpecialistsUi
 from app.ui.status_bar import LanternStatusBar
 from app.ui.store_writer import StoreWriter
 from app.ui.style import STYLE
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.docs = DocsController(self)
         self._banner_row.insertWidget(0, self.docs.progress)
         self._build_menus()
+        self.specialists = SpecialistsUi(self)  # issue 9: menus, pool status, routing
         self.models.refresh()
         self.sidebar.refresh()  # none selected: typing starts a new conversation
         self.composer.input.setFocus()

@@ -1,0 +1,82 @@
+"""Attaches the specialists and usage features to the main window.
+
+``SpecialistsUi(window)`` adds "Specialists…" and "Usage and costs…" to the Models menu,
+the pool status and the "semantic routing off" notice to the status bar, and keeps
+them current from the worker's signals. The windows it opens are created on first use.
+It lives on the GUI thread, so the worker's signals reach its slots queued.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction
+
+from app.chat.types import TurnResult
+from app.ui.pool_status import PoolStatus, RoutingStatus
+
+
+class SpecialistsUi(QObject):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self._usage: Any = None
+        self._editor: Any = None
+        self.pool_status = PoolStatus(window.status)
+        self.routing_status = RoutingStatus(window.status)
+        window.status.addPermanentWidget(self.routing_status)
+        window.status.addPermanentWidget(self.pool_status)
+        self.routing_status.refresh(window.db)
+        menu = window.models_menu
+        menu.addSeparator()
+        self.usage_action = self._action(menu, "&Usage and costs\u2026", self.open_usage)
+        window.models.models_changed.connect(self.refresh)
+        worker = window.client.worker
+        worker.loaded.connect(self._on_loaded)
+        worker.unloaded.connect(self._on_unloaded)
+        worker.finished.connect(self._on_finished)
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def open_usage(self) -> Any:
+        """The usage dashboard (tokens and cost avoided, the price table)."""
+        if self._usage is None:
+            from app.ui.usage_dashboard import UsageDashboard
+
+            self._usage = UsageDashboard(self.window.db, self.window.writer, self.window)
+        self._usage.present()
+        return self._usage
+
+    def open_specialists(self) -> Any:
+        """The specialist editor."""
+        if self._editor is None:
+            from app.ui.specialist_editor import SpecialistEditor
+
+            self._editor = SpecialistEditor(self.window.db, self.window.writer, self.window)
+        self._editor.present()
+        return self._editor
+
+    def refresh(self) -> None:
+        """The registry changed (a model installed or removed)."""
+        self.routing_status.refresh(self.window.db)
+
+    @Slot(str, object)
+    def _on_loaded(self, name: str, info: Any) -> None:
+        size = getattr(info, "size_bytes", None)
+        self.pool_status.set_models([{"name": name, "memory_bytes": size, "kind": "chat"}])
+
+    @Slot()
+    def _on_unloaded(self) -> None:
+        self.pool_status.set_models([])
+
+    @Slot(object)
+    def _on_finished(self, _result: TurnResult) -> None:
+        if self._usage is not None and self._usage.isVisible():
+            self._usage.refresh()
