@@ -138,6 +138,7 @@ class ConversationService:
     MANAGE = frozenset(
         {"new_conversation", "rename", "delete", "update_settings", "set_default_model"}
         | {"save_price", "remove_price", "set_comparison"}  # the price table (app.chat.costs)
+        | {"switch_branch", "delete_message", "restore_messages"}  # the transcript's tree
     )
     """The methods a front end may call by name (the window's worker does)."""
 
@@ -184,6 +185,18 @@ class ConversationService:
         return the new active path; the next turn continues from there."""
         leaf = msgs.switch_branch(self.db, message_id)
         return msgs.active_path(self.db, leaf["conversation_id"])
+
+    def delete_message(self, message_id: int) -> Any:
+        """Delete a message and its replies; returns a ``Removed`` for ``restore_messages``."""
+        from app.store.message_trash import delete_subtree
+
+        return delete_subtree(self.db, message_id)
+
+    def restore_messages(self, removed: Any) -> dict[str, Any]:
+        """Undo ``delete_message``: the same rows, ids and active branch as before."""
+        from app.store.message_trash import restore_subtree
+
+        return restore_subtree(self.db, removed)
 
     def close(self) -> None:
         self.embedder.close()
