@@ -40,7 +40,7 @@ def usage_m001_prices(db: sqlite_utils.Database) -> None:
         )
         """
     )
-    note = f"list price as of {SEED_AS_OF}; edit it"
+    note = "example: list price on that date; edit it"
     db.table("prices").insert_all(
         {
             "name": name,

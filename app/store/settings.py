@@ -78,8 +78,8 @@ declare(
 
 # Usage and costs (issue 9): the cloud model each local answer is compared with.
 declare(
-    "usage.compare_model", str, None, "Price table entry whose prices give each answer's "
-    "cloud cost avoided; None: the first entry by name.",
+    "usage.compare_model", str, "GPT-4o", "Price table entry whose prices give each "
+    "answer's cloud cost avoided (the first entry by name when there is no such entry).",
 )  # fmt: skip
 
 

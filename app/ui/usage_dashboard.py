@@ -40,6 +40,8 @@ PRICE_COLUMNS = ("Cloud model", "Input $/M", "Output $/M", "As of", "Note")
 
 def _item(text: str, number: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
+    if not number:
+        item.setToolTip(text)
     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
     if number:
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -50,6 +52,7 @@ def _table(columns: tuple[str, ...], parent: QWidget) -> QTableWidget:
     table = QTableWidget(0, len(columns), parent)
     table.setHorizontalHeaderLabels(list(columns))
     table.verticalHeader().hide()
+    table.setWordWrap(False)  # long titles and notes are elided; the tooltip has them
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -127,8 +130,9 @@ class PriceEditor(QGroupBox):
             self.table.setItem(r, 2, _item(f"{price.output_per_million:.2f}", True))
             self.table.setItem(r, 3, _item(price.as_of or ""))
             self.table.setItem(r, 4, _item(price.note or ""))
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(PRICE_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self._update_buttons()
 
     def select(self, name: str) -> None:
@@ -213,7 +217,7 @@ class UsageDashboard(QDialog):
     def __init__(self, db: Any, writer: StoreWriter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Usage \u2014 Lantern")
-        self.resize(980, 720)
+        self.resize(1040, 780)
         self.db = db
         self.summary = QLabel("", self)
         self.summary.setObjectName("usageSummary")
@@ -231,8 +235,8 @@ class UsageDashboard(QDialog):
         lower.setSizes([480, 500])
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(self.chart, 1)
-        layout.addWidget(lower, 1)
+        layout.addWidget(self.chart, 2)
+        layout.addWidget(lower, 3)
         self.refresh()
 
     def refresh(self) -> None:

@@ -72,8 +72,8 @@ def test_a_real_answer_gets_its_cost_from_its_own_token_counts(service: Any) -> 
     row = result.message
     assert row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
     price = costs.comparison_price(service.db)
-    assert price is not None and price.name == "Claude 3.5 Haiku"  # first by name
-    expected = (row["prompt_tokens"] * 0.80 + row["completion_tokens"] * 4.00) / 1e6
+    assert price is not None and price.name == "GPT-4o"  # the default comparison
+    expected = (row["prompt_tokens"] * 2.50 + row["completion_tokens"] * 10.00) / 1e6
     assert costs.answer_cost(row, price) == pytest.approx(expected)
     [total] = costs.per_conversation(service.db, price, result.conversation_id)
     assert (total.prompt_tokens, total.completion_tokens) == (
@@ -134,8 +134,10 @@ def test_edit_rename_and_delete_prices(db: sqlite_utils.Database) -> None:
     assert [p.name for p in costs.prices(db)].count("TEAM MODEL") == 1
 
     costs.remove_price(db, "team model")
-    assert get_setting(db, costs.COMPARE_SETTING) is None
-    assert costs.comparison_price(db) == costs.prices(db)[0]  # back to the first by name
+    assert get_setting(db, costs.COMPARE_SETTING) == "GPT-4o"  # back to the default
+    assert costs.comparison_price(db).name == "GPT-4o"
+    costs.remove_price(db, "GPT-4o")
+    assert costs.comparison_price(db) == costs.prices(db)[0]  # then the first by name
 
 
 @pytest.mark.parametrize(

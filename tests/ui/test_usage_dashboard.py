@@ -54,11 +54,11 @@ def test_months_and_conversations_show_tokens_and_cost_avoided(dashboard: UsageD
     months = dashboard.chart.months
     assert [m.key for m in months] == ["2026-10", "2026-11"]
     assert months[1].tokens == 300_000
-    haiku = costs.Price("Claude 3.5 Haiku", 0.80, 4.00)  # the first entry by name
-    assert months[1].cost_avoided == pytest.approx(haiku.cost(250_000, 50_000))
+    gpt4o = costs.Price("GPT-4o", 2.50, 10.00)  # the default comparison
+    assert months[1].cost_avoided == pytest.approx(gpt4o.cost(250_000, 50_000))
     rows = {r[0]: r for r in table_texts(dashboard.conversations)}
-    assert rows["Taxes 2026"][1:] == ["2", "320,000", "70,000", "$0.5360"]
-    assert "Claude 3.5 Haiku" in dashboard.summary.text()
+    assert rows["Taxes 2026"][1:] == ["2", "320,000", "70,000", "$1.50"]  # 0.80 + 0.70
+    assert "GPT-4o (2.5 $/M in, 10 $/M out" in dashboard.summary.text()
     assert "as of 2025-06-01" in dashboard.summary.text()
     assert "Nov 2026" in dashboard.chart.toolTip()
 
