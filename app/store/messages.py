@@ -308,6 +308,7 @@ class StreamingAnswer:
                 "completion_tokens": stats.completion_tokens,
                 "ttft_s": stats.ttft_s,
                 "tokens_per_s": stats.tokens_per_s,
+                "latency_s": stats.total_s,
                 "stop_reason": stats.stop_reason,
             }
         )

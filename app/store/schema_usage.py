@@ -51,3 +51,9 @@ def usage_m001_prices(db: sqlite_utils.Database) -> None:
         }
         for name, inp, out in SEED_PRICES
     )
+
+
+@USAGE()
+def usage_m002_answer_latency(db: sqlite_utils.Database) -> None:
+    """Each answer's latency: seconds from the start of the reply to its last token."""
+    db.table("messages").add_column("latency_s", float)

@@ -71,6 +71,7 @@ def test_a_real_answer_gets_its_cost_from_its_own_token_counts(service: Any) -> 
     result, _ = run(service, TurnRequest("send", text="Name a colour.", max_tokens=8))
     row = result.message
     assert row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
+    assert row["latency_s"] >= row["ttft_s"] > 0  # saved with the answer (usage_m002)
     price = costs.comparison_price(service.db)
     assert price is not None and price.name == "GPT-4o"  # the default comparison
     expected = (row["prompt_tokens"] * 2.50 + row["completion_tokens"] * 10.00) / 1e6
