@@ -12,9 +12,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QWidget
 
+from app.chat import costs
 from app.chat.types import TurnResult
+from app.errors import LanternError
+from app.store.messages import get_message
 from app.ui.pool_status import PoolStatus, RoutingStatus
+from app.ui.route_badge import AnswerBadge
 
 
 class SpecialistsUi(QObject):
@@ -32,6 +37,7 @@ class SpecialistsUi(QObject):
         menu.addSeparator()
         self.usage_action = self._action(menu, "&Usage and costs\u2026", self.open_usage)
         window.models.models_changed.connect(self.refresh)
+        window.chat_view.footer_factory = self.badge_for  # the transcript's answer hook
         worker = window.client.worker
         worker.loaded.connect(self._on_loaded)
         worker.unloaded.connect(self._on_unloaded)
@@ -62,6 +68,22 @@ class SpecialistsUi(QObject):
             self._editor = SpecialistEditor(self.window.db, self.window.writer, self.window)
         self._editor.present()
         return self._editor
+
+    def badge_for(self, row: dict[str, Any]) -> QWidget | None:
+        """The badge under one answer of the transcript (``ChatView.footer_factory``).
+
+        The transcript keeps only some columns of a row; the badge reads the whole saved
+        answer (routing reason, latency) from the store."""
+        try:
+            full = get_message(self.window.db, int(row["id"]))
+            price = costs.comparison_price(self.window.db)
+        except LanternError:
+            return None  # deleted meanwhile, or the store is unreadable: no badge
+        if full.get("role") != "assistant" or full.get("status") == "streaming":
+            return None
+        badge = AnswerBadge(full, price, specialists=[])
+        badge.set_actions_enabled(False)
+        return badge
 
     def refresh(self) -> None:
         """The registry changed (a model installed or removed)."""
