@@ -1,16 +1,19 @@
-"""Sending a message and showing its answer as it streams.
+"""Sending a message and showing its answer as it streams; the message actions.
 
-The GUI thread asks the worker for a turn (a ``TurnRequest``); the worker's conversation
-service saves the question and the answer while it streams. This object shows the
-question at once, turns the worker's signals into view updates and keeps the Send/Stop
-state. It reads the store for display only.
+The GUI thread asks the worker for a turn (a ``TurnRequest``: send, edit, regenerate,
+continue); the worker's conversation service saves the question and the answer while it
+streams. This object shows the question at once, turns the worker's signals into view
+updates and keeps the Send/Stop state. Branch switches, deletes and their undo go to the
+service through the ``StoreWriter``. It reads the store for display only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QMessageBox
 
 from app.chat.notes import answer_note
 from app.chat.types import TurnRequest, TurnResult, TurnStarted
@@ -23,6 +26,7 @@ from app.ui.inference_worker import InferenceClient
 from app.ui.model_controller import ModelController
 from app.ui.notice_banner import NoticeBanner
 from app.ui.status_bar import LanternStatusBar
+from app.ui.store_writer import StoreWriter
 from app.ui.worker_base import Failure
 
 log = get_logger("ui.chat")
@@ -63,6 +67,9 @@ class ChatController(QObject):
         self._model: str | None = None
         self._live: list[str] = []
         self._citations: tuple[int, int] | None = None  # live answer: (message id, sources)
+        self.writer: StoreWriter | None = None  # set by the window
+        self.confirm_delete: Callable[[str], bool] = self._ask_delete
+        self.last_removed: Any = None  # the last delete, until it is undone
         worker = client.worker
         worker.started.connect(self._on_started)
         worker.sources_ready.connect(self._on_sources)
@@ -75,6 +82,9 @@ class ChatController(QObject):
         composer.stop.connect(self.stop)
         sidebar.selected.connect(self.show_conversation)
         sidebar.error.connect(self._store_error)
+        view.action.connect(self._on_action)
+        view.edit_submitted.connect(self.edit)
+        view.switch_to.connect(self.switch_branch)
 
     @property
     def is_generating(self) -> bool:
@@ -83,8 +93,10 @@ class ChatController(QObject):
     # -- showing ---------------------------------------------------------------------
 
     @Slot(int)
-    def show_conversation(self, cid: int) -> None:
+    def show_conversation(self, cid: int, anchor: int | None = None) -> None:
+        """Show a conversation's active path (``anchor``: keep that message in view)."""
         from app.store.conversations import get_conversation
+        from app.store.message_tree import sibling_ids
         from app.store.messages import active_path
 
         self.shown_id = cid if cid >= 0 else None
@@ -94,47 +106,178 @@ class ChatController(QObject):
         try:
             conv = get_conversation(self.db, cid)
             path = active_path(self.db, cid)
+            branches = sibling_ids(self.db, cid)
         except LanternError as exc:
             self._store_error(str(exc))
             return
         if conv.get("model") and not self.is_generating:
             self.models.follow(conv["model"])  # the conversation's own model
         if cid != self.generating_id or self._parent_id is None:
-            self.view.show_messages(path)
+            self.view.show_messages(path, branches, anchor)
             return
         # the answer is still streaming: show up to the question, then the live text
         ids = [m["id"] for m in path]
         cut = ids.index(self._parent_id) + 1 if self._parent_id in ids else len(path)
-        self.view.show_messages(path[:cut])
+        self.view.show_messages(path[:cut], branches)
         self.view.restore_live(self._model, "".join(self._live))
+        self.view.bind_live(None, self._answer_id or 0)
 
     # -- sending ---------------------------------------------------------------------
 
     @Slot(str)
     def send(self, text: str) -> bool:
         """Ask the worker to save the message and answer it."""
-        if self.is_generating:
+        model = self._model_for_turn(text)
+        if model is None:
             return False
+        self._begin(model, text)
+        self.view.add_user_message(text)
+        self.view.begin_answer(model)
+        self.client.generate(TurnRequest("send", self.shown_id, text, model=model))
+        return True
+
+    @Slot(int, str)
+    def edit(self, message_id: int, text: str) -> bool:
+        """Send an edited question: a new branch beside the original (kept)."""
+        model = self._model_for_turn(None)
+        if model is None:
+            return False
+        self._begin(model, text)
+        self.view.truncate_from(message_id)
+        self.view.add_user_message(text)
+        self.view.begin_answer(model)
+        request = TurnRequest("edit", self.shown_id, text, target_id=message_id, model=model)
+        self.client.generate(request)
+        return True
+
+    def regenerate(self, answer_id: int) -> bool:
+        """A new answer to the same question, as a sibling of ``answer_id`` (kept)."""
+        model = self._model_for_turn(None)
+        if model is None:
+            return False
+        self._begin(model, "")
+        self.view.truncate_from(answer_id)
+        self.view.begin_answer(model)
+        request = TurnRequest("regenerate", self.shown_id, target_id=answer_id, model=model)
+        self.client.generate(request)
+        return True
+
+    def continue_answer(self, answer_id: int) -> bool:
+        """Carry on a stopped or cut-off answer in place (also the Retry of an answer
+        stopped before its first token)."""
+        model = self._model_for_turn(None)
+        if model is None:
+            return False
+        earlier = next((r for r in self.view.rows() if r.get("id") == answer_id), {})
+        prefix = str(earlier.get("content") or "")
+        self._begin(model, "")
+        self.view.truncate_from(answer_id)
+        self.view.begin_answer(model)
+        if prefix:
+            self._live = [prefix]
+            self.view.append_text(prefix)
+        request = TurnRequest("continue", self.shown_id, target_id=answer_id, model=model)
+        self.client.generate(request)
+        return True
+
+    def _model_for_turn(self, text: str | None) -> str | None:
+        if self.is_generating:
+            return None
         model = self.models.available_name
         if model is None:
-            self.composer.input.setPlainText(text)
+            if text is not None:
+                self.composer.input.setPlainText(text)
             self.banner.show_message(
                 "error", "No model is loaded. Pick a chat model in the toolbar first."
             )
-            return False
+            return None
         if self.banner.level == "error":
             self.banner.dismiss()
+        return model
+
+    def _begin(self, model: str, text: str) -> None:
         self.generating_id = self.shown_id if self.shown_id is not None else -1
         self._parent_id = self._answer_id = None
         self._sent_text = text
         self._model = model
         self._live = []
-        self.view.add_user_message(text)
-        self.view.begin_answer(model)
         self.composer.set_generating(True)
         self.status.set_activity("Answering\u2026")
-        self.client.generate(TurnRequest("send", self.shown_id, text, model=model))
+
+    # -- message actions -------------------------------------------------------------
+
+    @Slot(str, int)
+    def _on_action(self, kind: str, message_id: int) -> None:
+        if kind == "regenerate":
+            self.regenerate(message_id)
+        elif kind in ("continue", "retry"):
+            self.continue_answer(message_id)
+        elif kind == "delete":
+            self.delete(message_id)
+
+    @Slot(int)
+    def switch_branch(self, message_id: int) -> None:
+        """Make the branch through ``message_id`` active (remembered by the store)."""
+        if self.is_generating and self.generating_id == self.shown_id:
+            self.banner.show_message(
+                "info", "Wait for the answer to end (or stop it) before switching versions."
+            )
+            return
+        cid = self.shown_id
+        if self.writer is None or cid is None:
+            return
+        self.writer.request(
+            "switch_branch",
+            lambda _path: self._reshow(cid, message_id),
+            message_id=message_id,
+        )
+
+    def delete(self, message_id: int) -> bool:
+        """Delete a message and its replies, after asking; it can be undone."""
+        cid = self.shown_id
+        if self.writer is None or cid is None:
+            return False
+        if self.is_generating and self.generating_id == cid:
+            self.banner.show_message(
+                "info", "Wait for the answer to end (or stop it) before deleting messages."
+            )
+            return False
+        from app.store.message_trash import subtree_ids
+
+        try:
+            count = len(subtree_ids(self.db, message_id))
+        except LanternError as exc:
+            self._store_error(str(exc))
+            return False
+        what = "this message" if count == 1 else f"this message and the {count - 1} after it"
+        if not self.confirm_delete(f"Delete {what}? You can undo it right after."):
+            return False
+
+        def deleted(removed: Any) -> None:
+            self.last_removed = removed
+            self._reshow(cid, removed.rows[0].get("parent_id"))
+            n = len(removed.rows)
+            self.view.offer_undo(
+                f"Deleted {n} message{'s' if n != 1 else ''}.", lambda: self.undo_delete(removed)
+            )
+
+        self.writer.request("delete_message", deleted, message_id=message_id)
         return True
+
+    def undo_delete(self, removed: Any) -> None:
+        if self.writer is None:
+            return
+        self.last_removed = None
+        cid, mid = removed.conversation_id, removed.message_id
+        self.writer.request("restore_messages", lambda _c: self._reshow(cid, mid), removed=removed)
+
+    def _reshow(self, cid: int, anchor: int | None) -> None:
+        if self.shown_id == cid:
+            self.show_conversation(cid, anchor)
+
+    def _ask_delete(self, question: str) -> bool:
+        answer = QMessageBox.question(self.view.window(), "Delete messages", question)
+        return answer == QMessageBox.StandardButton.Yes
 
     @Slot()
     def stop(self) -> None:
@@ -154,6 +297,9 @@ class ChatController(QObject):
         self.generating_id = cid
         self._parent_id = started.question_id
         self._answer_id = started.answer_id
+        if self.shown_id == cid:
+            self.view.bind_live(started.question_id, started.answer_id)
+            self._update_branches(cid)
         self.sidebar.busy_ids.add(cid)
         self.sidebar.refresh(select=cid if self.shown_id == cid else None)
 
@@ -177,7 +323,7 @@ class ChatController(QObject):
         self.last_stats = stats
         if stats is not None:
             self.status.set_stats(stats)
-        self._end(result.note, stats)
+        self._end(result.note, stats, row=result.message)
         self.status.set_activity("Stopped" if result.status == "stopped" else "")
 
     @Slot(object)
@@ -199,7 +345,13 @@ class ChatController(QObject):
         self._end(None, resync=True)
         self.status.set_activity("")
 
-    def _end(self, note: str | None, stats: Any = None, resync: bool = False) -> None:
+    def _end(
+        self,
+        note: str | None,
+        stats: Any = None,
+        resync: bool = False,
+        row: dict[str, Any] | None = None,
+    ) -> None:
         if self.generating_id is None:
             return
         if self.shown_id == self.generating_id or self.generating_id == -1:
@@ -208,9 +360,11 @@ class ChatController(QObject):
                 if self.shown_id is None:
                     self.view.show_placeholder()
                 else:
-                    self.view.show_messages(self._path(self.shown_id))
+                    self.show_conversation(self.shown_id)
             else:
-                self.view.end_answer(note, self._citations)
+                self.view.end_answer(note, self._citations, row)
+                if self.shown_id is not None:
+                    self._update_branches(self.shown_id)
         self._citations = None
         self.sidebar.busy_ids.discard(self.generating_id)
         self.generating_id = None
@@ -220,14 +374,13 @@ class ChatController(QObject):
         self.sidebar.refresh()
         self.answer_done.emit(stats)
 
-    def _path(self, cid: int) -> list[dict[str, Any]]:
-        from app.store.messages import active_path
+    def _update_branches(self, cid: int) -> None:
+        from app.store.message_tree import sibling_ids
 
         try:
-            return active_path(self.db, cid)
+            self.view.set_branches(sibling_ids(self.db, cid))
         except LanternError as exc:
             self._store_error(str(exc))
-            return []
 
     @Slot(str)
     def _store_error(self, message: str) -> None:

@@ -1,160 +1,303 @@
-"""The conversation transcript: past messages, and the answer as it streams.
+"""The conversation transcript: one ``MessageItem`` widget per message, in a scroll area.
 
-Streaming appends each piece at the end of the document through one ``QTextCursor``
-(no re-render per token). When the answer ends, only that answer's range is rendered
-once more as light markdown.
+Why widgets in a scroll area, and lazily: a message needs real widgets (selectable rich
+text, links, per-code-block copy, hover actions, an inline editor, a branch switcher, a
+footer), and a conversation of 1,000 messages must still open in well under 300 ms. So
+the view keeps every row (a dict) but makes widgets only for the newest ones that fill a
+few screens; scrolling near the top makes the next older batch (``BATCH``), keeping what
+the user was looking at in place (``bench/ui.py`` measures open time, scroll frame rate
+and memory per message).
 
-An answer is text a model wrote, possibly steered by a document, so rendering it loads
-nothing: HTML in it is shown as text (Markdown without HTML), and ``loadResource``
-answers every image or style sheet that is not a bundled ``qrc:`` resource with a
-placeholder, so a Markdown image never reads a file (``/dev/zero``, a FIFO, the user's
-pictures) nor fetches a URL. Links (``cite:`` citations) are not resources: the docs
-controller handles their clicks.
+Streaming: ``begin_answer`` adds the live answer (showing "Thinking…" with the seconds
+waited until the first token), ``append_text`` only stores the piece and arms a repaint
+timer (~30 Hz); a repaint renders finished Markdown blocks once and the open tail again
+(``app.ui.markdown_render``). The view follows the stream (keeps the bottom in view)
+unless the user has scrolled up; scrolling back to the bottom follows again.
+
+Links: ``anchorClicked(QUrl)`` is emitted for every link clicked (``cite:`` citations
+go to the docs controller); ``http``, ``https`` and ``mailto`` links are opened in the
+OS browser on click (``open_external``), never while rendering. Nothing is loaded while
+rendering (see ``app.ui.message_item.RichText`` and ``app.ui.markdown_render``).
+
+Hooks for other features: ``footer_factory(row) -> QWidget | None`` is called for each
+finished answer shown (e.g. the specialists engineer's ``app.ui.route_badge.AnswerBadge``)
+and its widget goes under the answer through ``MessageItem.set_footer_widget``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QImage,
-    QPainter,
-    QTextBlockFormat,
-    QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from app.chat.notes import answer_note
-from app.store.messages import message_sources
-from app.ui.citation_links import link_citations_markdown
+from app.ui.message_item import MessageItem
 
-ROLE_LABELS = {"user": "You", "assistant": "Lantern", "system": "System"}
-_Feature = QTextDocument.MarkdownFeature
-MARKDOWN = _Feature(_Feature.MarkdownDialectGitHub.value | _Feature.MarkdownNoHTML.value)
-"""GitHub Markdown with HTML shown as text: Qt's importer drops the text after an HTML
-image, and HTML would be a second way to ask for resources."""
-OWN_SCHEMES = frozenset({"qrc"})  # Lantern's bundled resources; nothing else is loaded
+BATCH = 20  # messages made into widgets at a time
+REPAINT_MS = 33  # ~30 repaints a second while an answer streams
+EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
+PLACEHOLDER = (
+    "Ask anything. Answers come from a model on this computer;\nnothing you type leaves it."
+)
+_KEEP = ("id", "role", "content", "status", "model", "stop_reason", "error", "sources")
+_NUMBERS = ("prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s", "parent_id")
+
+FooterFactory = Callable[[dict[str, Any]], QWidget | None]
 
 
-class ChatView(QTextBrowser):
-    """A read-only transcript that can grow one token at a time."""
+class ChatView(QScrollArea):
+    """The transcript. Rows are store message dicts (role, content, status, ...)."""
+
+    anchorClicked = Signal(QUrl)
+    action = Signal(str, int)  # from an item: copy/regenerate/continue/delete/retry, id
+    edit_submitted = Signal(int, str)  # message id, new text
+    switch_to = Signal(int)  # a sibling message id to make active
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
-        self.setOpenExternalLinks(False)
-        self.setOpenLinks(False)
-        self.setUndoRedoEnabled(False)
-        self.document().setDocumentMargin(18)
-        font = self.font()
-        font.setPointSizeF(font.pointSizeF() + 1)
-        self.setFont(font)
-        self._live_start: int | None = None  # where the streaming answer's text begins
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.footer_factory: FooterFactory | None = None
+        self.open_external: Callable[[QUrl], Any] = QDesktopServices.openUrl
+        self._rows: list[dict[str, Any]] = []
+        self._branches: dict[int, list[int]] = {}
+        self._items: list[MessageItem] = []  # widgets for self._rows[self._first:]
+        self._first = 0
+        self.live: MessageItem | None = None
         self._live_text: list[str] = []
-        self._placeholder = True
-        self.show_placeholder()
+        self._live_started = 0.0
+        self._follow = True
+        self._loading_older = False
+
+        container = QWidget(self)
+        container.setObjectName("chatViewContent")
+        self._column = QVBoxLayout(container)
+        self._column.setContentsMargins(0, 6, 0, 12)
+        self._column.setSpacing(0)
+        self._placeholder = QLabel(PLACEHOLDER, container)
+        self._placeholder.setTextFormat(Qt.TextFormat.PlainText)
+        self._placeholder.setStyleSheet("color:#7a7a7a; padding:40px 18px;")
+        self._column.addWidget(self._placeholder)
+        self._column.addStretch(1)
+        self.setWidget(container)
+        self._undo = _UndoStrip(self)
+
+        self._repaint = QTimer(self)
+        self._repaint.setSingleShot(True)
+        self._repaint.setInterval(REPAINT_MS)
+        self._repaint.timeout.connect(self.flush)
+        self._waiting = QTimer(self)
+        self._waiting.setInterval(500)
+        self._waiting.timeout.connect(self._update_thinking)
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrolled)
+        bar.rangeChanged.connect(self._on_range)
 
     # -- whole conversation ----------------------------------------------------------
 
     def show_placeholder(self) -> None:
-        self.clear()
-        self._live_start = None
-        self._placeholder = True
-        cursor = self._end_cursor()
-        fmt = QTextCharFormat()
-        fmt.setForeground(QColor("#7a7a7a"))
-        block = QTextBlockFormat()
-        block.setTopMargin(40)
-        cursor.setBlockFormat(block)
-        cursor.insertText(
-            "Ask anything. Answers come from a model on this computer;\u2028"
-            "nothing you type leaves it.",
-            fmt,
-        )
+        self.show_messages([])
 
-    def show_messages(self, messages: Iterable[dict[str, Any]]) -> None:
-        """Render a conversation's messages (dicts with role, content, status)."""
-        self.clear()
-        self._live_start = None
-        self._placeholder = False
-        any_message = False
-        for message in messages:
-            any_message = True
-            self._add_heading(message["role"], message.get("model"))
-            if message["role"] == "assistant":
-                text = message.get("content") or ""
-                n_sources = len(message_sources(message))
-                text = link_citations_markdown(text, int(message.get("id") or 0), n_sources)
-                self._end_cursor().insertMarkdown(text, MARKDOWN)
-                note = answer_note(message)  # the same table as a live answer's end
-                if note:
-                    self._add_note(f"[{note}]")
-            else:
-                self._end_cursor().insertText(message.get("content") or "", self._text_format())
-        if not any_message:
-            self.show_placeholder()
-        self._scroll_to_end()
+    def show_messages(
+        self,
+        messages: Iterable[dict[str, Any]],
+        branches: dict[int, list[int]] | None = None,
+        anchor: int | None = None,
+    ) -> None:
+        """Show a conversation's active path; ``branches``: message id -> its siblings'
+        ids (``app.store.message_tree.sibling_ids``); ``anchor``: a message to show
+        (default: the end)."""
+        self._stop_live()
+        self._clear_items()
+        self._rows = [_compact(row) for row in messages]
+        self._branches = dict(branches or {})
+        ids = [row.get("id") for row in self._rows]
+        start = max(0, len(self._rows) - BATCH)
+        if anchor in ids:
+            start = min(start, max(0, ids.index(anchor) - 2))
+        self._first = len(self._rows)
+        self._placeholder.setVisible(not self._rows)
+        self._materialize(start)
+        self._follow = anchor is None
+        self._settle()
+        if anchor is not None and anchor in ids:
+            self.ensureWidgetVisible(self._items[ids.index(anchor) - self._first], 0, 0)
+        else:
+            self.scroll_to_end()
+
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self._rows)
+
+    def items(self) -> list[MessageItem]:
+        """The message widgets made so far (the newest messages), top to bottom."""
+        return list(self._items)
+
+    def item_for(self, message_id: int) -> MessageItem | None:
+        for item in self._items:
+            if item.row.get("id") == message_id:
+                return item
+        return None
+
+    def set_branches(self, branches: dict[int, list[int]]) -> None:
+        self._branches = dict(branches)
+        for item in self._items:
+            item.set_branches(self._branches.get(int(item.row.get("id") or 0), []))
+
+    def _materialize(self, start: int) -> None:
+        """Make widgets for rows[start:self._first] (placed above the existing ones)."""
+        if start >= self._first:
+            return
+        made = [self._make_item(row) for row in self._rows[start : self._first]]
+        for offset, item in enumerate(made):
+            self._column.insertWidget(offset, item)
+            item.show()  # now, not at the next event loop pass: the heights are needed
+        self._items[:0] = made
+        self._first = start
+
+    def _make_item(self, row: dict[str, Any]) -> MessageItem:
+        item = MessageItem(row, self.widget())
+        item.set_branches(self._branches.get(int(row.get("id") or 0), []))
+        item.action.connect(self.action)
+        item.edit_submitted.connect(self.edit_submitted)
+        item.switch_to.connect(self.switch_to)
+        item.link_clicked.connect(self._on_link)
+        if self.footer_factory is not None and row.get("role") == "assistant" and row.get("id"):
+            item.set_footer_widget(self.footer_factory(row))
+        return item
+
+    def _clear_items(self) -> None:
+        for item in self._items:
+            self._column.removeWidget(item)
+            item.hide()
+            item.deleteLater()
+        self._items = []
+        self._first = 0
+        self._rows = []
+
+    def truncate_from(self, message_id: int) -> None:
+        """Remove ``message_id`` and everything after it (an edit or a regeneration
+        replaces that part of the path)."""
+        ids = [row.get("id") for row in self._rows]
+        if message_id not in ids:
+            return
+        cut = ids.index(message_id)
+        if cut < self._first:
+            self._materialize(cut)
+        for item in self._items[cut - self._first :]:
+            self._column.removeWidget(item)
+            item.hide()
+            item.deleteLater()
+        self._items = self._items[: cut - self._first]
+        self._rows = self._rows[:cut]
 
     # -- streaming -------------------------------------------------------------------
 
-    def add_user_message(self, text: str) -> None:
-        if self._placeholder:
-            self.clear()
-            self._placeholder = False
-        self._add_heading("user")
-        self._end_cursor().insertText(text, self._text_format())
-        self._scroll_to_end()
+    def add_user_message(self, text: str, message_id: int | None = None) -> MessageItem:
+        self._placeholder.hide()
+        row = {"id": message_id, "role": "user", "content": text, "status": "complete"}
+        return self._append(row)
 
     def begin_answer(self, model: str | None = None) -> None:
-        """Start the live answer and follow it: the view scrolls to its heading, and
-        ``append_text`` keeps the end in view until the user scrolls up."""
-        self._add_heading("assistant", model)
-        cursor = self._end_cursor()
-        cursor.setCharFormat(self._text_format())
-        self._live_start = cursor.position()
+        """Add the live answer and follow it (until the user scrolls up)."""
+        self._stop_live()
+        self._placeholder.hide()
+        row = {
+            "id": None,
+            "role": "assistant",
+            "content": "",
+            "status": "streaming",
+            "model": model,
+        }
+        self.live = self._append(row)
         self._live_text = []
-        self._scroll_to_end()
+        self._live_started = time.monotonic()
+        self.live.begin_stream(self._thinking_text())
+        self._waiting.start()
+        self._follow = True
+        self._settle()
+        self.scroll_to_end()
+
+    def bind_live(self, question_id: int | None, answer_id: int) -> None:
+        """The turn started: the live question and answer now have their store ids."""
+        if self.live is None:
+            return
+        self.live.row["id"] = answer_id
+        self._rows[-1]["id"] = answer_id
+        if question_id is not None and len(self._rows) >= 2:
+            question = self._items[-2] if len(self._items) >= 2 else None
+            if question is not None and question.role == "user" and not question.row.get("id"):
+                question.row["id"] = question_id
+                self._rows[-2]["id"] = question_id
+                question.set_row(question.row)
 
     def append_text(self, piece: str) -> None:
-        """Add a piece of the streaming answer at the end (cheap: no re-layout of the rest)."""
-        if self._live_start is None:
+        """Store a piece of the streaming answer; it is shown at the next repaint."""
+        if self.live is None:
             self.begin_answer()
+        assert self.live is not None
         self._live_text.append(piece)
-        if not self.live_text().strip():
-            return  # leading blank lines: shown once there is text
-        if not "".join(self._live_text[:-1]).strip():
-            piece = self.live_text().lstrip()
-        bar = self.verticalScrollBar()
-        at_bottom = bar.value() >= bar.maximum() - 4
-        self._end_cursor().insertText(piece, self._text_format())
-        if at_bottom:
-            bar.setValue(bar.maximum())
+        self.live.feed(piece)
+        if not self._repaint.isActive():
+            self._repaint.start()
 
-    def end_answer(self, note: str | None = None, citations: tuple[int, int] | None = None) -> None:
-        """Render the finished answer once as light markdown; add a note if any.
-
-        ``citations`` is (answer message id, number of sources): its ``[n]`` become links.
-        """
-        if self._live_start is None:
+    def flush(self) -> None:
+        """Show what streamed since the last repaint (the repaint timer calls this)."""
+        self._repaint.stop()
+        if self.live is None:
             return
-        text = self.live_text().strip()
-        if citations:
-            text = link_citations_markdown(text, *citations)
-        cursor = self._end_cursor()
-        cursor.setPosition(self._live_start, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        cursor.insertMarkdown(text, MARKDOWN)
-        self._live_start = None
+        self.live.render_stream()
+        if self.live.stream is not None and self.live.stream.started:
+            self._waiting.stop()
+
+    def end_answer(
+        self,
+        note: str | None = None,
+        citations: tuple[int, int] | None = None,
+        row: dict[str, Any] | None = None,
+    ) -> None:
+        """The answer ended: keep what was rendered; add its note and numbers.
+
+        ``row``: the saved answer (numbers, id); ``citations`` (answer id, number of
+        sources) renders the answer once more with its ``[n]`` as links."""
+        if self.live is None:
+            return
+        live, self.live = self.live, None
+        self._repaint.stop()
+        self._waiting.stop()
+        final = dict(row) if row else dict(live.row)
+        final.setdefault("content", self.live_text())
+        if row is None:
+            final["content"] = self.live_text().strip()
+            final["status"] = _status_for(note)
+        if citations and not final.get("sources"):  # their numbers are enough for links
+            final["id"] = final.get("id") or citations[0]
+            final["sources"] = json.dumps([{}] * citations[1])
+        final = _compact(final) | {k: final.get(k) for k in _NUMBERS}
+        self._rows[-1] = final
+        live.end_stream(final, rerender=bool(final.get("sources")))
+        if note:  # the controller's note is the whole sentence (e.g. the failure)
+            live.note.setText(f"[{note}]")
+            live.note.show()
+        live.set_branches(self._branches.get(int(final.get("id") or 0), []))
+        if self.footer_factory is not None and final.get("id"):
+            live.set_footer_widget(self.footer_factory(final))
         self._live_text = []
-        if note:
-            self._add_note(f"[{note}]")
-        self._scroll_to_end()
+        self._settle()
 
     def live_text(self) -> str:
         return "".join(self._live_text)
@@ -164,76 +307,172 @@ class ChatView(QTextBrowser):
         self.begin_answer(model)
         if text:
             self.append_text(text)
+            self.flush()
 
-    # -- resources -------------------------------------------------------------------
+    def _append(self, row: dict[str, Any]) -> MessageItem:
+        self._rows.append(_compact(row))
+        item = self._make_item(self._rows[-1])
+        self._column.insertWidget(len(self._items), item)
+        item.show()
+        self._items.append(item)
+        return item
 
-    def loadResource(self, type: int, name: QUrl | str) -> Any:
-        """Bundled ``qrc:`` resources only; a placeholder for anything else (never read).
+    def _stop_live(self) -> None:
+        self._repaint.stop()
+        self._waiting.stop()
+        self.live = None
+        self._live_text = []
 
-        Qt reads a file itself when this returns nothing, or an image that is null, so
-        the placeholder is a real image (and an empty style sheet for the rest).
-        """
-        url = QUrl(name) if isinstance(name, str) else name
-        if url.scheme() in OWN_SCHEMES:
-            return super().loadResource(type, url)
-        if type == QTextDocument.ResourceType.ImageResource.value:
-            return _placeholder_image()
-        return ""
+    def _thinking_text(self) -> str:
+        waited = int(time.monotonic() - self._live_started)
+        return "Thinking\u2026" if waited < 1 else f"Thinking\u2026 {waited} s"
 
-    # -- pieces ----------------------------------------------------------------------
+    def _update_thinking(self) -> None:
+        if self.live is not None and self.live.thinking.isVisibleTo(self.live):
+            self.live.thinking.setText(self._thinking_text())
 
-    def _end_cursor(self) -> QTextCursor:
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        return cursor
+    # -- scrolling -------------------------------------------------------------------
 
-    def _text_format(self) -> QTextCharFormat:
-        fmt = QTextCharFormat()
-        fmt.setForeground(self.palette().text())
-        return fmt
+    @property
+    def following(self) -> bool:
+        return self._follow
 
-    def _add_heading(self, role: str, model: str | None = None) -> None:
-        cursor = self._end_cursor()
-        if not self.document().isEmpty():
-            cursor.insertBlock()
-        block = QTextBlockFormat()
-        block.setTopMargin(14)
-        block.setBottomMargin(2)
-        cursor.setBlockFormat(block)
-        fmt = QTextCharFormat()
-        fmt.setFontWeight(QFont.Weight.Bold)
-        fmt.setForeground(QColor("#2d6cdf" if role == "assistant" else "#333333"))
-        cursor.insertText(ROLE_LABELS.get(role, role), fmt)
-        if role == "assistant" and model:
-            small = QTextCharFormat()
-            small.setForeground(QColor("#8a8a8a"))
-            cursor.insertText(f"  {model}", small)
-        cursor.insertBlock(QTextBlockFormat())
-
-    def _add_note(self, text: str) -> None:
-        cursor = self._end_cursor()
-        cursor.insertBlock(QTextBlockFormat())
-        fmt = QTextCharFormat()
-        fmt.setForeground(QColor("#a05a00"))
-        fmt.setFontItalic(True)
-        cursor.insertText(text, fmt)
-
-    def _scroll_to_end(self) -> None:
+    def scroll_to_end(self) -> None:
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
+    def _settle(self) -> None:
+        """Lay the new widgets out now, so the scroll range is right at once."""
+        for _ in range(3):  # heights follow widths: a second pass settles them
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
-_PLACEHOLDER: list[QImage] = []
+    def _on_scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._follow = value >= bar.maximum() - 4
+        if value <= self.viewport().height() and self._first > 0 and not self._loading_older:
+            QTimer.singleShot(0, self._load_older)
+
+    def _on_range(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(maximum)
+
+    def _load_older(self) -> None:
+        """Make the next older batch, keeping the message in view where it was."""
+        if self._first == 0 or self._loading_older:
+            return
+        self._loading_older = True
+        try:
+            bar = self.verticalScrollBar()
+            anchor = self._items[0] if self._items else None
+            before = anchor.y() if anchor is not None else 0
+            self._materialize(max(0, self._first - BATCH))
+            self._settle()
+            self.widget().adjustSize()
+            if anchor is not None:
+                bar.setValue(bar.value() + anchor.y() - before)
+        finally:
+            self._loading_older = False
+
+    def load_all(self) -> None:
+        """Make widgets for every row (e.g. before searching the text)."""
+        while self._first > 0:
+            self._load_older()
+
+    # -- links and undo --------------------------------------------------------------
+
+    def _on_link(self, url: QUrl) -> None:
+        if url.scheme() in EXTERNAL_SCHEMES:
+            self.open_external(url)
+        self.anchorClicked.emit(url)
+
+    def offer_undo(self, text: str, undo: Callable[[], None]) -> None:
+        """Show "text [Undo]" over the bottom of the view for a while."""
+        self._undo.offer(text, undo)
+
+    @property
+    def undo_strip(self) -> _UndoStrip:
+        return self._undo
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._undo.place()
+
+    # -- text, for tests and accessibility -------------------------------------------
+
+    def toPlainText(self) -> str:
+        """The text of the messages made into widgets, or the placeholder."""
+        if not self._items:
+            return PLACEHOLDER if self._placeholder.isVisibleTo(self) or not self._rows else ""
+        return "\n\n".join(item.plain_text() for item in self._items)
+
+    def toHtml(self) -> str:
+        return "\n".join(item.html() for item in self._items)
 
 
-def _placeholder_image() -> QImage:
-    """A small grey frame where an answer asked for an image (drawn once)."""
-    if not _PLACEHOLDER:
-        image = QImage(16, 16, QImage.Format.Format_ARGB32)
-        image.fill(QColor(0, 0, 0, 0))
-        painter = QPainter(image)
-        painter.setPen(QColor("#9a9a9a"))
-        painter.drawRect(0, 0, 15, 15)
-        painter.end()
-        _PLACEHOLDER.append(image)
-    return _PLACEHOLDER[0]
+class _UndoStrip(QFrame):
+    """ "Deleted 3 messages. [Undo]" for ``UNDO_MS``, over the bottom of the view."""
+
+    UNDO_MS = 10_000
+
+    def __init__(self, view: ChatView) -> None:
+        super().__init__(view)
+        self.setObjectName("undoStrip")
+        self.setStyleSheet(
+            "#undoStrip { background:#333333; border-radius:4px; } QLabel { color:white; }"
+        )
+        self.label = QLabel(self)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.button = QPushButton("Undo", self)
+        self.button.setAccessibleName("Undo the delete")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 4, 4)
+        row.addWidget(self.label)
+        row.addWidget(self.button)
+        self._undo: Callable[[], None] | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(self.UNDO_MS)
+        self._timer.timeout.connect(self.hide)
+        self.button.clicked.connect(self._on_undo)
+        self.hide()
+
+    def offer(self, text: str, undo: Callable[[], None]) -> None:
+        self.label.setText(text)
+        self._undo = undo
+        self.adjustSize()
+        self.place()
+        self.show()
+        self.raise_()
+        self._timer.start()
+
+    def place(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None:
+            self.move((parent.width() - self.width()) // 2, parent.height() - self.height() - 12)
+
+    def _on_undo(self) -> None:
+        undo, self._undo = self._undo, None
+        self.hide()
+        if undo is not None:
+            undo()
+
+
+def _compact(row: dict[str, Any]) -> dict[str, Any]:
+    """The keys the transcript needs (a store row has more; memory per message stays
+    near its text's size)."""
+    out = {key: row.get(key) for key in _KEEP}
+    for key in _NUMBERS:
+        if row.get(key) is not None:
+            out[key] = row[key]
+    return out
+
+
+def _status_for(note: str | None) -> str:
+    if not note:
+        return "complete"
+    return "error" if note.startswith("failed") else "stopped"
+
+
+def process_events() -> None:
+    """Let queued layout and paint events run (tests, the benchmark)."""
+    QApplication.processEvents()

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
             self.sidebar, self.banner, self.status, self,
         )  # fmt: skip
         self.models.writer = self.writer
+        self.chat.writer = self.writer  # issue 10: branch switch, delete and undo
         self.writer.error.connect(self.chat._store_error)
         self.docs = DocsController(self)
         self._banner_row.insertWidget(0, self.docs.progress)

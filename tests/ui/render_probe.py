@@ -33,8 +33,8 @@ def main(markdown: str) -> int:
             {"role": "assistant", "content": markdown, "status": "complete"},
         ]
     )
-    view.document().size()  # lays the document out (image sizes are asked here)
-    view.viewport().grab()  # and paints it
+    app.processEvents()  # lays the messages out (image sizes would be asked here)
+    view.viewport().grab()  # and paints them
     app.processEvents()
     print("rendered", flush=True)
     return 0

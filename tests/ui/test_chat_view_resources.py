@@ -20,8 +20,10 @@ from typing import Any, ClassVar
 import pytest
 from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QColor, QImage, QTextDocument
+from PySide6.QtWidgets import QApplication
 
 from app.ui.chat_view import ChatView
+from app.ui.message_item import RichText
 from tests.ui.conftest import write_red_png
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +47,7 @@ def _show_answer(view: ChatView, markdown: str) -> QImage:
             {"role": "assistant", "content": markdown, "status": "complete"},
         ]
     )
-    view.document().size()
+    QApplication.processEvents()  # lays the items out (image sizes would be asked here)
     return view.viewport().grab().toImage()
 
 
@@ -66,11 +68,11 @@ def test_the_probe_sees_an_image_lantern_supplies(view: ChatView, red_png: Path)
     """The red-pixel check works: the same image, given as the document's own resource,
     is painted (so the tests below would see a file that was read)."""
     name = QUrl("lantern-test:red")
-    view.show_messages([])
-    view.document().addResource(QTextDocument.ResourceType.ImageResource, name, QImage(red_png))
-    view.document().size()
-    cursor = view.textCursor()
-    cursor.insertImage(name.toString())
+    _show_answer(view, "An answer.")
+    piece = view.items()[-1]._pieces()[0]
+    piece.document().addResource(QTextDocument.ResourceType.ImageResource, name, QImage(red_png))
+    piece.textCursor().insertImage(name.toString())
+    QApplication.processEvents()
     assert _red_pixels(view.viewport().grab().toImage()) > 100
 
 
@@ -131,6 +133,12 @@ def test_remote_images_and_styles_are_not_fetched(
         f"[a link is fine]({base}/d)"
     )
     _show_answer(view, markdown)
+    view.begin_answer("model")  # the same answer while it streams, a piece at a time
+    for start in range(0, len(markdown), 7):
+        view.append_text(markdown[start : start + 7])
+        view.flush()
+        view.viewport().grab()
+    view.end_answer()
     qtbot.wait(300)  # time for a request to arrive, if one was sent
     assert requests == []
     assert view.toPlainText().rstrip().endswith("a link is fine")
@@ -169,10 +177,12 @@ def test_a_named_pipe_does_not_block_the_window(tmp_path: Path) -> None:
     assert done.returncode == 0 and "rendered" in done.stdout, done.stderr[-2000:]
 
 
-def test_bundled_qrc_resources_still_load(view: ChatView) -> None:
+def test_bundled_qrc_resources_still_load(qtbot: Any) -> None:
+    piece = RichText()  # an answer's text: the only place documents are rendered
+    qtbot.addWidget(piece)
     name = ":/qt-project.org/styles/commonstyle/images/filedialog_end-128.png"  # Qt's own
     image = QTextDocument.ResourceType.ImageResource.value
-    data = view.loadResource(image, QUrl("qrc" + name))
+    data = piece.loadResource(image, QUrl("qrc" + name))
     assert QImage.fromData(data).size() == QImage(name).size() == QSize(128, 128)
-    blocked = view.loadResource(image, QUrl("file:///etc/hostname"))
+    blocked = piece.loadResource(image, QUrl("file:///etc/hostname"))
     assert isinstance(blocked, QImage) and blocked.size() == QSize(16, 16)
