@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app.chat.costs import Price
@@ -95,3 +96,30 @@ def test_answer_text_in_the_row_is_never_rendered_as_markup(qtbot: Any) -> None:
     qtbot.addWidget(badge)
     assert badge.route_label.textFormat() == Qt.TextFormat.PlainText
     assert "<img src=/dev/zero>" in badge.route_label.text()
+
+
+@pytest.mark.slow
+def test_a_real_answer_in_the_window_gets_its_badge(window: Any, qtbot: Any) -> None:
+    from app.store.messages import get_message
+    from tests.ui.conftest import load_model, new_chat, send
+
+    load_model(window, qtbot)
+    new_chat(window, max_tokens=12)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=180_000) as done:
+        send(window, qtbot, "Name a colour.")
+    stats = done.args[0]
+    assert stats is not None
+    answer = window.chat_view.items()[-1]
+    qtbot.waitUntil(lambda: isinstance(answer._footer_widget, AnswerBadge))
+    badge = answer._footer_widget
+    row = get_message(window.db, badge.answer_id)
+    assert row["role"] == "assistant" and row["latency_s"] > 0
+    assert badge.route_label.text().startswith(row["model"])
+    numbers = badge.numbers_label.text()
+    assert f"latency {row['latency_s']:.2f} s" in numbers
+    assert f"{row['prompt_tokens']:,} in / {row['completion_tokens']:,} out" in numbers
+    assert "vs GPT-4o" in numbers  # the default comparison
+
+    window.chat.show_conversation(row["conversation_id"])  # shown again from the store
+    again = window.chat_view.item_for(row["id"])
+    assert again is not None and isinstance(again._footer_widget, AnswerBadge)
