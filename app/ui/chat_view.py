@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from app.ui.message_item import MessageItem
 
 BATCH = 20  # messages made into widgets at a time
+KEEP_SCREENS = 3  # widgets further than this many screens from the view are dropped
 REPAINT_MS = 33  # ~30 repaints a second while an answer streams
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 PLACEHOLDER = (
@@ -65,6 +66,7 @@ class ChatView(QScrollArea):
     action = Signal(str, int)  # from an item: copy/regenerate/continue/delete/retry, id
     edit_submitted = Signal(int, str)  # message id, new text
     switch_to = Signal(int)  # a sibling message id to make active
+    repainted = Signal(int)  # the live answer was rendered: how many pieces it shows
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,8 +78,10 @@ class ChatView(QScrollArea):
         self.open_external: Callable[[QUrl], Any] = QDesktopServices.openUrl
         self._rows: list[dict[str, Any]] = []
         self._branches: dict[int, list[int]] = {}
-        self._items: list[MessageItem] = []  # widgets for self._rows[self._first:]
-        self._first = 0
+        self._items: list[MessageItem] = []  # widgets for self._rows[_first:_last]
+        self._heights: dict[int, int] = {}  # row index -> height when last made
+        self._made_from = self._first = self._last = 0
+        self._window_pending = False
         self.live: MessageItem | None = None
         self._live_text: list[str] = []
         self._live_started = 0.0
@@ -89,6 +93,12 @@ class ChatView(QScrollArea):
         self._column = QVBoxLayout(container)
         self._column.setContentsMargins(0, 6, 0, 12)
         self._column.setSpacing(0)
+        self._top_spacer = QWidget(container)
+        self._bottom_spacer = QWidget(container)
+        self._column.addWidget(self._top_spacer)
+        self._column.addWidget(self._bottom_spacer)
+        for spacer in (self._top_spacer, self._bottom_spacer):
+            spacer.setFixedHeight(0)
         self._placeholder = QLabel(PLACEHOLDER, container)
         self._placeholder.setTextFormat(Qt.TextFormat.PlainText)
         self._placeholder.setStyleSheet("color:#7a7a7a; padding:40px 18px;")
@@ -123,18 +133,15 @@ class ChatView(QScrollArea):
         ids (``app.store.message_tree.sibling_ids``); ``anchor``: a message to show
         (default: the end)."""
         self._stop_live()
-        self._clear_items()
         self._rows = [_compact(row) for row in messages]
         self._branches = dict(branches or {})
         ids = [row.get("id") for row in self._rows]
         start = max(0, len(self._rows) - BATCH)
         if anchor in ids:
             start = min(start, max(0, ids.index(anchor) - 2))
-        self._first = len(self._rows)
         self._placeholder.setVisible(not self._rows)
-        self._materialize(start)
+        self._reset(start)
         self._follow = anchor is None
-        self._settle()
         if anchor is not None and anchor in ids:
             self.ensureWidgetVisible(self._items[ids.index(anchor) - self._first], 0, 0)
         else:
@@ -144,7 +151,7 @@ class ChatView(QScrollArea):
         return list(self._rows)
 
     def items(self) -> list[MessageItem]:
-        """The message widgets made so far (the newest messages), top to bottom."""
+        """The message widgets there are now (those near the view), top to bottom."""
         return list(self._items)
 
     def item_for(self, message_id: int) -> MessageItem | None:
@@ -158,16 +165,35 @@ class ChatView(QScrollArea):
         for item in self._items:
             item.set_branches(self._branches.get(int(item.row.get("id") or 0), []))
 
-    def _materialize(self, start: int) -> None:
-        """Make widgets for rows[start:self._first] (placed above the existing ones)."""
-        if start >= self._first:
-            return
-        made = [self._make_item(row) for row in self._rows[start : self._first]]
+    # -- which rows have widgets -----------------------------------------------------
+    # Rows [_made_from, n) are in the scroll range: [_first, _last) as widgets, the
+    # others as the two spacers (their last measured heights). Rows above _made_from
+    # were never made; reaching the top makes the next older batch.
+
+    def _reset(self, start: int) -> None:
+        """Widgets for rows[start:] only (the rest: never made)."""
+        for item in self._items:
+            self._discard(item)
+        self._items = []
+        self._heights = {}
+        self._made_from = self._first = self._last = start
+        self._make(start, len(self._rows), at_top=False)
+
+    def _make(self, start: int, end: int, at_top: bool) -> None:
+        """Widgets for rows[start:end], above (``at_top``) or below the existing ones."""
+        made = [self._make_item(row) for row in self._rows[start:end]]
+        base = 1 if at_top else 1 + len(self._items)
         for offset, item in enumerate(made):
-            self._column.insertWidget(offset, item)
+            self._column.insertWidget(base + offset, item)
             item.show()  # now, not at the next event loop pass: the heights are needed
-        self._items[:0] = made
-        self._first = start
+        if at_top:
+            self._items[:0] = made
+            self._first = start
+        else:
+            self._items.extend(made)
+            self._last = end
+        self._update_spacers()
+        self._settle()
 
     def _make_item(self, row: dict[str, Any]) -> MessageItem:
         item = MessageItem(row, self.widget())
@@ -180,14 +206,81 @@ class ChatView(QScrollArea):
             item.set_footer_widget(self.footer_factory(row))
         return item
 
-    def _clear_items(self) -> None:
-        for item in self._items:
-            self._column.removeWidget(item)
-            item.hide()
-            item.deleteLater()
-        self._items = []
-        self._first = 0
-        self._rows = []
+    def _discard(self, item: MessageItem) -> None:
+        self._column.removeWidget(item)
+        item.hide()
+        item.deleteLater()
+
+    def _update_spacers(self) -> None:
+        heights = self._heights
+        top = sum(heights.get(i, 0) for i in range(self._made_from, self._first))
+        bottom = sum(heights.get(i, 0) for i in range(self._last, len(self._rows)))
+        self._top_spacer.setFixedHeight(top)
+        self._bottom_spacer.setFixedHeight(bottom)
+
+    def _droppable(self, item: MessageItem) -> bool:
+        return item is not self.live and not item.editing
+
+    def _update_window(self) -> None:
+        """Make widgets for rows coming near the view; drop those far from it."""
+        self._window_pending = False
+        if not self._items:
+            return
+        bar = self.verticalScrollBar()
+        screen = max(1, self.viewport().height())
+        top, bottom = bar.value(), bar.value() + screen
+        # make: above, then below
+        if self._items[0].y() > top - screen:
+            if self._first > self._made_from:
+                self._make(max(self._made_from, self._first - BATCH // 2), self._first, True)
+            elif self._made_from > 0:
+                self._load_older()
+        if self._last < len(self._rows) and self._items[-1].geometry().bottom() < bottom + screen:
+            self._make(self._last, min(len(self._rows), self._last + BATCH // 2), False)
+        # drop what is more than KEEP_SCREENS screens away
+        far = KEEP_SCREENS * screen
+        dropped = False
+        while len(self._items) > BATCH and self._droppable(self._items[0]):
+            item = self._items[0]
+            if item.geometry().bottom() >= top - far:
+                break
+            self._heights[self._first] = item.height()
+            self._discard(self._items.pop(0))
+            self._first += 1
+            dropped = True
+        while len(self._items) > BATCH and self._droppable(self._items[-1]):
+            item = self._items[-1]
+            if item.y() <= bottom + far:
+                break
+            self._last -= 1
+            self._heights[self._last] = item.height()
+            self._discard(self._items.pop())
+            dropped = True
+        if dropped:
+            self._update_spacers()
+            self._settle()
+
+    def _load_older(self) -> None:
+        """Make the next older batch, keeping the message in view where it was."""
+        if self._made_from == 0 or self._loading_older:
+            return
+        self._loading_older = True
+        try:
+            bar = self.verticalScrollBar()
+            anchor = self._items[0] if self._items else None
+            before = anchor.y() if anchor is not None else 0
+            start = max(0, self._made_from - BATCH)
+            self._made_from = start
+            self._make(start, self._first, at_top=True)
+            if anchor is not None:
+                bar.setValue(bar.value() + anchor.y() - before)
+        finally:
+            self._loading_older = False
+
+    def load_all(self) -> None:
+        """Bring every row into the scroll range (the oldest ones made on the way)."""
+        while self._made_from > 0:
+            self._load_older()
 
     def truncate_from(self, message_id: int) -> None:
         """Remove ``message_id`` and everything after it (an edit or a regeneration
@@ -196,14 +289,15 @@ class ChatView(QScrollArea):
         if message_id not in ids:
             return
         cut = ids.index(message_id)
-        if cut < self._first:
-            self._materialize(cut)
-        for item in self._items[cut - self._first :]:
-            self._column.removeWidget(item)
-            item.hide()
-            item.deleteLater()
-        self._items = self._items[: cut - self._first]
         self._rows = self._rows[:cut]
+        if cut < self._first or self._last < cut:
+            self._reset(max(0, cut - BATCH))
+            return
+        for item in self._items[cut - self._first :]:
+            self._discard(item)
+        self._items = self._items[: cut - self._first]
+        self._last = cut
+        self._update_spacers()
 
     # -- streaming -------------------------------------------------------------------
 
@@ -263,6 +357,7 @@ class ChatView(QScrollArea):
         self.live.render_stream()
         if self.live.stream is not None and self.live.stream.started:
             self._waiting.stop()
+        self.repainted.emit(len(self._live_text))
 
     def end_answer(
         self,
@@ -310,12 +405,11 @@ class ChatView(QScrollArea):
             self.flush()
 
     def _append(self, row: dict[str, Any]) -> MessageItem:
+        if self._last < len(self._rows):  # the newest were dropped: start from them
+            self._reset(max(0, len(self._rows) - BATCH))
         self._rows.append(_compact(row))
-        item = self._make_item(self._rows[-1])
-        self._column.insertWidget(len(self._items), item)
-        item.show()
-        self._items.append(item)
-        return item
+        self._make(len(self._rows) - 1, len(self._rows), at_top=False)
+        return self._items[-1]
 
     def _stop_live(self) -> None:
         self._repaint.stop()
@@ -349,34 +443,13 @@ class ChatView(QScrollArea):
     def _on_scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
         self._follow = value >= bar.maximum() - 4
-        if value <= self.viewport().height() and self._first > 0 and not self._loading_older:
-            QTimer.singleShot(0, self._load_older)
+        if not self._window_pending and not self._loading_older:
+            self._window_pending = True
+            QTimer.singleShot(0, self._update_window)
 
     def _on_range(self, _minimum: int, maximum: int) -> None:
         if self._follow:
             self.verticalScrollBar().setValue(maximum)
-
-    def _load_older(self) -> None:
-        """Make the next older batch, keeping the message in view where it was."""
-        if self._first == 0 or self._loading_older:
-            return
-        self._loading_older = True
-        try:
-            bar = self.verticalScrollBar()
-            anchor = self._items[0] if self._items else None
-            before = anchor.y() if anchor is not None else 0
-            self._materialize(max(0, self._first - BATCH))
-            self._settle()
-            self.widget().adjustSize()
-            if anchor is not None:
-                bar.setValue(bar.value() + anchor.y() - before)
-        finally:
-            self._loading_older = False
-
-    def load_all(self) -> None:
-        """Make widgets for every row (e.g. before searching the text)."""
-        while self._first > 0:
-            self._load_older()
 
     # -- links and undo --------------------------------------------------------------
 

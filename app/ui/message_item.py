@@ -9,28 +9,23 @@ inline editor and sent through ``edit_submitted(message_id, text)``.
 
 The body is ``RichText`` pieces: a stored answer is one piece; a streaming answer gets
 one piece per finished Markdown block plus the open tail (``app.ui.markdown_render``),
-so a new token re-renders only the tail. ``RichText`` loads no resource at all.
+so a new token re-renders only the tail.
 
 Under an answer: the note ("stopped", "cut off: ...", with a Retry for an answer stopped
 before its first token), the numbers (model, first token, tokens/s, tokens in/out) and a
 footer slot for another feature's widget (``set_footer_widget``).
+
+Memory: the parts most messages never need (actions, switcher, note, numbers, editor)
+are made on first use, and no widget gets its own style sheet (colours and fonts are set
+through palettes), so an item costs little more than its text's document.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QUrl, Signal
-from PySide6.QtGui import (
-    QColor,
-    QGuiApplication,
-    QImage,
-    QKeyEvent,
-    QKeySequence,
-    QPainter,
-    QTextDocument,
-)
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -38,7 +33,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -46,73 +40,42 @@ from PySide6.QtWidgets import (
 
 from app.chat.notes import EMPTY_STOPPED, answer_note
 from app.ui.branch_switcher import BranchSwitcher
-from app.ui.markdown_render import MarkdownStream, Rendered, render
-from app.ui.safe_text import plain_label
+from app.ui.markdown_render import MarkdownStream, render
+from app.ui.rich_text import RichText
 
 ROLE_LABELS = {"user": "You", "assistant": "Lantern", "system": "System"}
 CONTINUABLE = frozenset({"stopped", "interrupted"})
-OWN_SCHEMES = frozenset({"qrc"})  # Lantern's bundled resources; nothing else is loaded
+ACTIONS = (
+    ("copy", "Copy"),
+    ("edit", "Edit"),
+    ("regenerate", "Regenerate"),
+    ("continue", "Continue"),
+    ("delete", "Delete"),
+)
+KEYS = {
+    Qt.Key.Key_E: "edit",
+    Qt.Key.Key_R: "regenerate",
+    Qt.Key.Key_C: "continue",
+    Qt.Key.Key_Delete: "delete",
+}
 
 
-class RichText(QTextBrowser):
-    """Read-only rich text as tall as its content (the transcript scrolls, not it).
-
-    ``loadResource`` answers every image or style sheet that is not a bundled ``qrc:``
-    resource with a placeholder, so nothing is read or fetched even if an ``<img>``
-    ever reached the document (the Markdown renderer writes none)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.codes: list[str] = []
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setOpenLinks(False)
-        self.setOpenExternalLinks(False)
-        self.setUndoRedoEnabled(False)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumWidth(60)
-        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setStyleSheet("QTextBrowser { background: transparent; }")
-        self.document().setDocumentMargin(2)
-        layout = self.document().documentLayout()
-        layout.documentSizeChanged.connect(self._fit)
-        self.setFixedHeight(8)
-
-    def set_rendered(self, rendered: Rendered) -> None:
-        self.codes = rendered.codes
-        self.setHtml(rendered.html)
-        self._fit()
-
-    def setPlainText(self, text: str) -> None:
-        super().setPlainText(text)
-        self._fit()
-
-    def _fit(self) -> None:
-        """As tall as the document at the width the widget has now."""
-        document = self.document()
-        width = self.viewport().width()
-        if width > 0 and document.textWidth() != width:
-            document.setTextWidth(width)
-        height = math.ceil(document.size().height()) + 2
-        if height != self.height():
-            self.setFixedHeight(height)
-
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        self._fit()
-
-    def wheelEvent(self, event: Any) -> None:
-        event.ignore()  # the transcript scrolls
-
-    def loadResource(self, type: int, name: QUrl | str) -> Any:
-        """Bundled ``qrc:`` resources only; a placeholder for anything else (never read)."""
-        url = QUrl(name) if isinstance(name, str) else name
-        if url.scheme() in OWN_SCHEMES:
-            return super().loadResource(type, url)
-        if type == QTextDocument.ResourceType.ImageResource.value:
-            return placeholder_image()
-        return ""
+def _label(
+    parent: QWidget, color: str, *, bold: bool = False, italic: bool = False, smaller: bool = False
+) -> QLabel:
+    """A plain-text label in ``color`` (palette and font: no per-widget style sheet)."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(color))
+    label.setPalette(palette)
+    font = label.font()
+    font.setBold(bold)
+    font.setItalic(italic)
+    if smaller:
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+    label.setFont(font)
+    return label
 
 
 class MessageItem(QFrame):
@@ -133,77 +96,106 @@ class MessageItem(QFrame):
         self.stream: MarkdownStream | None = None
         self._tail: RichText | None = None
         self._editor: QWidget | None = None
+        self._actions: QWidget | None = None
+        self._switcher: BranchSwitcher | None = None
+        self._thinking: QLabel | None = None
+        self._note: QLabel | None = None
+        self._retry: QPushButton | None = None
+        self._numbers: QLabel | None = None
+        self._footer_widget: QWidget | None = None
+        self.buttons: dict[str, QToolButton] = {}
         column = self._column = QVBoxLayout(self)
         column.setContentsMargins(18, 10, 18, 6)
         column.setSpacing(2)
-        column.addLayout(self._header())
-        self.thinking = plain_label(QLabel(self))
-        self.thinking.setStyleSheet("color:#7a7a7a; font-style:italic;")
-        self.thinking.hide()
-        column.addWidget(self.thinking)
+        header = self._header = QHBoxLayout()
+        header.setSpacing(6)
+        self.role_label = _label(
+            self, "#2d6cdf" if self.role == "assistant" else "#333333", bold=True
+        )
+        self.role_label.setText(ROLE_LABELS.get(self.role, self.role))
+        self.model_label = _label(self, "#8a8a8a")
+        header.addWidget(self.role_label)
+        header.addWidget(self.model_label)
+        header.addStretch(1)
+        column.addLayout(header)
         self.body = QVBoxLayout()
         self.body.setSpacing(0)
         column.addLayout(self.body)
-        self.note = plain_label(QLabel(self))
-        self.note.setStyleSheet("color:#a05a00; font-style:italic;")
-        self.note.setWordWrap(True)
-        self.retry_button = QPushButton("Retry", self)
-        self.retry_button.setAccessibleName("Retry this answer")
-        self.retry_button.clicked.connect(lambda: self._ask("retry"))
-        note_row = QHBoxLayout()
-        note_row.addWidget(self.note, 1)
-        note_row.addWidget(self.retry_button)
-        column.addLayout(note_row)
-        self.numbers = plain_label(QLabel(self))
-        self.numbers.setStyleSheet("color:#8a8a8a; font-size:11px;")
-        column.addWidget(self.numbers)
-        self.footer = QVBoxLayout()
-        self.footer.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(self.footer)
-        self._footer_widget: QWidget | None = None
         self.set_row(self.row)
 
-    # -- building ----------------------------------------------------------------------
+    # -- parts made on first use -------------------------------------------------------
 
-    def _header(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        self.role_label = QLabel(ROLE_LABELS.get(self.role, self.role), self)
-        color = "#2d6cdf" if self.role == "assistant" else "#333333"
-        self.role_label.setStyleSheet(f"font-weight:bold; color:{color};")
-        self.model_label = plain_label(QLabel(self))
-        self.model_label.setStyleSheet("color:#8a8a8a;")
-        self.switcher = BranchSwitcher(self)
-        self.switcher.switch_to.connect(self.switch_to)
-        row.addWidget(self.role_label)
-        row.addWidget(self.model_label)
-        row.addWidget(self.switcher)
-        row.addStretch(1)
-        self.actions_bar = QWidget(self)
-        bar = QHBoxLayout(self.actions_bar)
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.setSpacing(0)
-        self.buttons: dict[str, QToolButton] = {}
-        for kind, text in (
-            ("copy", "Copy"),
-            ("edit", "Edit"),
-            ("regenerate", "Regenerate"),
-            ("continue", "Continue"),
-            ("delete", "Delete"),
-        ):
-            button = QToolButton(self.actions_bar)
-            button.setText(text)
-            button.setAutoRaise(True)
-            button.setAccessibleName(f"{text} this message")
-            button.clicked.connect(lambda _c=False, k=kind: self._ask(k))
-            bar.addWidget(button)
-            self.buttons[kind] = button
-        policy = self.actions_bar.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.actions_bar.setSizePolicy(policy)
-        self.actions_bar.hide()
-        row.addWidget(self.actions_bar)
-        return row
+    @property
+    def switcher(self) -> BranchSwitcher:
+        if self._switcher is None:
+            self._switcher = BranchSwitcher(self)
+            self._switcher.switch_to.connect(self.switch_to)
+            self._header.insertWidget(2, self._switcher)
+        return self._switcher
+
+    @property
+    def thinking(self) -> QLabel:
+        if self._thinking is None:
+            self._thinking = _label(self, "#7a7a7a", italic=True)
+            self._column.insertWidget(1, self._thinking)
+        return self._thinking
+
+    @property
+    def note(self) -> QLabel:
+        if self._note is None:
+            self._note = _label(self, "#a05a00", italic=True)
+            self._note.setWordWrap(True)
+            self._note.hide()
+            row = QHBoxLayout()
+            row.addWidget(self._note, 1)
+            self._column.insertLayout(self._column.indexOf(self.body) + 1, row)
+            self._note_row = row
+        return self._note
+
+    @property
+    def retry_button(self) -> QPushButton:
+        if self._retry is None:
+            note = self.note
+            self._retry = QPushButton("Retry", self)
+            self._retry.setAccessibleName("Retry this answer")
+            self._retry.clicked.connect(lambda: self._ask("retry"))
+            self._retry.hide()
+            self._note_row.addWidget(self._retry)
+            del note
+        return self._retry
+
+    @property
+    def numbers(self) -> QLabel:
+        if self._numbers is None:
+            self._numbers = _label(self, "#8a8a8a", smaller=True)
+            self._numbers.hide()
+            self._column.addWidget(self._numbers)
+        return self._numbers
+
+    @property
+    def actions_bar(self) -> QWidget:
+        if self._actions is None:
+            self._actions = QWidget(self)
+            bar = QHBoxLayout(self._actions)
+            bar.setContentsMargins(0, 0, 0, 0)
+            bar.setSpacing(0)
+            for kind, text in ACTIONS:
+                button = QToolButton(self._actions)
+                button.setText(text)
+                button.setAutoRaise(True)
+                button.setAccessibleName(f"{text} this message")
+                button.clicked.connect(lambda _c=False, k=kind: self._ask(k))
+                bar.addWidget(button)
+                self.buttons[kind] = button
+            policy = self._actions.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            self._actions.setSizePolicy(policy)
+            self._actions.hide()
+            self._header.addWidget(self._actions)
+            self._update_actions()
+        return self._actions
+
+    # -- showing -----------------------------------------------------------------------
 
     def set_row(self, row: dict[str, Any]) -> None:
         """Show a stored row (text, note, numbers, which actions apply)."""
@@ -231,24 +223,43 @@ class MessageItem(QFrame):
     def _update_footer_parts(self) -> None:
         row = self.row
         live = self.stream is not None
-        status = str(row.get("status") or "complete")
         note = None if live or self.role != "assistant" else answer_note(row)
-        self.note.setText(f"[{note}]" if note else "")
-        self.note.setVisible(bool(note))
-        self.retry_button.setVisible(note == EMPTY_STOPPED and bool(row.get("id")))
-        self.numbers.setText("" if live else numbers_text(row))
-        self.numbers.setVisible(bool(self.numbers.text()))
+        if note or self._note is not None:
+            self.note.setText(f"[{note}]" if note else "")
+            self.note.setVisible(bool(note))
+        if note == EMPTY_STOPPED and row.get("id"):
+            self.retry_button.show()
+        elif self._retry is not None:
+            self._retry.hide()
+        numbers = "" if live else numbers_text(row)
+        if numbers or self._numbers is not None:
+            self.numbers.setText(numbers)
+            self.numbers.setVisible(bool(numbers))
+        if self._actions is not None:
+            self._update_actions()
+
+    def applicable(self, kind: str) -> bool:
+        """Whether action ``kind`` applies to this message now."""
+        row = self.row
         has_id = bool(row.get("id"))
+        live = self.stream is not None
+        answer = self.role == "assistant" and has_id and not live
         cut = row.get("stop_reason") in ("length", "context")
-        self.buttons["edit"].setVisible(self.role == "user" and has_id)
-        self.buttons["regenerate"].setVisible(self.role == "assistant" and has_id and not live)
-        self.buttons["continue"].setVisible(
-            self.role == "assistant" and has_id and not live and (status in CONTINUABLE or cut)
-        )
-        self.buttons["delete"].setVisible(has_id and not live)
+        return {
+            "copy": True,
+            "edit": self.role == "user" and has_id,
+            "regenerate": answer,
+            "continue": answer and (str(row.get("status")) in CONTINUABLE or cut),
+            "delete": has_id and not live,
+        }.get(kind, False)
+
+    def _update_actions(self) -> None:
+        for kind, button in self.buttons.items():
+            button.setVisible(self.applicable(kind))
 
     def set_branches(self, ids: list[int]) -> None:
-        self.switcher.set_branches(ids, int(self.row.get("id") or 0))
+        if len(ids) > 1 or self._switcher is not None:
+            self.switcher.set_branches(ids, int(self.row.get("id") or 0))
 
     def set_footer_widget(self, widget: QWidget | None) -> None:
         """Place another feature's widget under the answer (replaces the previous one)."""
@@ -256,7 +267,7 @@ class MessageItem(QFrame):
             self._footer_widget.deleteLater()
         self._footer_widget = widget
         if widget is not None:
-            self.footer.addWidget(widget)
+            self._column.addWidget(widget)
 
     def _clear_body(self) -> None:
         while self.body.count():
@@ -288,7 +299,8 @@ class MessageItem(QFrame):
         """Show what streamed since the last call: new finished blocks, the new tail."""
         if self.stream is None or not self.stream.started:
             return
-        self.thinking.hide()
+        if self._thinking is not None:
+            self._thinking.hide()
         finished, tail = self.stream.take()
         for block in finished:
             if self._tail is None:
@@ -303,7 +315,8 @@ class MessageItem(QFrame):
         """The answer ended: keep its pieces (or render it once, e.g. for citations)."""
         self.render_stream()
         self.stream = None
-        self.thinking.hide()
+        if self._thinking is not None:
+            self._thinking.hide()
         if rerender or not self.body.count():
             self.set_row(row)
         else:
@@ -319,13 +332,13 @@ class MessageItem(QFrame):
         if self.model_label.text():
             head += f"  {self.model_label.text()}"
         parts = [head]
-        if self.thinking.isVisibleTo(self):
-            parts.append(self.thinking.text())
+        if self._thinking is not None and self._thinking.isVisibleTo(self):
+            parts.append(self._thinking.text())
         body = "\n".join(self._pieces_text())
         if body:
             parts.append(body)
-        if self.note.text():
-            parts.append(self.note.text())
+        if self._note is not None and self._note.text():
+            parts.append(self._note.text())
         return "\n".join(parts)
 
     def html(self) -> str:
@@ -367,6 +380,10 @@ class MessageItem(QFrame):
             return
         self.link_clicked.emit(url)
 
+    @property
+    def editing(self) -> bool:
+        return self._editor is not None
+
     def open_editor(self) -> None:
         """Edit a question in place; sending makes a new branch (the original stays)."""
         if self.role != "user" or self._editor is not None:
@@ -378,6 +395,7 @@ class MessageItem(QFrame):
         self.edit_box.setAccessibleName("Edit your message")
         self.edit_box.setPlainText(str(self.row.get("content") or ""))
         self.edit_box.setFixedHeight(90)
+        self.edit_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         cancel = QPushButton("Cancel", editor)
@@ -422,8 +440,8 @@ class MessageItem(QFrame):
         super().enterEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:
-        if not self.hasFocus():
-            self.actions_bar.hide()
+        if self._actions is not None and not self.hasFocus():
+            self._actions.hide()
         super().leaveEvent(event)
 
     def focusInEvent(self, event: Any) -> None:
@@ -431,26 +449,20 @@ class MessageItem(QFrame):
         super().focusInEvent(event)
 
     def focusOutEvent(self, event: Any) -> None:
-        if not self.underMouse():
-            self.actions_bar.hide()
+        if self._actions is not None and not self.underMouse():
+            self._actions.hide()
         super().focusOutEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
-        keys = {
-            Qt.Key.Key_E: "edit",
-            Qt.Key.Key_R: "regenerate",
-            Qt.Key.Key_C: "continue",
-            Qt.Key.Key_Delete: "delete",
-        }
         if event.matches(QKeySequence.StandardKey.Copy):
             self._ask("copy")
-        elif key == Qt.Key.Key_Left:
-            self.switcher.step(-1)
-        elif key == Qt.Key.Key_Right:
-            self.switcher.step(1)
-        elif key in keys and self.buttons[keys[key]].isVisibleTo(self.actions_bar):
-            self._ask(keys[key])
+        elif key == Qt.Key.Key_Left and self._switcher is not None:
+            self._switcher.step(-1)
+        elif key == Qt.Key.Key_Right and self._switcher is not None:
+            self._switcher.step(1)
+        elif key in KEYS and self.applicable(KEYS[key]):
+            self._ask(KEYS[key])
         else:
             super().keyPressEvent(event)
 
@@ -467,19 +479,3 @@ def numbers_text(row: dict[str, Any]) -> str:
             parts.append(f"{float(row['tokens_per_s']):.1f} tokens/s")
         parts.append(f"{row.get('prompt_tokens') or 0} in / {row['completion_tokens']} out")
     return " \u00b7 ".join(parts)
-
-
-_PLACEHOLDER: list[QImage] = []
-
-
-def placeholder_image() -> QImage:
-    """A small grey frame where an answer asked for an image (drawn once)."""
-    if not _PLACEHOLDER:
-        image = QImage(16, 16, QImage.Format.Format_ARGB32)
-        image.fill(QColor(0, 0, 0, 0))
-        painter = QPainter(image)
-        painter.setPen(QColor("#9a9a9a"))
-        painter.drawRect(0, 0, 15, 15)
-        painter.end()
-        _PLACEHOLDER.append(image)
-    return _PLACEHOLDER[0]

@@ -181,8 +181,21 @@ def test_a_long_conversation_makes_widgets_only_for_what_is_near(
     bar.setValue(0)
     QApplication.processEvents()
     QApplication.processEvents()
-    assert len(view.items()) == 2 * BATCH  # the next older batch, on reaching the top
+    assert view.items()[0].row["id"] < top_item.row["id"]  # older ones made on reaching the top
     assert top_item.y() - bar.value() >= 0  # what was at the top stays in view
+    most = 0
+    for _ in range(2000):  # on up to the first message, a wheel notch at a time
+        if view.items()[0].row["id"] == 1 and bar.value() == 0:
+            break
+        bar.setValue(max(0, bar.value() - 120))
+        QApplication.processEvents()
+        most = max(most, len(view.items()))
+    assert view.items()[0].row["id"] == 1
+    assert most <= 4 * BATCH  # far-away messages were dropped on the way
+    while bar.value() < bar.maximum():  # and back down: the newest come back
+        bar.setValue(bar.value() + 120)
+        QApplication.processEvents()
+    assert view.items()[-1].row["id"] == 1000 and len(view.items()) <= 4 * BATCH
 
 
 def test_a_streaming_answer_stays_in_view_at_the_end_of_a_long_chat(qtbot: Any) -> None:

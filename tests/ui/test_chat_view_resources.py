@@ -23,7 +23,7 @@ from PySide6.QtGui import QColor, QImage, QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from app.ui.chat_view import ChatView
-from app.ui.message_item import RichText
+from app.ui.rich_text import RichText
 from tests.ui.conftest import write_red_png
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,87 @@
+"""Markdown for answers: markdown-it-py + pygments, safe, and incremental while streaming."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.ui import markdown_render
+from app.ui.markdown_render import MarkdownStream, render, split_finished
+
+
+def test_the_usual_markdown_is_rendered() -> None:
+    out = render(
+        "# Title\n\nSome **bold**, *it*, `code` and [a link](https://example.org).\n\n"
+        "- one\n- two\n\n1. first\n\n> quoted\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    ).html
+    for tag in ("<h1>", "<strong>", "<em>", "<code", "<ul>", "<ol>", "<blockquote", "<table"):
+        assert tag in out
+    assert '<a href="https://example.org">a link</a>' in out
+
+
+def test_fenced_code_is_highlighted_and_kept_for_copy() -> None:
+    out = render("```python\ndef f():\n    return 1\n```\n\n```\nplain <b>\n```")
+    assert out.codes == ["def f():\n    return 1\n", "plain <b>\n"]
+    assert "copy-code:0" in out.html and "copy-code:1" in out.html
+    assert '<span style="color: #008000; font-weight: bold">def</span>' in out.html
+    assert "plain &lt;b&gt;" in out.html  # unknown language: escaped, not highlighted
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "![x](http://127.0.0.1:9/a.png)",
+        "![x](file:///etc/hostname)",
+        "![x](/dev/zero)",
+        '<img src="http://127.0.0.1:9/b.png">',
+        "<script>alert(1)</script>",
+        '<link rel="stylesheet" href="http://127.0.0.1:9/c.css">',
+    ],
+)
+def test_nothing_in_the_html_can_load_a_resource(markdown: str) -> None:
+    out = render(markdown).html
+    assert "<img" not in out and "<link" not in out and "<script" not in out
+
+
+def test_file_and_javascript_links_are_not_links() -> None:
+    out = render("[a](file:///etc/passwd) [b](javascript:alert(1)) [c](https://ok.example)").html
+    assert out.count("<a ") == 1 and 'href="https://ok.example"' in out
+
+
+def test_finished_blocks_end_at_blank_lines_outside_fences() -> None:
+    assert split_finished("para one\n\npara tw") == len("para one\n\n")
+    assert split_finished("para one\n\n") == 0  # the next block has not begun
+    fenced = "```\ncode\n\nmore code\n"
+    assert split_finished(fenced) == 0  # a blank line inside a fence ends nothing
+    assert split_finished(fenced + "```\n\nafter") == len(fenced + "```\n\n")
+    assert split_finished("- item\n\n  continued") == 0  # indented: the item goes on
+
+
+def test_streaming_renders_each_finished_block_once(monkeypatch: Any) -> None:
+    rendered_chars: list[int] = []
+    real = markdown_render.render
+
+    def counting(text: str) -> Any:
+        rendered_chars.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(markdown_render, "render", counting)
+    paragraphs = [f"Paragraph {i} has **some** words in it to stream." for i in range(200)]
+    text = "\n\n".join(paragraphs)
+    stream = MarkdownStream()
+    finished_html: list[str] = []
+    for word in text.split(" "):
+        stream.feed(word + " ")
+        finished, _tail = stream.take()
+        finished_html.extend(block.html for block in finished)
+    assert len(finished_html) == 199  # every paragraph but the open last one, once each
+    assert sum(rendered_chars) < 20 * len(text)  # linear, not quadratic (~ n^2 / 2)
+
+
+def test_leading_blank_text_is_not_started() -> None:
+    stream = MarkdownStream()
+    stream.feed("\n\n  ")
+    assert not stream.started
+    stream.feed("Hi")
+    assert stream.started and stream.tail_text == "Hi"
