@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -40,6 +40,15 @@ from PySide6.QtWidgets import (
 from app.chat.costs import Price, answer_cost, format_cost
 
 NOT_YET = "Routing requests are not available in this build yet."
+BADGE_BACKGROUND = "#f6f8fb"
+ROUTE_COLOR = "#24457a"
+NUMBERS_COLOR = "#5f6670"
+
+
+def _tint(widget: QWidget, role: QPalette.ColorRole, color: str) -> None:
+    palette = widget.palette()
+    palette.setColor(role, QColor(color))
+    widget.setPalette(palette)
 
 
 def route_text(row: dict[str, Any]) -> str:
@@ -107,18 +116,19 @@ class AnswerBadge(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("answerBadge")
-        self.setStyleSheet(
-            "#answerBadge { background: #f6f8fb; border: 1px solid #e1e5ec; border-radius: 6px; }"
-            " QLabel#routeLabel { color: #24457a; }"
-            " QLabel#numbersLabel { color: #5f6670; }"
-        )
+        # palettes, not a style sheet: a long transcript has one badge per answer
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        _tint(self, QPalette.ColorRole.Window, BADGE_BACKGROUND)
         self.answer_id = int(row.get("id") or 0)
         self.route_label = QLabel(self)
         self.route_label.setObjectName("routeLabel")
+        _tint(self.route_label, QPalette.ColorRole.WindowText, ROUTE_COLOR)
         self.route_label.setTextFormat(Qt.TextFormat.PlainText)
         self.route_label.setWordWrap(True)
         self.numbers_label = QLabel(self)
         self.numbers_label.setObjectName("numbersLabel")
+        _tint(self.numbers_label, QPalette.ColorRole.WindowText, NUMBERS_COLOR)
         self.numbers_label.setTextFormat(Qt.TextFormat.PlainText)
         self.numbers_label.setWordWrap(True)
         self.bigger_button = QPushButton("Ask a bigger model", self)

@@ -28,6 +28,7 @@ class SpecialistsUi(QObject):
         self.window = window
         self._usage: Any = None
         self._editor: Any = None
+        self._price: tuple[costs.Price | None] | None = None  # cached comparison price
         self.pool_status = PoolStatus(window.status)
         self.routing_status = RoutingStatus(window.status)
         window.status.addPermanentWidget(self.routing_status)
@@ -57,6 +58,7 @@ class SpecialistsUi(QObject):
             from app.ui.usage_dashboard import UsageDashboard
 
             self._usage = UsageDashboard(self.window.db, self.window.writer, self.window)
+            self._usage.prices.changed.connect(self._prices_changed)
         self._usage.present()
         return self._usage
 
@@ -76,7 +78,7 @@ class SpecialistsUi(QObject):
         answer (routing reason, latency) from the store."""
         try:
             full = get_message(self.window.db, int(row["id"]))
-            price = costs.comparison_price(self.window.db)
+            price = self._comparison()
         except LanternError:
             return None  # deleted meanwhile, or the store is unreadable: no badge
         if full.get("role") != "assistant" or full.get("status") == "streaming":
@@ -84,6 +86,15 @@ class SpecialistsUi(QObject):
         badge = AnswerBadge(full, price, specialists=[])
         badge.set_actions_enabled(False)
         return badge
+
+    def _comparison(self) -> costs.Price | None:
+        """The comparison price, read once until the price table changes."""
+        if self._price is None:
+            self._price = (costs.comparison_price(self.window.db),)
+        return self._price[0]
+
+    def _prices_changed(self) -> None:
+        self._price = None
 
     def refresh(self) -> None:
         """The registry changed (a model installed or removed)."""
