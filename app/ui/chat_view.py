@@ -36,15 +36,14 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.ui.message_item import MessageItem
+from app.ui.undo_strip import UndoStrip
 
 BATCH = 20  # messages made into widgets at a time
 KEEP_SCREENS = 3  # widgets further than this many screens from the view are dropped
@@ -105,7 +104,7 @@ class ChatView(QScrollArea):
         self._column.addWidget(self._placeholder)
         self._column.addStretch(1)
         self.setWidget(container)
-        self._undo = _UndoStrip(self)
+        self._undo = UndoStrip(self)
 
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
@@ -463,7 +462,7 @@ class ChatView(QScrollArea):
         self._undo.offer(text, undo)
 
     @property
-    def undo_strip(self) -> _UndoStrip:
+    def undo_strip(self) -> UndoStrip:
         return self._undo
 
     def resizeEvent(self, event: Any) -> None:
@@ -480,54 +479,6 @@ class ChatView(QScrollArea):
 
     def toHtml(self) -> str:
         return "\n".join(item.html() for item in self._items)
-
-
-class _UndoStrip(QFrame):
-    """ "Deleted 3 messages. [Undo]" for ``UNDO_MS``, over the bottom of the view."""
-
-    UNDO_MS = 10_000
-
-    def __init__(self, view: ChatView) -> None:
-        super().__init__(view)
-        self.setObjectName("undoStrip")
-        self.setStyleSheet(
-            "#undoStrip { background:#333333; border-radius:4px; } QLabel { color:white; }"
-        )
-        self.label = QLabel(self)
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.button = QPushButton("Undo", self)
-        self.button.setAccessibleName("Undo the delete")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(10, 4, 4, 4)
-        row.addWidget(self.label)
-        row.addWidget(self.button)
-        self._undo: Callable[[], None] | None = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(self.UNDO_MS)
-        self._timer.timeout.connect(self.hide)
-        self.button.clicked.connect(self._on_undo)
-        self.hide()
-
-    def offer(self, text: str, undo: Callable[[], None]) -> None:
-        self.label.setText(text)
-        self._undo = undo
-        self.adjustSize()
-        self.place()
-        self.show()
-        self.raise_()
-        self._timer.start()
-
-    def place(self) -> None:
-        parent = self.parentWidget()
-        if parent is not None:
-            self.move((parent.width() - self.width()) // 2, parent.height() - self.height() - 12)
-
-    def _on_undo(self) -> None:
-        undo, self._undo = self._undo, None
-        self.hide()
-        if undo is not None:
-            undo()
 
 
 def _compact(row: dict[str, Any]) -> dict[str, Any]:

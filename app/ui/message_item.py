@@ -13,7 +13,8 @@ so a new token re-renders only the tail.
 
 Under an answer: the note ("stopped", "cut off: ...", with a Retry for an answer stopped
 before its first token), the numbers (model, first token, tokens/s, tokens in/out) and a
-footer slot for another feature's widget (``set_footer_widget``).
+footer slot for another feature's widget (``set_footer_widget``; the answer badge of
+``app.ui.route_badge`` shows the numbers itself, so the numbers line hides under it).
 
 Memory: the parts most messages never need (actions, switcher, note, numbers, editor)
 are made on first use, and no widget gets its own style sheet (colours and fonts are set
@@ -231,7 +232,8 @@ class MessageItem(QFrame):
             self.retry_button.show()
         elif self._retry is not None:
             self._retry.hide()
-        numbers = "" if live else numbers_text(row)
+        # a footer widget (the answer badge) shows the numbers itself: not twice
+        numbers = "" if live or self._footer_widget is not None else numbers_text(row)
         if numbers or self._numbers is not None:
             self.numbers.setText(numbers)
             self.numbers.setVisible(bool(numbers))
@@ -268,6 +270,7 @@ class MessageItem(QFrame):
         self._footer_widget = widget
         if widget is not None:
             self._column.addWidget(widget)
+        self._update_footer_parts()
 
     def _clear_body(self) -> None:
         while self.body.count():

@@ -333,3 +333,21 @@ def test_a_footer_widget_goes_under_each_finished_answer(view: ChatView) -> None
     assert [f.text() if f is not None else None for f in footers] == [
         None, "badge 2", None, "badge 4",
     ]  # fmt: skip
+
+
+def test_the_numbers_line_hides_under_a_footer_that_shows_them(view: ChatView) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    row = {
+        "id": 2,
+        "role": "assistant",
+        "content": "Hi.",
+        "status": "complete",
+        "model": "m",
+        "completion_tokens": 3,
+    }
+    view.show_messages([{"id": 1, "role": "user", "content": "q", "status": "complete"}, row])
+    assert view.items()[1].numbers.isVisibleTo(view.items()[1])
+    view.footer_factory = lambda r: QLabel(f"badge {r['id']}")
+    view.show_messages([{"id": 1, "role": "user", "content": "q", "status": "complete"}, row])
+    assert not view.items()[1].numbers.isVisibleTo(view.items()[1])  # not shown twice
