@@ -111,5 +111,6 @@ class SpecialistsUi(QObject):
 
     @Slot(object)
     def _on_finished(self, _result: TurnResult) -> None:
+        self._price = None  # read again once per answer (another front end may edit it)
         if self._usage is not None and self._usage.isVisible():
             self._usage.refresh()

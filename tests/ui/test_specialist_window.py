@@ -70,3 +70,24 @@ def test_pool_status_lists_several_models_and_the_budget(qtbot: Any) -> None:
     assert [a.text() for a in pool.menu().actions()] == pool.lines()
     assert entry_text({"name": "x", "memory_bytes": None}) == "x \u2014 ?"
     assert human_bytes(999) == "1 kB"
+
+
+@pytest.mark.slow
+def test_an_open_dashboard_counts_a_new_answer(window: Any, qtbot: Any) -> None:
+    from tests.ui.conftest import new_chat, send
+
+    board = window.specialists.open_usage()
+    assert board.chart.months == []
+    load_model(window, qtbot)
+    new_chat(window, max_tokens=8)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=180_000) as done:
+        send(window, qtbot, "Name a fruit.")
+    stats = done.args[0]
+    qtbot.waitUntil(lambda: len(board.chart.months) == 1)
+    [month] = board.chart.months
+    assert (month.answers, month.prompt_tokens, month.completion_tokens) == (
+        1,
+        stats.prompt_tokens,
+        stats.completion_tokens,
+    )
+    assert board.conversations.rowCount() == 1
