@@ -29,10 +29,34 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-CODE_BG = "#f4f5f7"
-CODE_HEAD = "#e6e8eb"
-_FORMATTER = HtmlFormatter(nowrap=True, noclasses=True, style="default")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours of code, tables and quotes for a light or a dark window."""
+
+    code_bg: str
+    code_head: str
+    muted: str
+    border: str
+    formatter: HtmlFormatter  # type: ignore[type-arg]
+
+
+LIGHT = Theme(
+    "#f4f5f7",
+    "#e6e8eb",
+    "#555555",
+    "#c8c8c8",
+    HtmlFormatter(nowrap=True, noclasses=True, style="default"),
+)
+DARK = Theme(
+    "#1f2227",
+    "#2b2f36",
+    "#a8adb5",
+    "#4a4f57",
+    HtmlFormatter(nowrap=True, noclasses=True, style="github-dark"),
+)
 
 
 @dataclass
@@ -57,20 +81,21 @@ def _code(
 
 def _code_block(code: str, lang: str, env: EnvType) -> str:
     codes: list[str] = env.setdefault("codes", [])
+    theme: Theme = env.get("theme", LIGHT)
     n = len(codes)
     codes.append(code)
-    body = highlight_code(code.rstrip("\n"), lang)
+    body = highlight_code(code.rstrip("\n"), lang, theme)
     label = html.escape(lang) if lang else "code"
     return (
-        f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{CODE_BG}" '
+        f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{theme.code_bg}" '
         f'style="margin-top:4px; margin-bottom:8px;">'
-        f'<tr><td bgcolor="{CODE_HEAD}"><span style="color:#555555;">{label}</span>'
+        f'<tr><td bgcolor="{theme.code_head}"><span style="color:{theme.muted};">{label}</span>'
         f'&nbsp;&nbsp;&nbsp;<a href="copy-code:{n}">Copy</a></td></tr>'
         f"<tr><td><pre>{body}</pre></td></tr></table>\n"
     )
 
 
-def highlight_code(code: str, lang: str) -> str:
+def highlight_code(code: str, lang: str, theme: Theme = LIGHT) -> str:
     """``code`` as HTML spans coloured by pygments (escaped text when the language is
     unknown or missing)."""
     if lang:
@@ -79,7 +104,7 @@ def highlight_code(code: str, lang: str) -> str:
         except ClassNotFound:
             lexer = None
         if lexer is not None:
-            return str(highlight(code, lexer, _FORMATTER)).rstrip("\n")
+            return str(highlight(code, lexer, theme.formatter)).rstrip("\n")
     return html.escape(code)
 
 
@@ -105,20 +130,29 @@ def _parser() -> MarkdownIt:
 
 
 _MD = _parser()
-_TAGS = {
-    "<table>": '<table border="1" cellspacing="0" cellpadding="4" '
-    'style="border-color:#c8c8c8; border-style:solid; margin-bottom:8px;">',
-    "<code>": f'<code style="background-color:{CODE_BG};">',
-    "<blockquote>": '<blockquote style="color:#555555; margin-left:12px;">',
-}
-_TAG_RE = re.compile("|".join(re.escape(tag) for tag in _TAGS))
 
 
-def render(text: str) -> Rendered:
-    """One piece of Markdown as rich text for Qt (see the module docstring)."""
-    env: dict[str, Any] = {"codes": []}
+def _tags(theme: Theme) -> dict[str, str]:
+    return {
+        "<table>": '<table border="1" cellspacing="0" cellpadding="4" '
+        f'style="border-color:{theme.border}; border-style:solid; margin-bottom:8px;">',
+        "<code>": f'<code style="background-color:{theme.code_bg};">',
+        "<blockquote>": f'<blockquote style="color:{theme.muted}; margin-left:12px;">',
+    }
+
+
+_TAGS = {LIGHT: _tags(LIGHT), DARK: _tags(DARK)}
+_TAG_RE = re.compile("|".join(re.escape(tag) for tag in _TAGS[LIGHT]))
+
+
+def render(text: str, dark: bool = False) -> Rendered:
+    """One piece of Markdown as rich text for Qt (see the module docstring); ``dark``:
+    colours for a dark window."""
+    theme = DARK if dark else LIGHT
+    env: dict[str, Any] = {"codes": [], "theme": theme}
     out = _MD.render(text, env)
-    out = _TAG_RE.sub(lambda m: _TAGS[m.group(0)], out)  # raw HTML never reaches here
+    tags = _TAGS[theme]
+    out = _TAG_RE.sub(lambda m: tags[m.group(0)], out)  # raw HTML never reaches here
     return Rendered(out, list(env["codes"]))
 
 
@@ -153,8 +187,9 @@ class MarkdownStream:
     blocks finished since the last call (render them once and keep them) and the open
     tail's rendering (replace the previous one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dark: bool = False) -> None:
         self._tail = ""
+        self.dark = dark
         self.started = False  # leading blank lines are not shown
 
     def feed(self, piece: str) -> None:
@@ -173,6 +208,6 @@ class MarkdownStream:
         cut = split_finished(self._tail)
         finished: list[Rendered] = []
         if cut:
-            finished.append(render(self._tail[:cut]))
+            finished.append(render(self._tail[:cut], self.dark))
             self._tail = self._tail[cut:]
-        return finished, render(self._tail)
+        return finished, render(self._tail, self.dark)

@@ -110,8 +110,10 @@ class MessageItem(QFrame):
         column.setSpacing(2)
         header = self._header = QHBoxLayout()
         header.setSpacing(6)
+        self.dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        text_color = self.palette().color(QPalette.ColorRole.WindowText).name()
         self.role_label = _label(
-            self, "#2d6cdf" if self.role == "assistant" else "#333333", bold=True
+            self, "#4a86f0" if self.role == "assistant" else text_color, bold=True
         )
         self.role_label.setText(ROLE_LABELS.get(self.role, self.role))
         self.model_label = _label(self, "#8a8a8a")
@@ -207,7 +209,7 @@ class MessageItem(QFrame):
             self._clear_body()
             piece = self._add_piece()
             if self.role == "assistant":
-                piece.set_rendered(render(self.display_text()))
+                piece.set_rendered(render(self.display_text(), self.dark))
             else:
                 piece.setPlainText(str(row.get("content") or ""))
         self._update_footer_parts()
@@ -288,7 +290,7 @@ class MessageItem(QFrame):
     # -- streaming ---------------------------------------------------------------------
 
     def begin_stream(self, thinking: str) -> None:
-        self.stream = MarkdownStream()
+        self.stream = MarkdownStream(self.dark)
         self._clear_body()
         self.thinking.setText(thinking)
         self.thinking.show()

@@ -351,3 +351,21 @@ def test_the_numbers_line_hides_under_a_footer_that_shows_them(view: ChatView) -
     view.footer_factory = lambda r: QLabel(f"badge {r['id']}")
     view.show_messages([{"id": 1, "role": "user", "content": "q", "status": "complete"}, row])
     assert not view.items()[1].numbers.isVisibleTo(view.items()[1])  # not shown twice
+
+
+def test_answers_in_a_dark_window_use_dark_code_blocks(qtbot: Any) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor("#e8eaed"))
+    view.setPalette(palette)
+    view.show_messages(
+        [
+            {"id": 1, "role": "user", "content": "q", "status": "complete"},
+            {"id": 2, "role": "assistant", "content": "```python\nx = 1\n```"},
+        ]
+    )
+    assert "#1f2227" in view.items()[1].html()

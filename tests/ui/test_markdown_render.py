@@ -62,9 +62,9 @@ def test_streaming_renders_each_finished_block_once(monkeypatch: Any) -> None:
     rendered_chars: list[int] = []
     real = markdown_render.render
 
-    def counting(text: str) -> Any:
+    def counting(text: str, dark: bool = False) -> Any:
         rendered_chars.append(len(text))
-        return real(text)
+        return real(text, dark)
 
     monkeypatch.setattr(markdown_render, "render", counting)
     paragraphs = [f"Paragraph {i} has **some** words in it to stream." for i in range(200)]
@@ -85,3 +85,10 @@ def test_leading_blank_text_is_not_started() -> None:
     assert not stream.started
     stream.feed("Hi")
     assert stream.started and stream.tail_text == "Hi"
+
+
+def test_a_dark_window_gets_dark_code_blocks() -> None:
+    light = render("```python\nx = 1\n```").html
+    dark = render("```python\nx = 1\n```", dark=True).html
+    assert 'bgcolor="#f4f5f7"' in light and 'bgcolor="#f4f5f7"' not in dark
+    assert 'bgcolor="#1f2227"' in dark  # light code on a dark ground, not on a light one
