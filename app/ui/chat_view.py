@@ -450,6 +450,25 @@ class ChatView(QScrollArea):
         if self._follow:
             self.verticalScrollBar().setValue(maximum)
 
+    # -- keyboard helpers for the window ---------------------------------------------
+
+    def edit_last_question(self) -> bool:
+        """Open the inline editor of the last question (Up in an empty input)."""
+        for item in reversed(self._items):
+            if item.role == "user" and item.applicable("edit"):
+                self.ensureWidgetVisible(item)
+                item.open_editor()
+                return True
+        return False
+
+    def copy_last_answer(self) -> bool:
+        """Put the last answer's text on the clipboard (Ctrl+Shift+C)."""
+        for row in reversed(self._rows):
+            if row.get("role") == "assistant" and row.get("content"):
+                QApplication.clipboard().setText(str(row["content"]))
+                return True
+        return False
+
     # -- links and undo --------------------------------------------------------------
 
     def _on_link(self, url: QUrl) -> None:

@@ -36,6 +36,7 @@ class RichText(QTextBrowser):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumWidth(60)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setAcceptDrops(False)  # files dropped on an answer go to the transcript
         palette = self.palette()
         palette.setColor(QPalette.ColorRole.Base, QColor(0, 0, 0, 0))
         self.setPalette(palette)

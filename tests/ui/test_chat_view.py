@@ -369,3 +369,24 @@ def test_answers_in_a_dark_window_use_dark_code_blocks(qtbot: Any) -> None:
         ]
     )
     assert "#1f2227" in view.items()[1].html()
+
+
+def test_a_live_answer_stopped_before_its_first_token_offers_a_retry(view: ChatView) -> None:
+    view.add_user_message("q", message_id=1)
+    view.begin_answer("m")
+    view.bind_live(1, 2)
+    row = {"id": 2, "role": "assistant", "content": "", "status": "stopped", "model": "m"}
+    view.end_answer("stopped before it began", None, row)
+    answer = view.items()[-1]
+    assert "Thinking" not in answer.plain_text()
+    assert "[stopped before it began]" in answer.plain_text()
+    assert answer.retry_button.isVisibleTo(answer)
+
+
+def test_keyboard_helpers_for_the_window(view: ChatView) -> None:
+    view.show_messages(_conversation(2))
+    assert view.copy_last_answer()
+    assert QApplication.clipboard().text() == "Answer 1\n\n- a\n- b"
+    assert view.edit_last_question()
+    question = view.items()[2]
+    assert question.editing and question.edit_box.toPlainText() == "Question 1"
