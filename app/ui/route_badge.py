@@ -40,9 +40,8 @@ from PySide6.QtWidgets import (
 from app.chat.costs import Price, answer_cost, format_cost
 
 NOT_YET = "Routing requests are not available in this build yet."
-BADGE_BACKGROUND = "#f6f8fb"
-ROUTE_COLOR = "#24457a"
-NUMBERS_COLOR = "#5f6670"
+LIGHT = {"background": "#f6f8fb", "route": "#24457a", "numbers": "#5f6670"}
+DARK = {"background": "#252a33", "route": "#9ec5fe", "numbers": "#a4abb6"}
 
 
 def _tint(widget: QWidget, role: QPalette.ColorRole, color: str) -> None:
@@ -119,16 +118,18 @@ class AnswerBadge(QFrame):
         # palettes, not a style sheet: a long transcript has one badge per answer
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
-        _tint(self, QPalette.ColorRole.Window, BADGE_BACKGROUND)
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        colors = DARK if dark else LIGHT  # the transcript follows the palette too
+        _tint(self, QPalette.ColorRole.Window, colors["background"])
         self.answer_id = int(row.get("id") or 0)
         self.route_label = QLabel(self)
         self.route_label.setObjectName("routeLabel")
-        _tint(self.route_label, QPalette.ColorRole.WindowText, ROUTE_COLOR)
+        _tint(self.route_label, QPalette.ColorRole.WindowText, colors["route"])
         self.route_label.setTextFormat(Qt.TextFormat.PlainText)
         self.route_label.setWordWrap(True)
         self.numbers_label = QLabel(self)
         self.numbers_label.setObjectName("numbersLabel")
-        _tint(self.numbers_label, QPalette.ColorRole.WindowText, NUMBERS_COLOR)
+        _tint(self.numbers_label, QPalette.ColorRole.WindowText, colors["numbers"])
         self.numbers_label.setTextFormat(Qt.TextFormat.PlainText)
         self.numbers_label.setWordWrap(True)
         self.bigger_button = QPushButton("Ask a bigger model", self)

@@ -123,3 +123,21 @@ def test_a_real_answer_in_the_window_gets_its_badge(window: Any, qtbot: Any) -> 
     window.chat.show_conversation(row["conversation_id"])  # shown again from the store
     again = window.chat_view.item_for(row["id"])
     assert again is not None and isinstance(again._footer_widget, AnswerBadge)
+
+
+def test_badge_follows_a_dark_palette(qtbot: Any) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QWidget
+
+    from app.ui.route_badge import DARK
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    palette = host.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor("#1e1e1e"))
+    host.setPalette(palette)
+    badge = AnswerBadge(ROW, GPT4O, parent=host)
+    window_color = badge.palette().color(QPalette.ColorRole.Window)
+    assert window_color == QColor(DARK["background"])
+    text = badge.numbers_label.palette().color(QPalette.ColorRole.WindowText)
+    assert text.lightness() > 128  # light text on the dark badge
