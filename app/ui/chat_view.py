@@ -385,6 +385,7 @@ class ChatView(QScrollArea):
         self._rows[-1] = final
         live.end_stream(final, rerender=bool(final.get("sources")))
         if note:  # the controller's note is the whole sentence (e.g. the failure)
+            live.note_override = note
             live.note.setText(f"[{note}]")
             live.note.show()
         live.set_branches(self._branches.get(int(final.get("id") or 0), []))

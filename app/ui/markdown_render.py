@@ -7,10 +7,7 @@ Safety: raw HTML in an answer is shown as text (``html=False``), ``javascript:``
 ``file:`` and ``data:`` links are not links (markdown-it's own check), and an image is
 never an ``<img>``: it becomes a link naming the picture, so rendering loads nothing.
 
-``MarkdownStream`` renders an answer while it streams without work that grows with the
-answer's square: text up to the last finished top-level block (a blank line outside a
-code fence, followed by a line that is not indented) is rendered once and handed out as
-a finished block; only the open tail is rendered again on each repaint.
+``app.ui.markdown_stream`` renders an answer while it streams.
 """
 
 from __future__ import annotations
@@ -28,8 +25,6 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
-
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -63,6 +58,8 @@ DARK = Theme(
 class Rendered:
     html: str
     codes: list[str] = field(default_factory=list)
+    continues_code: bool = False  # its first code block goes on from the previous piece
+    opens_code: bool = False  # its last code block goes on in the next piece
 
 
 def _fence(
@@ -81,17 +78,34 @@ def _code(
 
 def _code_block(code: str, lang: str, env: EnvType) -> str:
     codes: list[str] = env.setdefault("codes", [])
-    theme: Theme = env.get("theme", LIGHT)
+    head = not env.pop("continuation", False)  # a streamed block's later part: no header
     n = len(codes)
     codes.append(code)
+    return code_table(code, lang, env.get("theme", LIGHT), n if head else None)
+
+
+def code_table(
+    code: str, lang: str, theme: Theme, copy_n: int | None, open_end: bool = False
+) -> str:
+    """A highlighted code block; with a header (language, "Copy" link ``copy-code:N``)
+    unless ``copy_n`` is None; ``open_end``: the block goes on in the next piece."""
     body = highlight_code(code.rstrip("\n"), lang, theme)
-    label = html.escape(lang) if lang else "code"
+    top = 4 if copy_n is not None else 0
+    bottom = 0 if open_end else 8
+    cell = ("" if copy_n is not None else "padding-top:0; ") + (
+        "padding-bottom:0;" if open_end else ""
+    )
+    head = ""
+    if copy_n is not None:
+        label = html.escape(lang) if lang else "code"
+        head = (
+            f'<tr><td bgcolor="{theme.code_head}"><span style="color:{theme.muted};">'
+            f'{label}</span>&nbsp;&nbsp;&nbsp;<a href="copy-code:{copy_n}">Copy</a></td></tr>'
+        )
     return (
         f'<table width="100%" cellspacing="0" cellpadding="6" bgcolor="{theme.code_bg}" '
-        f'style="margin-top:4px; margin-bottom:8px;">'
-        f'<tr><td bgcolor="{theme.code_head}"><span style="color:{theme.muted};">{label}</span>'
-        f'&nbsp;&nbsp;&nbsp;<a href="copy-code:{n}">Copy</a></td></tr>'
-        f"<tr><td><pre>{body}</pre></td></tr></table>\n"
+        f'style="margin-top:{top}px; margin-bottom:{bottom}px;">'
+        f'{head}<tr><td style="{cell}"><pre>{body}</pre></td></tr></table>\n'
     )
 
 
@@ -145,69 +159,13 @@ _TAGS = {LIGHT: _tags(LIGHT), DARK: _tags(DARK)}
 _TAG_RE = re.compile("|".join(re.escape(tag) for tag in _TAGS[LIGHT]))
 
 
-def render(text: str, dark: bool = False) -> Rendered:
+def render(text: str, dark: bool = False, continuation: bool = False) -> Rendered:
     """One piece of Markdown as rich text for Qt (see the module docstring); ``dark``:
-    colours for a dark window."""
+    colours for a dark window; ``continuation``: the text starts with the rest of a code
+    block whose beginning is in an earlier piece (no header for it)."""
     theme = DARK if dark else LIGHT
-    env: dict[str, Any] = {"codes": [], "theme": theme}
+    env: dict[str, Any] = {"codes": [], "theme": theme, "continuation": continuation}
     out = _MD.render(text, env)
     tags = _TAGS[theme]
     out = _TAG_RE.sub(lambda m: tags[m.group(0)], out)  # raw HTML never reaches here
-    return Rendered(out, list(env["codes"]))
-
-
-def split_finished(text: str) -> int:
-    """Where the finished top-level blocks of ``text`` end (0: none finished yet).
-
-    A block is finished at a blank line outside a code fence once the next line has
-    begun and is not indented (an indented line may continue a list item)."""
-    fence: str | None = None
-    cut = 0
-    pos = 0
-    lines = text.split("\n")
-    for i, line in enumerate(lines[:-1]):
-        pos += len(line) + 1
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group(1)
-        elif fence is not None and match and match.group(1).startswith(fence[0] * len(fence)):
-            if not line.strip().strip(fence[0]):
-                fence = None
-        elif fence is None and not line.strip():
-            following = lines[i + 1]
-            if following and not following[0].isspace():
-                cut = pos
-    return cut
-
-
-class MarkdownStream:
-    """An answer's Markdown as it grows: finished blocks once, the open tail each time.
-
-    ``feed(piece)`` adds text; ``take()`` returns ``(finished, tail)``: ``Rendered``
-    blocks finished since the last call (render them once and keep them) and the open
-    tail's rendering (replace the previous one)."""
-
-    def __init__(self, dark: bool = False) -> None:
-        self._tail = ""
-        self.dark = dark
-        self.started = False  # leading blank lines are not shown
-
-    def feed(self, piece: str) -> None:
-        if not self.started:
-            piece = piece.lstrip()
-            if not piece:
-                return
-            self.started = True
-        self._tail += piece
-
-    @property
-    def tail_text(self) -> str:
-        return self._tail
-
-    def take(self) -> tuple[list[Rendered], Rendered]:
-        cut = split_finished(self._tail)
-        finished: list[Rendered] = []
-        if cut:
-            finished.append(render(self._tail[:cut], self.dark))
-            self._tail = self._tail[cut:]
-        return finished, render(self._tail, self.dark)
+    return Rendered(out, list(env["codes"]), continues_code=continuation)

@@ -41,7 +41,8 @@ from PySide6.QtWidgets import (
 
 from app.chat.notes import EMPTY_STOPPED, answer_note
 from app.ui.branch_switcher import BranchSwitcher
-from app.ui.markdown_render import MarkdownStream, render
+from app.ui.markdown_render import Rendered, render
+from app.ui.markdown_stream import MarkdownStream
 from app.ui.rich_text import RichText
 
 ROLE_LABELS = {"user": "You", "assistant": "Lantern", "system": "System"}
@@ -96,6 +97,8 @@ class MessageItem(QFrame):
         self.setAccessibleName("Your message" if self.role == "user" else "Answer")
         self.stream: MarkdownStream | None = None
         self._tail: RichText | None = None
+        self._tail_rendered: Rendered | None = None
+        self._code_head: RichText | None = None  # where a streamed code block began
         self._editor: QWidget | None = None
         self._actions: QWidget | None = None
         self._switcher: BranchSwitcher | None = None
@@ -104,6 +107,7 @@ class MessageItem(QFrame):
         self._retry: QPushButton | None = None
         self._numbers: QLabel | None = None
         self._footer_widget: QWidget | None = None
+        self.note_override: str | None = None  # the controller's own sentence for the end
         self.buttons: dict[str, QToolButton] = {}
         column = self._column = QVBoxLayout(self)
         column.setContentsMargins(18, 10, 18, 6)
@@ -227,6 +231,7 @@ class MessageItem(QFrame):
         row = self.row
         live = self.stream is not None
         note = None if live or self.role != "assistant" else answer_note(row)
+        note = self.note_override or note
         if note or self._note is not None:
             self.note.setText(f"[{note}]" if note else "")
             self.note.setVisible(bool(note))
@@ -311,14 +316,30 @@ class MessageItem(QFrame):
             if self._tail is None:
                 self._tail = self._add_piece()
             self._tail.set_rendered(block)  # the old tail, now finished: kept as it is
+            self._finished_piece(self._tail, block)
             self._tail = None
         if self._tail is None:
             self._tail = self._add_piece()
         self._tail.set_rendered(tail)
+        self._tail_rendered = tail
+
+    def _finished_piece(self, piece: RichText, rendered: Rendered) -> None:
+        """A streamed code block cut into pieces copies whole from its first piece."""
+        head = self._code_head
+        if rendered.continues_code and head is not None and head.codes and rendered.codes:
+            head.codes[-1] += rendered.codes[0]
+        if rendered.opens_code:
+            if not rendered.continues_code:
+                self._code_head = piece
+        else:
+            self._code_head = None
 
     def end_stream(self, row: dict[str, Any], rerender: bool) -> None:
         """The answer ended: keep its pieces (or render it once, e.g. for citations)."""
         self.render_stream()
+        if self._tail is not None and self._tail_rendered is not None:
+            self._finished_piece(self._tail, self._tail_rendered)
+        self._tail_rendered = None
         self.stream = None
         if self._thinking is not None:
             self._thinking.hide()

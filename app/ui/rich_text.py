@@ -27,6 +27,7 @@ class RichText(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.codes: list[str] = []
+        self._joined = False
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
@@ -46,6 +47,8 @@ class RichText(QTextBrowser):
 
     def set_rendered(self, rendered: Rendered) -> None:
         self.codes = rendered.codes
+        self._joined = rendered.continues_code or rendered.opens_code  # one code block
+        self.document().setDocumentMargin(0 if self._joined else 2)
         self.setHtml(rendered.html)
         self._fit()
 
@@ -59,7 +62,7 @@ class RichText(QTextBrowser):
         width = self.viewport().width()
         if width > 0 and document.textWidth() != width:
             document.setTextWidth(width)
-        height = math.ceil(document.size().height()) + 2
+        height = math.ceil(document.size().height()) + (0 if self._joined else 2)
         if height != self.height():
             self.setFixedHeight(height)
 

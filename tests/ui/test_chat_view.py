@@ -390,3 +390,19 @@ def test_keyboard_helpers_for_the_window(view: ChatView) -> None:
     assert view.edit_last_question()
     question = view.items()[2]
     assert question.editing and question.edit_box.toPlainText() == "Question 1"
+
+
+def test_a_long_streamed_code_block_copies_whole(view: ChatView) -> None:
+    lines = [f"print({i})" for i in range(130)]
+    view.begin_answer("m")
+    view.append_text("```python\n")
+    for line in lines:
+        view.append_text(line + "\n")
+        view.flush()
+    view.append_text("```\n")
+    view.end_answer()
+    answer = view.items()[-1]
+    pieces = answer._pieces()
+    assert len(pieces) > 2  # cut into pieces while it streamed
+    pieces[0].anchorClicked.emit(QUrl("copy-code:0"))
+    assert QApplication.clipboard().text() == "\n".join(lines) + "\n"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from app.ui import markdown_render
-from app.ui.markdown_render import MarkdownStream, render, split_finished
+from app.ui.markdown_render import render
 
 
 def test_the_usual_markdown_is_rendered() -> None:
@@ -47,44 +44,6 @@ def test_nothing_in_the_html_can_load_a_resource(markdown: str) -> None:
 def test_file_and_javascript_links_are_not_links() -> None:
     out = render("[a](file:///etc/passwd) [b](javascript:alert(1)) [c](https://ok.example)").html
     assert out.count("<a ") == 1 and 'href="https://ok.example"' in out
-
-
-def test_finished_blocks_end_at_blank_lines_outside_fences() -> None:
-    assert split_finished("para one\n\npara tw") == len("para one\n\n")
-    assert split_finished("para one\n\n") == 0  # the next block has not begun
-    fenced = "```\ncode\n\nmore code\n"
-    assert split_finished(fenced) == 0  # a blank line inside a fence ends nothing
-    assert split_finished(fenced + "```\n\nafter") == len(fenced + "```\n\n")
-    assert split_finished("- item\n\n  continued") == 0  # indented: the item goes on
-
-
-def test_streaming_renders_each_finished_block_once(monkeypatch: Any) -> None:
-    rendered_chars: list[int] = []
-    real = markdown_render.render
-
-    def counting(text: str, dark: bool = False) -> Any:
-        rendered_chars.append(len(text))
-        return real(text, dark)
-
-    monkeypatch.setattr(markdown_render, "render", counting)
-    paragraphs = [f"Paragraph {i} has **some** words in it to stream." for i in range(200)]
-    text = "\n\n".join(paragraphs)
-    stream = MarkdownStream()
-    finished_html: list[str] = []
-    for word in text.split(" "):
-        stream.feed(word + " ")
-        finished, _tail = stream.take()
-        finished_html.extend(block.html for block in finished)
-    assert len(finished_html) == 199  # every paragraph but the open last one, once each
-    assert sum(rendered_chars) < 20 * len(text)  # linear, not quadratic (~ n^2 / 2)
-
-
-def test_leading_blank_text_is_not_started() -> None:
-    stream = MarkdownStream()
-    stream.feed("\n\n  ")
-    assert not stream.started
-    stream.feed("Hi")
-    assert stream.started and stream.tail_text == "Hi"
 
 
 def test_a_dark_window_gets_dark_code_blocks() -> None:
