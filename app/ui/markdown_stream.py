@@ -7,7 +7,8 @@ finished at a blank line outside a code fence (once the next line has begun and 
 indented: an indented line may continue a list item), before a fence that opens at the
 left margin, and after a fence that closes. A long code block that is still open is cut
 into finished pieces of ``SEGMENT_LINES`` lines (the first with the header and its
-"Copy" link, the others continuing it), so its tail stays short too.
+"Copy" link, the others continuing it), and a long list goes on as a new list at an item
+at the margin after as many lines, so the tail stays short there too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.ui.markdown_render import DARK, LIGHT, Rendered, code_table, render
 
 SEGMENT_LINES = 40
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_ITEM = re.compile(r"^(?:[-*+]|\d{1,9}[.)])(?: |$)")
 
 
 def _closes(line: str, fence: str) -> bool:
@@ -31,25 +33,28 @@ def split_finished(text: str) -> int:
     """Where the finished top-level blocks of ``text`` end (0: none finished yet)."""
     fence: str | None = None
     cut = 0
+    cut_line = 0
     pos = 0
     lines = text.split("\n")
     for i, line in enumerate(lines[:-1]):
         start = pos
         pos += len(line) + 1
+        if fence is None and i - cut_line >= SEGMENT_LINES and _ITEM.match(line):
+            cut, cut_line = start, i  # a long list goes on as a new list from this item
         if fence is not None:
             if _closes(line, fence):
                 fence = None
-                cut = pos  # the block ends with its closing fence
+                cut, cut_line = pos, i + 1  # the block ends with its closing fence
             continue
         match = _FENCE.match(line)
         if match and not line[:1].isspace():
             fence = match.group(1)
             if start:
-                cut = start  # a fence at the margin starts a new block
+                cut, cut_line = start, i  # a fence at the margin starts a new block
         elif not line.strip():
             following = lines[i + 1]
             if following and not following[0].isspace():
-                cut = pos
+                cut, cut_line = pos, i + 1
     return cut
 
 

@@ -79,3 +79,11 @@ def test_a_long_open_code_block_is_cut_into_pieces_that_copy_whole(
     assert "".join(code for p in pieces for code in p.codes[:1]) == "\n".join(lines) + "\n"
     assert max(rendered_chars) < 3 * SEGMENT_LINES * 40  # the tail stays short
     assert "Done." in tail.html
+
+
+def test_a_long_tight_list_goes_on_as_new_lists() -> None:
+    items = "".join(f"{n}. item {n}\n" for n in range(1, 101))
+    cut = split_finished(items + "more")
+    assert cut >= len("".join(f"{n}. item {n}\n" for n in range(1, SEGMENT_LINES + 1)))
+    assert items[cut:].startswith(f"{(cut and items[:cut].count(chr(10))) + 1}. item")
+    assert split_finished("- a\n- b\n- c\n") == 0  # a short list stays one block
