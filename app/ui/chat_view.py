@@ -381,7 +381,7 @@ class ChatView(QScrollArea):
         if citations and not final.get("sources"):  # their numbers are enough for links
             final["id"] = final.get("id") or citations[0]
             final["sources"] = json.dumps([{}] * citations[1])
-        final = _compact(final) | {k: final.get(k) for k in _NUMBERS}
+        final = _compact(final)
         self._rows[-1] = final
         live.end_stream(final, rerender=bool(final.get("sources")))
         if note:  # the controller's note is the whole sentence (e.g. the failure)
@@ -504,11 +504,7 @@ class ChatView(QScrollArea):
 def _compact(row: dict[str, Any]) -> dict[str, Any]:
     """The keys the transcript needs (a store row has more; memory per message stays
     near its text's size)."""
-    out = {key: row.get(key) for key in _KEEP}
-    for key in _NUMBERS:
-        if row.get(key) is not None:
-            out[key] = row[key]
-    return out
+    return {key: row[key] for key in _KEEP + _NUMBERS if row.get(key) is not None}
 
 
 def _status_for(note: str | None) -> str:

@@ -421,6 +421,8 @@ class MessageItem(QFrame):
         self.edit_box.setAccessibleName("Edit your message")
         self.edit_box.setPlainText(str(self.row.get("content") or ""))
         self.edit_box.setFixedHeight(90)
+        self.edit_box.installEventFilter(self)
+        self.edit_box.setToolTip("Ctrl+Enter sends, Esc cancels")
         self.edit_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -437,6 +439,24 @@ class MessageItem(QFrame):
             piece.hide()
         self.body.addWidget(editor)
         self.edit_box.setFocus()
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+        """In the editor, Ctrl+Enter sends and Esc cancels (before the window's Esc)."""
+        kind = event.type()
+        if watched is getattr(self, "edit_box", None) and isinstance(event, QKeyEvent):
+            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and ctrl
+            escape = event.key() == Qt.Key.Key_Escape
+            if kind == QEvent.Type.ShortcutOverride and (enter or escape):
+                event.accept()  # the editor has these keys, not the window's shortcuts
+                return True
+            if kind == QEvent.Type.KeyPress and enter:
+                self.submit_edit()
+                return True
+            if kind == QEvent.Type.KeyPress and escape:
+                self.close_editor()
+                return True
+        return super().eventFilter(watched, event)
 
     def submit_edit(self) -> None:
         if self._editor is None:

@@ -406,3 +406,18 @@ def test_a_long_streamed_code_block_copies_whole(view: ChatView) -> None:
     assert len(pieces) > 2  # cut into pieces while it streamed
     pieces[0].anchorClicked.emit(QUrl("copy-code:0"))
     assert QApplication.clipboard().text() == "\n".join(lines) + "\n"
+
+
+def test_the_inline_editor_sends_with_ctrl_enter_and_cancels_with_esc(
+    view: ChatView, qtbot: Any
+) -> None:
+    view.show_messages(_conversation(1))
+    question = view.items()[0]
+    question.open_editor()
+    qtbot.keyClick(question.edit_box, Qt.Key.Key_Escape)
+    assert not question.editing
+    question.open_editor()
+    question.edit_box.setPlainText("Better question")
+    with qtbot.waitSignal(view.edit_submitted) as submitted:
+        qtbot.keyClick(question.edit_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert submitted.args == [1, "Better question"]
