@@ -57,3 +57,11 @@ class InferenceError(LanternError):
 
 class PriceError(LanternError):
     """A cloud price table entry that is not valid (name, prices per million, date)."""
+
+
+class SpecialistError(LanternError):
+    """A specialist that does not exist or whose fields are not valid (name, rule, ...)."""
+
+
+class AdapterError(LanternError):
+    """A LoRA adapter that cannot be used with the model (wrong architecture or shapes)."""

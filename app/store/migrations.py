@@ -130,9 +130,15 @@ def m005_message_context(db: sqlite_utils.Database) -> None:
 
 def migration_sets() -> list[Migrations]:
     """Every set, in the order they are applied."""
-    from app.store import schema_knowledge, schema_models, schema_usage
+    from app.store import schema_knowledge, schema_models, schema_specialists, schema_usage
 
-    return [CORE, schema_models.MODELS, schema_knowledge.KNOWLEDGE, schema_usage.USAGE]
+    return [
+        CORE,
+        schema_models.MODELS,
+        schema_knowledge.KNOWLEDGE,
+        schema_usage.USAGE,
+        schema_specialists.SPECIALISTS,
+    ]
 
 
 def migration_names() -> list[str]:

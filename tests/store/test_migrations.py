@@ -76,6 +76,7 @@ def test_applied_names_are_recorded_per_set(db: sqlite_utils.Database) -> None:
         ("knowledge", "k001_documents"),
         ("usage", "usage_m001_prices"),
         ("usage", "usage_m002_answer_latency"),
+        ("specialists", "specialists_m001_specialists"),
     ]
     assert not db.table("_migrations").exists()  # only databases made before keep it
 
@@ -101,7 +102,7 @@ def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
     raw = sqlite_utils.Database(tmp_path / "raw.db")
     applied = migrations.migrate(raw)
     assert applied == migrations.migration_names()
-    assert len(applied) == 10 and applied[0] == "m001_initial"
+    assert len(applied) == 11 and applied[0] == "m001_initial"
     raw.close()
 
 

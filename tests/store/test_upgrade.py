@@ -74,6 +74,7 @@ def test_only_the_new_migrations_ran(upgraded: sqlite_utils.Database) -> None:
         "m005_message_context",
         "usage_m001_prices",
         "usage_m002_answer_latency",
+        "specialists_m001_specialists",
     }
     assert migrations.migrate(upgraded) == []
 
