@@ -64,8 +64,19 @@ def fill_combo(box: QComboBox, first: str | None, names: Sequence[str], current:
     box.setCurrentIndex(max(index, 0))
 
 
+def fill_sampling(box: QComboBox, presets: Sequence[str], current: Any) -> None:
+    """Preset names; a specialist's own values (a dict) are kept as "Custom: ..."."""
+    if isinstance(current, dict):
+        fill_combo(box, None, presets, None)
+        text = ", ".join(f"{k} {v}" for k, v in current.items())
+        box.addItem(f"Custom: {text}", current)
+        box.setCurrentIndex(box.count() - 1)
+    else:
+        fill_combo(box, None, presets, current)
+
+
 class AdapterList(QWidget):
-    """LoRA adapters with their scale (0 to 2, 1 = as trained)."""
+    """LoRA adapters with their scale (1 = as trained, 0 = off; -4 to 4)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,7 +111,7 @@ class AdapterList(QWidget):
         self.table.insertRow(r)
         self.table.setCellWidget(r, 0, _combo(self.table, None, self.names, name))
         spin = QDoubleSpinBox(self.table)
-        spin.setRange(0.0, 2.0)
+        spin.setRange(-4.0, 4.0)
         spin.setSingleStep(0.1)
         spin.setDecimals(2)
         spin.setValue(scale)
@@ -164,6 +175,7 @@ class SpecialistForm(QWidget):
         self.allow_remote = QCheckBox(
             "May send this specialist's messages to a remote server", self
         )
+        self.is_default = QCheckBox("Default: answers when nothing else matches", self)
         self.rules = _text_box(
             self,
             4,
@@ -183,6 +195,7 @@ class SpecialistForm(QWidget):
         form.addRow("Escalate below confidence", self.threshold)
         form.addRow("", self.allow_remote)
         form.addRow("Routing rules", self.rules)
+        form.addRow("", self.is_default)
         self.set_choices()
         self.set_values(None)
 
@@ -213,11 +226,12 @@ class SpecialistForm(QWidget):
         fill_combo(self.model, DEFAULT_MODEL, c["models"], row.get("model"))
         self.adapters.set_values(row.get("adapters") or [])
         self.system_prompt.setPlainText(row.get("system_prompt") or "")
-        fill_combo(self.sampling, None, c["presets"], row.get("sampling"))
+        fill_sampling(self.sampling, c["presets"], row.get("sampling"))
         fill_combo(self.collection, NONE, c["collections"], row.get("collection"))
         fill_combo(self.fallback, NONE, c["fallbacks"], row.get("fallback"))
         self.threshold.setValue(float(row.get("threshold") or 0.0))
         self.allow_remote.setChecked(bool(row.get("allow_remote")))
+        self.is_default.setChecked(bool(row.get("is_default")))
         self.rules.setPlainText("\n".join(row.get("rules") or []))
 
     def values(self) -> dict[str, Any]:
@@ -236,4 +250,5 @@ class SpecialistForm(QWidget):
             "threshold": threshold if threshold > 0 else None,
             "allow_remote": self.allow_remote.isChecked(),
             "rules": _lines(self.rules.toPlainText()),
+            "is_default": self.is_default.isChecked(),
         }

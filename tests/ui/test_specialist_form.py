@@ -19,6 +19,7 @@ CODE: dict[str, Any] = {
     "threshold": 0.35,
     "allow_remote": False,
     "rules": ["keyword: traceback", "regex: ^def \\w+", "file: .py"],
+    "is_default": False,
 }
 
 
@@ -82,3 +83,11 @@ def test_blank_lines_in_examples_and_rules_are_dropped(qtbot: Any) -> None:
     values = form.values()
     assert values["examples"] == ["fix my SQL", "explain this error"]
     assert values["rules"] == ["keyword: sql"]
+
+
+def test_custom_sampling_values_are_kept(qtbot: Any) -> None:
+    form = form_with_choices(qtbot)
+    custom = {"temperature": 0.2, "top_p": 0.9}
+    form.set_values({**CODE, "sampling": custom})
+    assert form.sampling.currentText() == "Custom: temperature 0.2, top_p 0.9"
+    assert form.values()["sampling"] == custom
