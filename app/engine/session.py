@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 from app.engine import hardware
 from app.engine.context_fit import answer_reserve, fit_prompt
@@ -57,6 +58,7 @@ class ChatSession:
         self._seeds = random.Random(options.seed)
         self.options = options
         self.last_prompt: list[int] = []  # the tokens of the latest reply's prompt
+        self._adapters: Any = None  # app.engine.lora.AdapterSet, made on first use
 
     @classmethod
     def load(cls, path: Path, options: LoadOptions = DEFAULT_LOAD) -> ChatSession:
@@ -102,6 +104,21 @@ class ChatSession:
         """Empty the KV cache: the next reply evaluates its whole prompt."""
         self._kv.clear()
         self._rt.truncate(0)
+
+    def set_adapters(self, adapters: Sequence[tuple[Path, float]]) -> bool:
+        """Apply these LoRA adapters ((file, scale) pairs; none: remove them) on the context
+        without reloading the model (``app.engine.lora``). The KV cache is emptied when they
+        change (its keys and values came from other weights). True if they changed."""
+        if self._adapters is None:
+            if not adapters:
+                return False
+            from app.engine.lora import AdapterSet
+
+            self._adapters = AdapterSet(self._rt.model, self._rt.ctx, self.info.architecture)
+        changed: bool = self._adapters.apply(adapters)
+        if changed:
+            self.forget()
+        return changed
 
     def stop(self) -> None:
         """Ask the running reply to end after the current token (thread-safe); a reply
