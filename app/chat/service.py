@@ -139,6 +139,7 @@ class ConversationService:
         {"new_conversation", "rename", "delete", "update_settings", "set_default_model"}
         | {"save_price", "remove_price", "set_comparison"}  # the price table (app.chat.costs)
         | {"switch_branch", "delete_message", "restore_messages"}  # the transcript's tree
+        | {"save_specialist", "delete_specialist"}  # the specialist editor
     )
     """The methods a front end may call by name (the window's worker does)."""
 
@@ -179,6 +180,17 @@ class ConversationService:
         from app.chat import costs
 
         return costs.set_comparison(self.db, name)
+
+    def save_specialist(self, old_name: str | None = None, **values: Any) -> dict[str, Any]:
+        """Add a specialist (``old_name`` None) or change one (``app.store.specialists``)."""
+        from app.store import specialists
+
+        return specialists.save_specialist(self.db, old_name, **values)
+
+    def delete_specialist(self, name: str) -> str:
+        from app.store import specialists
+
+        return specialists.delete_specialist(self.db, name)
 
     def switch_branch(self, message_id: int) -> list[dict[str, Any]]:
         """Make the branch through ``message_id`` the active one (its newest leaf), and

@@ -178,7 +178,7 @@ class SpecialistForm(QWidget):
         self.is_default = QCheckBox("Default: answers when nothing else matches", self)
         self.rules = _text_box(
             self,
-            4,
+            5,
             "One rule per line:\nkeyword: traceback\nregex: ^def \\w+\nfile: .py\ndocuments",
         )
         self._choices: dict[str, list[str]] = {}

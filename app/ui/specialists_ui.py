@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from app.chat import costs
@@ -36,6 +36,9 @@ class SpecialistsUi(QObject):
         self.routing_status.refresh(window.db)
         menu = window.models_menu
         menu.addSeparator()
+        self.specialists_action = self._action(
+            menu, "&Specialists\u2026", self.open_specialists, QKeySequence("Ctrl+Shift+S")
+        )
         self.usage_action = self._action(menu, "&Usage and costs\u2026", self.open_usage)
         window.models.models_changed.connect(self.refresh)
         window.chat_view.footer_factory = self.badge_for  # the transcript's answer hook
