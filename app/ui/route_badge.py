@@ -56,8 +56,11 @@ def route_text(row: dict[str, Any]) -> str:
     specialist = row.get("specialist")
     who = f"{specialist} \u00b7 {model}" if specialist else model
     parts = [who]
-    if row.get("route_reason"):
-        parts.append(str(row["route_reason"]))
+    reason = str(row.get("route_reason") or "")
+    if specialist and reason.casefold().startswith(f"{specialist}: ".casefold()):
+        reason = reason[len(specialist) + 2 :]  # "Code: matched 'x'" under "Code · model"
+    if reason:
+        parts.append(reason)
     if row.get("escalated"):
         why = row.get("escalation_reason") or "escalated"
         confidence = row.get("confidence")

@@ -29,6 +29,7 @@ class SpecialistsUi(QObject):
         self._usage: Any = None
         self._editor: Any = None
         self._price: tuple[costs.Price | None] | None = None  # cached comparison price
+        self._names: list[str] | None = None  # cached specialist names
         self.pool_status = PoolStatus(window.status)
         self.routing_status = RoutingStatus(window.status)
         window.status.addPermanentWidget(self.routing_status)
@@ -71,6 +72,7 @@ class SpecialistsUi(QObject):
             from app.ui.specialist_editor import SpecialistEditor
 
             self._editor = SpecialistEditor(self.window.db, self.window.writer, self.window)
+            self._editor.changed.connect(self._specialists_changed)
         self._editor.present()
         return self._editor
 
@@ -82,11 +84,12 @@ class SpecialistsUi(QObject):
         try:
             full = get_message(self.window.db, int(row["id"]))
             price = self._comparison()
+            names = self._specialist_names()
         except LanternError:
             return None  # deleted meanwhile, or the store is unreadable: no badge
         if full.get("role") != "assistant" or full.get("status") == "streaming":
             return None
-        badge = AnswerBadge(full, price, specialists=[])
+        badge = AnswerBadge(full, price, specialists=names)
         badge.set_actions_enabled(False)
         return badge
 
@@ -95,6 +98,17 @@ class SpecialistsUi(QObject):
         if self._price is None:
             self._price = (costs.comparison_price(self.window.db),)
         return self._price[0]
+
+    def _specialist_names(self) -> list[str]:
+        """The specialists' names (for "Re-run with…"), read once until they change."""
+        if self._names is None:
+            from app.ui.specialist_data import specialists
+
+            self._names = [str(r["name"]) for r in specialists(self.window.db)]
+        return self._names
+
+    def _specialists_changed(self) -> None:
+        self._names = None
 
     def _prices_changed(self) -> None:
         self._price = None

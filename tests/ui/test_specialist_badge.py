@@ -28,6 +28,8 @@ ROW: dict[str, Any] = {
 
 def test_route_text_names_specialist_model_and_reason() -> None:
     assert route_text(ROW) == "Code \u00b7 SmolLM2-135M-Instruct \u2014 matched 'traceback'"
+    as_router_says = {**ROW, "route_reason": "Code: matched 'traceback'"}  # app.chat.router
+    assert route_text(as_router_says) == route_text(ROW)  # the name is not said twice
     escalated = {
         **ROW,
         "specialist": "General",
@@ -119,6 +121,8 @@ def test_a_real_answer_in_the_window_gets_its_badge(window: Any, qtbot: Any) -> 
     assert f"latency {row['latency_s']:.2f} s" in numbers
     assert f"{row['prompt_tokens']:,} in / {row['completion_tokens']:,} out" in numbers
     assert "vs GPT-4o" in numbers  # the default comparison
+    everyone = {"General", "Code", "Writing", "Documents"}  # the seeded specialists
+    assert set(badge.rerun_names()) == everyone - {row["specialist"]}
 
     window.chat.show_conversation(row["conversation_id"])  # shown again from the store
     again = window.chat_view.item_for(row["id"])
