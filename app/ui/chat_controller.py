@@ -141,6 +141,7 @@ class ChatController(QObject):
         """Send an edited question: a new branch beside the original (kept)."""
         model = self._model_for_turn(None)
         if model is None:
+            self.view.reopen_editor(message_id, text)  # the edited text is not lost
             return False
         self._begin(model, text)
         self.view.truncate_from(message_id)
@@ -182,6 +183,10 @@ class ChatController(QObject):
 
     def _model_for_turn(self, text: str | None) -> str | None:
         if self.is_generating:
+            if text is None:  # an action on a message (a new question waits in the input)
+                self.banner.show_message(
+                    "info", "An answer is still being written: stop it or wait, then try again."
+                )
             return None
         model = self.models.available_name
         if model is None:

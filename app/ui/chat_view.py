@@ -462,6 +462,12 @@ class ChatView(QScrollArea):
                 return True
         return False
 
+    def reopen_editor(self, message_id: int, text: str) -> None:
+        """Show an edit that could not be sent again, with its text."""
+        item = self.item_for(message_id)
+        if item is not None:
+            item.open_editor(text)
+
     def copy_last_answer(self) -> bool:
         """Put the last answer's text on the clipboard (Ctrl+Shift+C)."""
         for row in reversed(self._rows):

@@ -410,7 +410,7 @@ class MessageItem(QFrame):
     def editing(self) -> bool:
         return self._editor is not None
 
-    def open_editor(self) -> None:
+    def open_editor(self, text: str | None = None) -> None:
         """Edit a question in place; sending makes a new branch (the original stays)."""
         if self.role != "user" or self._editor is not None:
             return
@@ -419,7 +419,7 @@ class MessageItem(QFrame):
         box.setContentsMargins(0, 0, 0, 0)
         self.edit_box = QPlainTextEdit(editor)
         self.edit_box.setAccessibleName("Edit your message")
-        self.edit_box.setPlainText(str(self.row.get("content") or ""))
+        self.edit_box.setPlainText(text if text is not None else str(self.row.get("content") or ""))
         self.edit_box.setFixedHeight(90)
         self.edit_box.installEventFilter(self)
         self.edit_box.setToolTip("Ctrl+Enter sends, Esc cancels")

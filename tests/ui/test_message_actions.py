@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from app.store.conversations import get_conversation
+from app.store.conversations import get_conversation, update_settings
 from app.store.messages import active_path, add_message, siblings
-from tests.ui.conftest import load_model, new_chat, send, settle
+from tests.ui.conftest import Recorder, load_model, new_chat, send, settle
 
 pytestmark = pytest.mark.slow
 TURN_MS = 180_000
@@ -135,3 +135,27 @@ def test_delete_asks_and_can_be_undone(window: Any, qtbot: Any) -> None:
     settle(window)
     assert active_path(window.db, cid) == before
     assert [i.row["id"] for i in window.chat_view.items()] == [m["id"] for m in before]
+
+
+def test_an_edit_sent_while_an_answer_streams_is_kept_in_its_editor(
+    window: Any, qtbot: Any
+) -> None:
+    load_model(window, qtbot)
+    cid = new_chat(window, max_tokens=8)
+    _ask(window, qtbot, "Say one word.")
+    update_settings(window.db, cid, max_tokens=2000)
+    recorder = Recorder(window.client.worker.token)
+    tokens = recorder.items
+    with qtbot.waitSignal(window.chat.answer_done, timeout=TURN_MS):
+        send(window, qtbot, "Write a long story about a storm.")
+        qtbot.waitUntil(lambda: len(tokens) >= 2, timeout=TURN_MS)
+        question = window.chat_view.items()[0]
+        question.open_editor()
+        question.edit_box.setPlainText("Say two words.")
+        question.submit_edit()
+        assert window.banner.level == "info" and "still being written" in window.banner.text()
+        assert question.editing and question.edit_box.toPlainText() == "Say two words."
+        window.chat.stop()
+    assert [m["content"] for m in siblings(window.db, active_path(window.db, cid)[0]["id"])] == [
+        "Say one word."
+    ]  # no edit was sent
