@@ -22,10 +22,12 @@ from typing import Any
 
 import sqlite_utils
 
+from app.chat import routing
 from app.chat.grounding import KeptEmbedder, docs_scope, ground
 from app.chat.history import History, build_history, question_text
 from app.chat.notes import answer_note
 from app.chat.pool import ModelPool
+from app.chat.router import RouteDecision, Router
 from app.chat.settings import (
     LoadPolicy,
     chat_model,
@@ -34,6 +36,7 @@ from app.chat.settings import (
     system_prompt_for,
 )
 from app.chat.types import (
+    Escalating,
     ModelLoading,
     ModelReady,
     SourcesReady,
@@ -69,6 +72,8 @@ class _Turn:
     new_conversation: bool = False
     continue_row: dict[str, Any] | None = None  # the stopped answer being continued
     sources_from: dict[str, Any] | None = None  # regenerate: the answer it replaces
+    route: RouteDecision | None = None  # the specialist answering (app.chat.router)
+    escalation: Any = None  # app.chat.escalation.Escalation when this answer escalates
 
 
 class ConversationService:
@@ -84,6 +89,7 @@ class ConversationService:
         self.policy = policy or LoadPolicy()
         self.pool = pool or ModelPool()
         self.embedder = KeptEmbedder(db)
+        self.router = Router(db, self.embedder.current)
         self._stop = threading.Event()
 
     # -- other threads -----------------------------------------------------------------
@@ -112,7 +118,11 @@ class ConversationService:
         return model["name"], session.info
 
     def messages_for(
-        self, question_id: int, session: ChatSession | None = None, max_tokens: int = 0
+        self,
+        question_id: int,
+        session: ChatSession | None = None,
+        max_tokens: int = 0,
+        specialist: dict[str, Any] | None = None,
     ) -> History:
         """The history the model sees when answering the user message ``question_id``.
 
@@ -123,7 +133,7 @@ class ConversationService:
         question = msgs.get_message(self.db, question_id)
         conv = convs.get_conversation(self.db, question["conversation_id"])
         rows = msgs.path_to(self.db, question_id)
-        system = system_prompt_for(self.db, conv)
+        system = routing.system_prompt(conv, specialist, system_prompt_for(self.db, conv))
         history = build_history(rows, system)
         if session is None or not any(r.get("context") for r in rows[:-1]):
             return history
@@ -218,27 +228,47 @@ class ConversationService:
         """Carry out ``request``; see the module docstring for the events."""
         self._stop.clear()
         turn = yield from self._prepare(request)
-        yield from self._answer(turn, request)
+        result: TurnResult | None = None
+        for event in self._answer(turn, request):
+            result = event if isinstance(event, TurnResult) else result
+            yield event
+        follow = routing.escalate_after(turn.route, turn.escalation, result, self._stop.is_set())
+        if follow is not None:  # a low-confidence answer: its fallback answers as a sibling
+            assert result is not None
+            target = result.message["id"]
+            yield Escalating(target, follow.fallback, follow.reason, follow.confidence)
+            self._stop.clear()
+            turn = yield from self._prepare(
+                TurnRequest("regenerate", target_id=target, escalate=True), follow
+            )
+            yield from self._answer(turn, request)
 
     # -- preparing a turn ----------------------------------------------------------------
 
-    def _prepare(self, request: TurnRequest) -> Generator[TurnEvent, None, _Turn]:
-        """Check the request, load the model, save the question; returns a ``_Turn``."""
+    def _prepare(
+        self, request: TurnRequest, escalation: Any = None
+    ) -> Generator[TurnEvent, None, _Turn]:
+        """Check the request, route it, load the model, save the question; returns a
+        ``_Turn``. ``escalation``: an automatic one (``app.chat.escalation``)."""
         db = self.db
         target = msgs.get_message(db, request.target_id) if request.target_id else None
         cid = target["conversation_id"] if target else request.conversation_id
         conv = convs.get_conversation(db, cid) if cid is not None else None
         _check(request, target)
-        model, notices = chat_model(db, request.model, conv)
+        route, escalation = routing.decide(self.router, request, target, conv, escalation)
+        model, notices = routing.turn_model(db, request, route, conv)
+        if route is not None:
+            yield routing.chosen_event(route, model["name"])
         for notice in notices:
             yield TurnNotice("model", notice)
         session = yield from self._session(model, conv)
         new = conv is None
         if conv is None:
             conv = convs.create_conversation(db, model=model["name"])
-        elif conv.get("model") != model["name"]:
+        elif conv.get("model") != model["name"] and not routing.model_from_route(request, route):
             conv = convs.update_settings(db, conv["id"], model=model["name"])
-        turn = _Turn(conv, {}, model, session, request.kind, new)
+        turn = _Turn(conv, {}, model, session, request.kind, new, route=route)
+        turn.escalation = escalation
         if request.kind == "send":
             convs.title_from_first_message(db, conv["id"], request.text)
             turn.question = msgs.add_message(db, conv["id"], "user", request.text)
@@ -283,8 +313,10 @@ class ConversationService:
         sources: list[dict[str, Any]] | None = None
         events: Iterator[Any] = iter(())
         try:
-            sampling = sampling_for(db, conv, request.max_tokens)
-            history = self.messages_for(question["id"], turn.session, sampling.max_tokens)
+            spec = turn.route.specialist if turn.route else None
+            sampling = routing.sampling(db, sampling_for(db, conv, request.max_tokens), conv, spec)
+            history = self.messages_for(question["id"], turn.session, sampling.max_tokens, spec)
+            routing.apply_adapters(db, turn.session, spec)
             if history.notice:
                 warnings.append(history.notice)
                 yield TurnNotice("history", history.notice)
@@ -328,6 +360,7 @@ class ConversationService:
                 answer.fail("Unexpected error; see the log file.")
             raise
         row = answer.finish(stats) if stats is not None else answer.abort()
+        row = routing.record(db, row, turn.route, turn.escalation, stats, turn.sources_from)
         yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
 
     def _sources(
@@ -340,7 +373,8 @@ class ConversationService:
         if turn.kind in ("regenerate", "continue"):
             earlier = turn.sources_from or turn.continue_row or {}
             return (msgs.message_sources(earlier) if question.get("context") else None), []
-        scope = docs_scope(self.db, turn.conv["id"], request.collection)
+        collection = request.collection or routing.collection(turn.route)
+        scope = docs_scope(self.db, turn.conv["id"], collection)
         if scope is None:
             return None, []
         grounding = ground(

@@ -29,6 +29,13 @@ class TurnRequest:
     model: str | None = None  # a registry name; None: the conversation's, else the default
     max_tokens: int | None = None  # this turn only (``ask --max-tokens``)
     collection: str | None = None  # this turn only: a named collection to draw on
+    # Specialists (app.chat.router): ``specialist`` answers with that one instead of the
+    # routed one (``ask --specialist``, "Re-run with ..." as a ``regenerate``); ``escalate``
+    # with ``regenerate``: the target's specialist's fallback answers as a sibling ("Ask a
+    # bigger model"); ``attachments``: file names sent with the message (routing rules).
+    specialist: str | None = None
+    escalate: bool = False
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,29 @@ class TurnResult:
         return str(self.message["status"])
 
 
+@dataclass(frozen=True)
+class RouteChosen:
+    """Which specialist answers and why (before ``TurnStarted``); see ``app.chat.router``."""
+
+    specialist: str
+    model: str
+    reason: str
+    method: str  # explicit, rule, semantic, default, override, escalation
+    scores: dict[str, float] = field(default_factory=dict)
+    semantic_off: str | None = None  # "Semantic routing is off: ..." when it is
+
+
+@dataclass(frozen=True)
+class Escalating:
+    """The answer ``answer_id`` is escalated: its fallback answers next, as a sibling."""
+
+    answer_id: int
+    fallback: str
+    reason: str  # "confidence 0.31 under 0.50", "asked for a bigger model"
+    confidence: float | None = None
+
+
 TurnEvent = (
     TurnStarted | ModelLoading | ModelReady | TurnNotice | SourcesReady | TextEvent | TurnResult
-)
+    | RouteChosen | Escalating
+)  # fmt: skip

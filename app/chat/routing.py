@@ -1,0 +1,186 @@
+"""The conversation service's routing hooks: which specialist a turn gets, what it
+changes in the turn, what is recorded on the answer, and when the answer escalates.
+
+Kept out of ``service.py`` so the service only calls these (see ``app.chat.router`` for
+the decision itself, ``app.chat.specialists`` for what a specialist changes and
+``app.chat.escalation`` for the fallback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from app.chat import escalation as esc
+from app.chat.router import RouteDecision, Router
+from app.chat.specialists import (
+    adapter_specs,
+    specialist_sampling,
+    specialist_system_prompt,
+)
+from app.chat.types import RouteChosen, TurnRequest, TurnResult
+from app.engine.session import ChatSession
+from app.engine.types import ReplyStats, SamplingOptions
+from app.errors import LanternError, ModelNotFoundError
+from app.store import specialists as store
+
+
+def decide(
+    router: Router,
+    request: TurnRequest,
+    target: dict[str, Any] | None,
+    conv: dict[str, Any] | None,
+    escalation: esc.Escalation | None = None,
+) -> tuple[RouteDecision | None, esc.Escalation | None]:
+    """(the route of this turn, its escalation if it is one). ``request.model`` set and no
+    specialist asked for: no routing (the user picked the model)."""
+    db = router.db
+    if request.kind in ("send", "edit"):
+        if request.specialist:
+            return router.override(request.specialist, request.text), None
+        if request.model:
+            return None, None
+        has_docs = bool(request.collection or request.attachments)
+        if conv is not None and not has_docs:
+            from app.chat.grounding import docs_scope
+
+            has_docs = docs_scope(db, conv["id"]) is not None
+        decision = router.route(request.text, attachments=request.attachments, documents=has_docs)
+        return decision, None
+    assert target is not None
+    earlier = _earlier_route(router, target)
+    if request.kind == "regenerate" and request.escalate:
+        spec = earlier.specialist if earlier else None
+        escalation = escalation or esc.on_request(spec, target.get("confidence"))
+        assert spec is not None
+        model = escalation.fallback
+        if esc.is_remote(model):
+            esc.check_remote(spec, model)
+            raise LanternError(
+                "Remote fallbacks are not available in this build yet; pick a local "
+                f"fallback model for specialist {spec['name']}."
+            )
+        reason = f"{spec['name']}: escalated to {model} ({escalation.reason})"
+        decision = RouteDecision(spec, model, reason, "override", target.get("content") or "")
+        return decision, escalation
+    if request.kind == "regenerate" and request.specialist:
+        return router.override(request.specialist, target.get("content") or ""), None
+    if request.model:
+        return None, None
+    return earlier, None
+
+
+def _earlier_route(router: Router, answer: dict[str, Any]) -> RouteDecision | None:
+    """The route an earlier answer was given (its specialist, if it still exists)."""
+    name = answer.get("specialist")
+    spec = store.find_specialist(router.db, name) if name else None
+    if spec is None:
+        return None
+    reason = answer.get("route_reason") or f"{spec['name']}: as before"
+    return RouteDecision(spec, spec.get("model"), reason, "override", "")
+
+
+def turn_model(
+    db: sqlite_utils.Database,
+    request: TurnRequest,
+    route: RouteDecision | None,
+    conv: dict[str, Any] | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """(the model row, notices): ``--model`` > the specialist's > the conversation's >
+    the default. A specialist's model that is gone falls back to the default."""
+    from app.chat.settings import chat_model
+
+    if request.model or route is None or not route.model:
+        return chat_model(db, request.model, conv)
+    try:
+        return chat_model(db, route.model, conv)
+    except ModelNotFoundError:
+        if route.method == "override" and request.escalate:
+            raise
+        row, notices = chat_model(db, None, conv)
+        notice = (
+            f"Specialist {route.name} asks for {route.model}, which is not installed; "
+            f"{row['name']} answers instead."
+        )
+        return row, [notice, *notices]
+
+
+def model_from_route(request: TurnRequest, route: RouteDecision | None) -> bool:
+    """True when the specialist chose the model (the conversation's model is kept)."""
+    return not request.model and route is not None and bool(route.model)
+
+
+def chosen_event(route: RouteDecision, model: str) -> RouteChosen:
+    method = "escalation" if route.reason and "escalated to" in route.reason else route.method
+    return RouteChosen(route.name, model, route.reason, method, dict(route.scores),
+                       route.semantic_off)  # fmt: skip
+
+
+def system_prompt(
+    conv: dict[str, Any], specialist: dict[str, Any] | None, user_default: str | None
+) -> str | None:
+    return specialist_system_prompt(conv, specialist, user_default)
+
+
+def sampling(
+    db: sqlite_utils.Database,
+    base: SamplingOptions,
+    conv: dict[str, Any],
+    specialist: dict[str, Any] | None,
+) -> SamplingOptions:
+    return specialist_sampling(db, base, conv, specialist)
+
+
+def apply_adapters(
+    db: sqlite_utils.Database, session: ChatSession, specialist: dict[str, Any] | None
+) -> None:
+    """Put the specialist's LoRA adapters on the model (none: take any off)."""
+    session.set_adapters([(a.path, a.scale) for a in adapter_specs(db, specialist)])
+
+
+def collection(route: RouteDecision | None) -> str | None:
+    """The specialist's document collection, when it names one that exists."""
+    name = route.specialist.get("collection") if route is not None else None
+    return str(name) if name else None
+
+
+def record(
+    db: sqlite_utils.Database,
+    row: dict[str, Any],
+    route: RouteDecision | None,
+    escalation: esc.Escalation | None,
+    stats: ReplyStats | None,
+    replaced: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Save on the answer who answered, why, its confidence and escalation; the new row."""
+    confidence = esc.confidence_of(stats) if stats is not None else None
+    if route is None and confidence is None:
+        return row
+    from app.store.messages import get_message
+
+    store.save_answer_route(
+        db,
+        row["id"],
+        route.name if route else None,
+        route.reason if route else None,
+        escalated_from=replaced["id"] if escalation is not None and replaced else None,
+        escalation_reason=escalation.reason if escalation is not None else None,
+    )
+    store.save_confidence(db, row["id"], confidence)
+    return get_message(db, row["id"])
+
+
+def escalate_after(
+    route: RouteDecision | None,
+    escalation: esc.Escalation | None,
+    result: TurnResult | None,
+    stopped: bool,
+) -> esc.Escalation | None:
+    """The automatic escalation a finished answer needs (never for an escalated answer,
+    a stopped or failed one, or one the user routed by hand)."""
+    if route is None or escalation is not None or result is None or stopped:
+        return None
+    if result.status != "complete":
+        return None
+    return esc.automatic(route.specialist, result.message.get("confidence"))
