@@ -39,6 +39,10 @@ def confidence_of(stats: Any) -> float | None:
     return float(math.exp(min(0.0, float(mean))))
 
 
+def confidence_from(mean_logprob: float | None) -> float | None:
+    return None if mean_logprob is None else float(math.exp(min(0.0, mean_logprob)))
+
+
 def automatic(specialist: dict[str, Any] | None, confidence: float | None) -> Escalation | None:
     """The escalation an answer with ``confidence`` gets from ``specialist``, if any."""
     if specialist is None or confidence is None:

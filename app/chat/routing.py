@@ -152,9 +152,19 @@ def record(
     escalation: esc.Escalation | None,
     stats: ReplyStats | None,
     replaced: dict[str, Any] | None,
+    session: ChatSession | None = None,
 ) -> dict[str, Any]:
-    """Save on the answer who answered, why, its confidence and escalation; the new row."""
+    """Save on the answer who answered, why, its confidence and escalation; the new row.
+    The confidence is measured (``app.engine.confidence``) only for an answer that could
+    escalate automatically, when the engine's statistics do not carry it."""
     confidence = esc.confidence_of(stats) if stats is not None else None
+    spec = route.specialist if route is not None else None
+    can_escalate = spec is not None and spec.get("threshold") and spec.get("fallback")
+    scorable = stats is not None and stats.completion_tokens > 1 and row["status"] == "complete"
+    if confidence is None and can_escalate and escalation is None and session and scorable:
+        from app.engine.confidence import answer_mean_logprob
+
+        confidence = esc.confidence_from(answer_mean_logprob(session))
     if route is None and confidence is None:
         return row
     from app.store.messages import get_message

@@ -360,7 +360,9 @@ class ConversationService:
                 answer.fail("Unexpected error; see the log file.")
             raise
         row = answer.finish(stats) if stats is not None else answer.abort()
-        row = routing.record(db, row, turn.route, turn.escalation, stats, turn.sources_from)
+        row = routing.record(
+            db, row, turn.route, turn.escalation, stats, turn.sources_from, turn.session
+        )
         yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
 
     def _sources(
