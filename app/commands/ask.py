@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--docs", metavar="NAME", help="answer from this document collection, citing [n]"
     )
+    p.add_argument(
+        "--specialist", metavar="NAME", help="answer with this specialist (default: routed)"
+    )
     p.set_defaults(func=run)
 
 
@@ -65,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         max_tokens=args.max_tokens,
         collection=args.docs,
+        specialist=args.specialist,
     )
     service = ConversationService(db)
     try:
@@ -85,6 +89,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         out()
         print_sources(result.sources)
+        if result.message.get("route_reason"):
+            route = result.message["route_reason"]
+            if result.message.get("escalated"):
+                route += f" ({result.message.get('escalation_reason')})"
+            note(f"answered by {route}")
         if stopped:
             note("the answer was stopped (it is saved as stopped).")
     return 130 if stopped else 0
@@ -119,4 +128,10 @@ def as_json(result: TurnResult) -> dict[str, Any]:
             "dropped_messages": stats.dropped_messages if stats else 0,
         },
         "warnings": result.warnings,
+        "specialist": msg.get("specialist"),
+        "reason": msg.get("route_reason"),
+        "escalated": bool(msg.get("escalated")),
+        "escalation_reason": msg.get("escalation_reason"),
+        "escalated_from": msg.get("escalated_from"),
+        "confidence": msg.get("confidence"),
     }

@@ -1,0 +1,70 @@
+"""`lantern specialists ...`, `lantern route ...` and `lantern ask --specialist` as real
+subprocesses with a private LANTERN_HOME."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.conftest import Run
+from tests.cli.conftest import run as run  # the fixture
+
+
+def test_list_and_show(run: Run) -> None:
+    listed = run("specialists", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [r["name"] for r in json.loads(listed.stdout)] == [
+        "General", "Code", "Writing", "Documents",
+    ]  # fmt: skip
+    shown = run("specialists", "show", "code")
+    assert shown.returncode == 0 and "keyword: traceback" in shown.stdout
+    assert "the default chat model" in shown.stdout
+
+
+def test_add_edit_remove(run: Run) -> None:
+    added = run(
+        "specialists", "add", "Cooking", "--description", "recipes and cooking",
+        "--example", "how long to roast a chicken", "--rule", "keyword: recipe",
+        "--sampling", "Creative", "--threshold", "0.4", "--json",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    row = json.loads(added.stdout)
+    assert row["rules"] == ["keyword: recipe"] and row["threshold"] == 0.4
+    edited = run("specialists", "edit", "cooking", "--rename", "Kitchen", "--rule", "none")
+    assert edited.returncode == 0 and "Changed specialist Kitchen." in edited.stdout
+    shown = json.loads(run("specialists", "show", "Kitchen", "--json").stdout)
+    assert shown["rules"] == [] and shown["description"] == "recipes and cooking"
+    assert run("specialists", "remove", "Kitchen").returncode == 0
+    assert run("specialists", "show", "Kitchen").returncode != 0
+
+
+def test_bad_input_is_one_clear_line(run: Run) -> None:
+    bad = run("specialists", "add", "X", "--rule", "regex: (")
+    assert bad.returncode != 0 and "not a valid regular expression" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    gone = run("specialists", "remove", "General")
+    assert gone.returncode != 0 and "default specialist" in gone.stderr
+
+
+def test_route_prints_specialist_model_reason_without_generating(run: Run) -> None:
+    routed = run("route", "I get a traceback when it starts", "--json")
+    assert routed.returncode == 0, routed.stderr
+    payload = json.loads(routed.stdout)
+    assert payload["specialist"] == "Code" and payload["model"] == "SmolLM2-135M-Instruct"
+    assert payload["reason"] == "Code: matched 'traceback'"
+    assert payload["scores"] == {}
+    plain = run("route", "what's a nice name for a cat")
+    assert plain.returncode == 0 and plain.stdout.startswith("General")
+    assert "Semantic routing is off" in plain.stderr  # no embedding model installed
+
+
+def test_ask_with_a_specialist_reports_it(run: Run) -> None:
+    asked = run("ask", "Say hi", "--specialist", "writing", "--max-tokens", "8", "--json")
+    assert asked.returncode == 0, asked.stderr
+    payload = json.loads(asked.stdout)
+    assert payload["specialist"] == "Writing"
+    assert payload["reason"] == "Writing: chosen by you"
+    assert payload["escalated"] is False
+    routed = json.loads(run("ask", "a traceback?", "--max-tokens", "4", "--json").stdout)
+    assert (routed["specialist"], routed["reason"]) == ("Code", "Code: matched 'traceback'")
+    unknown = run("ask", "hi", "--specialist", "Nobody")
+    assert unknown.returncode != 0 and "no specialist 'Nobody'" in unknown.stderr
