@@ -149,7 +149,7 @@ class ConversationService:
         {"new_conversation", "rename", "delete", "update_settings", "set_default_model"}
         | {"save_price", "remove_price", "set_comparison"}  # the price table (app.chat.costs)
         | {"switch_branch", "delete_message", "restore_messages"}  # the transcript's tree
-        | {"save_specialist", "delete_specialist"}  # the specialist editor
+        | {"save_specialist", "delete_specialist", "set_window_routing"}  # specialists
     )
     """The methods a front end may call by name (the window's worker does)."""
 
@@ -201,6 +201,13 @@ class ConversationService:
         from app.store import specialists
 
         return specialists.delete_specialist(self.db, name)
+
+    def set_window_routing(self, on: bool) -> bool:
+        """Whether the window routes messages to specialists (``routing.window``)."""
+        from app.store.settings import set_setting
+
+        set_setting(self.db, "routing.window", bool(on))
+        return bool(on)
 
     def switch_branch(self, message_id: int) -> list[dict[str, Any]]:
         """Make the branch through ``message_id`` the active one (its newest leaf), and

@@ -81,6 +81,11 @@ declare(
     "usage.compare_model", str, "GPT-4o", "Price table entry whose prices give each "
     "answer's cloud cost avoided (the first entry by name when there is no such entry).",
 )  # fmt: skip
+declare(
+    "routing.window", bool, True, "The window routes each message to a specialist (the "
+    "model picked in the toolbar answers when the specialist names none); off: the picked "
+    "model answers everything, with no specialist.",
+)  # fmt: skip
 
 
 def setting(key: str) -> Setting:

@@ -67,6 +67,9 @@ class ChatController(QObject):
         self._model: str | None = None
         self._live: list[str] = []
         self._citations: tuple[int, int] | None = None  # live answer: (message id, sources)
+        # the model a turn asks for, given the picker's and the conversation (the
+        # specialists feature sets it: None lets the router pick the specialist)
+        self.request_model: Callable[[str, int | None], str | None] = lambda m, _cid: m
         self.writer: StoreWriter | None = None  # set by the window
         self.confirm_delete: Callable[[str], bool] = self._ask_delete
         self.last_removed: Any = None  # the last delete, until it is undone
@@ -133,7 +136,8 @@ class ChatController(QObject):
         self._begin(model, text)
         self.view.add_user_message(text)
         self.view.begin_answer(model)
-        self.client.generate(TurnRequest("send", self.shown_id, text, model=model))
+        request_model = self.request_model(model, self.shown_id)
+        self.client.generate(TurnRequest("send", self.shown_id, text, model=request_model))
         return True
 
     @Slot(int, str)
@@ -147,21 +151,41 @@ class ChatController(QObject):
         self.view.truncate_from(message_id)
         self.view.add_user_message(text)
         self.view.begin_answer(model)
-        request = TurnRequest("edit", self.shown_id, text, target_id=message_id, model=model)
+        request_model = self.request_model(model, self.shown_id)
+        request = TurnRequest(
+            "edit", self.shown_id, text, target_id=message_id, model=request_model
+        )
         self.client.generate(request)
         return True
 
-    def regenerate(self, answer_id: int) -> bool:
-        """A new answer to the same question, as a sibling of ``answer_id`` (kept)."""
+    def regenerate(
+        self, answer_id: int, specialist: str | None = None, escalate: bool = False
+    ) -> bool:
+        """A new answer to the same question, as a sibling of ``answer_id`` (kept);
+        ``specialist``: re-run with that one; ``escalate``: its fallback answers."""
         model = self._model_for_turn(None)
         if model is None:
             return False
         self._begin(model, "")
         self.view.truncate_from(answer_id)
         self.view.begin_answer(model)
-        request = TurnRequest("regenerate", self.shown_id, target_id=answer_id, model=model)
+        routed = specialist is not None or escalate  # the specialist's model answers
+        request = TurnRequest(
+            "regenerate", self.shown_id, target_id=answer_id,
+            model=None if routed else self.request_model(model, self.shown_id),
+            specialist=specialist, escalate=escalate,
+        )  # fmt: skip
         self.client.generate(request)
         return True
+
+    def follow_escalation(self, answer_id: int, model: str) -> None:
+        """The service escalates ``answer_id`` on its own (low confidence): show the
+        fallback's answer streaming in its place, as a sibling, like a regenerate."""
+        if self.is_generating or self.shown_id is None:
+            return
+        self._begin(model, "")
+        self.view.truncate_from(answer_id)
+        self.view.begin_answer(model)
 
     def continue_answer(self, answer_id: int) -> bool:
         """Carry on a stopped or cut-off answer in place (also the Retry of an answer

@@ -57,6 +57,8 @@ class InferenceWorker(Worker):
     finished = Signal(object)  # TurnResult
     stopped_early = Signal()  # a queued request was dropped by stop()
     managed = Signal(int, object)  # a store change is done: its tag, the result
+    routed = Signal(object)  # RouteChosen: which specialist answers, with which model, why
+    escalating = Signal(object)  # Escalating: an answer goes to its specialist's fallback
 
     def __init__(self, db_path: Path) -> None:
         super().__init__()
@@ -134,8 +136,10 @@ class InferenceWorker(Worker):
 
     def _turn(self, request: TurnRequest) -> None:
         from app.chat.types import (
+            Escalating,
             ModelLoading,
             ModelReady,
+            RouteChosen,
             SourcesReady,
             TurnNotice,
             TurnResult,
@@ -161,6 +165,10 @@ class InferenceWorker(Worker):
                 self.loaded.emit(event.name, event.info)
             elif isinstance(event, TurnResult):
                 self.finished.emit(event)
+            elif isinstance(event, RouteChosen):
+                self.routed.emit(event)
+            elif isinstance(event, Escalating):
+                self.escalating.emit(event)
 
     def release(self) -> None:
         """Free the model and the connection on this thread."""

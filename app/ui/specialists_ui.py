@@ -1,9 +1,11 @@
 """Attaches the specialists and usage features to the main window.
 
-``SpecialistsUi(window)`` adds "Specialists…" and "Usage and costs…" to the Models menu,
-the pool status and the "semantic routing off" notice to the status bar, and keeps
-them current from the worker's signals. The windows it opens are created on first use.
-It lives on the GUI thread, so the worker's signals reach its slots queued.
+``SpecialistsUi(window)`` adds "Specialists…", "Usage and costs…" and "Route messages to
+specialists" to the Models menu, the pool status and the "semantic routing off" notice
+to the status bar, a badge under each answer (``app.ui.route_badge``, its buttons wired
+by ``app.ui.route_actions``), and keeps them current from the worker's signals. The
+windows it opens are created on first use. It lives on the GUI thread, so the worker's
+signals reach its slots queued.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from app.chat.types import TurnResult
 from app.errors import LanternError
 from app.store.messages import get_message
 from app.ui.pool_status import PoolStatus, RoutingStatus
+from app.ui.route_actions import RouteActions
 from app.ui.route_badge import AnswerBadge
 
 
@@ -41,6 +44,8 @@ class SpecialistsUi(QObject):
             menu, "&Specialists\u2026", self.open_specialists, QKeySequence("Ctrl+Shift+S")
         )
         self.usage_action = self._action(menu, "&Usage and costs\u2026", self.open_usage)
+        self.routes = RouteActions(window)
+        menu.addAction(self.routes.toggle)
         window.models.models_changed.connect(self.refresh)
         window.chat_view.footer_factory = self.badge_for  # the transcript's answer hook
         worker = window.client.worker
@@ -90,7 +95,7 @@ class SpecialistsUi(QObject):
         if full.get("role") != "assistant" or full.get("status") == "streaming":
             return None
         badge = AnswerBadge(full, price, specialists=names)
-        badge.set_actions_enabled(False)
+        self.routes.connect_badge(badge, full)
         return badge
 
     def _comparison(self) -> costs.Price | None:
