@@ -98,3 +98,31 @@ def test_without_a_fallback_the_bigger_button_says_why(window: Any, qtbot: Any) 
     assert not badge.bigger_button.isEnabled()
     assert badge.bigger_button.toolTip() == NO_FALLBACK.format(name="Writing")
     assert badge.rerun_button.isEnabled()
+
+
+@pytest.mark.slow
+def test_a_low_confidence_answer_escalates_on_its_own(
+    window: Any, qtbot: Any, gemma_path: Any
+) -> None:
+    from app.models.registry import import_model
+    from app.paths import get_paths
+
+    gemma = import_model(window.db, gemma_path, get_paths().models, copy=False)["name"]
+    store.save_specialist(window.db, "Code", fallback=gemma, threshold=0.99)  # test setup
+    load_model(window, qtbot)
+    new_chat(window, max_tokens=8)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=240_000):
+        send(window, qtbot, "why does this traceback happen?")
+    # the first answer ends, then the fallback's answer streams in its place
+    qtbot.waitUntil(lambda: not window.chat.is_generating, timeout=240_000)
+    qtbot.waitUntil(
+        lambda: get_message(window.db, badge_of(window, qtbot).answer_id)["escalated"] == 1,
+        timeout=240_000,
+    )
+    bigger = get_message(window.db, badge_of(window, qtbot).answer_id)
+    assert bigger["model"] == gemma
+    assert "under 0.99" in bigger["escalation_reason"]
+    first = get_message(window.db, bigger["escalated_from"])
+    assert first["specialist"] == "Code" and first["confidence"] < 0.99
+    assert "under 0.99" in badge_of(window, qtbot).route_label.text()
+    assert window.composer.send_button.isEnabled()
