@@ -3,15 +3,16 @@
 Why widgets in a scroll area, and lazily: a message needs real widgets (selectable rich
 text, links, per-code-block copy, hover actions, an inline editor, a branch switcher, a
 footer), and a conversation of 1,000 messages must still open in well under 300 ms. So
-the view keeps every row (a dict) but makes widgets only for the newest ones that fill a
-few screens; scrolling near the top makes the next older batch (``BATCH``), keeping what
-the user was looking at in place (``bench/ui.py`` measures open time, scroll frame rate
-and memory per message).
+the view keeps every row (a small dict) but makes widgets only near the view: the newest
+``BATCH`` on opening, then ``STEP`` at a time as the user scrolls (older ones on reaching
+the top, keeping what the user was looking at in place); widgets more than
+``KEEP_SCREENS`` screens away are dropped and stand in a spacer at their measured height.
+``bench/ui.py`` measures open time, scroll frame rate and memory per message.
 
 Streaming: ``begin_answer`` adds the live answer (showing "Thinking…" with the seconds
 waited until the first token), ``append_text`` only stores the piece and arms a repaint
 timer (~30 Hz); a repaint renders finished Markdown blocks once and the open tail again
-(``app.ui.markdown_render``). The view follows the stream (keeps the bottom in view)
+(``app.ui.markdown_stream``). The view follows the stream (keeps the bottom in view)
 unless the user has scrolled up; scrolling back to the bottom follows again.
 
 Links: ``anchorClicked(QUrl)`` is emitted for every link clicked (``cite:`` citations
@@ -45,7 +46,8 @@ from PySide6.QtWidgets import (
 from app.ui.message_item import MessageItem
 from app.ui.undo_strip import UndoStrip
 
-BATCH = 20  # messages made into widgets at a time
+BATCH = 20  # messages made into widgets when a conversation opens
+STEP = 4  # messages made at a time while scrolling (a frame stays short)
 KEEP_SCREENS = 3  # widgets further than this many screens from the view are dropped
 REPAINT_MS = 33  # ~30 repaints a second while an answer streams
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -231,11 +233,11 @@ class ChatView(QScrollArea):
         # make: above, then below
         if self._items[0].y() > top - screen:
             if self._first > self._made_from:
-                self._make(max(self._made_from, self._first - BATCH // 2), self._first, True)
+                self._make(max(self._made_from, self._first - STEP), self._first, True)
             elif self._made_from > 0:
                 self._load_older()
         if self._last < len(self._rows) and self._items[-1].geometry().bottom() < bottom + screen:
-            self._make(self._last, min(len(self._rows), self._last + BATCH // 2), False)
+            self._make(self._last, min(len(self._rows), self._last + STEP), False)
         # drop what is more than KEEP_SCREENS screens away
         far = KEEP_SCREENS * screen
         dropped = False
@@ -268,7 +270,7 @@ class ChatView(QScrollArea):
             bar = self.verticalScrollBar()
             anchor = self._items[0] if self._items else None
             before = anchor.y() if anchor is not None else 0
-            start = max(0, self._made_from - BATCH)
+            start = max(0, self._made_from - STEP)
             self._made_from = start
             self._make(start, self._first, at_top=True)
             if anchor is not None:
