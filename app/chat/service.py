@@ -87,7 +87,7 @@ class ConversationService:
     ) -> None:
         self.db = db
         self.policy = policy or LoadPolicy()
-        self.pool = pool or ModelPool()
+        self.pool = pool or ModelPool.from_settings(db)
         self.embedder = KeptEmbedder(db)
         self.router = Router(db, self.embedder.current)
         self._stop = threading.Event()

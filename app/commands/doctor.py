@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         },
     }
     report["database"], report["models"] = _store(args)
+    report["pool"] = _pool(report["models"])
     problems = _problems(report)
     report["problems"] = problems
     if args.json:
@@ -135,6 +136,28 @@ def _store(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any
     return db_info, rows
 
 
+def _pool(models: list[dict[str, Any]]) -> dict[str, Any]:
+    """The model pool's budget (app.chat.pool) and each chat model's memory estimate; this
+    process has loaded none (the window's pool is in the window's process)."""
+    from app.chat.pool import ModelPool, model_memory
+    from app.commands.common import context
+    from app.store.settings import get_setting
+
+    try:
+        db = context().db
+        pool = ModelPool.from_settings(db)
+        n_ctx = int(get_setting(db, "chat.context_length"))
+    except LanternError as exc:
+        return {"error": str(exc)}
+    state = pool.state()
+    state["estimates"] = {
+        m["name"]: model_memory(Path(m["path"]), n_ctx)
+        for m in models
+        if m["kind"] == "chat" and m["file_exists"]
+    }
+    return state
+
+
 def _problems(report: dict[str, Any]) -> list[str]:
     problems = []
     if not report["llama_cpp"]["installed"]:
@@ -183,5 +206,16 @@ def _print(report: dict[str, Any]) -> None:
         state = "ok" if m["file_exists"] else "MISSING"
         mark = " (default)" if m["default_chat"] else ""
         out(f"  - {m['name']}{mark}: {m['kind']}, {state}, {m['path']}")
+    pool = report["pool"]
+    if "error" in pool:
+        out(f"Model pool  {pool['error']}")
+    else:
+        out(
+            f"Model pool  up to {pool['max_models']} models within "
+            f"{human_size(pool['budget_bytes'])} ({pool['budget_source']}); "
+            f"{len(pool['models'])} loaded in this process"
+        )
+        for name, need in pool["estimates"].items():
+            out(f"  - {name}: about {human_size(need)} when loaded")
     for problem in report["problems"]:
         out(f"PROBLEM: {problem}")

@@ -87,6 +87,13 @@ declare(
     "model answers everything, with no specialist.",
 )  # fmt: skip
 
+# Specialists and the model pool (issue 9, core): app.chat.pool.
+declare("pool.max_models", int, 2, "Chat models kept loaded at once (least recently used freed).")
+declare(
+    "pool.memory_budget_mb", int, None, "Memory the loaded chat models may use, in MiB; None: "
+    "from this machine (GPU memory free, else half the RAM or the RAM free, less 512 MiB).",
+)  # fmt: skip
+
 
 def setting(key: str) -> Setting:
     """The declaration of ``key``; ``KeyError`` if there is none."""

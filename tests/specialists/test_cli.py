@@ -68,3 +68,13 @@ def test_ask_with_a_specialist_reports_it(run: Run) -> None:
     assert (routed["specialist"], routed["reason"]) == ("Code", "Code: matched 'traceback'")
     unknown = run("ask", "hi", "--specialist", "Nobody")
     assert unknown.returncode != 0 and "no specialist 'Nobody'" in unknown.stderr
+
+
+def test_doctor_reports_the_model_pool(run: Run) -> None:
+    assert run("specialists", "list").returncode == 0  # registers the starter model
+    report = run("doctor", "--json")
+    pool = json.loads(report.stdout)["pool"]
+    assert pool["max_models"] == 2 and pool["budget_bytes"] > 0 and pool["models"] == []
+    assert pool["estimates"]["SmolLM2-135M-Instruct"] > 98_000_000  # weights + KV + runtime
+    plain = run("doctor")
+    assert "Model pool  up to 2 models within" in plain.stdout
