@@ -59,6 +59,7 @@ class InferenceWorker(Worker):
     managed = Signal(int, object)  # a store change is done: its tag, the result
     routed = Signal(object)  # RouteChosen: which specialist answers, with which model, why
     escalating = Signal(object)  # Escalating: an answer goes to its specialist's fallback
+    pool_changed = Signal(object)  # ModelPool.state(): the loaded models and their memory
 
     def __init__(self, db_path: Path) -> None:
         super().__init__()
@@ -112,6 +113,7 @@ class InferenceWorker(Worker):
                 self.unloaded.emit()  # before the failure: "still loaded" must not be said
             raise
         self.loaded.emit(loaded, info)
+        self.pool_changed.emit(service.pool.state())
 
     @Slot(int, str, object)
     def manage(self, tag: int, action: str, kwargs: dict[str, Any]) -> None:
@@ -163,8 +165,10 @@ class InferenceWorker(Worker):
                 self.loading.emit(event.name)
             elif isinstance(event, ModelReady):
                 self.loaded.emit(event.name, event.info)
+                self.pool_changed.emit(service.pool.state())
             elif isinstance(event, TurnResult):
                 self.finished.emit(event)
+                self.pool_changed.emit(service.pool.state())  # which one answered last
             elif isinstance(event, RouteChosen):
                 self.routed.emit(event)
             elif isinstance(event, Escalating):

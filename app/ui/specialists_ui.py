@@ -49,7 +49,7 @@ class SpecialistsUi(QObject):
         window.models.models_changed.connect(self.refresh)
         window.chat_view.footer_factory = self.badge_for  # the transcript's answer hook
         worker = window.client.worker
-        worker.loaded.connect(self._on_loaded)
+        worker.pool_changed.connect(self._on_pool)
         worker.unloaded.connect(self._on_unloaded)
         worker.finished.connect(self._on_finished)
 
@@ -122,10 +122,9 @@ class SpecialistsUi(QObject):
         """The registry changed (a model installed or removed)."""
         self.routing_status.refresh(self.window.db)
 
-    @Slot(str, object)
-    def _on_loaded(self, name: str, info: Any) -> None:
-        size = getattr(info, "size_bytes", None)
-        self.pool_status.set_models([{"name": name, "memory_bytes": size, "kind": "chat"}])
+    @Slot(object)
+    def _on_pool(self, state: dict[str, Any]) -> None:
+        self.pool_status.set_models(state.get("models", []), state.get("budget_bytes"))
 
     @Slot()
     def _on_unloaded(self) -> None:

@@ -46,9 +46,32 @@ def test_pool_status_shows_the_loaded_model_and_its_memory(window: Any, qtbot: A
     assert pool.text() == "No models loaded"
     load_model(window, qtbot)
     qtbot.waitUntil(lambda: pool.text().startswith("1 model"))
-    [line] = pool.lines()
-    assert line.startswith(f"{STARTER_NAME} \u2014 ") and "MB" in line
-    assert pool.toolTip() == line
+    model, budget = pool.lines()
+    assert model.startswith(f"{STARTER_NAME} \u2014 ") and model.endswith(" MB (chat, answering)")
+    assert budget.startswith("Memory: ") and " budget" in budget
+    assert pool.toolTip() == f"{model}\n{budget}"
+
+
+@pytest.mark.slow
+def test_pool_status_shows_two_models_when_a_specialist_uses_another(
+    window: Any, qtbot: Any, gemma_path: Any
+) -> None:
+    from app.models.registry import import_model
+    from app.paths import get_paths
+    from app.store.specialists import save_specialist
+    from tests.ui.conftest import new_chat, send
+
+    gemma = import_model(window.db, gemma_path, get_paths().models, copy=False)["name"]
+    save_specialist(window.db, "Writing", model=gemma)  # test setup: the user's choice
+    load_model(window, qtbot)
+    new_chat(window, max_tokens=6)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=240_000):
+        send(window, qtbot, "Proofread this: their going home.")
+    pool = window.specialists.pool_status
+    qtbot.waitUntil(lambda: pool.text().startswith("2 models"))
+    lines = pool.lines()
+    assert lines[0].startswith(STARTER_NAME) and "answering" not in lines[0]
+    assert lines[1].startswith(f"{gemma} \u2014 ") and lines[1].endswith("(chat, answering)")
 
 
 def test_pool_status_lists_several_models_and_the_budget(qtbot: Any) -> None:
