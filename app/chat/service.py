@@ -150,6 +150,7 @@ class ConversationService:
         | {"save_price", "remove_price", "set_comparison"}  # the price table (app.chat.costs)
         | {"switch_branch", "delete_message", "restore_messages"}  # the transcript's tree
         | {"save_specialist", "delete_specialist", "set_window_routing"}  # specialists
+        | {"pool_state"}  # loaded models and their memory (app.chat.pool)
     )
     """The methods a front end may call by name (the window's worker does)."""
 
@@ -226,6 +227,10 @@ class ConversationService:
         from app.store.message_trash import restore_subtree
 
         return restore_subtree(self.db, removed)
+
+    def pool_state(self) -> dict[str, Any]:
+        """The loaded models (name, memory_bytes, adapters, in_use) and the memory budget."""
+        return self.pool.state()
 
     def close(self) -> None:
         self.embedder.close()

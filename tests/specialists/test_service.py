@@ -61,6 +61,8 @@ def test_a_send_is_routed_and_the_answer_says_why(service: ConversationService) 
         row["parent_id"], specialist=store.get_specialist(service.db, "Code")
     )
     assert history.messages[0].content.startswith("You are a careful programming assistant")
+    (loaded,) = service.pool_state()["models"]
+    assert loaded["name"] == "SmolLM2-135M-Instruct" and loaded["memory_bytes"] > 0
 
 
 def test_rerun_with_another_specialist_is_a_sibling(service: ConversationService) -> None:
