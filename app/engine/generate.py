@@ -1,8 +1,24 @@
 """The per-token loop: sample, detokenize, hand the text over, decode. The hot path.
 
-Everything per token is a direct ctypes call into llama.cpp (sampler chain, 1-token
-batch reused, token pieces cached) or a few Python operations, so the consumer receives
+Everything per token is a direct ctypes call into llama.cpp (sampler chain, batch
+reused, token pieces cached) or a few Python operations, so the consumer receives
 tokens at (nearly) llama.cpp's own decode rate.
+
+Drafting (prompt-lookup speculative decoding, ``draft > 0``): after each sampled token
+the loop proposes the next tokens from n-gram matches in the prompt and the answer so far
+(``app.engine.draft``), decodes the sampled token and the proposal in one batch with
+logits for every position, then samples each position in turn with the same sampler and
+keeps the proposal while the sampled token equals it. The first mismatch is itself the
+next token (sampled from the model's distribution), the rejected positions are removed
+from the KV cache (``llama_memory_seq_rm``). With a point-mass draft distribution q this
+is exactly speculative sampling: a draft token t is accepted with probability p(t)
+= min(1, p(t)/q(t)), and on rejection the token drawn from p given "not t" is a draw from
+the normalized residual max(0, p - q). Every emitted token is one draw of the sampler from
+the model's logits after exactly the emitted prefix, so greedy output is the same token
+for token, and a seeded sampled output consumes the same random numbers.
+
+Confidence: for each emitted token the loop adds log p(token) and the entropy of the raw
+softmax of the logits it sampled from (``ReplyStats.mean_logprob`` / ``mean_entropy``).
 """
 
 from __future__ import annotations
@@ -14,7 +30,9 @@ from collections.abc import Generator
 from dataclasses import dataclass
 
 import llama_cpp
+import numpy as np
 
+from app.engine.draft import PromptLookup
 from app.engine.llama_runtime import LlamaRuntime
 from app.engine.sampling import Sampler
 from app.engine.types import StopReason
@@ -27,11 +45,24 @@ class Generation:
 
     stop_reason: StopReason = "eos"
     completion_tokens: int = 0
-    decode_steps: int = 0
+    decode_steps: int = 0  # tokens decoded after the first (a drafted batch counts its kept tokens)
     first_token_at: float = 0.0
     ended_at: float = 0.0
     sample_s: float = 0.0  # choosing tokens (llama_sampler_sample, or argmax when greedy)
     text: str = ""
+    logprob_sum: float = 0.0
+    entropy_sum: float = 0.0
+    scored: int = 0  # tokens whose log-probability was added
+    drafted: int = 0  # tokens proposed by prompt lookup
+    accepted: int = 0  # of those, kept
+
+    @property
+    def mean_logprob(self) -> float | None:
+        return self.logprob_sum / self.scored if self.scored else None
+
+    @property
+    def mean_entropy(self) -> float | None:
+        return self.entropy_sum / self.scored if self.scored else None
 
     @property
     def tokens_per_s(self) -> float:
@@ -72,6 +103,16 @@ def _overlap(text: str, stop: str) -> int:
     return 0
 
 
+def _score(row: np.ndarray, token: int) -> tuple[float, float]:
+    """(log p(token), entropy) of the softmax of ``row`` (float32 logits)."""
+    top = row.max()
+    e = np.exp(row - top)
+    total = float(e.sum())
+    log_total = float(np.log(total))
+    entropy = log_total - float(np.dot(e, row - top)) / total
+    return float(row[token] - top) - log_total, entropy
+
+
 def generate(
     rt: LlamaRuntime,
     sampler: Sampler,
@@ -81,70 +122,116 @@ def generate(
     stop_strings: tuple[str, ...],
     result: Generation,
     strip_leading: bool = True,
+    draft: int = 0,
 ) -> Generator[str, None, None]:
     """Yield text pieces; ``kv`` (the tokens in the KV cache) grows as tokens decode.
 
     The logits of the last prompt token must be ready. At every ``yield`` ``kv``
     matches the cache, so closing the iterator there leaves the session consistent.
     Leading whitespace of a reply is dropped unless ``strip_leading`` is false (a
-    continued answer keeps the space between its old and new text).
+    continued answer keeps the space between its old and new text). ``draft``: most
+    tokens proposed per step by prompt lookup (0: no drafting).
     """
-    ctx, vocab, batch = rt.ctx, rt.vocab, rt.batch
+    ctx, vocab, batch, n_vocab = rt.ctx, rt.vocab, rt.batch, rt.n_vocab
     sample, decode = sampler.sample, llama_cpp.llama_decode
     sync, is_eog = llama_cpp.llama_synchronize, llama_cpp.llama_vocab_is_eog
+    logits_at, as_array = llama_cpp.llama_get_logits_ith, np.ctypeslib.as_array
     piece, utf8 = rt.piece_reader(), codecs.getincrementaldecoder("utf-8")("replace").decode
-    stopped, now, kv_append = stop_event.is_set, time.perf_counter, kv.append
-    tokens, positions = batch.token, batch.pos
-    batch.n_tokens = 1
-    batch.logits[0] = 1
+    stopped, now = stop_event.is_set, time.perf_counter
+    tokens, positions, want_logits = batch.token, batch.pos, batch.logits
     stop_text = StopText(stop_strings) if stop_strings else None
     room = rt.n_ctx - len(kv)
     limit = min(max_tokens, room) if max_tokens > 0 else room
     at_limit: StopReason = "length" if 0 < max_tokens <= room else "context"
+    lookup = PromptLookup(kv, max_draft=min(draft, rt.n_batch - 1)) if draft > 0 else None
     parts: list[str] = []
     started = not strip_leading  # leading whitespace of a reply is dropped
     n_past = len(kv)
     n = 0
     sample_s = 0.0
     reason: StopReason = at_limit
+
+    def choose(row: int) -> int:
+        nonlocal sample_s
+        t0 = now()
+        tok = sample(ctx, row)
+        sample_s += now() - t0
+        lp, ent = _score(as_array(logits_at(ctx, row), shape=(n_vocab,)), tok)
+        result.logprob_sum += lp
+        result.entropy_sum += ent
+        result.scored += 1
+        return tok
+
     try:
+        pending = [choose(-1)]  # chosen, not emitted; all but the last are in the cache
+        result.first_token_at = now()
         while True:
-            t0 = now()
-            tok = sample(ctx)
-            t1 = now()
-            sample_s += t1 - t0
-            if n == 0:
-                result.first_token_at = t1
-            if is_eog(vocab, tok):
-                reason = "eos"
+            done_at = -1
+            for j, tok in enumerate(pending):
+                if is_eog(vocab, tok):
+                    reason, done_at = "eos", j
+                    break
+                n += 1
+                text = utf8(piece(tok))
+                if not started and text:
+                    text = text.lstrip()
+                    started = bool(text)
+                if stop_text is not None and text:
+                    text = stop_text.feed(text)
+                if text:
+                    parts.append(text)
+                    yield text
+                if stop_text is not None and stop_text.hit:
+                    reason, done_at = "eos", j
+                    break
+                if stopped():
+                    reason, done_at = "user", j
+                    break
+                if n >= limit:
+                    done_at = j
+                    break
+            if done_at >= 0:
+                # Like a plain loop, keep the tokens before the last emitted one cached.
+                extra = len(pending) - 1 - done_at
+                if extra > 0:
+                    n_past -= extra
+                    llama_cpp.llama_memory_seq_rm(rt.memory, 0, n_past, -1)
+                    del kv[n_past:]
                 break
-            n += 1
-            text = utf8(piece(tok))
-            if not started and text:
-                text = text.lstrip()
-                started = bool(text)
-            if stop_text is not None and text:
-                text = stop_text.feed(text)
-            if text:
-                parts.append(text)
-                yield text
-            if stop_text is not None and stop_text.hit:
-                reason = "eos"
-                break
-            if stopped():
-                reason = "user"
-                break
-            if n >= limit:
-                break
-            tokens[0] = tok
+            last = pending[-1]
+            proposal: list[int] = []
+            if lookup is not None:
+                lookup.extend(pending)
+                proposal = lookup.propose(min(limit - n, rt.n_ctx - n_past) - 1)
+            count = 1 + len(proposal)
+            tokens[0] = last
             positions[0] = n_past
+            want_logits[0] = 1
+            for j, drafted in enumerate(proposal, 1):
+                tokens[j] = drafted
+                positions[j] = n_past + j
+                want_logits[j] = 1
+            batch.n_tokens = count
             rc = decode(ctx, batch)
             sync(ctx)  # llama.cpp's eval clock stops here, not when we next sample
             if rc != 0:
                 raise InferenceError(f"llama.cpp failed to decode a token (code {rc}).")
-            kv_append(tok)
-            n_past += 1
-            result.decode_steps += 1
+            # Verify: a drafted token stays while the sampler picks it at its position.
+            pending = []
+            for row in range(count):
+                tok = choose(row)
+                pending.append(tok)
+                if row == len(proposal) or tok != proposal[row] or is_eog(vocab, tok):
+                    break
+            kept = len(pending)  # the last token and the accepted drafts
+            if kept < count:
+                llama_cpp.llama_memory_seq_rm(rt.memory, 0, n_past + kept, -1)
+            kv.append(last)
+            kv.extend(proposal[: kept - 1])
+            n_past += kept
+            result.decode_steps += kept
+            result.drafted += len(proposal)
+            result.accepted += kept - 1
         tail = utf8(b"", True) + (stop_text.flush() if stop_text is not None else "")
         if tail and (started or tail.strip()):
             parts.append(tail)

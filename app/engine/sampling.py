@@ -27,12 +27,13 @@ class Sampler:
         self.argmax_only = options.temperature <= 0 and options.repeat_penalty == 1.0
         self.chain: Any = _build_chain(options, seed, n_vocab)
 
-    def sample(self, ctx: Any) -> int:
-        """Pick the next token from the logits of the last decoded token of ``ctx``."""
+    def sample(self, ctx: Any, index: int = -1) -> int:
+        """Pick the next token from the logits of batch row ``index`` of the last decode
+        of ``ctx`` (-1: its last row with logits)."""
         if self.argmax_only:
-            ptr = llama_cpp.llama_get_logits_ith(ctx, -1)
+            ptr = llama_cpp.llama_get_logits_ith(ctx, index)
             return int(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).argmax())
-        return int(llama_cpp.llama_sampler_sample(self.chain, ctx, -1))
+        return int(llama_cpp.llama_sampler_sample(self.chain, ctx, index))
 
     def close(self) -> None:
         if self.chain:

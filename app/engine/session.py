@@ -34,6 +34,7 @@ log = get_logger("engine")
 
 DEFAULT_LOAD = LoadOptions()
 DEFAULT_SAMPLING = SamplingOptions()
+DEFAULT_DRAFT = 8  # most tokens drafted per step by prompt lookup (0: off); setting engine.draft
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -59,6 +60,7 @@ class ChatSession:
         self.options = options
         self.last_prompt: list[int] = []  # the tokens of the latest reply's prompt
         self._adapters: Any = None  # app.engine.lora.AdapterSet, made on first use
+        self.draft = DEFAULT_DRAFT  # prompt-lookup drafting: most tokens per step (0: off)
 
     @classmethod
     def load(cls, path: Path, options: LoadOptions = DEFAULT_LOAD) -> ChatSession:
@@ -216,6 +218,7 @@ class ChatSession:
                     self._format.stop_strings,
                     gen,
                     strip_leading,
+                    self.draft,
                 )
                 with closing(pieces):
                     for text in pieces:
@@ -240,6 +243,10 @@ class ChatSession:
             dropped_messages=dropped,
             warnings=[n.message for n in notices],
             llama_sample_ms=gen.sample_s * 1000,
+            mean_logprob=gen.mean_logprob,
+            mean_entropy=gen.mean_entropy,
+            drafted_tokens=gen.drafted,
+            accepted_tokens=gen.accepted,
         )
         log.info(
             "reply: %s, prompt %d (evaluated %d), %d tokens, ttft %.3fs, %.1f t/s (llama %.1f)",

@@ -3,6 +3,12 @@
 This is the contract between the engine and its callers (CLI, Qt worker, tests, bench).
 ``ChatSession.reply(...)`` yields ``TextEvent`` pieces as they decode, possibly
 ``NoticeEvent`` warnings first, and exactly one final ``ReplyStats``.
+
+Confidence (for escalation, ``app.chat.escalation``): ``ReplyStats.mean_logprob`` is the
+mean natural-log probability of the generated tokens under the model's raw distribution
+(softmax of the logits, before temperature/top-k/penalties), and ``ReplyStats.mean_entropy``
+the mean entropy (nats) of that distribution at each step. Both are computed in the token
+loop from logits it already has; ``None`` when no token was generated.
 """
 
 from __future__ import annotations
@@ -94,6 +100,11 @@ class ReplyStats:
     dropped_messages: int = 0
     warnings: list[str] = field(default_factory=list)
     llama_sample_ms: float = 0.0  # time spent choosing tokens (llama.cpp sampler chain)
+    mean_logprob: float | None = None  # mean log p(token) of the answer (raw softmax, nats)
+    mean_entropy: float | None = None  # mean entropy (nats) of the raw distribution per step
+    drafted_tokens: int = 0  # tokens proposed by prompt lookup (speculative decoding)
+    accepted_tokens: int = 0  # of those, accepted by the model
+    restored_tokens: int = 0  # tokens of the prompt restored from a saved KV state
 
 
 ReplyEvent = TextEvent | NoticeEvent | ReplyStats
