@@ -116,7 +116,8 @@ def test_a_real_answer_in_the_window_gets_its_badge(window: Any, qtbot: Any) -> 
     badge = answer._footer_widget
     row = get_message(window.db, badge.answer_id)
     assert row["role"] == "assistant" and row["latency_s"] > 0
-    assert badge.route_label.text().startswith(row["model"])
+    assert row["specialist"] == "General"  # nothing else matched: the default specialist
+    assert badge.route_label.text().startswith(f"General \u00b7 {row['model']} \u2014 default")
     numbers = badge.numbers_label.text()
     assert f"latency {row['latency_s']:.2f} s" in numbers
     assert f"{row['prompt_tokens']:,} in / {row['completion_tokens']:,} out" in numbers

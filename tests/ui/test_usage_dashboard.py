@@ -50,6 +50,10 @@ def table_texts(table: Any) -> list[list[str]]:
     ]
 
 
+def prices_shown(editor: Any) -> list[list[str]]:
+    return [r[:3] for r in table_texts(editor.table)]
+
+
 def test_months_and_conversations_show_tokens_and_cost_avoided(dashboard: UsageDashboard) -> None:
     months = dashboard.chart.months
     assert [m.key for m in months] == ["2026-10", "2026-11"]
@@ -71,8 +75,8 @@ def test_adding_a_price_and_comparing_with_it(dashboard: UsageDashboard, qtbot: 
     qtbot.keyClicks(editor.output_price, "2")
     qtbot.keyClicks(editor.as_of, "2026-12-01")
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: costs.usage.find_price(dashboard.db, "Team vLLM") is not None)
-    assert editor.save_button.text() == "Save changes"  # the new entry is selected
+    qtbot.waitUntil(lambda: editor.save_button.text() == "Save changes")  # saved, selected
+    assert costs.usage.find_price(dashboard.db, "Team vLLM") is not None
     qtbot.mouseClick(editor.compare_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Team vLLM" in dashboard.summary.text())
     assert dashboard.chart.months[1].cost_avoided == pytest.approx(
@@ -103,14 +107,13 @@ def test_editing_and_deleting_a_price(dashboard: UsageDashboard, qtbot: Any) -> 
     assert editor.name.text() == "GPT-4o" and editor.input_price.text() == "2.5"
     editor.output_price.setText("12")
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(
-        lambda: costs.usage.find_price(dashboard.db, "GPT-4o")["output_per_million"] == 12.0
-    )
+    qtbot.waitUntil(lambda: ["GPT-4o \u2713", "2.50", "12.00"] in prices_shown(editor))
+    assert costs.usage.find_price(dashboard.db, "GPT-4o")["output_per_million"] == 12.0
     editor.select("GPT-4o")
     qtbot.mouseClick(editor.delete_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: costs.usage.find_price(dashboard.db, "GPT-4o") is None)
-    assert "GPT-4o" not in [r[0] for r in table_texts(editor.table)]
-    assert not editor.delete_button.isEnabled()  # the form is empty again
+    qtbot.waitUntil(lambda: not editor.delete_button.isEnabled())  # the form is empty again
+    assert "GPT-4o \u2713" not in [r[0] for r in prices_shown(editor)]
+    assert costs.usage.find_price(dashboard.db, "GPT-4o") is None
 
 
 def test_chart_labels() -> None:
