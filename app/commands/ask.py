@@ -89,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         out()
         print_sources(result.sources)
-        if result.message.get("route_reason"):
-            route = result.message["route_reason"]
+        route = result.message.get("route_reason") or ""
+        if route and ": default (" not in route:  # a routed answer says who and why
             if result.message.get("escalated"):
                 route += f" ({result.message.get('escalation_reason')})"
             note(f"answered by {route}")
