@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     }
     report["database"], report["models"] = _store(args)
     report["pool"] = _pool(report["models"])
+    report["embedding_model"] = _embedding()
     problems = _problems(report)
     report["problems"] = problems
     if args.json:
@@ -158,6 +159,17 @@ def _pool(models: list[dict[str, Any]]) -> dict[str, Any]:
     return state
 
 
+def _embedding() -> dict[str, Any]:
+    """The embedding model document search uses (app.knowledge.embedding_model)."""
+    from app.commands.common import context
+    from app.knowledge.embedding_model import embedding_status
+
+    try:
+        return embedding_status(context().db)
+    except LanternError as exc:
+        return {"name": None, "path": None, "ok": False, "message": str(exc)}
+
+
 def _problems(report: dict[str, Any]) -> list[str]:
     problems = []
     if not report["llama_cpp"]["installed"]:
@@ -206,6 +218,7 @@ def _print(report: dict[str, Any]) -> None:
         state = "ok" if m["file_exists"] else "MISSING"
         mark = " (default)" if m["default_chat"] else ""
         out(f"  - {m['name']}{mark}: {m['kind']}, {state}, {m['path']}")
+    out(f"Embedding   {report['embedding_model']['message']}")
     pool = report["pool"]
     if "error" in pool:
         out(f"Model pool  {pool['error']}")

