@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 
 from app.errors import LanternError
+from app.knowledge.embedding_model import embedding_status
 from app.logs import get_logger
 from app.store.messages import get_message, message_sources
 from app.ui.citation_links import parse_cite_link
@@ -37,6 +38,7 @@ class DocsController(QObject):
         self.progress = IngestProgress(window)
         self.sources = SourcesPanel(window)
         self.dock = window.add_panel(self.sources, "Sources")
+        self.sources.set_embedding_status(embedding_status(window.db))
         self.dock.hide()
         self.client: IngestClient | None = None
         self.last_report: Any = None  # IngestReport of the last finished run

@@ -32,6 +32,8 @@ class SourcesPanel(QWidget):
         super().__init__(parent)
         self._sources: list[dict[str, Any]] = []
         self.title = QLabel("Sources")
+        self.search_model = QLabel("")  # which embedding model document search uses
+        self.search_model.setWordWrap(True)
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.setSpacing(3)
@@ -40,6 +42,7 @@ class SourcesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.search_model)
         layout.addWidget(self.list)
         if open_files:
             self.open_requested.connect(self.open_source)
@@ -60,6 +63,11 @@ class SourcesPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, n)
             self.list.addItem(item)
         self.title.setText(f"Sources ({len(self._sources)})" if self._sources else "No sources")
+
+    def set_embedding_status(self, status: dict[str, Any]) -> None:
+        """``app.knowledge.embedding_model.embedding_status``: shown under the title."""
+        self.search_model.setText(f"Embedding model: {status['message']}")
+        self.search_model.setToolTip(str(status.get("path") or ""))
 
     def _on_activated(self, item: QListWidgetItem) -> None:
         self.activate(int(item.data(Qt.ItemDataRole.UserRole)))

@@ -182,3 +182,10 @@ def test_a_failed_ingest_is_shown_in_the_banner_and_the_strip(window: Any) -> No
     client.worker.failed.emit(Failure(message, "ingest"))
     assert window.banner.level == "error" and window.banner.text() == message
     assert window.docs.progress.label.text() == message
+
+
+def test_sources_panel_says_which_embedding_model_search_uses(window: Any) -> None:
+    label = window.docs.sources.search_model.text()
+    assert label.startswith("Embedding model: ")
+    # the window fixture's fresh home has none registered: the panel says so and how to fix
+    assert "keyword-only" in label and "setup.sh" in label
