@@ -28,6 +28,7 @@ and its widget goes under the answer through ``MessageItem.set_footer_widget``.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.markdown_render import warm_up
 from app.ui.message_item import MessageItem
 from app.ui.undo_strip import UndoStrip
 
@@ -118,6 +120,7 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range)
+        _warm_up_once()
 
     # -- whole conversation ----------------------------------------------------------
 
@@ -507,6 +510,17 @@ class ChatView(QScrollArea):
 
     def toHtml(self) -> str:
         return "\n".join(item.html() for item in self._items)
+
+
+_WARMING: list[threading.Thread] = []
+
+
+def _warm_up_once() -> None:
+    """Load the highlighter's lexers on a background thread, once per process."""
+    if not _WARMING:
+        thread = threading.Thread(target=warm_up, name="lantern-markdown-warm-up", daemon=True)
+        _WARMING.append(thread)
+        thread.start()
 
 
 def _compact(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ never an ``<img>``: it becomes a link naming the picture, so rendering loads not
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -169,3 +170,17 @@ def render(text: str, dark: bool = False, continuation: bool = False) -> Rendere
     tags = _TAGS[theme]
     out = _TAG_RE.sub(lambda m: tags[m.group(0)], out)  # raw HTML never reaches here
     return Rendered(out, list(env["codes"]), continues_code=continuation)
+
+
+WARM_LANGUAGES = ("python", "bash", "javascript", "typescript", "json", "c", "cpp", "rust")
+WARM_LANGUAGES += ("go", "java", "sql", "html", "yaml", "markdown")
+
+
+def warm_up() -> None:
+    """Import pygments' lexers for common languages ahead of the first answer (the first
+    ```python block of a session otherwise spends ~50 ms importing its lexer while the
+    answer streams). Safe to run on a background thread: it touches no Qt object."""
+    for lang in WARM_LANGUAGES:
+        with contextlib.suppress(ClassNotFound):
+            get_lexer_by_name(lang)
+    render("```python\nx = 1\n```\n\n| a |\n|---|\n| 1 |")
