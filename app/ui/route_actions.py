@@ -3,10 +3,12 @@ answer badge's "Ask a bigger model" and "Re-run with…".
 
 - ``request_model(picked, conversation_id)`` (the chat controller's hook): with routing
   on (setting ``routing.window``, Models > Route messages to specialists), a turn asks
-  for no model when the toolbar's model is the one the conversation would use anyway, so
-  the router picks the specialist (and its model, if it names one). A model picked in
-  the toolbar that differs is an explicit choice: it answers, unrouted, and becomes the
-  conversation's model, as before. Routing off: the picked model always answers.
+  for no model, so the router picks the specialist (and its model, if it names one;
+  else the conversation's model, else the default, which a pick in the toolbar sets).
+  The toolbar follows whichever model answered last, so only a model the *user* picked
+  there (``ModelPicker.model_chosen``) that differs from the conversation's is an
+  explicit choice: the next turn asks for it, unrouted, and it becomes the
+  conversation's model, as before routing. Routing off: the picked model always answers.
 - ``RouteChosen`` from the worker goes to the status bar ("Code · SmolLM2 — matched
   'traceback'"); ``Escalating`` shows the fallback's answer streaming as a sibling.
 - A badge's buttons become ``regenerate`` requests with ``specialist=`` or
@@ -46,6 +48,8 @@ class RouteActions(QObject):
         )
         self.toggle.toggled.connect(self.set_routing)
         window.chat.request_model = self.request_model
+        self._chosen: str | None = None  # a model the user picked, not yet asked for
+        window.picker.model_chosen.connect(self.note_choice)
         worker = window.client.worker
         worker.routed.connect(self._on_routed)
         worker.escalating.connect(self._on_escalating)
@@ -64,10 +68,18 @@ class RouteActions(QObject):
         self.routing = bool(on)
         self.window.writer.request("set_window_routing", None, on=self.routing)
 
+    @Slot(str, str)
+    def note_choice(self, name: str, _path: str = "") -> None:
+        """The user picked ``name`` in the toolbar (not the toolbar following a load)."""
+        self._chosen = name
+
     def request_model(self, picked: str, conversation_id: int | None) -> str | None:
         """The model a turn asks for (``None``: the router decides)."""
         if not self.routing:
             return picked
+        chosen, self._chosen = self._chosen, None
+        if chosen != picked:
+            return None  # the toolbar shows the model that answered last: route
         from app.chat.settings import chat_model
         from app.store.conversations import get_conversation
 

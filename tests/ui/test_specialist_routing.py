@@ -35,7 +35,13 @@ def test_the_picked_model_is_asked_for_only_when_it_is_a_choice(window: Any) -> 
     routes = window.specialists.routes
     assert routes.routing  # on by default
     assert routes.request_model(STARTER_NAME, None) is None  # the default: route
-    assert routes.request_model("another-model", None) == "another-model"  # a choice
+    # the toolbar shows a specialist's model that answered last: still routed
+    assert routes.request_model("gemma-3-270m", None) is None
+    routes.note_choice("gemma-3-270m")  # the user picks another model in the toolbar
+    assert routes.request_model("gemma-3-270m", None) == "gemma-3-270m"  # asked for, once
+    assert routes.request_model("gemma-3-270m", None) is None
+    routes.note_choice(STARTER_NAME)  # picking the model the chat uses anyway: routed
+    assert routes.request_model(STARTER_NAME, None) is None
     routes.routing = False
     assert routes.request_model(STARTER_NAME, None) == STARTER_NAME
 
@@ -86,6 +92,9 @@ def test_ask_a_bigger_model_answers_with_the_fallback(
     assert bigger["escalated_from"] == first["id"]
     assert "asked for a bigger model" in (bigger["escalation_reason"] or "")
     assert "asked for a bigger model" in badge_of(window, qtbot).route_label.text()
+    # the toolbar now shows the fallback; the next message is routed again, not sent to it
+    assert window.picker.current_name() == gemma
+    assert window.specialists.routes.request_model(gemma, bigger["conversation_id"]) is None
     assert {m["id"] for m in siblings(window.db, bigger["id"])} == {first["id"], bigger["id"]}
 
 
