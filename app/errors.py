@@ -65,3 +65,11 @@ class SpecialistError(LanternError):
 
 class AdapterError(LanternError):
     """A LoRA adapter that cannot be used with the model (wrong architecture or shapes)."""
+
+
+class ImportFileError(LanternError):
+    """A file to import is not a Lantern or ChatGPT conversation export (issue 10)."""
+
+
+class PresetError(LanternError):
+    """A sampling preset that does not exist, is built in, or has values out of range."""

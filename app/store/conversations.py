@@ -21,6 +21,10 @@ SETTING_FIELDS = frozenset(
         "context_length",
         "model",
         "docs_collection",
+        "min_p",  # these four: issue 10 settings panel (app.store.schema_presets)
+        "repeat_penalty",
+        "seed",
+        "preset",
     }
 )
 _TITLE_LENGTH = 60
@@ -50,14 +54,80 @@ def create_conversation(
 
 @guarded
 def list_conversations(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """All conversations, the most recently updated first, with a ``message_count``."""
+    """All conversations (not those deleted and waiting for undo), the most recently updated
+    first, with a ``message_count``. ``model`` falls back to the model of the latest answer
+    (a chat made in the window may leave the conversation's own model unset)."""
     sql = """
         select c.*, (select count(*) from messages m where m.conversation_id = c.id)
-            as message_count
+            as message_count,
+            coalesce(c.model, (select m.model from messages m where m.conversation_id = c.id
+                and m.role = 'assistant' and m.model is not null order by m.id desc limit 1))
+            as model
         from conversations c
+        where c.deleted_at is null
         order by c.updated_at desc, c.id desc
     """
     return list(db.query(sql))
+
+
+@guarded
+def empty_new_conversation(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    """The newest conversation that is still an untouched "New chat" (no messages, no
+    documents, default settings but the model), to reuse instead of making another."""
+    sql = f"""
+        select c.id from conversations c
+        where c.deleted_at is null and c.title = ?
+          and not exists (select 1 from messages m where m.conversation_id = c.id)
+          and not exists (select 1 from collections k where k.conversation_id = c.id)
+          and {" and ".join(f"c.{f} is null" for f in sorted(SETTING_FIELDS - {"model"}))}
+        order by c.id desc limit 1
+    """
+    row = db.execute(sql, [DEFAULT_TITLE]).fetchone()
+    return get_conversation(db, int(row[0])) if row else None
+
+
+@guarded
+def set_pinned(db: sqlite_utils.Database, cid: int, pinned: bool) -> dict[str, Any]:
+    get_conversation(db, cid)
+    db.table("conversations").update(cid, {"pinned": 1 if pinned else 0})
+    return get_conversation(db, cid)
+
+
+@guarded
+def soft_delete(db: sqlite_utils.Database, cid: int) -> int:
+    """Hide a conversation until ``restore_deleted`` or ``purge_deleted`` (undo window)."""
+    get_conversation(db, cid)
+    db.table("conversations").update(cid, {"deleted_at": utc_now()})
+    return cid
+
+
+@guarded
+def restore_deleted(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:
+    """Undo ``soft_delete``: the conversation is listed again, as it was."""
+    get_conversation(db, cid)
+    db.table("conversations").update(cid, {"deleted_at": None})
+    return get_conversation(db, cid)
+
+
+@guarded
+def purge_deleted(db: sqlite_utils.Database, cid: int | None = None) -> list[int]:
+    """Delete for good the soft-deleted conversation ``cid`` (or all of them); returns ids."""
+    where, params = "deleted_at is not null", []
+    if cid is not None:
+        where, params = "deleted_at is not null and id = ?", [cid]
+    ids = [int(r[0]) for r in db.execute(f"select id from conversations where {where}", params)]
+    for gone in ids:
+        delete_conversation(db, gone)
+    return ids
+
+
+@guarded
+def change_stamp(db: sqlite_utils.Database) -> tuple[int, str | None, int]:
+    """A cheap value that changes when another connection (a CLI chat) changes the list:
+    SQLite's ``data_version`` plus the newest ``updated_at`` and the row count."""
+    version = int(db.execute("PRAGMA data_version").fetchone()[0])
+    newest, count = db.execute("select max(updated_at), count(*) from conversations").fetchone()
+    return version, newest, int(count)
 
 
 @guarded

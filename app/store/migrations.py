@@ -131,6 +131,8 @@ def m005_message_context(db: sqlite_utils.Database) -> None:
 def migration_sets() -> list[Migrations]:
     """Every set, in the order they are applied."""
     from app.store import schema_knowledge, schema_models, schema_specialists, schema_usage
+    from app.store import schema_history  # issue 10: message search, pins, soft deletes
+    from app.store import schema_presets  # issue 10: presets, per-chat min_p/seed/penalty
 
     return [
         CORE,
@@ -138,6 +140,8 @@ def migration_sets() -> list[Migrations]:
         schema_knowledge.KNOWLEDGE,
         schema_usage.USAGE,
         schema_specialists.SPECIALISTS,
+        schema_history.HISTORY,
+        schema_presets.PRESETS,
     ]
 
 

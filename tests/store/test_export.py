@@ -57,3 +57,36 @@ def test_json_has_the_whole_tree(db: sqlite_utils.Database, cid: int) -> None:
 def test_unknown_format(db: sqlite_utils.Database, cid: int) -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export_conversation(db, cid, "pdf")
+
+
+def test_markdown_lists_an_answers_sources(db: sqlite_utils.Database, cid: int) -> None:
+    from app.store.messages import active_path, save_sources
+
+    answer = active_path(db, cid)[-1]
+    save_sources(db, answer["id"], [{"file": "/docs/rome.pdf", "page": 3, "text": "Roma"}])
+    text = export_conversation(db, cid, "md")
+    assert "Sources:\n\n1. /docs/rome.pdf, page 3" in text
+
+
+def test_json_sources_are_json_not_a_string(db: sqlite_utils.Database, cid: int) -> None:
+    from app.store.messages import active_path, save_sources
+
+    answer = active_path(db, cid)[-1]
+    save_sources(db, answer["id"], [{"file": "/docs/rome.pdf", "page": 3}])
+    doc = json.loads(export_conversation(db, cid, "json"))
+    by_id = {m["id"]: m for m in doc["messages"]}
+    assert by_id[answer["id"]]["sources"] == [{"file": "/docs/rome.pdf", "page": 3}]
+    assert by_id[doc["active_path"][0]]["sources"] is None
+    assert "writer_pid" not in by_id[answer["id"]]
+
+
+def test_export_all(db: sqlite_utils.Database, cid: int) -> None:
+    from app.store.export import export_all
+
+    other = create_conversation(db, title="Second")
+    add_message(db, other["id"], "user", "Hello there")
+    doc = json.loads(export_all(db, "json"))
+    assert doc["format"] == "lantern-conversations"
+    assert [c["conversation"]["title"] for c in doc["conversations"]] == ["Second", "Capitals"]
+    text = export_all(db, "md")
+    assert "## Second" in text and "## Capitals" in text and "### You\n\nHello there" in text

@@ -28,6 +28,8 @@ def test_tables_have_expected_columns(db: sqlite_utils.Database) -> None:
         "context_length": int,
         "current_leaf_id": int,
         "docs_collection": str,  # m003
+        "pinned": int,  # history_m002
+        "deleted_at": str,  # history_m002
     }
     messages = db.table("messages").columns_dict
     for column, kind in {
@@ -77,6 +79,8 @@ def test_applied_names_are_recorded_per_set(db: sqlite_utils.Database) -> None:
         ("usage", "usage_m001_prices"),
         ("usage", "usage_m002_answer_latency"),
         ("specialists", "specialists_m001_specialists"),
+        ("history", "history_m001_messages_fts"),
+        ("history", "history_m002_pinned_deleted"),
     ]
     assert not db.table("_migrations").exists()  # only databases made before keep it
 
@@ -102,7 +106,7 @@ def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
     raw = sqlite_utils.Database(tmp_path / "raw.db")
     applied = migrations.migrate(raw)
     assert applied == migrations.migration_names()
-    assert len(applied) == 11 and applied[0] == "m001_initial"
+    assert len(applied) == 13 and applied[0] == "m001_initial"
     raw.close()
 
 

@@ -75,6 +75,8 @@ def test_only_the_new_migrations_ran(upgraded: sqlite_utils.Database) -> None:
         "usage_m001_prices",
         "usage_m002_answer_latency",
         "specialists_m001_specialists",
+        "history_m001_messages_fts",
+        "history_m002_pinned_deleted",
     }
     assert migrations.migrate(upgraded) == []
 
