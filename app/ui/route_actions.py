@@ -5,10 +5,11 @@ answer badge's "Ask a bigger model" and "Re-run with…".
   on (setting ``routing.window``, Models > Route messages to specialists), a turn asks
   for no model, so the router picks the specialist (and its model, if it names one;
   else the conversation's model, else the default, which a pick in the toolbar sets).
-  The toolbar follows whichever model answered last, so only a model the *user* picked
-  there (``ModelPicker.model_chosen``) that differs from the conversation's is an
-  explicit choice: the next turn asks for it, unrouted, and it becomes the
-  conversation's model, as before routing. Routing off: the picked model always answers.
+  A model loaded in the toolbar that differs from the conversation's is an explicit
+  choice: the turn asks for it, unrouted, and it becomes the conversation's model, as
+  before routing. The toolbar also follows the model a routed turn loaded (a
+  specialist's or a fallback's); that one is not a choice, unless the user picks it
+  there (``ModelPicker.model_chosen``). Routing off: the picked model always answers.
 - ``RouteChosen`` from the worker goes to the status bar ("Code · SmolLM2 — matched
   'traceback'"); ``Escalating`` shows the fallback's answer streaming as a sibling.
 - A badge's buttons become ``regenerate`` requests with ``specialist=`` or
@@ -49,6 +50,7 @@ class RouteActions(QObject):
         self.toggle.toggled.connect(self.set_routing)
         window.chat.request_model = self.request_model
         self._chosen: str | None = None  # a model the user picked, not yet asked for
+        self._routed_model: str | None = None  # the model the last routed turn used
         window.picker.model_chosen.connect(self.note_choice)
         worker = window.client.worker
         worker.routed.connect(self._on_routed)
@@ -78,8 +80,8 @@ class RouteActions(QObject):
         if not self.routing:
             return picked
         chosen, self._chosen = self._chosen, None
-        if chosen != picked:
-            return None  # the toolbar shows the model that answered last: route
+        if picked == self._routed_model and chosen != picked:
+            return None  # the toolbar follows the model a routed turn loaded: route
         from app.chat.settings import chat_model
         from app.store.conversations import get_conversation
 
@@ -129,6 +131,7 @@ class RouteActions(QObject):
     @Slot(object)
     def _on_routed(self, route: RouteChosen) -> None:
         self.last_route = route
+        self._routed_model = route.model
         reason = route.reason
         if reason.casefold().startswith(f"{route.specialist}: ".casefold()):
             reason = reason[len(route.specialist) + 2 :]
