@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlite_utils
@@ -25,6 +25,7 @@ import sqlite_utils
 from app.chat import routing
 from app.chat.grounding import KeptEmbedder, docs_scope, ground
 from app.chat.history import History, build_history, question_text
+from app.chat.kv_cache import KvCache
 from app.chat.notes import answer_note
 from app.chat.pool import ModelPool
 from app.chat.router import RouteDecision, Router
@@ -90,6 +91,7 @@ class ConversationService:
         self.pool = pool or ModelPool.from_settings(db)
         self.embedder = KeptEmbedder(db)
         self.router = Router(db, self.embedder.current)
+        self.kv = KvCache.for_db(db)  # every conversation's KV cache (issue 12)
         self._stop = threading.Event()
 
     # -- other threads -----------------------------------------------------------------
@@ -151,6 +153,7 @@ class ConversationService:
         | {"switch_branch", "delete_message", "restore_messages"}  # the transcript's tree
         | {"save_specialist", "delete_specialist", "set_window_routing"}  # specialists
         | {"pool_state"}  # loaded models and their memory (app.chat.pool)
+        | {"save_preset", "rename_preset", "delete_preset", "set_app_setting"}  # issue 10
     )
     """The methods a front end may call by name (the window's worker does)."""
 
@@ -165,9 +168,13 @@ class ConversationService:
 
     def delete(self, conversation_id: int) -> int:
         convs.delete_conversation(self.db, conversation_id)
+        self.kv.delete_conversation(conversation_id)
         return conversation_id
 
     def update_settings(self, conversation_id: int, **fields: Any) -> dict[str, Any]:
+        from app.chat.presets import KEYS, check_values  # out-of-range values: PresetError
+
+        fields.update(check_values({k: v for k, v in fields.items() if k in KEYS}))
         return convs.update_settings(self.db, conversation_id, **fields)
 
     def set_default_model(self, name: str) -> dict[str, Any]:
@@ -228,6 +235,29 @@ class ConversationService:
 
         return restore_subtree(self.db, removed)
 
+    def save_preset(self, name: str, values: dict[str, Any]) -> Any:
+        """Save the user's sampling preset (``app.chat.presets``)."""
+        from app.chat import presets
+
+        return presets.save_preset(self.db, name, values)
+
+    def rename_preset(self, old: str, new: str) -> Any:
+        from app.chat import presets
+
+        return presets.rename_preset(self.db, old, new)
+
+    def delete_preset(self, name: str) -> str:
+        from app.chat import presets
+
+        return presets.delete_preset(self.db, name)
+
+    def set_app_setting(self, key: str, value: Any) -> Any:
+        """Change a declared app setting (the Settings window); ``None``: the default."""
+        from app.store.settings import get_setting, set_setting
+
+        set_setting(self.db, key, value)
+        return get_setting(self.db, key)
+
     def pool_state(self) -> dict[str, Any]:
         """The loaded models (name, memory_bytes, adapters, in_use) and the memory budget."""
         return self.pool.state()
@@ -281,12 +311,13 @@ class ConversationService:
             conv = convs.update_settings(db, conv["id"], model=model["name"])
         turn = _Turn(conv, {}, model, session, request.kind, new, route=route)
         turn.escalation = escalation
+        text = routing.question_text(request, route)  # without a leading "@name"
         if request.kind == "send":
-            convs.title_from_first_message(db, conv["id"], request.text)
-            turn.question = msgs.add_message(db, conv["id"], "user", request.text)
+            convs.title_from_first_message(db, conv["id"], text)
+            turn.question = msgs.add_message(db, conv["id"], "user", text)
         elif request.kind == "edit":
             assert target is not None
-            turn.question = msgs.edit_message(db, target["id"], request.text)
+            turn.question = msgs.edit_message(db, target["id"], text)
         else:
             assert target is not None
             turn.question = msgs.get_message(db, target["parent_id"])
@@ -327,6 +358,8 @@ class ConversationService:
         try:
             spec = turn.route.specialist if turn.route else None
             sampling = routing.sampling(db, sampling_for(db, conv, request.max_tokens), conv, spec)
+            if request.sampling:  # this turn's own values (the local API)
+                sampling = replace(sampling, **dict(request.sampling))
             history = self.messages_for(question["id"], turn.session, sampling.max_tokens, spec)
             routing.apply_adapters(db, turn.session, spec)
             if history.notice:
@@ -339,6 +372,8 @@ class ConversationService:
             for notice in notices:
                 warnings.append(notice)
                 yield TurnNotice("documents", notice)
+            self.kv.before_turn(turn.session, turn.model, conv["id"], history.messages,
+                                sampling.max_tokens, cont["content"] if cont else "")  # fmt: skip
             events = turn.session.reply(history.messages, sampling, cont["content"] if cont else "")
             if self._stop.is_set():  # stopped while the turn was being prepared
                 turn.session.stop()
@@ -375,6 +410,7 @@ class ConversationService:
         row = routing.record(
             db, row, turn.route, turn.escalation, stats, turn.sources_from, turn.session
         )
+        self.kv.save(turn.session, conv["id"])
         yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
 
     def _sources(

@@ -57,9 +57,18 @@ def sampling_for(
         top_k=_pick(conv.get("top_k"), user_default(db, "top_k"), engine.top_k),
         max_tokens=_pick(max_tokens or conv.get("max_tokens"), user_default(db, "max_tokens"),
                          engine.max_tokens),
-        repeat_penalty=_pick(None, user_default(db, "repeat_penalty"), engine.repeat_penalty),
-        seed=engine.seed,
+        repeat_penalty=_pick(conv.get("repeat_penalty"), user_default(db, "repeat_penalty"),
+                             engine.repeat_penalty),
+        min_p=_pick(conv.get("min_p"), user_default(db, "min_p"), engine.min_p),
+        seed=_seed(conv.get("seed"), user_default(db, "seed")),
     )  # fmt: skip
+
+
+def _seed(conv_value: Any, user_value: Any) -> int | None:
+    for value in (conv_value, user_value):
+        if value is not None:
+            return int(value)
+    return None
 
 
 def system_prompt_for(db: sqlite_utils.Database, conv: dict[str, Any]) -> str | None:

@@ -65,6 +65,8 @@ def _build_chain(options: SamplingOptions, seed: int, n_vocab: int) -> Any:
         return chain
     if 0.0 < options.top_p < 1.0:
         add(chain, llama_cpp.llama_sampler_init_top_p(options.top_p, 1))
+    if options.min_p > 0.0:
+        add(chain, llama_cpp.llama_sampler_init_min_p(options.min_p, 1))
     add(chain, llama_cpp.llama_sampler_init_temp(options.temperature))
     add(chain, llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
     return chain

@@ -60,6 +60,7 @@ class SamplingOptions:
     max_tokens: int = 512
     repeat_penalty: float = 1.1
     seed: int | None = None
+    min_p: float = 0.0  # issue 10: keep tokens at least this share of the likeliest
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,38 @@ declare(
 )  # fmt: skip
 
 
+# KV cache per conversation and drafting (issue 12): app.chat.kv_cache, app.engine.generate.
+declare(
+    "cache.kv_budget_mb", int, 2048, "Disk the saved KV caches of conversations may use, in "
+    "MiB (least recently used deleted first; 0: keep none on disk).",
+)  # fmt: skip
+declare(
+    "engine.draft", int, 8, "Tokens drafted per step from the conversation and documents "
+    "(prompt-lookup speculative decoding; 0: off). The answer is the same either way.",
+)  # fmt: skip
+
+# Local API server (issue 14): app.api, `lantern serve`.
+declare(
+    "api.key_hash", str, None, "Hash (scrypt) of the local API's key; None: no key kept "
+    "(a server on another host than loopback makes one and shows it once).",
+)  # fmt: skip
+declare("api.cors_origins", str, None, "Origins allowed to call the local API from a browser, "
+        "comma-separated; None: CORS off.")  # fmt: skip
+declare("api.queue_size", int, 4, "Requests per model the local API runs or holds at once; "
+        "more get 429 with Retry-After.")  # fmt: skip
+declare("api.enabled", bool, False, "The window runs the local API server (127.0.0.1).")
+declare("api.port", int, 8765, "Port of the local API server the window runs.")
+
+
+# Window shell and per-chat settings (issue 10): app.ui.settings_window, settings_panel.
+declare("chat.min_p", float, 0.0, "Drop tokens less likely than this share of the likeliest "
+        "one (0: off).")  # fmt: skip
+declare("chat.seed", int, None, "Random seed for sampling (same seed, same answer); None: random.")
+declare("ui.theme", str, "system", "Window colours: system (follow the OS), light or dark.")
+declare("ui.font_size", int, None, "Font size of the window in points; None: the system's.")
+declare("ui.welcome_shown", bool, False, "Whether the first-run welcome has been shown.")
+
+
 def setting(key: str) -> Setting:
     """The declaration of ``key``; ``KeyError`` if there is none."""
     try:

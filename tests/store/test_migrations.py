@@ -30,6 +30,10 @@ def test_tables_have_expected_columns(db: sqlite_utils.Database) -> None:
         "docs_collection": str,  # m003
         "pinned": int,  # history_m002
         "deleted_at": str,  # history_m002
+        "min_p": float,  # presets_m002
+        "repeat_penalty": float,  # presets_m002
+        "seed": int,  # presets_m002
+        "preset": str,  # presets_m002
     }
     messages = db.table("messages").columns_dict
     for column, kind in {
@@ -81,6 +85,8 @@ def test_applied_names_are_recorded_per_set(db: sqlite_utils.Database) -> None:
         ("specialists", "specialists_m001_specialists"),
         ("history", "history_m001_messages_fts"),
         ("history", "history_m002_pinned_deleted"),
+        ("presets", "presets_m001_sampling_presets"),
+        ("presets", "presets_m002_conversation_sampling"),
     ]
     assert not db.table("_migrations").exists()  # only databases made before keep it
 
@@ -106,7 +112,7 @@ def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
     raw = sqlite_utils.Database(tmp_path / "raw.db")
     applied = migrations.migrate(raw)
     assert applied == migrations.migration_names()
-    assert len(applied) == 13 and applied[0] == "m001_initial"
+    assert len(applied) == 15 and applied[0] == "m001_initial"
     raw.close()
 
 

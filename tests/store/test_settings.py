@@ -18,6 +18,8 @@ CHAT_KEYS = {
     "chat.top_k": (int, 40),
     "chat.max_tokens": (int, 512),
     "chat.repeat_penalty": (float, 1.1),
+    "chat.min_p": (float, 0.0),  # issue 10: settings panel
+    "chat.seed": (int, None),
 }
 
 
@@ -32,7 +34,7 @@ def test_declared_defaults_are_the_engine_defaults() -> None:
     assert SETTINGS["chat.context_length"].default == load.n_ctx
     assert SETTINGS["chat.threads"].default == load.n_threads
     assert SETTINGS["chat.gpu_layers"].default == load.n_gpu_layers
-    for name in ("temperature", "top_p", "top_k", "max_tokens", "repeat_penalty"):
+    for name in ("temperature", "top_p", "top_k", "max_tokens", "repeat_penalty", "min_p", "seed"):
         assert SETTINGS[f"chat.{name}"].default == getattr(sampling, name), name
 
 
