@@ -60,14 +60,18 @@ def list_conversations(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     sql = """
         select c.*, (select count(*) from messages m where m.conversation_id = c.id)
             as message_count,
-            coalesce(c.model, (select m.model from messages m where m.conversation_id = c.id
-                and m.role = 'assistant' and m.model is not null order by m.id desc limit 1))
-            as model
+            (select m.model from messages m where m.conversation_id = c.id
+                and m.role = 'assistant' and m.model is not null order by m.id desc limit 1)
+            as answer_model
         from conversations c
         where c.deleted_at is null
         order by c.updated_at desc, c.id desc
     """
-    return list(db.query(sql))
+    rows = list(db.query(sql))
+    for row in rows:
+        answer_model = row.pop("answer_model")
+        row["model"] = row["model"] or answer_model
+    return rows
 
 
 @guarded

@@ -92,3 +92,67 @@ def test_empty_history(run: Run) -> None:
 def test_unknown_conversation(run: Run, seeded: int) -> None:
     assert_one_line_error(run("history", "show", "999"), "no conversation 999")
     assert_one_line_error(run("history", "export", "999", "--format", "md"), "999")
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_search_json_and_hostile_queries(run: Run, seeded: int) -> None:
+    result = run("history", "search", "france", "--json")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert [(h["conversation_id"], h["snippet"]) for h in hits] == [
+        (seeded, "Capital of [France]?")
+    ]
+    assert isinstance(hits[0]["message_id"], int)
+    text = run("history", "search", "ital")
+    assert f"{seeded}/" in text.stdout and "And [Italy]?" in text.stdout
+    for query in ['"', "AND", "*", "NEAR(", "france AND", 'x" OR "y', "(", "col:france"]:
+        hostile = run("history", "search", query, "--json")
+        assert hostile.returncode == 0 and "Traceback" not in hostile.stderr, query
+        assert isinstance(json.loads(hostile.stdout), list)
+
+
+def test_list_shows_the_answering_model_of_a_window_chat(
+    run: Run, home_db: sqlite_utils.Database
+) -> None:
+    conv = create_conversation(home_db)  # the window makes chats without a model
+    add_message(home_db, conv["id"], "user", "hi")
+    add_message(home_db, conv["id"], "assistant", "hello", model="SmolLM2-135M-Instruct")
+    listed = run("history", "list")
+    assert "SmolLM2-135M-Instruct" in listed.stdout.splitlines()[1]
+
+
+def test_export_all_then_import_round_trip(run: Run, seeded: int, tmp_path: Path) -> None:
+    target = tmp_path / "all.json"
+    assert run("history", "export", "--all", "--format", "json", "-o", str(target)).returncode == 0
+    doc = json.loads(target.read_text())
+    assert len(doc["conversations"]) == 2
+    result = run("history", "import", str(target))
+    assert result.returncode == 0, result.stderr
+    assert "Imported 2 conversations (lantern)" in result.stdout
+    listed = json.loads(run("history", "list", "--json").stdout)
+    assert sorted(c["title"] for c in listed) == sorted(["Capitals", "Older chat"] * 2)
+    shown = [
+        run("history", "show", str(c["id"])).stdout for c in listed if c["title"] == "Capitals"
+    ]
+    assert shown[0].split("\n", 1)[1] == shown[1].split("\n", 1)[1]  # same active branch
+
+
+def test_import_chatgpt(run: Run) -> None:
+    result = run("history", "import", str(FIXTURES / "chatgpt_conversations.json"))
+    assert result.returncode == 0, result.stderr
+    assert "Imported 2 conversations (chatgpt)" in result.stdout
+    hits = json.loads(run("history", "search", "sourdough", "--json").stdout)
+    assert hits and hits[0]["title"] == "Sourdough starter help"
+
+
+def test_import_refuses_a_wrong_file(run: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.json"
+    bad.write_text('{"hello": 1}')
+    assert_one_line_error(run("history", "import", str(bad)), "neither a Lantern")
+    bad.write_text("not json")
+    assert_one_line_error(run("history", "import", str(bad)), "not JSON")
+    wrong = run("history", "import", str(FIXTURES / "chatgpt_conversations.json"), "--format",
+                "lantern")  # fmt: skip
+    assert_one_line_error(wrong, "not a Lantern JSON export")
