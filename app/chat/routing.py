@@ -81,6 +81,14 @@ def _earlier_route(router: Router, answer: dict[str, Any]) -> RouteDecision | No
     return RouteDecision(spec, spec.get("model"), reason, "override", "")
 
 
+def question_text(request: TurnRequest, route: RouteDecision | None) -> str:
+    """The question as saved and shown to the model: an ``@name`` that chose the
+    specialist is taken off (the answer's route reason keeps it)."""
+    if route is not None and route.method == "explicit" and route.text.strip():
+        return route.text
+    return request.text
+
+
 def turn_model(
     db: sqlite_utils.Database,
     request: TurnRequest,

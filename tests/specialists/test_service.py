@@ -68,6 +68,8 @@ def test_a_send_is_routed_and_the_answer_says_why(service: ConversationService) 
 def test_rerun_with_another_specialist_is_a_sibling(service: ConversationService) -> None:
     (first,) = results(run(service, TurnRequest("send", text="@General say hi")))
     assert first.message["route_reason"] == "General: asked for by @General"
+    question = msgs.get_message(service.db, first.message["parent_id"])
+    assert question["content"] == "say hi"  # the @name chose the specialist; not sent
     again = results(
         run(service, TurnRequest("regenerate", target_id=first.message["id"], specialist="Writing"))
     )[0]
