@@ -32,8 +32,11 @@ PRESETS: dict[str, dict[str, float | int]] = {
 """Sampling presets by name (values over the user's / engine's defaults)."""
 
 
-def preset_values(sampling: str | dict[str, Any] | None) -> dict[str, Any]:
-    """The sampling values a specialist's ``sampling`` field stands for."""
+def preset_values(
+    sampling: str | dict[str, Any] | None, db: sqlite_utils.Database | None = None
+) -> dict[str, Any]:
+    """The sampling values a specialist's ``sampling`` field stands for: inline values, a
+    built-in preset, or (with ``db``) one of the user's presets (``app.chat.presets``)."""
     if sampling is None:
         return {}
     if isinstance(sampling, dict):
@@ -41,8 +44,15 @@ def preset_values(sampling: str | dict[str, Any] | None) -> dict[str, Any]:
     for name, values in PRESETS.items():
         if name.lower() == sampling.lower():
             return dict(values)
+    if db is not None:
+        from app.store.presets import list_presets
+
+        for name, values in list_presets(db).items():
+            if name.lower() == sampling.lower():
+                return {k: v for k, v in values.items() if v is not None}
     raise SpecialistError(
-        f"There is no sampling preset '{sampling}'; use one of {', '.join(PRESETS)}."
+        f"There is no sampling preset '{sampling}'; use one of {', '.join(PRESETS)} or "
+        "one of your saved presets."
     )
 
 
@@ -59,13 +69,18 @@ def specialist_sampling(
     from app.store.settings import get_setting, setting
 
     changes: dict[str, Any] = {}
-    for key, value in preset_values(specialist.get("sampling")).items():
-        if conv.get(key) is not None:
+    for key, value in preset_values(specialist.get("sampling"), db).items():
+        if conv.get(key) is not None or not hasattr(base, key):
             continue
         declared = f"chat.{key}"
-        if get_setting(db, declared) != setting(declared).default:
+        try:
+            chosen = get_setting(db, declared) != setting(declared).default
+        except KeyError:  # no user default for this value
+            chosen = False
+        if chosen:
             continue  # the user chose this value: it wins over a preset
-        changes[key] = type(getattr(base, key))(value)
+        current = getattr(base, key)
+        changes[key] = value if current is None else type(current)(value)
     return replace(base, **changes) if changes else base
 
 
