@@ -51,7 +51,8 @@ def _tint(widget: QWidget, role: QPalette.ColorRole, color: str) -> None:
 
 
 def route_text(row: dict[str, Any]) -> str:
-    """ "Code · SmolLM2 — matched 'traceback'"; escalation and remote marks added."""
+    """ "Code · SmolLM2 — matched 'traceback' — confidence 0.52"; an escalation's reason
+    (when the route does not say it) and a remote mark added."""
     model = row.get("model") or "unknown model"
     specialist = row.get("specialist")
     who = f"{specialist} \u00b7 {model}" if specialist else model
@@ -62,13 +63,10 @@ def route_text(row: dict[str, Any]) -> str:
     if reason:
         parts.append(reason)
     if row.get("escalated"):
-        why = row.get("escalation_reason") or "escalated"
-        confidence = row.get("confidence")
-        figure = f"{float(confidence):.2f}" if confidence is not None else None
-        if figure is not None and figure not in why:
-            why = f"{why} (confidence {figure})"
-        parts.append(why)
-    elif row.get("confidence") is not None:
+        why = str(row.get("escalation_reason") or "")
+        if not why or why not in reason:  # the router's reason usually says it already
+            parts.append(f"escalated: {why}" if why else "escalated")
+    if row.get("confidence") is not None:  # this answer's own
         parts.append(f"confidence {float(row['confidence']):.2f}")
     if row.get("remote"):
         parts.append("answered by a remote server")

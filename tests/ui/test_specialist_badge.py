@@ -30,18 +30,20 @@ def test_route_text_names_specialist_model_and_reason() -> None:
     assert route_text(ROW) == "Code \u00b7 SmolLM2-135M-Instruct \u2014 matched 'traceback'"
     as_router_says = {**ROW, "route_reason": "Code: matched 'traceback'"}  # app.chat.router
     assert route_text(as_router_says) == route_text(ROW)  # the name is not said twice
-    escalated = {
+    escalated = {  # as app.chat.routing records an escalated answer
         **ROW,
-        "specialist": "General",
         "model": "gemma-3-270m",
-        "route_reason": "default",
+        "route_reason": "Code: escalated to gemma-3-270m (confidence 0.31 under 0.50)",
         "escalated": 1,
-        "escalation_reason": "escalated from SmolLM2: low confidence",
-        "confidence": 0.413,
+        "escalation_reason": "confidence 0.31 under 0.50",
+        "confidence": 0.413,  # the escalated answer's own
     }
-    assert route_text(escalated).endswith(
-        "escalated from SmolLM2: low confidence (confidence 0.41)"
+    assert route_text(escalated) == (
+        "Code \u00b7 gemma-3-270m \u2014 escalated to gemma-3-270m (confidence 0.31 under"
+        " 0.50) \u2014 confidence 0.41"
     )
+    bare = {**escalated, "route_reason": None}
+    assert "escalated: confidence 0.31 under 0.50" in route_text(bare)
     assert route_text({"model": "m", "remote": 1}) == "m \u2014 answered by a remote server"
 
 
