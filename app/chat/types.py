@@ -36,6 +36,9 @@ class TurnRequest:
     specialist: str | None = None
     escalate: bool = False
     attachments: tuple[str, ...] = ()
+    # Sampling for this turn only, over every other source (the local API's temperature,
+    # top_p, seed): ``(field of SamplingOptions, value)`` pairs.
+    sampling: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,16 @@ class Escalating:
     confidence: float | None = None
 
 
+@dataclass(frozen=True)
+class CitationsReady:
+    """After a grounded answer ends: each sentence's supporting source (app.chat.attribution);
+    ``citations`` are {sentence, source (1-based, or None: not found), score}."""
+
+    answer_id: int
+    citations: list[dict[str, Any]]
+
+
 TurnEvent = (
     TurnStarted | ModelLoading | ModelReady | TurnNotice | SourcesReady | TextEvent | TurnResult
-    | RouteChosen | Escalating
+    | RouteChosen | Escalating | CitationsReady
 )  # fmt: skip

@@ -1,0 +1,190 @@
+"""``POST /v1/chat/completions``: a request becomes a service turn on the owner thread;
+its events become one JSON answer or a stream of server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from app.api.errors import ApiError, from_lantern
+from app.api.schemas import ChatRequest
+from app.api.worker import DONE, Failure, Job, ServiceWorker
+from app.chat.api_turns import Target, api_turn
+from app.chat.types import SourcesReady, TextEvent, TurnResult, TurnStarted
+from app.engine.types import ChatMessage
+from app.errors import LanternError
+
+FINISH = {"eos": "stop", "user": "stop", "length": "length", "context": "length"}
+
+
+def _finish(result: TurnResult) -> str:
+    if result.note == "stop" or result.stats is None:
+        return "stop"
+    return FINISH.get(result.stats.stop_reason, "stop")
+
+
+def _usage(result: TurnResult | None) -> dict[str, int]:
+    stats = result.stats if result else None
+    p, c = (stats.prompt_tokens, stats.completion_tokens) if stats else (0, 0)
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def _extra(result: TurnResult | None, sources: Any, saved: bool) -> dict[str, Any]:
+    """The non-standard ``lantern`` object of a response."""
+    row = result.message if result else {}
+    out: dict[str, Any] = {"model": row.get("model"), "specialist": row.get("specialist")}
+    if sources is not None:
+        out["sources"] = sources
+    if saved and result is not None:
+        out["conversation_id"] = result.conversation_id
+    return out
+
+
+def check_format(req: ChatRequest) -> None:
+    fmt = (req.response_format or {}).get("type", "text")
+    if fmt != "text":
+        raise ApiError(
+            400,
+            f"response_format {fmt!r} is not supported by this Lantern build (JSON-schema "
+            "grammars are not wired into its sampler yet); ask for text.",
+            param="response_format",
+            code="unsupported_response_format",
+        )
+
+
+def make_job(req: ChatRequest, target: Target, loop: asyncio.AbstractEventLoop) -> Job:
+    messages = [
+        ChatMessage("system" if m.role == "developer" else m.role, m.text()) for m in req.messages
+    ]
+    opts = req.lantern
+    max_tokens = req.max_completion_tokens or req.max_tokens
+
+    def work(service: Any) -> Any:
+        return api_turn(
+            service,
+            messages,
+            target,
+            sampling=req.sampling(),
+            max_tokens=max_tokens,
+            stop=req.stops(),
+            collection=opts.collection if opts else None,
+            save=bool(opts and opts.save),
+        )
+
+    return Job(target.name, work, loop)
+
+
+async def _next(job: Job) -> Any:
+    item = await job.out.get()
+    if isinstance(item, Failure):
+        exc = item.error
+        if isinstance(exc, LanternError):
+            raise from_lantern(exc)
+        raise ApiError(500, f"Unexpected error ({type(exc).__name__}); see the log file.",
+                       type_="server_error", code="internal_error")  # fmt: skip
+    return item
+
+
+async def complete(job: Job, worker: ServiceWorker, req: ChatRequest) -> Response:
+    """The whole answer as one ``chat.completion``."""
+    parts: list[str] = []
+    result: TurnResult | None = None
+    sources: Any = None
+    try:
+        while (item := await _next(job)) is not DONE:
+            if isinstance(item, TextEvent):
+                parts.append(item.text)
+            elif isinstance(item, SourcesReady):
+                sources = item.sources
+            elif isinstance(item, TurnResult):
+                result = item
+    finally:
+        if result is None:
+            worker.cancel(job)  # an error or a client gone: free the model
+    body = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": req.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "".join(parts)},
+                "finish_reason": _finish(result) if result else "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": _usage(result),
+        "lantern": _extra(result, sources, bool(req.lantern and req.lantern.save)),
+    }
+    return JSONResponse(body)
+
+
+async def stream(job: Job, worker: ServiceWorker, req: ChatRequest) -> Response:
+    """Server-sent events. Errors before the first token are a plain error response (as
+    OpenAI's); the client going away cancels the generation."""
+    first: list[Any] = []
+    try:
+        while True:  # up to the first text: a context overflow or bad model is a 4xx
+            item = await _next(job)
+            first.append(item)
+            if item is DONE or isinstance(item, TextEvent | TurnResult):
+                break
+    except BaseException:
+        worker.cancel(job)
+        raise
+    return StreamingResponse(
+        _events(job, worker, req, first),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(
+    job: Job, worker: ServiceWorker, req: ChatRequest, first: list[Any]
+) -> AsyncIterator[str]:
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+        body = {
+            "id": cid, "object": "chat.completion.chunk", "created": created,
+            "model": req.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            **more,
+        }  # fmt: skip
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    sources: Any = None
+    done = False
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        pending = list(first)
+        while True:
+            try:
+                item = pending.pop(0) if pending else await _next(job)
+            except ApiError as exc:
+                yield f"data: {json.dumps(exc.body())}\n\n"
+                break
+            if item is DONE:
+                break
+            if isinstance(item, TextEvent):
+                yield chunk({"content": item.text})
+            elif isinstance(item, SourcesReady):
+                sources = item.sources
+            elif isinstance(item, TurnResult):
+                saved = bool(req.lantern and req.lantern.save)
+                yield chunk({}, _finish(item), usage=_usage(item),
+                            lantern=_extra(item, sources, saved))  # fmt: skip
+            elif isinstance(item, TurnStarted):
+                continue
+        yield "data: [DONE]\n\n"
+        done = True
+    finally:
+        if not done:
+            worker.cancel(job)  # the client went away mid-stream
