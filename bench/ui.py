@@ -296,8 +296,11 @@ def run() -> dict[str, Any]:
     window.show()
     QApplication.processEvents()
     result: dict[str, Any] = {"qt_platform": qt_app.platformName(), "goals": GOALS}
+    result["cpu_count"] = os.cpu_count()
+    result["loadavg_1min_before"] = round(os.getloadavg()[0], 2)  # other work on the machine
     result["long_conversation"] = measure_open_and_scroll(window, db)
     result["streaming"] = measure_stream(window)
+    result["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
     window.close()
     return result
 
