@@ -4,6 +4,7 @@ subprocesses with a private LANTERN_HOME."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.cli.conftest import Run
 from tests.cli.conftest import run as run  # the fixture
@@ -78,3 +79,17 @@ def test_doctor_reports_the_model_pool(run: Run) -> None:
     assert pool["estimates"]["SmolLM2-135M-Instruct"] > 98_000_000  # weights + KV + runtime
     plain = run("doctor")
     assert "Model pool  up to 2 models within" in plain.stdout
+
+
+def test_ask_json_reports_an_escalation(run: Run, gemma_path: Path) -> None:
+    imported = run("models", "import", str(gemma_path), "--in-place", "--name", "gemma")
+    assert imported.returncode == 0, imported.stderr
+    edited = run("specialists", "edit", "General", "--fallback", "gemma", "--threshold", "0.99")
+    assert edited.returncode == 0, edited.stderr
+    asked = run("ask", "@General Tell me about owls.", "--max-tokens", "12", "--json")
+    assert asked.returncode == 0, asked.stderr
+    payload = json.loads(asked.stdout)
+    assert payload["escalated"] is True and payload["model"] == "gemma"
+    assert payload["specialist"] == "General"
+    assert payload["escalation_reason"].startswith("confidence ")
+    assert payload["escalation_reason"].endswith(" under 0.99")

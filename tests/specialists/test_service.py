@@ -155,3 +155,17 @@ def test_specialist_adapter_changes_the_answer(
     (again,) = results(run(service, TurnRequest("send", text="@Code Name three colours.")))
     assert adapted.message["content"] != base.message["content"]
     assert again.message["content"] == base.message["content"]
+
+
+def test_a_specialist_model_that_is_gone_falls_back_to_the_default(
+    service: ConversationService,
+) -> None:
+    from app.chat.types import TurnNotice
+
+    store.save_specialist(service.db, "Writing", model="uninstalled-7b")
+    events = run(service, TurnRequest("send", text="@Writing a line about rain"))
+    notices = [e.message for e in events if isinstance(e, TurnNotice)]
+    assert any("asks for uninstalled-7b, which is not installed" in n for n in notices)
+    (result,) = results(events)
+    assert result.message["model"] == "SmolLM2-135M-Instruct"
+    assert result.message["specialist"] == "Writing"
