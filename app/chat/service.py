@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from app.chat import routing
+from app.chat.attribution import attribute_answer
 from app.chat.grounding import KeptEmbedder, docs_scope, ground
 from app.chat.history import History, build_history, question_text
 from app.chat.kv_cache import KvCache
@@ -37,6 +38,7 @@ from app.chat.settings import (
     system_prompt_for,
 )
 from app.chat.types import (
+    CitationsReady,
     Escalating,
     ModelLoading,
     ModelReady,
@@ -153,12 +155,17 @@ class ConversationService:
         | {"switch_branch", "delete_message", "restore_messages"}  # the transcript's tree
         | {"save_specialist", "delete_specialist", "set_window_routing"}  # specialists
         | {"pool_state"}  # loaded models and their memory (app.chat.pool)
+        | {"set_pinned", "trash", "restore", "purge_deleted", "import_conversations"}  # list
         | {"save_preset", "rename_preset", "delete_preset", "set_app_setting"}  # issue 10
     )
     """The methods a front end may call by name (the window's worker does)."""
 
-    def new_conversation(self, **settings: Any) -> dict[str, Any]:
-        """A new, empty conversation with these settings (e.g. ``docs_collection``)."""
+    def new_conversation(self, reuse_empty: bool = False, **settings: Any) -> dict[str, Any]:
+        """A new, empty conversation with these settings (e.g. ``docs_collection``);
+        ``reuse_empty``: an untouched "New chat" there is already (Ctrl+N again)."""
+        empty = convs.empty_new_conversation(self.db) if reuse_empty else None
+        if empty is not None:
+            return convs.update_settings(self.db, empty["id"], **settings) if settings else empty
         conv = convs.create_conversation(self.db)
         return convs.update_settings(self.db, conv["id"], **settings) if settings else conv
 
@@ -170,6 +177,29 @@ class ConversationService:
         convs.delete_conversation(self.db, conversation_id)
         self.kv.delete_conversation(conversation_id)
         return conversation_id
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> dict[str, Any]:
+        return convs.set_pinned(self.db, conversation_id, pinned)
+
+    def trash(self, conversation_id: int) -> int:
+        """Hide a conversation; ``restore`` undoes it, ``purge_deleted`` makes it final."""
+        return convs.soft_delete(self.db, conversation_id)
+
+    def restore(self, conversation_id: int) -> dict[str, Any]:
+        return convs.restore_deleted(self.db, conversation_id)
+
+    def purge_deleted(self, conversation_id: int | None = None) -> list[int]:
+        """Delete for good the hidden conversation(s) whose undo time has passed."""
+        gone = convs.purge_deleted(self.db, conversation_id)
+        for cid in gone:
+            self.kv.delete_conversation(cid)
+        return gone
+
+    def import_conversations(self, data: Any, fmt: str | None = None) -> list[int]:
+        """Import a parsed Lantern or ChatGPT export (``app.store.imports``); new ids."""
+        from app.store.imports import import_document
+
+        return import_document(self.db, data, fmt)
 
     def update_settings(self, conversation_id: int, **fields: Any) -> dict[str, Any]:
         from app.chat.presets import KEYS, check_values  # out-of-range values: PresetError
@@ -411,6 +441,10 @@ class ConversationService:
             db, row, turn.route, turn.escalation, stats, turn.sources_from, turn.session
         )
         self.kv.save(turn.session, conv["id"])
+        if sources and row["content"]:  # sentence citations, whatever markers the model wrote
+            embedder = self.embedder.current()
+            cites = attribute_answer(db, row["id"], row["content"], sources, embedder)
+            yield CitationsReady(row["id"], cites)
         yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
 
     def _sources(

@@ -14,6 +14,7 @@ from app.engine import hardware
 from app.engine.context_fit import answer_reserve, fit_prompt
 from app.engine.generate import Generation, generate
 from app.engine.gguf_info import inspect_gguf
+from app.engine.kv_state import KvState, apply, capture, digest, llama_version
 from app.engine.llama_runtime import LlamaRuntime, Perf
 from app.engine.sampling import Sampler
 from app.engine.templates import ChatFormat
@@ -61,6 +62,10 @@ class ChatSession:
         self.last_prompt: list[int] = []  # the tokens of the latest reply's prompt
         self._adapters: Any = None  # app.engine.lora.AdapterSet, made on first use
         self.draft = DEFAULT_DRAFT  # prompt-lookup drafting: most tokens per step (0: off)
+        self.model_id: str | None = None  # the file's sha256 (registry); None: a quick identity
+        self._quick_id: str | None = None
+        self._restored = 0  # tokens restored from a saved state since the last reply
+        self._memo: tuple[tuple[tuple[ChatMessage, ...], str], list[int]] | None = None
 
     @classmethod
     def load(cls, path: Path, options: LoadOptions = DEFAULT_LOAD) -> ChatSession:
@@ -107,6 +112,64 @@ class ChatSession:
         self._kv.clear()
         self._rt.truncate(0)
 
+    # -- saved KV states (app.engine.kv_state; kept per conversation by app.chat.kv_cache) --
+
+    def state_identity(self) -> dict[str, Any]:
+        """What a saved state must have been made by to be restored into this session."""
+        applied = self._adapters.applied if self._adapters is not None else ()
+        return {
+            "model": self.model_id or self._quick_identity(),
+            "n_ctx": self._rt.n_ctx,
+            "n_batch": self._rt.n_batch,
+            "adapters": [[path, scale] for path, scale in applied],
+            "llama": llama_version(),
+        }
+
+    def _quick_identity(self) -> str:
+        """Without a registry sha256: name, size and a hash of the first and last MiB."""
+        if self._quick_id is None:
+            path = self.info.path
+            size = path.stat().st_size
+            with open(path, "rb") as f:
+                head = f.read(1 << 20)
+                f.seek(max(0, size - (1 << 20)))
+                tail = f.read(1 << 20)
+            self._quick_id = f"quick:{path.name}:{size}:{digest(head + tail)}"
+        return self._quick_id
+
+    def save_state(self) -> KvState | None:
+        """The KV cache as a ``KvState`` (its tokens and llama.cpp's bytes); None if empty."""
+        return capture(self._rt.ctx, self._kv, self.state_identity())
+
+    def restore_state(self, state: KvState) -> int:
+        """Load ``state`` into the KV cache when this session could have made it; returns
+        the tokens now cached from it (0: refused, and the cache is then empty)."""
+        if state.identity != self.state_identity():
+            return 0
+        if not apply(self._rt.ctx, self._rt.memory, state):
+            self._kv.clear()
+            log.warning("llama.cpp refused a saved KV state of %d tokens", len(state.tokens))
+            return 0
+        self._kv[:] = state.tokens
+        self._restored = len(state.tokens)
+        return len(state.tokens)
+
+    def cached_prefix(self, prompt: Sequence[int]) -> int:
+        """How many leading tokens of ``prompt`` the KV cache holds now."""
+        return common_prefix(self._kv, prompt)
+
+    def prompt_tokens(
+        self, messages: Sequence[ChatMessage], max_tokens: int, continue_text: str = ""
+    ) -> list[int]:
+        """The tokens ``reply`` will use for these arguments (fitted to the context). Like
+        ``reply`` it starts a new request: a stop asked before it is forgotten."""
+        self._stop.clear()
+        reserve = answer_reserve(self.n_ctx, max_tokens)
+        fitted = fit_prompt(
+            list(messages), lambda ms: self._tokens(ms, continue_text), self.n_ctx, reserve
+        )
+        return fitted.tokens
+
     def set_adapters(self, adapters: Sequence[tuple[Path, float]]) -> bool:
         """Apply these LoRA adapters ((file, scale) pairs; none: remove them) on the context
         without reloading the model (``app.engine.lora``). The KV cache is emptied when they
@@ -135,8 +198,13 @@ class ChatSession:
     def _tokens(self, messages: Sequence[ChatMessage], continue_text: str = "") -> list[int]:
         """The prompt tokens of ``render(messages, continue_text)``. Message contents and
         ``continue_text`` are ordinary text: control tokens come only from the template."""
+        key = (tuple(messages), continue_text)
+        if self._memo is not None and self._memo[0] == key:
+            return list(self._memo[1])
         segments = self._format.segments(messages)
-        return self._rt.tokenize_segments([*segments, (continue_text, False)])
+        tokens = self._rt.tokenize_segments([*segments, (continue_text, False)])
+        self._memo = (key, tokens)
+        return list(tokens)
 
     def reply(
         self,
@@ -190,6 +258,7 @@ class ChatSession:
         yield from notices
         rt = self._rt
         rt.perf_reset()
+        restored, self._restored = self._restored, 0
         keep = rt.truncate(min(common_prefix(self._kv, prompt), len(prompt) - 1))
         del self._kv[keep:]
         seed = sampling.seed if sampling.seed is not None else self._seeds.getrandbits(32)
@@ -247,6 +316,7 @@ class ChatSession:
             mean_entropy=gen.mean_entropy,
             drafted_tokens=gen.drafted,
             accepted_tokens=gen.accepted,
+            restored_tokens=min(restored, keep),
         )
         log.info(
             "reply: %s, prompt %d (evaluated %d), %d tokens, ttft %.3fs, %.1f t/s (llama %.1f)",

@@ -1,0 +1,195 @@
+"""A chat context's KV cache as bytes and as a checked file (llama.cpp sequence state).
+
+``capture`` copies the keys and values of the session's one sequence out of llama.cpp
+(``llama_state_seq_get_data``) and ``apply`` puts them back (``llama_state_seq_set_data``).
+A ``KvState`` carries the tokens those keys and values belong to and the identity of
+what made them: model file, context settings, adapters and llama.cpp build. A state is
+only applied where the identity is equal, so a state never reaches another model, a
+context of another size or another llama.cpp.
+
+File layout (``write_state`` / ``read_state``)::
+
+    b"LNTKVST1"  u32 header length  header (JSON)  tokens (int32 LE)  payload
+
+The header holds the identity, the token count and a BLAKE2b hash of the tokens (the
+"token-prefix hash") and of the payload, and the payload length. ``read_state`` returns
+``None`` with a reason for a file that is not one, is truncated, fails a hash, or was made
+by something else; the caller deletes it. Files are written 0600 through a temporary file
+and a rename, so a crash leaves the old file or none, never half of one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import struct
+from array import array
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+
+from app.logs import get_logger
+
+log = get_logger("engine")
+
+MAGIC = b"LNTKVST1"
+FORMAT = 1
+SEQ = 0
+_LEN = struct.Struct("<I")
+
+
+@cache
+def llama_version() -> str:
+    """The llama.cpp build: the binding's version and a hash of its compiled features."""
+    info = llama_cpp.llama_print_system_info() or b""
+    features = hashlib.blake2b(info, digest_size=6).hexdigest()
+    return f"llama-cpp-python {llama_cpp.__version__} ({features})"
+
+
+def digest(data: bytes | memoryview) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class KvState:
+    """The KV cache of ``tokens`` (positions 0..n-1) as llama.cpp's sequence state."""
+
+    identity: dict[str, Any]  # model, n_ctx, n_batch, adapters, llama: all must match
+    tokens: tuple[int, ...]
+    payload: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.payload) + 4 * len(self.tokens)
+
+
+def capture(ctx: Any, tokens: list[int], identity: dict[str, Any]) -> KvState | None:
+    """The state of sequence 0 of ``ctx`` (which holds ``tokens``); None when empty."""
+    if not tokens:
+        return None
+    size = int(llama_cpp.llama_state_seq_get_size(ctx, SEQ))
+    if size <= 0:
+        return None
+    buf = (ctypes.c_uint8 * size)()
+    written = int(llama_cpp.llama_state_seq_get_data(ctx, buf, size, SEQ))
+    if written <= 0:
+        return None
+    return KvState(dict(identity), tuple(tokens), bytes(memoryview(buf)[:written]))
+
+
+def apply(ctx: Any, memory: Any, state: KvState) -> bool:
+    """Replace sequence 0 of ``ctx`` with ``state``; False (and an empty cache) when
+    llama.cpp refuses it."""
+    llama_cpp.llama_memory_seq_rm(memory, SEQ, 0, -1)
+    data = state.payload
+    buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+    if int(llama_cpp.llama_state_seq_set_data(ctx, buf, len(data), SEQ)) > 0:
+        return True
+    llama_cpp.llama_memory_clear(memory, True)
+    return False
+
+
+def write_state(path: Path, state: KvState) -> int:
+    """Write ``state`` to ``path`` (0600, atomically); returns the file's size."""
+    tokens = array("i", state.tokens)
+    if tokens.itemsize != 4:  # pragma: no cover - every platform we ship has 4-byte ints
+        raise OSError("int32 tokens need a 4-byte array type")
+    token_bytes = tokens.tobytes() if _little() else _swapped(tokens)
+    header = json.dumps(
+        {
+            "format": FORMAT,
+            "identity": state.identity,
+            "n_tokens": len(state.tokens),
+            "tokens_hash": digest(token_bytes),
+            "payload_len": len(state.payload),
+            "payload_hash": digest(state.payload),
+        },
+        sort_keys=True,
+    ).encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC + _LEN.pack(len(header)) + header)
+            f.write(token_bytes)
+            f.write(state.payload)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return len(MAGIC) + _LEN.size + len(header) + len(token_bytes) + len(state.payload)
+
+
+def read_header(path: Path) -> dict[str, Any] | None:
+    """The header of a state file (not checked against anything), or None."""
+    try:
+        with open(path, "rb") as f:
+            return _header(f.read(len(MAGIC) + _LEN.size), f)
+    except (OSError, ValueError):
+        return None
+
+
+def read_state(path: Path, identity: dict[str, Any]) -> tuple[KvState | None, str]:
+    """The state in ``path`` if it is whole and made by ``identity``; else (None, why)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"unreadable ({exc.strerror or exc})"
+    start = len(MAGIC) + _LEN.size
+    if len(data) < start or data[: len(MAGIC)] != MAGIC:
+        return None, "not a Lantern KV state file"
+    (hlen,) = _LEN.unpack_from(data, len(MAGIC))
+    try:
+        header = json.loads(data[start : start + hlen])
+        n = int(header["n_tokens"])
+        plen = int(header["payload_len"])
+    except (ValueError, KeyError, TypeError):
+        return None, "damaged header"
+    if header.get("format") != FORMAT:
+        return None, f"format {header.get('format')!r}"
+    if header.get("identity") != identity:
+        return None, f"made by {header.get('identity')!r}, not {identity!r}"
+    body = start + hlen
+    if len(data) != body + 4 * n + plen:
+        return (
+            None,
+            f"truncated or padded ({len(data):,} bytes, header says {body + 4 * n + plen:,})",
+        )
+    view = memoryview(data)
+    token_bytes = view[body : body + 4 * n]
+    payload = view[body + 4 * n :]
+    if digest(token_bytes) != header.get("tokens_hash"):
+        return None, "tokens damaged (hash mismatch)"
+    if digest(payload) != header.get("payload_hash"):
+        return None, "payload damaged (hash mismatch)"
+    tokens = array("i")
+    tokens.frombytes(token_bytes)
+    if not _little():  # pragma: no cover
+        tokens.byteswap()
+    return KvState(identity, tuple(tokens), bytes(payload)), ""
+
+
+def _header(head: bytes, f: Any) -> dict[str, Any] | None:
+    if len(head) < len(MAGIC) + _LEN.size or head[: len(MAGIC)] != MAGIC:
+        return None
+    (hlen,) = _LEN.unpack_from(head, len(MAGIC))
+    value = json.loads(f.read(hlen))
+    return value if isinstance(value, dict) else None
+
+
+def _little() -> bool:
+    import sys
+
+    return sys.byteorder == "little"
+
+
+def _swapped(tokens: array[int]) -> bytes:  # pragma: no cover - big-endian hosts
+    copy = array("i", tokens)
+    copy.byteswap()
+    return copy.tobytes()
