@@ -140,11 +140,12 @@ class ChatView(QScrollArea):
         self._rows = [_compact(row) for row in messages]
         self._branches = dict(branches or {})
         ids = [row.get("id") for row in self._rows]
-        start = max(0, len(self._rows) - BATCH)
-        if anchor in ids:
-            start = min(start, max(0, ids.index(anchor) - 2))
+        start, end = max(0, len(self._rows) - BATCH), None
+        if anchor in ids and ids.index(anchor) - 2 < start:
+            start = max(0, ids.index(anchor) - 2)
+            end = min(len(self._rows), start + BATCH)  # the rest below: made on the way
         self._placeholder.setVisible(not self._rows)
-        self._reset(start)
+        self._reset(start, end)
         self._follow = anchor is None
         if anchor is not None and anchor in ids:
             self.ensureWidgetVisible(self._items[ids.index(anchor) - self._first], 0, 0)
@@ -174,14 +175,15 @@ class ChatView(QScrollArea):
     # others as the two spacers (their last measured heights). Rows above _made_from
     # were never made; reaching the top makes the next older batch.
 
-    def _reset(self, start: int) -> None:
-        """Widgets for rows[start:] only (the rest: never made)."""
+    def _reset(self, start: int, end: int | None = None) -> None:
+        """Widgets for rows[start:end] only (rows above: never made; rows below: in the
+        bottom spacer at an estimated height until they are made)."""
         for item in self._items:
             self._discard(item)
         self._items = []
         self._heights = {}
         self._made_from = self._first = self._last = start
-        self._make(start, len(self._rows), at_top=False)
+        self._make(start, len(self._rows) if end is None else end, at_top=False)
 
     def _make(self, start: int, end: int, at_top: bool) -> None:
         """Widgets for rows[start:end], above (``at_top``) or below the existing ones."""
@@ -218,7 +220,10 @@ class ChatView(QScrollArea):
     def _update_spacers(self) -> None:
         heights = self._heights
         top = sum(heights.get(i, 0) for i in range(self._made_from, self._first))
-        bottom = sum(heights.get(i, 0) for i in range(self._last, len(self._rows)))
+        rows = self._rows
+        bottom = sum(
+            heights[i] if i in heights else _estimate(rows[i]) for i in range(self._last, len(rows))
+        )
         self._top_spacer.setFixedHeight(top)
         self._bottom_spacer.setFixedHeight(bottom)
 
@@ -510,6 +515,13 @@ class ChatView(QScrollArea):
 
     def toHtml(self) -> str:
         return "\n".join(item.html() for item in self._items)
+
+
+def _estimate(row: dict[str, Any]) -> int:
+    """A row's height before it was ever made (replaced by the real one when made)."""
+    text = str(row.get("content") or "")
+    lines = text.count("\n") + len(text) // 100 + 1
+    return 48 + 18 * lines
 
 
 _WARMING: list[threading.Thread] = []

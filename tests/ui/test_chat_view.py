@@ -421,3 +421,22 @@ def test_the_inline_editor_sends_with_ctrl_enter_and_cancels_with_esc(
     with qtbot.waitSignal(view.edit_submitted) as submitted:
         qtbot.keyClick(question.edit_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert submitted.args == [1, "Better question"]
+
+
+def test_showing_an_early_message_of_a_long_chat_makes_only_what_is_near_it(
+    view: ChatView,
+) -> None:
+    view.show_messages(_conversation(500), anchor=5)  # e.g. after switching a branch there
+    assert len(view.items()) <= BATCH
+    item = view.item_for(5)
+    assert item is not None
+    top = item.mapTo(view.viewport(), QPoint(0, 0)).y()
+    assert 0 <= top < view.viewport().height()
+    assert not view.following
+    bar = view.verticalScrollBar()
+    for _ in range(3000):  # down to the newest, a wheel notch at a time
+        if view.items()[-1].row["id"] == 1000 and bar.value() == bar.maximum():
+            break
+        bar.setValue(bar.value() + 120)
+        QApplication.processEvents()
+    assert view.items()[-1].row["id"] == 1000 and len(view.items()) <= 4 * BATCH
