@@ -93,3 +93,23 @@ def test_ask_json_reports_an_escalation(run: Run, gemma_path: Path) -> None:
     assert payload["specialist"] == "General"
     assert payload["escalation_reason"].startswith("confidence ")
     assert payload["escalation_reason"].endswith(" under 0.99")
+
+
+def test_a_specialist_collection_grounds_its_answers(run: Run, tmp_path: Path) -> None:
+    doc = tmp_path / "lighthouse.md"
+    doc.write_text(
+        "# Harbor Lighthouse\n\nThe Harbor Lighthouse was built in 1871 by the engineer "
+        "Mara Quill.\n",
+        encoding="utf-8",
+    )
+    assert run("docs", "add", str(doc), "--collection", "harbor").returncode == 0
+    edited = run("specialists", "edit", "Documents", "--collection", "harbor")
+    assert edited.returncode == 0, edited.stderr
+    asked = run("ask", "@Documents Who built the lighthouse?", "--max-tokens", "16", "--json")
+    assert asked.returncode == 0, asked.stderr
+    payload = json.loads(asked.stdout)
+    assert payload["specialist"] == "Documents"
+    [source] = payload["sources"]
+    assert Path(source["file"]) == doc and "Mara Quill" in source["text"]
+    plain = json.loads(run("ask", "@General Who built it?", "--max-tokens", "4", "--json").stdout)
+    assert "sources" not in plain  # another specialist does not draw on that collection
