@@ -26,6 +26,10 @@ class Composer(QWidget):
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setToolTip("Stop the answer (Esc); the text so far is kept")
         self.stop_button.setEnabled(False)
+        # a click on Stop must not leave the focus on a button that is then disabled
+        self.stop_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.send_button.setAccessibleName("Send message")
+        self.stop_button.setAccessibleName("Stop the answer")
 
         self.attach_button = QToolButton(self)
         self.attach_button.setObjectName("attachButton")
@@ -33,6 +37,7 @@ class Composer(QWidget):
         self.attach_button.setToolTip(
             "Add documents to this chat (PDF, Word, notes, code); or drop files here"
         )
+        self.attach_button.setAccessibleName("Add documents")
         self.attach_button.clicked.connect(self.attach)
 
         buttons = QVBoxLayout()
@@ -50,6 +55,9 @@ class Composer(QWidget):
         self.stop_button.clicked.connect(self.stop)
 
     def set_generating(self, generating: bool) -> None:
+        had_focus = self.stop_button.hasFocus() or self.send_button.hasFocus()
         self.stop_button.setEnabled(generating)
         self.send_button.setEnabled(not generating)
         self.input.set_can_submit(not generating)
+        if had_focus:
+            self.input.setFocus()

@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if not (args.no_model or args.startup_report):
         QTimer.singleShot(0, window.models.load_default)
+    if not args.startup_report:
+        QTimer.singleShot(0, window.maybe_welcome)  # the first run only
     code = app.exec()
     window.shutdown()
     log.info("window closed (exit code %s)", code)

@@ -11,10 +11,12 @@ class MessageInput(QPlainTextEdit):
     """Multi-line input; ``submitted`` carries the text when the user presses Enter."""
 
     submitted = Signal(str)
+    edit_last = Signal()  # Up in an empty box: edit the last message sent
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageInput")
+        self.setAccessibleName("Message")
         self.setPlaceholderText("Message Lantern (Enter to send, Shift+Enter for a new line)")
         self.setTabChangesFocus(True)
         self._can_submit = True
@@ -31,6 +33,10 @@ class MessageInput(QPlainTextEdit):
             Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier
         ):
             self.submit()
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Up and not self.toPlainText():
+            self.edit_last.emit()
             event.accept()
             return
         if is_enter and modifiers & Qt.KeyboardModifier.ShiftModifier:

@@ -20,6 +20,7 @@ class LanternStatusBar(QStatusBar):
         self.busy.setFixedWidth(120)
         self.busy.setTextVisible(False)
         self.busy.hide()
+        self.busy.setAccessibleName("Busy")
         self.busy_label = QLabel("", self)
         self.busy_label.hide()
         self.activity_label = QLabel("", self)
@@ -45,6 +46,10 @@ class LanternStatusBar(QStatusBar):
     def set_activity(self, text: str) -> None:
         """What the window is doing now ("Answering…", "Stopped"), next to the model."""
         self.activity_label.setText(text)
+
+    def clear_stats(self) -> None:
+        """A new answer started: the last one's figures no longer apply."""
+        self.stats_label.setText("")
 
     def set_stats(self, stats: Any) -> None:
         """Show TTFT and tokens/s of the last answer (a ReplyStats)."""
