@@ -545,8 +545,3 @@ def _status_for(note: str | None) -> str:
     if not note:
         return "complete"
     return "error" if note.startswith("failed") else "stopped"
-
-
-def process_events() -> None:
-    """Let queued layout and paint events run (tests, the benchmark)."""
-    QApplication.processEvents()
