@@ -31,7 +31,9 @@ EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
 
-COMMANDS = ("chat", "ask", "models", "history", "doctor", "docs", "specialists", "route", "serve")
+COMMANDS = (
+    "chat", "ask", "models", "history", "doctor", "docs", "specialists", "route", "serve", "cache"
+)  # fmt: skip
 """Each is ``app.commands.<name>``, imported only when it runs (or for ``--help``), so a
 command that only reads the store does not pay for llama.cpp, numpy or the hub client."""
 

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     report["database"], report["models"] = _store(args)
     report["pool"] = _pool(report["models"])
     report["embedding_model"] = _embedding()
+    report["kv_cache"] = _kv_cache()
     problems = _problems(report)
     report["problems"] = problems
     if args.json:
@@ -135,6 +136,23 @@ def _store(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any
     if not ok:
         db_info["error"] = "PRAGMA quick_check found damage in the database."
     return db_info, rows
+
+
+def _kv_cache() -> dict[str, Any]:
+    """Disk used by saved conversation KV caches (issue 12, ``lantern cache``)."""
+    from app.chat.kv_cache import KvCache
+    from app.commands.common import context
+
+    try:
+        usage = KvCache.for_db(context().db).info()
+    except LanternError as exc:
+        return {"error": str(exc)}
+    return {
+        "folder": str(usage.folder),
+        "files": usage.files,
+        "bytes": usage.bytes,
+        "budget_bytes": usage.budget_bytes,
+    }
 
 
 def _pool(models: list[dict[str, Any]]) -> dict[str, Any]:
@@ -230,5 +248,10 @@ def _print(report: dict[str, Any]) -> None:
         )
         for name, need in pool["estimates"].items():
             out(f"  - {name}: about {human_size(need)} when loaded")
+    kv = report["kv_cache"]
+    out(
+        f"KV cache    {kv['error']}" if "error" in kv else f"KV cache    {human_size(kv['bytes'])}"
+        f" of {human_size(kv['budget_bytes'])} in {kv['files']} files ({kv['folder']})"
+    )
     for problem in report["problems"]:
         out(f"PROBLEM: {problem}")
