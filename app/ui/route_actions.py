@@ -31,6 +31,7 @@ from app.ui.route_badge import AnswerBadge
 log = get_logger("ui.routing")
 
 NO_FALLBACK = "{name} has no fallback model: set one in Models > Specialists to ask a bigger model."
+ALREADY_FALLBACK = "This answer already comes from {model}, the fallback of {name}."
 NOT_A_SPECIALIST = "This answer was not routed to a specialist, so it has no fallback."
 
 
@@ -116,6 +117,8 @@ class RouteActions(QObject):
             return None
         if spec is not None and not spec.get("fallback"):
             return NO_FALLBACK.format(name=spec["name"])
+        if spec is not None and spec.get("fallback") == row.get("model"):
+            return ALREADY_FALLBACK.format(model=row["model"], name=spec["name"])
         return None
 
     def ask_bigger(self, answer_id: int) -> bool:

@@ -12,7 +12,7 @@ from app.models.starter import STARTER_NAME
 from app.store import specialists as store
 from app.store.messages import get_message, siblings
 from app.store.settings import get_setting
-from app.ui.route_actions import NO_FALLBACK
+from app.ui.route_actions import ALREADY_FALLBACK, NO_FALLBACK
 from app.ui.route_badge import AnswerBadge
 from tests.ui.conftest import load_model, new_chat, send, settle
 
@@ -90,6 +90,9 @@ def test_ask_a_bigger_model_answers_with_the_fallback(
     assert bigger["escalated_from"] == first["id"]
     assert "asked for a bigger model" in (bigger["escalation_reason"] or "")
     assert "asked for a bigger model" in badge_of(window, qtbot).route_label.text()
+    again = badge_of(window, qtbot).bigger_button
+    assert not again.isEnabled()  # it is the fallback's answer already
+    assert again.toolTip() == ALREADY_FALLBACK.format(model=gemma, name="Code")
     # the toolbar now shows the fallback; the next message is routed again, not sent to it
     assert window.picker.current_name() == gemma
     assert window.specialists.routes.request_model(gemma, bigger["conversation_id"]) is None
