@@ -86,6 +86,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         check=True, capture_output=True,
     )  # fmt: skip
     add_embedder(home)
+    notes = home / "notes.txt"
+    notes.write_text("Lantern facts.\nThe vault code of the Lantern test lab is 4471.\n")
+    subprocess.run(
+        [sys.executable, "-m", "app", "docs", "add", "--collection", "notes", "--keyword-only",
+         str(notes)], cwd=REPO, env=cli_env(home), check=True, capture_output=True,
+    )  # fmt: skip
     server = start_server(home)
     with urllib.request.urlopen(server.base_url.removesuffix("/v1") + "/health", timeout=30) as r:
         assert r.status == 200

@@ -170,3 +170,24 @@ def test_curl_parses_the_event_stream(served: Served) -> None:
     assert chunks[-1]["choices"][0]["finish_reason"] in ("stop", "length")
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
     assert text.strip()
+
+
+def test_grounded_in_a_collection_returns_sources(client: OpenAI) -> None:
+    r = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "What is the vault code of the test lab?"}],
+        max_tokens=16, temperature=0,
+        extra_body={"lantern": {"collection": "notes"}},
+    )  # fmt: skip
+    extra = r.model_extra["lantern"] if r.model_extra else {}
+    sources = extra.get("sources")
+    assert sources, extra
+    assert any("notes.txt" in json.dumps(s) for s in sources)
+
+
+def test_unknown_collection_is_404(client: OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "hi"}],
+            extra_body={"lantern": {"collection": "no-such-docs"}},
+        )  # fmt: skip
