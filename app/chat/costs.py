@@ -2,9 +2,10 @@
 
 Each answer's cost avoided is ``prompt_tokens x input price + completion_tokens x output
 price`` of the comparison model the user picked in the price table (US dollars per
-million tokens; the setting ``usage.compare_model``, else the table's first entry by
-name). ``prompt_tokens`` is the whole prompt of that turn: a cloud API bills the whole
-conversation again on every turn, so that is the fair comparison. Answers a remote
+million tokens; the setting ``usage.compare_model``, GPT-4o unless changed, or the
+table's first entry by name once that one is gone). ``prompt_tokens`` is the whole
+prompt of that turn: a cloud API bills the whole conversation again on every turn, so
+that is the fair comparison. Answers a remote
 server computed avoided nothing and are not counted (see ``app.store.usage``).
 
 The table starts with a few dated list prices (``app.store.schema_usage``); the user edits
@@ -101,11 +102,16 @@ def comparison_price(db: sqlite_utils.Database) -> Price | None:
 def answer_cost(row: dict[str, Any], price: Price | None) -> float | None:
     """The cost avoided by one saved answer row; ``None`` without a price or counts, or
     for an answer a remote server computed."""
-    if price is None or row.get("remote"):
+    if price is None or is_remote(row):
         return None
     if row.get("prompt_tokens") is None and row.get("completion_tokens") is None:
         return None
     return price.cost(row.get("prompt_tokens"), row.get("completion_tokens"))
+
+
+def is_remote(row: dict[str, Any]) -> bool:
+    """Whether a remote server computed this answer (it avoided no cloud cost)."""
+    return bool(row.get("remote")) or str(row.get("model") or "").startswith(usage.REMOTE_PREFIX)
 
 
 def per_month(db: sqlite_utils.Database, price: Price | None) -> list[UsageTotal]:

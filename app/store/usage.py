@@ -5,8 +5,8 @@ output tokens. Token totals come from the answers' own counts in ``messages``
 (``prompt_tokens``: the whole prompt of that turn, which a cloud API would bill again on
 every turn; ``completion_tokens``: the answer). Every generated answer counts, siblings
 (regenerations, re-runs) included: each one was computed. Answers without counts (failed
-before the model ran) count as nothing. Months are UTC calendar months of the answer's
-``created_at``.
+before the model ran) and answers of a remote server count as nothing. Months are UTC
+calendar months of the answer's ``created_at``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ from app.store.guard import guarded
 from app.store.rows import dict_row, dict_rows
 from app.store.transaction import immediate
 
+REMOTE_PREFIX = "remote:"
+"""An answer a remote server computed names its model ``remote:<endpoint>`` (the form of a
+specialist's remote fallback, ``app.chat.escalation``): it avoided no cloud cost."""
 _COUNTED = (
     "m.role = 'assistant' and (m.prompt_tokens is not null or m.completion_tokens is not null)"
+    f" and coalesce(m.model, '') not like '{REMOTE_PREFIX}%'"
 )
 _SUMS = """
     count(*) as answers,

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat.costs import Price, answer_cost, format_cost
+from app.chat.costs import Price, answer_cost, format_cost, is_remote
 
 NOT_YET = "Routing requests are not available in this build yet."
 LIGHT = {"background": "#f6f8fb", "route": "#24457a", "numbers": "#5f6670"}
@@ -68,7 +68,7 @@ def route_text(row: dict[str, Any]) -> str:
             parts.append(f"escalated: {why}" if why else "escalated")
     if row.get("confidence") is not None:  # this answer's own
         parts.append(f"confidence {float(row['confidence']):.2f}")
-    if row.get("remote"):
+    if is_remote(row):
         parts.append("answered by a remote server")
     return " \u2014 ".join(parts)
 
@@ -93,7 +93,7 @@ def numbers_text(row: dict[str, Any], price: Price | None, latency_s: float | No
     cost = answer_cost(row, price)
     if cost is not None and price is not None:
         parts.append(f"cost avoided {format_cost(cost)} vs {price.name}")
-    elif row.get("remote"):
+    elif is_remote(row):
         parts.append("no cost avoided (remote)")
     return " \u00b7 ".join(parts)
 

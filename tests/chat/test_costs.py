@@ -65,6 +65,7 @@ def test_cost_is_tokens_times_price_per_million() -> None:
     assert costs.answer_cost(row, None) is None
     assert costs.answer_cost({"prompt_tokens": None, "completion_tokens": None}, price) is None
     assert costs.answer_cost({**row, "remote": 1}, price) is None  # a cloud answer avoided nothing
+    assert costs.answer_cost({**row, "model": "remote:team"}, price) is None
 
 
 def test_a_real_answer_gets_its_cost_from_its_own_token_counts(service: Any) -> None:
@@ -93,6 +94,10 @@ def test_totals_per_conversation_and_per_month(db: sqlite_utils.Database) -> Non
     answer(db, second, 500, 50, "2026-11")
     failed = msgs.StreamingAnswer(db, second, None, "m")
     failed.fail("no model")  # no token counts: counts as nothing
+    question = msgs.add_message(db, second, "user", "q")
+    remote = msgs.StreamingAnswer(db, second, question["id"], "remote:team-vllm")
+    remote.append("a")  # the form a remote fallback's answer takes (no cloud cost avoided)
+    remote.finish(ReplyStats("a", "stop", 900, 900, 90, 0.1, 10.0, 10.0, 1.0, 1.0, 0.5))
     price = costs.set_comparison(db, "GPT-4o")
 
     months = costs.per_month(db, price)
