@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlite_utils
@@ -27,7 +28,7 @@ SETTING_FIELDS = frozenset(
         "preset",
     }
 )
-_TITLE_LENGTH = 60
+_TITLE_LENGTH = 48
 
 
 @guarded
@@ -188,9 +189,25 @@ def title_from_first_message(db: sqlite_utils.Database, cid: int, text: str) -> 
     conv = get_conversation(db, cid)
     if conv["title"] != DEFAULT_TITLE:
         return
-    line = " ".join(text.split())
-    if not line:
-        return
-    if len(line) > _TITLE_LENGTH:
-        line = line[: _TITLE_LENGTH - 1].rstrip() + "…"
-    db.table("conversations").update(cid, {"title": line})
+    line = short_title(text)
+    if line:
+        db.table("conversations").update(cid, {"title": line})
+
+
+_FENCE = re.compile(r"```.*?(```|$)", re.DOTALL)
+_MARKUP = re.compile(r"[#*_`>|~\[\]]+|^\s*[-+]\s+|^\s*\d+[.)]\s+", re.MULTILINE)
+
+
+def short_title(text: str) -> str:
+    """A short title from a first message: its first paragraph without Markdown or
+    code, cut at a word boundary (no model call: instant, offline and never invented)."""
+    prose = _MARKUP.sub(" ", _FENCE.sub(" ", text))
+    paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", prose)]
+    line = next((part for part in paragraphs if part), "")
+    line = line or " ".join(_MARKUP.sub(" ", text).split())
+    if len(line) <= _TITLE_LENGTH:
+        return line.rstrip(" .,;:")
+    cut = line[: _TITLE_LENGTH - 1]
+    if " " in cut[_TITLE_LENGTH // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" .,;:-") + "…"

@@ -1,26 +1,36 @@
-"""The conversation list on the left: new, rename, delete (with confirmation).
+"""The conversation list on the left: search, new, pin, rename, delete with undo.
+
+Conversations are grouped by when they were last used (Pinned, Today, Yesterday,
+Previous 7 days, Older; local time). The search box above the list searches every
+message (``SearchResults``); choosing a result emits ``opened(cid, mid)`` after the
+branch through that message is made active.
 
 It reads conversations on the GUI thread's connection and changes them through its
 ``writer`` (a ``StoreWriter``: the conversation service on the inference worker), so the
-GUI thread never writes. ``ask_title`` and ``confirm_delete`` are the two dialogs, kept
-as methods so the rest is plain and testable.
+GUI thread never writes. A cheap poll of the database's change stamp (``PRAGMA
+data_version`` and the newest ``updated_at``) shows conversations another process (a
+``lantern chat``) makes or changes within a second. A delete hides the conversation at
+once with an Undo strip; it is deleted for good when the strip's time has passed, when
+the window closes, or (if Lantern was killed) at the next start.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QInputDialog,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QMessageBox,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,18 +38,61 @@ from PySide6.QtWidgets import (
 from app.errors import LanternError
 from app.logs import get_logger
 from app.ui.safe_text import tooltip
+from app.ui.search_panel import SearchResults
+from app.ui.undo_strip import UndoStrip
 
 if TYPE_CHECKING:
     from app.ui.store_writer import StoreWriter
 
 log = get_logger("ui.sidebar")
 ID_ROLE = Qt.ItemDataRole.UserRole
+PINNED = "Pinned"
+GROUPS = ("Today", "Yesterday", "Previous 7 days", "Older")
+POLL_MS = 1000
+
+
+def group_of(updated_at: str, today: date | None = None) -> str:
+    """Which date group a conversation last used at ``updated_at`` (UTC ISO) is in, by
+    the local calendar."""
+    day = datetime.fromisoformat(updated_at).astimezone().date()
+    today = today or datetime.now().astimezone().date()
+    if day >= today:
+        return GROUPS[0]
+    if day == today - timedelta(days=1):
+        return GROUPS[1]
+    if day >= today - timedelta(days=7):
+        return GROUPS[2]
+    return GROUPS[3]
+
+
+class _SearchBox(QLineEdit):
+    """Down moves into the results, Enter opens the first, Esc clears."""
+
+    def __init__(self, sidebar: ConversationSidebar) -> None:
+        super().__init__(sidebar)
+        self._sidebar = sidebar
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        results = self._sidebar.results
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.text():
+            results.run_now()
+            results.choose_current()
+            return
+        if event.key() == Qt.Key.Key_Down and results.count():
+            results.setFocus()
+            return
+        super().keyPressEvent(event)
 
 
 class ConversationSidebar(QWidget):
-    """Emits ``selected(id)`` (``-1`` for none), and ``error(message)`` on store errors."""
+    """Emits ``selected(id)`` (``-1`` for none), ``opened(id, message_id)`` for a search
+    result, and ``error(message)`` on store errors."""
 
     selected = Signal(int)
+    opened = Signal(int, int)
     deleted = Signal(int)
     error = Signal(str)
 
@@ -49,84 +102,216 @@ class ConversationSidebar(QWidget):
         self.db = db  # read only: changes go through ``writer`` (the worker's service)
         self.writer: StoreWriter | None = None
         self.busy_ids: set[int] = set()  # conversations that cannot be deleted now
+        self.search_box = _SearchBox(self)
+        self.search_box.setObjectName("searchBox")
+        self.search_box.setPlaceholderText("Search all messages  (Ctrl+F)")
+        self.search_box.setAccessibleName("Search all messages")
+        self.search_box.setClearButtonEnabled(True)
         self.new_button = QPushButton("+  New chat", self)
         self.new_button.setObjectName("newChatButton")
+        self.new_button.setAccessibleName("New chat")
         self.list = QListWidget(self)
         self.list.setObjectName("conversationList")
+        self.list.setAccessibleName("Conversations")
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.list.setUniformItemSizes(True)
+        self.results = SearchResults(db, self)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.list)
+        self.stack.addWidget(self.results)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 4, 8)
+        layout.addWidget(self.search_box)
         layout.addWidget(self.new_button)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.stack, 1)
+        self.undo = UndoStrip(self)
+        self.setTabOrder(self.search_box, self.new_button)
+        self.setTabOrder(self.new_button, self.list)
 
         self.rename_action = QAction("Rename…", self)
         self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
-        self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.delete_action = QAction("Delete…", self)
+        # F2 renames the open conversation wherever focus is (list, transcript, input)
+        self.rename_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.delete_action = QAction("Delete", self)
         self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.addActions([self.rename_action, self.delete_action])
+        self.pin_action = QAction("Pin", self)
+        self.addActions([self.rename_action, self.delete_action, self.pin_action])
 
-        self.new_button.clicked.connect(lambda: self.new_conversation())
+        self._stamp: Any = None
+        self._answering: int | None = None
+        self._shown: list[tuple[Any, ...]] = []
+        self._purge_timers: dict[int, QTimer] = {}
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self.poll)
+        self._poll.start()
+
+        self.new_button.clicked.connect(lambda: self.new_chat())
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.rename_action.triggered.connect(lambda: self.rename_current())
         self.delete_action.triggered.connect(lambda: self.delete_current())
+        self.pin_action.triggered.connect(lambda: self.toggle_pin())
+        self.search_box.textChanged.connect(self._on_search_text)
+        self.results.chosen.connect(self.open_message)
+        self.results.error.connect(self.error)
 
     # -- reading ---------------------------------------------------------------------
 
     def refresh(self, select: int | None = None) -> None:
         """Reload from the store, keeping (or setting) the current conversation."""
-        from app.store.conversations import list_conversations
+        from app.store.conversations import change_stamp, list_conversations
 
         keep = self.current_id() if select is None else select
         try:
+            self._stamp = change_stamp(self.db)
             rows = list_conversations(self.db)
         except LanternError as exc:
             self.error.emit(str(exc))
             return
+        rows.sort(key=lambda row: not row.get("pinned"))  # stable: recent first in each
+        shown = [
+            (row["id"], row["title"], PINNED if row.get("pinned") else group_of(row["updated_at"]))
+            for row in rows
+        ]
+        if shown == self._shown and keep == self.current_id():
+            return  # nothing a user can see changed (e.g. an answer streaming)
+        self._shown = shown
         self.list.blockSignals(True)
         self.list.clear()
-        for row in rows:
+        group = None
+        for row, (_cid, _title, row_group) in zip(rows, shown, strict=True):
+            if row_group != group:
+                group = row_group
+                self._add_header(group)
             item = QListWidgetItem(row["title"] or "Untitled")
             item.setData(ID_ROLE, row["id"])
             item.setToolTip(tooltip(f"{row['title']}\nlast used {row['updated_at'][:16]}"))
             self.list.addItem(item)
             if row["id"] == keep:
                 self.list.setCurrentItem(item)
+        self.set_busy(self._answering)
+        if keep not in self.ids():
+            self.list.setCurrentItem(None)
         self.list.blockSignals(False)
+
+    def _add_header(self, text: str) -> None:
+        header = QListWidgetItem(text.upper())
+        header.setFlags(Qt.ItemFlag.NoItemFlags)  # not selectable: arrow keys skip it
+        font = header.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.8))
+        font.setBold(True)
+        header.setFont(font)
+        header.setForeground(Qt.GlobalColor.gray)
+        self.list.addItem(header)
+
+    def poll(self) -> None:
+        """Refresh when another connection (the worker, a CLI chat) changed the list."""
+        from app.store.conversations import change_stamp
+
+        try:
+            stamp = change_stamp(self.db)
+        except LanternError:
+            return  # a locked or busy file: the next tick tries again
+        except sqlite3.ProgrammingError:
+            self._poll.stop()  # the connection was closed: the window is going away
+            return
+        if stamp != self._stamp:
+            self.refresh()
+            if self.search_box.text().strip():
+                self.results.search(self.search_box.text())
+
+    def set_busy(self, cid: int | None) -> None:
+        """Mark the conversation still answering (italic, "answering…" in its tooltip)."""
+        self._answering = cid
+        for item in self._conversation_items():
+            busy = item.data(ID_ROLE) == cid
+            font = item.font()
+            font.setItalic(busy)
+            item.setFont(font)
+            title = item.text()
+            item.setToolTip(tooltip(f"{title}\nanswering…") if busy else tooltip(title))
+            item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, "answering" if busy else "")
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()
-        return int(item.data(ID_ROLE)) if item is not None else None
+        data = item.data(ID_ROLE) if item is not None else None
+        return int(data) if data is not None else None
+
+    def _conversation_items(self) -> list[QListWidgetItem]:
+        items = (self.list.item(i) for i in range(self.list.count()))
+        return [item for item in items if item.data(ID_ROLE) is not None]
 
     def ids(self) -> list[int]:
-        return [int(self.list.item(i).data(ID_ROLE)) for i in range(self.list.count())]
+        return [int(item.data(ID_ROLE)) for item in self._conversation_items()]
 
     def titles(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
+        return [item.text() for item in self._conversation_items()]
+
+    def groups(self) -> list[tuple[str, list[str]]]:
+        """(group heading, titles in it), top to bottom, as shown."""
+        shown: list[tuple[str, list[str]]] = []
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(ID_ROLE) is None:
+                shown.append((item.text(), []))
+            else:
+                shown[-1][1].append(item.text())
+        return shown
 
     def select(self, cid: int) -> None:
-        for i in range(self.list.count()):
-            if self.list.item(i).data(ID_ROLE) == cid:
-                self.list.setCurrentRow(i)
+        for item in self._conversation_items():
+            if item.data(ID_ROLE) == cid:
+                self.list.setCurrentItem(item)
                 return
+
+    # -- search ----------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        """Ctrl+F: put the cursor in the search box (its text selected)."""
+        self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_box.selectAll()
+
+    def _on_search_text(self, text: str) -> None:
+        searching = bool(text.strip())
+        self.stack.setCurrentWidget(self.results if searching else self.list)
+        if searching:
+            self.results.search(text)
+
+    def open_message(self, cid: int, mid: int) -> None:
+        """Show conversation ``cid`` at message ``mid``: its branch becomes the active one
+        (unless that conversation is answering), then ``opened(cid, mid)``."""
+
+        def show(_path: Any = None) -> None:
+            self.refresh(select=cid)
+            self.opened.emit(cid, mid)
+
+        if cid in self.busy_ids:
+            show()
+            return
+        self._writer().request("switch_branch", show, message_id=mid)
 
     # -- changing --------------------------------------------------------------------
 
-    def new_conversation(self, then: Callable[[int], None] | None = None) -> None:
+    def new_chat(self) -> None:
+        """Ctrl+N and the button: an empty "New chat" there is already is reused."""
+        self.new_conversation(reuse_empty=True)
+
+    def new_conversation(
+        self, then: Callable[[int], None] | None = None, reuse_empty: bool = False
+    ) -> None:
         """Create an empty conversation (on the worker), select it, then ``then(id)``."""
 
         def created(row: dict[str, Any]) -> None:
+            self.search_box.clear()
             self.refresh(select=row["id"])
             self.selected.emit(row["id"])
             if then is not None:
                 then(int(row["id"]))
 
-        self._writer().request("new_conversation", created)
+        self._writer().request("new_conversation", created, reuse_empty=reuse_empty)
 
     def rename_current(self, title: str | None = None) -> bool:
         """Ask for a title and rename the selected conversation; ``False`` if cancelled."""
@@ -144,31 +329,72 @@ class ConversationSidebar(QWidget):
         )  # fmt: skip
         return True
 
-    def delete_current(self, confirmed: bool | None = None) -> bool:
-        """Delete the selected conversation after asking; ``False`` if it was not asked for."""
+    def toggle_pin(self) -> bool:
+        """Pin the selected conversation on top (or unpin it)."""
         cid = self.current_id()
         if cid is None:
+            return False
+        pinned = any(c == cid and g == PINNED for c, _t, g in self._shown)
+        self._writer().request(
+            "set_pinned", lambda _row: self.refresh(select=cid), conversation_id=cid,
+            pinned=not pinned,
+        )  # fmt: skip
+        return True
+
+    def delete_current(self, confirmed: bool | None = None) -> bool:
+        """Delete the selected conversation; Undo stays offered for ``UndoStrip.UNDO_MS``.
+        ``confirmed=False`` does nothing (kept for callers that asked the user)."""
+        cid = self.current_id()
+        if cid is None or confirmed is False:
             return False
         if cid in self.busy_ids:
             self.error.emit("This conversation is still answering. Stop the answer first.")
             return False
         title = self.list.currentItem().text()
-        if confirmed is None:
-            confirmed = self.confirm_delete(title)
-        if not confirmed:
-            return False
         row = self.list.currentRow()
 
         def deleted(_cid: int) -> None:
             self.refresh(select=-1)
             self.deleted.emit(cid)
-            if self.list.count():
-                self.list.setCurrentRow(min(row, self.list.count() - 1))
+            items = self._conversation_items()
+            if items:
+                below = [it for it in items if self.list.row(it) >= row] or items[-1:]
+                self.list.setCurrentItem(below[0])
             else:
                 self.selected.emit(-1)
+            self.undo.offer(f"Deleted “{title[:40]}”.", lambda: self.undo_delete(cid))
+            self._purge_later(cid)
 
-        self._writer().request("delete", deleted, conversation_id=cid)
+        self._writer().request("trash", deleted, conversation_id=cid)
         return True
+
+    def undo_delete(self, cid: int) -> None:
+        timer = self._purge_timers.pop(cid, None)
+        if timer is not None:
+            timer.stop()
+        self._writer().request("restore", lambda _row: self._restored(cid), conversation_id=cid)
+
+    def _restored(self, cid: int) -> None:
+        self.refresh(select=cid)
+        self.selected.emit(cid)
+
+    def _purge_later(self, cid: int) -> None:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(self.undo.UNDO_MS)
+        timer.timeout.connect(lambda: self.purge(cid))
+        self._purge_timers[cid] = timer
+        timer.start()
+
+    def purge(self, cid: int | None = None) -> None:
+        """Delete for good what is waiting for undo (``cid`` or everything)."""
+        ids = [cid] if cid is not None else list(self._purge_timers)
+        for one in ids:
+            timer = self._purge_timers.pop(one, None)
+            if timer is not None:
+                timer.stop()
+        if self.writer is not None:
+            self.writer.request("purge_deleted", None, conversation_id=cid)
 
     def _writer(self) -> StoreWriter:
         if self.writer is None:
@@ -183,25 +409,24 @@ class ConversationSidebar(QWidget):
         )
         return text if ok else None
 
-    def confirm_delete(self, title: str) -> bool:
-        answer = QMessageBox.question(
-            self,
-            "Delete conversation",
-            f"Delete “{title}” and all its messages? This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
     # -- internals -------------------------------------------------------------------
 
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.undo.place()
+
     def _on_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
-        self.selected.emit(int(current.data(ID_ROLE)) if current is not None else -1)
+        data = current.data(ID_ROLE) if current is not None else None
+        self.selected.emit(int(data) if data is not None else -1)
 
     def _context_menu(self, pos: QPoint) -> None:
-        if self.list.itemAt(pos) is None:
+        item = self.list.itemAt(pos)
+        if item is None or item.data(ID_ROLE) is None:
             return
+        pinned = any(c == item.data(ID_ROLE) and g == PINNED for c, _t, g in self._shown)
+        self.pin_action.setText("Unpin" if pinned else "Pin to top")
         menu = QMenu(self)
+        menu.addAction(self.pin_action)
         menu.addAction(self.rename_action)
         menu.addAction(self.delete_action)
         menu.exec(self.list.viewport().mapToGlobal(pos))

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.toolbar.setMovable(False)
         self.toolbar.addWidget(QLabel(" Model: ", self))
         self.toolbar.addWidget(self.picker)
+        self.picker.setAccessibleName("Model")
         self.addToolBar(self.toolbar)
 
         right = QWidget(self)
@@ -148,8 +149,7 @@ class MainWindow(QMainWindow):
     def _history_menu(self, file_menu: Any) -> None:
         from app.ui import history_files as files
 
-        self._action(file_menu, "&Search messages\u2026", self.sidebar.focus_search,
-                     QKeySequence.StandardKey.Find)  # fmt: skip
+        self._action(file_menu, "&Search messages\u2026", self.sidebar.focus_search)  # Ctrl+F
         self._action(file_menu, "&Export conversation\u2026", lambda: files.export_chats(self))
         self._action(
             file_menu, "Export &all conversations\u2026", lambda: files.export_chats(self, True)

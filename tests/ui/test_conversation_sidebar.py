@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog
 
 from app.store.conversations import create_conversation, list_conversations
 from app.store.messages import add_message
@@ -59,39 +59,28 @@ def test_rename_cancelled_changes_nothing(
     assert sidebar.titles() == ["New chat"]
 
 
-def test_delete_asks_first_and_removes_messages(
-    sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+def test_delete_hides_at_once_then_is_final_after_the_undo_time(
+    sidebar: ConversationSidebar, qtbot: Any
 ) -> None:
     db = sidebar.db
     keep = create_conversation(db, title="keep me")["id"]
     doomed = create_conversation(db, title="delete me")["id"]
     add_message(db, doomed, "user", "hi")
     sidebar.refresh(select=doomed)
-    assert sidebar.current_id() == doomed
-
-    asked: list[str] = []
-
-    def no(*args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
-        asked.append(args[2])
-        return QMessageBox.StandardButton.No
-
-    monkeypatch.setattr(QMessageBox, "question", no)
-    sidebar.delete_action.trigger()
-    assert "delete me" in asked[0]
-    assert sorted(sidebar.ids()) == sorted([keep, doomed])
-
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    sidebar.undo.UNDO_MS = 300  # the test's own, short undo time
     with qtbot.waitSignal(sidebar.deleted) as blocker:
         sidebar.delete_action.trigger()
     assert blocker.args == [doomed]
     assert sidebar.ids() == [keep]
     assert sidebar.current_id() == keep
-    assert (
-        db.execute("select count(*) from messages where conversation_id = ?", [doomed]).fetchone()[
-            0
-        ]
-        == 0
-    )
+    assert sidebar.undo.isVisibleTo(sidebar) and "delete me" in sidebar.undo.label.text()
+    qtbot.waitUntil(
+        lambda: db.execute("select count(*) from conversations where id = ?", [doomed])
+        .fetchone()[0] == 0,
+        timeout=10_000,
+    )  # fmt: skip
+    count = db.execute("select count(*) from messages where conversation_id = ?", [doomed])
+    assert count.fetchone()[0] == 0
 
 
 def test_a_conversation_that_is_answering_cannot_be_deleted(sidebar: ConversationSidebar) -> None:
