@@ -85,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         payload = as_json(result)
         if result.sources is not None:
             payload["sources"] = result.sources
+            from app.store.citations import answer_citations  # sentence attribution
+
+            payload["citations"] = answer_citations(db, result.message["id"])
         out(json.dumps(payload, ensure_ascii=False))
     else:
         out()

@@ -127,3 +127,15 @@ _K001 = [
 def k001_documents(db: sqlite_utils.Database) -> None:
     for statement in _K001:  # one by one: executescript would COMMIT the migration's transaction
         db.execute(statement)
+
+
+@KNOWLEDGE()
+def k002_answer_citations(db: sqlite_utils.Database) -> None:
+    """Sentence attribution of grounded answers (app.chat.attribution), one row per answer:
+    ``citations`` is a JSON list of {sentence, source, score} (source 1-based or null)."""
+    db.execute(
+        """CREATE TABLE answer_citations (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            citations TEXT NOT NULL
+        )"""
+    )

@@ -80,6 +80,7 @@ def test_applied_names_are_recorded_per_set(db: sqlite_utils.Database) -> None:
         ("models", "models_m001_downloads"),
         ("models", "models_m002_model_parts"),
         ("knowledge", "k001_documents"),
+        ("knowledge", "k002_answer_citations"),
         ("usage", "usage_m001_prices"),
         ("usage", "usage_m002_answer_latency"),
         ("specialists", "specialists_m001_specialists"),
@@ -112,7 +113,7 @@ def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
     raw = sqlite_utils.Database(tmp_path / "raw.db")
     applied = migrations.migrate(raw)
     assert applied == migrations.migration_names()
-    assert len(applied) == 15 and applied[0] == "m001_initial"
+    assert len(applied) == 16 and applied[0] == "m001_initial"
     raw.close()
 
 

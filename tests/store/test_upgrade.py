@@ -72,6 +72,7 @@ def test_only_the_new_migrations_ran(upgraded: sqlite_utils.Database) -> None:
     assert set(rows) - set(legacy) == {
         "m004_message_writer",
         "m005_message_context",
+        "k002_answer_citations",
         "usage_m001_prices",
         "usage_m002_answer_latency",
         "specialists_m001_specialists",
