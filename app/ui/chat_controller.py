@@ -344,7 +344,8 @@ class ChatController(QObject):
 
     @Slot(str, str)
     def _on_notice(self, kind: str, message: str) -> None:
-        self.banner.show_message("warning", message)
+        cid = self.generating_id if self.generating_id not in (None, -1) else self.shown_id
+        self.banner.show_message("warning", message, conversation=cid)  # shown with its chat
 
     @Slot(object)
     def _on_finished(self, result: TurnResult) -> None:
