@@ -51,7 +51,7 @@ def entry_text(entry: Any) -> str:
     adapters = _field(entry, "adapters") or ()
     details += [f"LoRA {a}" for a in adapters]
     if _field(entry, "in_use"):
-        details.append("answering")
+        details.append("last used")
     tail = f" ({', '.join(details)})" if details else ""
     return f"{_field(entry, 'name')} \u2014 {human_bytes(_field(entry, 'memory_bytes'))}{tail}"
 

@@ -47,7 +47,7 @@ def test_pool_status_shows_the_loaded_model_and_its_memory(window: Any, qtbot: A
     load_model(window, qtbot)
     qtbot.waitUntil(lambda: pool.text().startswith("1 model"))
     model, budget = pool.lines()
-    assert model.startswith(f"{STARTER_NAME} \u2014 ") and model.endswith(" MB (chat, answering)")
+    assert model.startswith(f"{STARTER_NAME} \u2014 ") and model.endswith(" MB (chat, last used)")
     assert budget.startswith("Memory: ") and " budget" in budget
     assert pool.toolTip() == f"{model}\n{budget}"
 
@@ -70,8 +70,8 @@ def test_pool_status_shows_two_models_when_a_specialist_uses_another(
     pool = window.specialists.pool_status
     qtbot.waitUntil(lambda: pool.text().startswith("2 models"))
     lines = pool.lines()
-    assert lines[0].startswith(STARTER_NAME) and "answering" not in lines[0]
-    assert lines[1].startswith(f"{gemma} \u2014 ") and lines[1].endswith("(chat, answering)")
+    assert lines[0].startswith(STARTER_NAME) and "last used" not in lines[0]
+    assert lines[1].startswith(f"{gemma} \u2014 ") and lines[1].endswith("(chat, last used)")
 
 
 def test_pool_status_lists_several_models_and_the_budget(qtbot: Any) -> None:
@@ -86,7 +86,7 @@ def test_pool_status_lists_several_models_and_the_budget(qtbot: Any) -> None:
     )
     assert pool.text() == "2 models \u00b7 1.4 GB"
     assert pool.lines() == [
-        "SmolLM2 \u2014 152 MB (chat, answering)",
+        "SmolLM2 \u2014 152 MB (chat, last used)",
         "gemma \u2014 1.2 GB (LoRA code-lora)",
         "Memory: 1.4 GB of a 4.0 GB budget",
     ]
