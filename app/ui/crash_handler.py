@@ -14,7 +14,8 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.logs import get_logger
@@ -70,16 +71,30 @@ class CrashHandler(QObject):
             QApplication.closeAllWindows()  # the window's close stops and saves cleanly
             QApplication.quit()
 
-    def ask_user(self, summary: str, details: str) -> bool:
-        """The crash dialog; True to keep working, False to quit."""
+    def make_dialog(self, summary: str, details: str) -> QMessageBox:
+        """The crash dialog: what happened, that the chats are saved, where the log is."""
         box = QMessageBox(QMessageBox.Icon.Critical, "Lantern hit a bug", "")
         box.setText(
-            "Something went wrong inside Lantern. Your conversations are saved.\n\n"
-            f"{summary}\n\nDetails are in {self.log_file}."
+            "Something went wrong inside Lantern. Your conversations are saved, including "
+            f"the answer being written.\n\n{summary}\n\nThe details are in the log file:"
+            f"\n{self.log_file}"
         )
         box.setDetailedText(details)
+        box.setMinimumWidth(480)
         keep = box.addButton("Keep working", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Quit Lantern", QMessageBox.ButtonRole.DestructiveRole)
+        folder = box.addButton("Open log folder", QMessageBox.ButtonRole.ActionRole)
+        folder.clicked.disconnect()  # opening the folder does not close the dialog
+        folder.clicked.connect(self.open_log_folder)
         box.setDefaultButton(keep)
+        box.keep_button = keep  # type: ignore[attr-defined]
+        return box
+
+    def open_log_folder(self) -> bool:
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_file.parent)))
+
+    def ask_user(self, summary: str, details: str) -> bool:
+        """The crash dialog; True to keep working, False to quit."""
+        box = self.make_dialog(summary, details)
         box.exec()
-        return box.clickedButton() is keep
+        return box.clickedButton() is box.keep_button  # type: ignore[attr-defined]
