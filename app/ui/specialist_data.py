@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.chat.specialists import PRESETS
-from app.models.registry import list_models
+from app.models.registry import default_model, list_models
 from app.store.collections import all_collections
 
 
@@ -28,16 +28,18 @@ def specialist(db: Any, name: str) -> dict[str, Any] | None:
     return store.find_specialist(db, name)
 
 
-def choices(db: Any) -> dict[str, list[str]]:
+def choices(db: Any) -> dict[str, Any]:
     """What the form's combo boxes offer: installed chat models and LoRA adapters,
     sampling presets, named document collections, and possible fallbacks."""
     chat = [m["name"] for m in list_models(db, kind="chat")]
+    default = default_model(db, "chat")
     return {
         "models": chat,
         "adapters": [m["name"] for m in list_models(db, kind="adapter")],
         "presets": list(PRESETS),
         "collections": [c["name"] for c in all_collections(db) if c.get("conversation_id") is None],
         "fallbacks": chat,
+        "default_model": default["name"] if default else None,
     }
 
 

@@ -206,8 +206,13 @@ class SpecialistForm(QWidget):
         presets: Sequence[str] = (),
         collections: Sequence[str] = (),
         fallbacks: Sequence[str] = (),
+        default_model: str | None = None,
     ) -> None:
-        """What the combo boxes offer (installed models, adapters, ...)."""
+        """What the combo boxes offer (installed models, adapters, ...);
+        ``default_model``: the name "Default chat model" stands for now."""
+        self._default_label = (
+            f"{DEFAULT_MODEL} ({default_model})" if default_model else DEFAULT_MODEL
+        )
         self._choices = {
             "models": list(models),
             "presets": list(presets),
@@ -223,7 +228,7 @@ class SpecialistForm(QWidget):
         self.name.setText(row.get("name") or "")
         self.description.setPlainText(row.get("description") or "")
         self.examples.setPlainText("\n".join(row.get("examples") or []))
-        fill_combo(self.model, DEFAULT_MODEL, c["models"], row.get("model"))
+        fill_combo(self.model, self._default_label, c["models"], row.get("model"))
         self.adapters.set_values(row.get("adapters") or [])
         self.system_prompt.setPlainText(row.get("system_prompt") or "")
         fill_sampling(self.sampling, c["presets"], row.get("sampling"))

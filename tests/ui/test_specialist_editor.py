@@ -32,6 +32,7 @@ def test_lists_the_four_example_specialists(editor: SpecialistEditor) -> None:
     assert "keyword: traceback" in editor.form.rules.toPlainText()
     assert editor.form.sampling.currentText() == "Code"
     assert editor.form.model.currentData() is None  # the default chat model
+    assert editor.form.model.currentText() == f"Default chat model ({STARTER_NAME})"
     assert STARTER_NAME in [editor.form.model.itemText(i) for i in range(editor.form.model.count())]
 
 
