@@ -3,11 +3,9 @@
 Why widgets in a scroll area, and lazily: a message needs real widgets (selectable rich
 text, links, per-code-block copy, hover actions, an inline editor, a branch switcher, a
 footer), and a conversation of 1,000 messages must still open in well under 300 ms. So
-the view keeps every row (a small dict) but makes widgets only near the view: the newest
-``BATCH`` on opening, then ``STEP`` at a time as the user scrolls (older ones on reaching
-the top, keeping what the user was looking at in place); widgets more than
-``KEEP_SCREENS`` screens away are dropped and stand in a spacer at their measured height.
-``bench/ui.py`` measures open time, scroll frame rate and memory per message.
+the view keeps every row (a small dict) but makes widgets only near the view
+(``app.ui.transcript_items``). ``bench/ui.py`` measures open time, scroll frame rate and
+memory per message.
 
 Streaming: ``begin_answer`` adds the live answer (showing "Thinking…" with the seconds
 waited until the first token), ``append_text`` only stores the piece and arms a repaint
@@ -33,24 +31,21 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QLabel,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.ui.markdown_render import warm_up
 from app.ui.message_item import MessageItem
+from app.ui.transcript_items import BATCH, LazyItems
 from app.ui.undo_strip import UndoStrip
 
-BATCH = 20  # messages made into widgets when a conversation opens
-STEP = 4  # messages made at a time while scrolling (a frame stays short)
-KEEP_SCREENS = 3  # widgets further than this many screens from the view are dropped
 REPAINT_MS = 33  # ~30 repaints a second while an answer streams
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 PLACEHOLDER = (
@@ -62,7 +57,7 @@ _NUMBERS = ("prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s", "par
 FooterFactory = Callable[[dict[str, Any]], QWidget | None]
 
 
-class ChatView(QScrollArea):
+class ChatView(LazyItems):
     """The transcript. Rows are store message dicts (role, content, status, ...)."""
 
     anchorClicked = Signal(QUrl)
@@ -79,29 +74,18 @@ class ChatView(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.footer_factory: FooterFactory | None = None
         self.open_external: Callable[[QUrl], Any] = QDesktopServices.openUrl
-        self._rows: list[dict[str, Any]] = []
         self._branches: dict[int, list[int]] = {}
-        self._items: list[MessageItem] = []  # widgets for self._rows[_first:_last]
-        self._heights: dict[int, int] = {}  # row index -> height when last made
-        self._made_from = self._first = self._last = 0
-        self._window_pending = False
         self.live: MessageItem | None = None
         self._live_text: list[str] = []
         self._live_started = 0.0
         self._follow = True
-        self._loading_older = False
 
         container = QWidget(self)
         container.setObjectName("chatViewContent")
-        self._column = QVBoxLayout(container)
-        self._column.setContentsMargins(0, 6, 0, 12)
-        self._column.setSpacing(0)
-        self._top_spacer = QWidget(container)
-        self._bottom_spacer = QWidget(container)
-        self._column.addWidget(self._top_spacer)
-        self._column.addWidget(self._bottom_spacer)
-        for spacer in (self._top_spacer, self._bottom_spacer):
-            spacer.setFixedHeight(0)
+        column = QVBoxLayout(container)
+        column.setContentsMargins(0, 6, 0, 12)
+        column.setSpacing(0)
+        self._init_items(column, container)
         self._placeholder = QLabel(PLACEHOLDER, container)
         self._placeholder.setTextFormat(Qt.TextFormat.PlainText)
         self._placeholder.setStyleSheet("color:#7a7a7a; padding:40px 18px;")
@@ -170,37 +154,6 @@ class ChatView(QScrollArea):
         for item in self._items:
             item.set_branches(self._branches.get(int(item.row.get("id") or 0), []))
 
-    # -- which rows have widgets -----------------------------------------------------
-    # Rows [_made_from, n) are in the scroll range: [_first, _last) as widgets, the
-    # others as the two spacers (their last measured heights). Rows above _made_from
-    # were never made; reaching the top makes the next older batch.
-
-    def _reset(self, start: int, end: int | None = None) -> None:
-        """Widgets for rows[start:end] only (rows above: never made; rows below: in the
-        bottom spacer at an estimated height until they are made)."""
-        for item in self._items:
-            self._discard(item)
-        self._items = []
-        self._heights = {}
-        self._made_from = self._first = self._last = start
-        self._make(start, len(self._rows) if end is None else end, at_top=False)
-
-    def _make(self, start: int, end: int, at_top: bool) -> None:
-        """Widgets for rows[start:end], above (``at_top``) or below the existing ones."""
-        made = [self._make_item(row) for row in self._rows[start:end]]
-        base = 1 if at_top else 1 + len(self._items)
-        for offset, item in enumerate(made):
-            self._column.insertWidget(base + offset, item)
-            item.show()  # now, not at the next event loop pass: the heights are needed
-        if at_top:
-            self._items[:0] = made
-            self._first = start
-        else:
-            self._items.extend(made)
-            self._last = end
-        self._update_spacers()
-        self._settle()
-
     def _make_item(self, row: dict[str, Any]) -> MessageItem:
         item = MessageItem(row, self.widget())
         item.set_branches(self._branches.get(int(row.get("id") or 0), []))
@@ -212,101 +165,8 @@ class ChatView(QScrollArea):
             item.set_footer_widget(self.footer_factory(row))
         return item
 
-    def _discard(self, item: MessageItem) -> None:
-        self._column.removeWidget(item)
-        item.hide()
-        item.deleteLater()
-
-    def _update_spacers(self) -> None:
-        heights = self._heights
-        top = sum(heights.get(i, 0) for i in range(self._made_from, self._first))
-        rows = self._rows
-        bottom = sum(
-            heights[i] if i in heights else _estimate(rows[i]) for i in range(self._last, len(rows))
-        )
-        self._top_spacer.setFixedHeight(top)
-        self._bottom_spacer.setFixedHeight(bottom)
-
     def _droppable(self, item: MessageItem) -> bool:
         return item is not self.live and not item.editing
-
-    def _update_window(self) -> None:
-        """Make widgets for rows coming near the view; drop those far from it."""
-        self._window_pending = False
-        if not self._items:
-            return
-        bar = self.verticalScrollBar()
-        screen = max(1, self.viewport().height())
-        top, bottom = bar.value(), bar.value() + screen
-        # make: above, then below
-        if self._items[0].y() > top - screen:
-            if self._first > self._made_from:
-                self._make(max(self._made_from, self._first - STEP), self._first, True)
-            elif self._made_from > 0:
-                self._load_older()
-        if self._last < len(self._rows) and self._items[-1].geometry().bottom() < bottom + screen:
-            self._make(self._last, min(len(self._rows), self._last + STEP), False)
-        # drop what is more than KEEP_SCREENS screens away
-        far = KEEP_SCREENS * screen
-        dropped = False
-        while len(self._items) > BATCH and self._droppable(self._items[0]):
-            item = self._items[0]
-            if item.geometry().bottom() >= top - far:
-                break
-            self._heights[self._first] = item.height()
-            self._discard(self._items.pop(0))
-            self._first += 1
-            dropped = True
-        while len(self._items) > BATCH and self._droppable(self._items[-1]):
-            item = self._items[-1]
-            if item.y() <= bottom + far:
-                break
-            self._last -= 1
-            self._heights[self._last] = item.height()
-            self._discard(self._items.pop())
-            dropped = True
-        if dropped:
-            self._update_spacers()
-            self._settle()
-
-    def _load_older(self) -> None:
-        """Make the next older batch, keeping the message in view where it was."""
-        if self._made_from == 0 or self._loading_older:
-            return
-        self._loading_older = True
-        try:
-            bar = self.verticalScrollBar()
-            anchor = self._items[0] if self._items else None
-            before = anchor.y() if anchor is not None else 0
-            start = max(0, self._made_from - STEP)
-            self._made_from = start
-            self._make(start, self._first, at_top=True)
-            if anchor is not None:
-                bar.setValue(bar.value() + anchor.y() - before)
-        finally:
-            self._loading_older = False
-
-    def load_all(self) -> None:
-        """Bring every row into the scroll range (the oldest ones made on the way)."""
-        while self._made_from > 0:
-            self._load_older()
-
-    def truncate_from(self, message_id: int) -> None:
-        """Remove ``message_id`` and everything after it (an edit or a regeneration
-        replaces that part of the path)."""
-        ids = [row.get("id") for row in self._rows]
-        if message_id not in ids:
-            return
-        cut = ids.index(message_id)
-        self._rows = self._rows[:cut]
-        if cut < self._first or self._last < cut:
-            self._reset(max(0, cut - BATCH))
-            return
-        for item in self._items[cut - self._first :]:
-            self._discard(item)
-        self._items = self._items[: cut - self._first]
-        self._last = cut
-        self._update_spacers()
 
     # -- streaming -------------------------------------------------------------------
 
@@ -445,11 +305,6 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
-    def _settle(self) -> None:
-        """Lay the new widgets out now, so the scroll range is right at once."""
-        for _ in range(3):  # heights follow widths: a second pass settles them
-            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-
     def _on_scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
         self._follow = value >= bar.maximum() - 4
@@ -515,13 +370,6 @@ class ChatView(QScrollArea):
 
     def toHtml(self) -> str:
         return "\n".join(item.html() for item in self._items)
-
-
-def _estimate(row: dict[str, Any]) -> int:
-    """A row's height before it was ever made (replaced by the real one when made)."""
-    text = str(row.get("content") or "")
-    lines = text.count("\n") + len(text) // 100 + 1
-    return 48 + 18 * lines
 
 
 _WARMING: list[threading.Thread] = []

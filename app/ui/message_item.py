@@ -31,9 +31,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -43,6 +41,7 @@ from app.chat.notes import EMPTY_STOPPED, answer_note
 from app.ui.branch_switcher import BranchSwitcher
 from app.ui.markdown_render import Rendered, render
 from app.ui.markdown_stream import MarkdownStream
+from app.ui.message_editor import InlineEditor
 from app.ui.rich_text import RichText
 
 ROLE_LABELS = {"user": "You", "assistant": "Lantern", "system": "System"}
@@ -99,7 +98,7 @@ class MessageItem(QFrame):
         self._tail: RichText | None = None
         self._tail_rendered: Rendered | None = None
         self._code_head: RichText | None = None  # where a streamed code block began
-        self._editor: QWidget | None = None
+        self._editor: InlineEditor | None = None
         self._actions: QWidget | None = None
         self._switcher: BranchSwitcher | None = None
         self._thinking: QLabel | None = None
@@ -414,56 +413,21 @@ class MessageItem(QFrame):
         """Edit a question in place; sending makes a new branch (the original stays)."""
         if self.role != "user" or self._editor is not None:
             return
-        editor = self._editor = QWidget(self)
-        box = QVBoxLayout(editor)
-        box.setContentsMargins(0, 0, 0, 0)
-        self.edit_box = QPlainTextEdit(editor)
-        self.edit_box.setAccessibleName("Edit your message")
-        self.edit_box.setPlainText(text if text is not None else str(self.row.get("content") or ""))
-        self.edit_box.setFixedHeight(90)
-        self.edit_box.installEventFilter(self)
-        self.edit_box.setToolTip("Ctrl+Enter sends, Esc cancels")
-        self.edit_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        cancel = QPushButton("Cancel", editor)
-        send = QPushButton("Send", editor)
-        send.setDefault(True)
-        cancel.clicked.connect(self.close_editor)
-        send.clicked.connect(self.submit_edit)
-        buttons.addWidget(cancel)
-        buttons.addWidget(send)
-        box.addWidget(self.edit_box)
-        box.addLayout(buttons)
+        start = text if text is not None else str(self.row.get("content") or "")
+        editor = self._editor = InlineEditor(start, self)
+        self.edit_box = editor.edit_box
+        editor.submitted.connect(self._on_edit_submitted)
+        editor.cancelled.connect(self.close_editor)
         for piece in self._pieces():
             piece.hide()
         self.body.addWidget(editor)
         self.edit_box.setFocus()
 
-    def eventFilter(self, watched: Any, event: QEvent) -> bool:
-        """In the editor, Ctrl+Enter sends and Esc cancels (before the window's Esc)."""
-        kind = event.type()
-        if watched is getattr(self, "edit_box", None) and isinstance(event, QKeyEvent):
-            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
-            enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and ctrl
-            escape = event.key() == Qt.Key.Key_Escape
-            if kind == QEvent.Type.ShortcutOverride and (enter or escape):
-                event.accept()  # the editor has these keys, not the window's shortcuts
-                return True
-            if kind == QEvent.Type.KeyPress and enter:
-                self.submit_edit()
-                return True
-            if kind == QEvent.Type.KeyPress and escape:
-                self.close_editor()
-                return True
-        return super().eventFilter(watched, event)
-
     def submit_edit(self) -> None:
-        if self._editor is None:
-            return
-        text = self.edit_box.toPlainText()
-        if not text.strip():
-            return
+        if self._editor is not None:
+            self._editor.submit()
+
+    def _on_edit_submitted(self, text: str) -> None:
         self.close_editor()
         self.edit_submitted.emit(int(self.row.get("id") or 0), text)
 

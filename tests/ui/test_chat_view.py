@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtWidgets import QApplication
 
-from app.ui.chat_view import BATCH, ChatView
+from app.ui.chat_view import ChatView
+from app.ui.transcript_items import BATCH
 
 
 @pytest.fixture
