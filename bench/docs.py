@@ -16,8 +16,12 @@ and cached; it is not committed.
 (c) Hybrid retrieval latency p50/p95 over 100k synthetic chunks (sentences of the
     manual recombined; random unit vectors), with the query vector precomputed, and
     end to end with the query embedding.
-(d) Quality on bench/data/docs_questions.json (45 questions, each with the page that
-    answers it): recall@5 and MRR@5 for keyword-only, vector-only and hybrid.
+(d) Quality on bench/data/docs_questions.json (45 questions over the CMUCL manual, each
+    with the page that answers it) and bench/data/docs_questions_rintro.json (50 questions
+    over "An Introduction to R", R-intro.pdf from the Debian package r-doc-pdf, 30 of them
+    paraphrased in everyday words): recall@5 and MRR@5 per style for keyword-only,
+    vector-only, the old equal-weight hybrid and final (what grounding uses).
+(e) Sentence attribution precision/recall on bench/data/attribution_set.json.
 """
 
 from __future__ import annotations
@@ -42,30 +46,53 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "docs.json"
 QUESTIONS = ROOT / "bench" / "data" / "docs_questions.json"
+RINTRO_QUESTIONS = ROOT / "bench" / "data" / "docs_questions_rintro.json"
+ATTRIBUTION = ROOT / "bench" / "data" / "attribution_set.json"
+RPACKAGE, RPDF_IN_PACKAGE = "r-doc-pdf", "usr/share/doc/r-doc-pdf/manual/R-intro.pdf"
 CACHE = Path(os.environ.get("LANTERN_BENCH_CACHE", Path.home() / ".cache" / "lantern-bench"))
 PACKAGE, PDF_IN_PACKAGE = "cmucl-docs", "usr/share/doc/cmucl-docs/cmu-user.pdf.gz"
 THREADS = 2  # as in the issue's reference figures (--threads changes it)
 
 
-def obtain_pdf() -> tuple[Path, str]:
-    """The manual, from the Debian package (downloaded once with apt-get, then cached)."""
-    target = CACHE / "cmu-user.pdf"
-    version_file = CACHE / "cmu-user.source"
+def obtain_pdf(
+    package: str = PACKAGE, member: str = PDF_IN_PACKAGE, name: str = "cmu-user.pdf"
+) -> tuple[Path, str]:
+    """A PDF from a Debian package (downloaded once with apt-get, then cached)."""
+    target = CACHE / name
+    version_file = CACHE / f"{Path(name).stem}.source"
     if target.is_file() and version_file.is_file():
         return target, version_file.read_text()
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = ["apt-get", "download", PACKAGE]
+        cmd = ["apt-get", "download", package]
         if subprocess.run(cmd, cwd=tmp, capture_output=True).returncode != 0:
             subprocess.run(["apt-get", "update"], check=True, capture_output=True)
             subprocess.run(cmd, cwd=tmp, check=True, capture_output=True)
         deb = next(Path(tmp).glob("*.deb"))
         subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
-        with gzip.open(Path(tmp) / "x" / PDF_IN_PACKAGE) as src, open(target, "wb") as dst:
+        opener = gzip.open if member.endswith(".gz") else open
+        with opener(Path(tmp) / "x" / member, "rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)
-        source = f"Debian package {deb.name}, /{PDF_IN_PACKAGE} (gunzipped)"
+        source = f"Debian package {deb.name}, /{member}" + (
+            " (gunzipped)" if member.endswith(".gz") else ""
+        )
     version_file.write_text(source)
     return target, source
+
+
+def bench_rintro(embedder: Any, folder: Path) -> dict:
+    """The paraphrase set: R-intro.pdf indexed with embeddings, then bench_quality."""
+    from app.knowledge.ingest import Ingestor
+
+    pdf, source = obtain_pdf(RPACKAGE, RPDF_IN_PACKAGE, "R-intro.pdf")
+    db = fresh_db(folder / "rintro")
+    [r] = Ingestor(db, embedder).add([pdf], "bench").results
+    assert r.status == "indexed", r
+    data = json.loads(RINTRO_QUESTIONS.read_text())
+    return {
+        "pdf": {"file": pdf.name, "source": source, "pages": r.pages, "license": data["license"]},
+        "quality": bench_quality(db, embedder, data["questions"]),
+    }
 
 
 def fresh_db(folder: Path) -> Any:
@@ -230,28 +257,78 @@ def bench_latency(
     return out
 
 
-def bench_quality(db: Any, embedder: Any, questions: list[dict]) -> dict:
-    from app.knowledge.retrieve import search
+def _rank(hits: list[Any], pages: list[int]) -> int | None:
+    return next(
+        (i for i, h in enumerate(hits, start=1) if any(h.page <= p <= h.page_end for p in pages)),
+        None,
+    )
 
+
+def _score(ranks: list[int | None]) -> dict[str, float]:
+    return {
+        "recall_at_5": round(sum(r is not None for r in ranks) / len(ranks), 3),
+        "mrr_at_5": round(sum(1 / r for r in ranks if r) / len(ranks), 3),
+    }
+
+
+def bench_quality(db: Any, embedder: Any, questions: list[dict]) -> dict:
+    """recall@5 and MRR@5 per question style (literal / paraphrased) for keyword-only,
+    vector-only, the old hybrid (equal-weight RRF, k=60: the lever baseline) and final
+    (what grounding uses: weighted RRF k=10, keyword weight 0.5, distinct passages)."""
+    from app.knowledge import retrieve
+    from app.knowledge.retrieve import distinct_hits, keyword_search, load_hits, rrf, search
+    from app.knowledge.vectors import vector_index
+
+    index = vector_index(db, embedder.model_id)
+    index.sync(db)
+    ranks: dict[str, dict[str, list[int | None]]] = {}
+    for item in questions:
+        style = item.get("style", "literal")
+        q, pages = item["question"], item["pages"]
+        got = {
+            mode: _rank(search(db, q, embedder=embedder, mode=mode, k=5).hits, pages)  # type: ignore[arg-type]
+            for mode in ("keyword", "vector")
+        }
+        keyword = keyword_search(db, q, None, retrieve.CANDIDATES, True)
+        vector = index.search(embedder.embed_one(q), None, retrieve.CANDIDATES)
+        got["hybrid_rrf60_equal"] = _rank(load_hits(db, rrf([keyword, vector], k=60)[:5]), pages)
+        got["final"] = _rank(search(db, q, embedder=embedder, k=5).hits, pages)
+        fused = rrf([keyword, vector], weights=(retrieve.KEYWORD_WEIGHT, 1.0))
+        got["final_without_dedupe"] = _rank(load_hits(db, fused[:5]), pages)
+        got["final_dedupe_check"] = _rank(distinct_hits(load_hits(db, fused[:15]), 5), pages)
+        for mode, rank in got.items():
+            ranks.setdefault(style, {}).setdefault(mode, []).append(rank)
+            ranks.setdefault("all", {}).setdefault(mode, []).append(rank)
     out: dict[str, Any] = {"questions": len(questions)}
-    for mode in ("keyword", "vector", "hybrid"):
-        hits_at_5, rr = 0, 0.0
-        for item in questions:
-            hits = search(db, item["question"], embedder=embedder, mode=mode, k=5).hits  # type: ignore[arg-type]
-            rank = next(
-                (
-                    i
-                    for i, h in enumerate(hits, start=1)
-                    if any(h.page <= p <= h.page_end for p in item["pages"])
-                ),
-                None,
-            )
-            if rank is not None:
-                hits_at_5 += 1
-                rr += 1 / rank
-        out[mode] = {
-            "recall_at_5": round(hits_at_5 / len(questions), 3),
-            "mrr_at_5": round(rr / len(questions), 3),
+    for style, modes in ranks.items():
+        out[style] = {"n": len(next(iter(modes.values())))}
+        out[style].update({mode: _score(r) for mode, r in modes.items()})
+    return out
+
+
+def bench_attribution(embedder: Any) -> dict:
+    """Attribution precision/recall on bench/data/attribution_set.json (app.chat.attribution)."""
+    from app.chat.attribution import attribute
+
+    out: dict[str, Any] = {}
+    for name, model in (("embedding_and_words", embedder), ("words_only", None)):
+        cited = correct = supported = found = unsupported = marked = 0
+        for case in json.loads(ATTRIBUTION.read_text())["cases"]:
+            answer = " ".join(s for s, _ in case["answer"])
+            for c, (_, want) in zip(
+                attribute(answer, case["passages"], model), case["answer"], strict=True
+            ):
+                cited += c.source is not None
+                correct += c.source is not None and c.source == want
+                supported += want is not None
+                found += want is not None and c.source == want
+                unsupported += want is None
+                marked += want is None and c.source is None
+        out[name] = {
+            "sentences": supported + unsupported,
+            "precision": round(correct / cited, 3) if cited else None,
+            "recall": round(found / supported, 3),
+            "unsupported_marked": round(marked / unsupported, 3),
         }
     return out
 
@@ -306,6 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         assert list_documents(db)  # the embedded index of the whole PDF
         results["quality"] = bench_quality(db, embedder, questions)
         print(f"quality: {json.dumps(results['quality'])}", flush=True)
+        results["paraphrase_set"] = bench_rintro(embedder, folder)
+        print(f"paraphrase set: {json.dumps(results['paraphrase_set'])}", flush=True)
+        results["attribution"] = bench_attribution(embedder)
+        print(f"attribution: {json.dumps(results['attribution'])}", flush=True)
         source_texts = [r[0] for r in db.execute("SELECT text FROM chunks").fetchall()]
         results["latency"] = bench_latency(
             embedder, source_texts, [q["question"] for q in questions], args.chunks, folder
@@ -351,10 +432,23 @@ def print_table(r: dict) -> None:
     rows.append(
         ("keyword / vector only", f"{_pair(lat['keyword'], *ms)} / {_pair(lat['vector'], *ms)}")
     )
-    for mode in ("keyword", "vector", "hybrid"):
-        rows.append(
-            (f"quality {mode}", _pair(q[mode], "recall_at_5", "mrr_at_5", "recall@5", "MRR"))
-        )
+    sets = [("cmu", q)]
+    if "paraphrase_set" in r:
+        sets.append(("r-intro", r["paraphrase_set"]["quality"]))
+    for label, quality in sets:
+        for style in ("literal", "paraphrased"):
+            if style not in quality:
+                continue
+            for mode in ("keyword", "vector", "hybrid_rrf60_equal", "final"):
+                scores = quality[style][mode]
+                rows.append(
+                    (
+                        f"{label} {style} {mode}",
+                        _pair(scores, "recall_at_5", "mrr_at_5", "recall@5", "MRR"),
+                    )
+                )
+    for name, a in r.get("attribution", {}).items():
+        rows.append((f"attribution {name}", f"precision {a['precision']}, recall {a['recall']}"))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")

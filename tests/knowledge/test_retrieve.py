@@ -10,7 +10,7 @@ import sqlite_utils
 from app.errors import NotFoundError
 from app.knowledge.embed import Embedder
 from app.knowledge.ingest import Ingestor
-from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE, fts_query, rrf, search
+from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE, RRF_K, fts_query, rrf, search
 
 DOCS = {
     "lamps.md": "# Lamps\n\nThe lamp is lit at dusk and put out at dawn by the keeper.\n",
@@ -36,7 +36,27 @@ def test_fts_query_quotes_words_and_drops_operators() -> None:
 def test_rrf_rewards_agreement() -> None:
     fused = rrf([[(1, 9.0), (2, 8.0), (3, 7.0)], [(3, 0.9), (1, 0.8)]])
     assert [cid for cid, _ in fused] == [1, 3, 2]
-    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[0][1] == pytest.approx(1 / (RRF_K + 1) + 1 / (RRF_K + 2))
+
+
+def test_weighted_rrf_lets_the_vector_list_lead() -> None:
+    keyword, vector = [(1, 9.0), (2, 8.0)], [(2, 0.9), (3, 0.8)]
+    assert next(c for c, _ in rrf([keyword, vector])) == 2
+    weighted = rrf([keyword, vector], weights=(0.3, 1.0))
+    assert [c for c, _ in weighted] == [2, 3, 1]  # the keyword-only hit drops below
+
+
+def test_a_file_in_two_collections_is_found_once(
+    db: sqlite_utils.Database, folder: Path
+) -> None:
+    """`docs search` without a collection: the same passage indexed in two collections
+    comes back once, and the other results fill the list."""
+    Ingestor(db, None).add([folder], "one")
+    Ingestor(db, None).add([folder], "two")
+    hits = search(db, "lamp keeper horn fog", k=5).hits
+    keys = [(h.file, h.page, h.text) for h in hits]
+    assert len(keys) == len(set(keys)) and len(keys) >= 2
+    assert len({h.document_id for h in search(db, "lamp", collection="one").hits}) >= 1
 
 
 def test_keyword_only_without_a_model(db: sqlite_utils.Database, folder: Path) -> None:
