@@ -268,6 +268,8 @@ class MainWindow(QMainWindow):
         except LanternError:
             theme, size = "system", None
         self.setStyleSheet(apply_theme(theme, size))
+        if hasattr(self, "banner"):
+            self.banner.restyle()
 
     def open_settings(self) -> None:
         from app.ui.settings_window import SettingsWindow

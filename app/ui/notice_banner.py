@@ -15,7 +15,9 @@ from collections.abc import Callable
 from typing import Literal
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -28,17 +30,18 @@ from PySide6.QtWidgets import (
 from app.ui.safe_text import plain_label
 
 Level = Literal["info", "warning", "error"]
-_STYLES = {
-    "info": "background:#e8f0fd; border:1px solid #b7cdf5; color:#1d3f7a;",
-    "warning": "background:#fff4d6; border:1px solid #f0d58a; color:#6b4b00;",
-    "error": "background:#fde8e8; border:1px solid #f2b8b8; color:#8a1c1c;",
+# level -> (background, border, text) for a light and for a dark window
+_COLORS = {
+    "info": (("#e8f0fd", "#b7cdf5", "#1d3f7a"), ("#1c2a42", "#34507d", "#c9dcff")),
+    "warning": (("#fff4d6", "#f0d58a", "#6b4b00"), ("#3a3018", "#6e5a24", "#f3dc9c")),
+    "error": (("#fde8e8", "#f2b8b8", "#8a1c1c"), ("#3f1d1d", "#7a3434", "#ffc9c9")),
 }
 # (pattern of a terminal command in a core message, window wording, action key or "")
 _WINDOW_WORDING: tuple[tuple[str, str, str], ...] = (
     (r"`lantern models import[^`]*`", "Models \u203a Open model file\u2026", "models"),
     (r"`lantern models (list|remove)[^`]*`", "Models \u203a Manage models\u2026", "models"),
     (r"`lantern models [^`]*`", "Models \u203a Manage models\u2026", "models"),
-    (r"`lantern docs rescan[^`]*`", "add the documents to the chat again", "docs"),
+    (r"(run )?`lantern docs rescan[^`]*`", "add the documents to the chat again", "models"),
     (r"`lantern docs add[^`]*`", "Chat \u203a Add documents\u2026", "docs"),
     (r"`lantern history [^`]*`", "the list on the left", ""),
     (r"`lantern doctor[^`]*`", "Help \u203a About Lantern", ""),
@@ -103,12 +106,24 @@ class NoticeBanner(QFrame):
         self.label.setText(text)
         self.label.setToolTip(text)
         self.label.setAccessibleName(text)
-        self.setStyleSheet(f"#noticeBanner {{ {_STYLES[level]} border-radius:4px; }}")
+        self.restyle()
         has_action = bool(self._action_key) and self._action_key in self.actions
         self.action_button.setText(_ACTION_LABELS.get(self._action_key, ""))
         self.action_button.setAccessibleName(_ACTION_LABELS.get(self._action_key, ""))
         self.action_button.setVisible(has_action)
         self.setVisible(conversation is None or conversation == self.shown_conversation)
+
+    def restyle(self) -> None:
+        """Colours for the level, light or dark like the window (after a theme change)."""
+        if self.level is None:
+            return
+        window = QApplication.palette()  # its own palette has the style sheet's colours
+        dark = window.color(QPalette.ColorRole.Window).lightness() < 128
+        background, border, text = _COLORS[self.level][dark]
+        self.setStyleSheet(
+            f"#noticeBanner {{ background:{background}; border:1px solid {border}; "
+            f"border-radius:4px; }} #noticeBanner QLabel {{ color:{text}; }}"
+        )
 
     def show_for(self, conversation: int | None) -> None:
         """The window now shows ``conversation``: hide a message about another chat (it

@@ -95,6 +95,7 @@ class SettingsWindow(QDialog):
         column.addWidget(buttons)
         self.setMinimumWidth(520)
         self.load()
+        self.model.setFocus()
 
     def _spin(self, name: str, low: int, high: int, special: str | None, step: int = 1) -> QSpinBox:
         box = QSpinBox(self)

@@ -126,3 +126,31 @@ def test_size_splitter_docks_and_chat_are_remembered(
         assert second.settings_panel.conversation_id == cid
     finally:
         second.close()
+
+
+def test_the_answering_chat_is_marked_in_the_sidebar(window: Any, qtbot: Any) -> None:
+    cid = created_by(window.sidebar)
+    created_by(window.sidebar)
+    window.chat.generating_id = cid  # as the controller sets it when the answer starts
+    window._mark_answering()
+    row = next(
+        window.sidebar.list.item(i)
+        for i in range(window.sidebar.list.count())
+        if window.sidebar.list.item(i).data(Qt.ItemDataRole.UserRole) == cid
+    )
+    assert "answering" in row.toolTip()
+    window.chat.generating_id = None
+    window._mark_answering()
+    assert "answering" not in row.toolTip()
+
+
+def test_the_banner_follows_a_dark_theme(window: Any, qtbot: Any) -> None:
+    from app.store.settings import set_setting
+
+    window.banner.show_message("error", "Something to act on.")
+    light = window.banner.styleSheet()
+    set_setting(window.db, "ui.theme", "dark")  # the test's own setup of a stored setting
+    window.apply_theme()
+    assert window.banner.styleSheet() != light and "#3f1d1d" in window.banner.styleSheet()
+    set_setting(window.db, "ui.theme", "light")
+    window.apply_theme()
