@@ -114,3 +114,21 @@ def test_making_another_specialist_the_default(
     qtbot.waitUntil(lambda: editor.list.item(1).text() == "Code  (default)")
     assert store.default_specialist(window.db)["name"] == "Code"
     assert editor.list.item(0).text() == "General"
+
+
+def test_attach_a_lora_adapter_with_a_scale(window: Any, qtbot: Any, tmp_path: Any) -> None:
+    from app.models.registry import register_file
+    from tests.specialists.lora_files import write_adapter
+
+    adapter = write_adapter(tmp_path / "tone.gguf", layers=2)  # a real GGUF LoRA adapter
+    register_file(window.db, adapter, name="tone")  # as an import registers it
+    editor = window.specialists.open_specialists()
+    editor.select("Writing")
+    assert editor.form.adapters.add_button.isEnabled()
+    click(qtbot, editor.form.adapters.add_button)
+    editor.form.adapters.table.cellWidget(0, 1).setValue(0.5)
+    with qtbot.waitSignal(editor.changed, timeout=30_000):  # saved by the worker
+        click(qtbot, editor.save_button)
+    assert editor.form.adapters.values() == [{"name": "tone", "scale": 0.5}]  # shown again
+    saved = store.find_specialist(window.db, "Writing")
+    assert saved["adapters"] == [{"name": "tone", "scale": 0.5}]
