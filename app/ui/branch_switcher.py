@@ -26,8 +26,7 @@ class BranchSwitcher(QWidget):
         self.index = 0
         self.prev_button = self._arrow("\u2039", "Previous version")
         self.next_button = self._arrow("\u203a", "Next version")
-        self.label = QLabel(self)
-        self.label.setStyleSheet("color:#555555;")
+        self.label = QLabel(self)  # the palette's text colour: readable light or dark
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)

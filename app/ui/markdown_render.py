@@ -47,8 +47,8 @@ LIGHT = Theme(
     HtmlFormatter(nowrap=True, noclasses=True, style="default"),
 )
 DARK = Theme(
-    "#1f2227",
-    "#2b2f36",
+    "#2b2e35",
+    "#363a42",
     "#a8adb5",
     "#4a4f57",
     HtmlFormatter(nowrap=True, noclasses=True, style="github-dark"),

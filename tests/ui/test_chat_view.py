@@ -369,7 +369,7 @@ def test_answers_in_a_dark_window_use_dark_code_blocks(qtbot: Any) -> None:
             {"id": 2, "role": "assistant", "content": "```python\nx = 1\n```"},
         ]
     )
-    assert "#1f2227" in view.items()[1].html()
+    assert "#2b2e35" in view.items()[1].html()
 
 
 def test_a_live_answer_stopped_before_its_first_token_offers_a_retry(view: ChatView) -> None:

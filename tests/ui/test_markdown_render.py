@@ -50,4 +50,4 @@ def test_a_dark_window_gets_dark_code_blocks() -> None:
     light = render("```python\nx = 1\n```").html
     dark = render("```python\nx = 1\n```", dark=True).html
     assert 'bgcolor="#f4f5f7"' in light and 'bgcolor="#f4f5f7"' not in dark
-    assert 'bgcolor="#1f2227"' in dark  # light code on a dark ground, not on a light one
+    assert 'bgcolor="#2b2e35"' in dark  # light code on a dark ground, not on a light one
