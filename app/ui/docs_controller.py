@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 from app.errors import LanternError
 from app.knowledge.embedding_model import embedding_status
 from app.logs import get_logger
+from app.store.citations import answer_citations
 from app.store.messages import get_message, message_sources
 from app.ui.citation_links import parse_cite_link
 from app.ui.docs_drop import DropTarget, choose_documents
@@ -53,6 +54,7 @@ class DocsController(QObject):
             target.paths_dropped.connect(self.add)
         window.composer.attach.connect(self.attach)
         window.client.worker.sources_ready.connect(self._on_sources)
+        window.client.worker.citations_ready.connect(self._on_citations)
         window.chat_view.anchorClicked.connect(self._on_anchor)
 
     @Slot()
@@ -171,6 +173,11 @@ class DocsController(QObject):
         self.sources.set_sources(sources)
         self.dock.setVisible(bool(sources))
 
+    @Slot(int, list)
+    def _on_citations(self, _message_id: int, citations: list[Any]) -> None:
+        self.sources.set_citations(citations)
+        self.dock.setVisible(bool(self.sources.sources or citations))
+
     @Slot(QUrl)
     def _on_anchor(self, url: QUrl) -> None:
         cite = parse_cite_link(url.toString())
@@ -183,6 +190,7 @@ class DocsController(QObject):
             self.window.banner.show_message("error", str(exc))
             return
         self.sources.set_sources(sources)
+        self.sources.set_citations(answer_citations(self.window.db, message_id))
         self.dock.show()
         self.sources.activate(number)
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QProcess, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from app.chat.attribution import sentence_citations
 from app.knowledge.citations import CitationTarget, open_citation
 
 
@@ -44,6 +45,15 @@ class SourcesPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.search_model)
         layout.addWidget(self.list)
+        self.sentences_title = QLabel("")
+        self.sentences = QListWidget()  # each answer sentence and what supports it
+        self.sentences.setWordWrap(True)
+        self.sentences.setSpacing(2)
+        self.sentences.itemActivated.connect(self._on_activated)
+        self.sentences_title.hide()
+        self.sentences.hide()
+        layout.addWidget(self.sentences_title)
+        layout.addWidget(self.sentences)
         if open_files:
             self.open_requested.connect(self.open_source)
 
@@ -54,6 +64,7 @@ class SourcesPanel(QWidget):
     def set_sources(self, sources: list[dict[str, Any]]) -> None:
         self._sources = list(sources)
         self.list.clear()
+        self.set_citations([])  # a new set of sources: the sentences come after the answer
         for n, src in enumerate(self._sources, start=1):
             excerpt = " ".join(str(src["text"]).split())
             if len(excerpt) > 280:
@@ -64,13 +75,40 @@ class SourcesPanel(QWidget):
             self.list.addItem(item)
         self.title.setText(f"Sources ({len(self._sources)})" if self._sources else "No sources")
 
+    def set_citations(self, citations: list[dict[str, Any]]) -> None:
+        """Per-sentence citations of the answer (``app.chat.attribution``): each sentence
+        with the source that supports it, or marked "not found in your documents"."""
+        self.sentences.clear()
+        rows = sentence_citations(citations, self._sources)
+        unsupported = 0
+        for row in rows:
+            if row.get("note"):
+                unsupported += 1
+                item = QListWidgetItem(f"\u26a0 {row['sentence']}\n    {row['note']}")
+                item.setForeground(QColor("#b3261e"))
+            else:
+                name = Path(str(row["file"])).name
+                item = QListWidgetItem(
+                    f"[{row['source']}] {row['sentence']}\n    {name}, page {row['page']}"
+                )
+                item.setData(Qt.ItemDataRole.UserRole, row["source"])
+            item.setToolTip(f"support score {row['score']:.2f}")
+            self.sentences.addItem(item)
+        self.sentences_title.setText(
+            f"Sentences: {len(rows) - unsupported} supported, {unsupported} not found"
+        )
+        self.sentences_title.setVisible(bool(rows))
+        self.sentences.setVisible(bool(rows))
+
     def set_embedding_status(self, status: dict[str, Any]) -> None:
         """``app.knowledge.embedding_model.embedding_status``: shown under the title."""
         self.search_model.setText(f"Embedding model: {status['message']}")
         self.search_model.setToolTip(str(status.get("path") or ""))
 
     def _on_activated(self, item: QListWidgetItem) -> None:
-        self.activate(int(item.data(Qt.ItemDataRole.UserRole)))
+        number = item.data(Qt.ItemDataRole.UserRole)
+        if number is not None:
+            self.activate(int(number))
 
     def activate(self, number: int) -> None:
         """Citation ``[number]`` was clicked."""

@@ -54,6 +54,7 @@ class InferenceWorker(Worker):
     token = Signal(str)
     notice = Signal(str, str)  # kind, message
     sources_ready = Signal(int, list)  # answer message id, its numbered document sources
+    citations_ready = Signal(int, list)  # answer id, per-sentence citations (attribution)
     finished = Signal(object)  # TurnResult
     stopped_early = Signal()  # a queued request was dropped by stop()
     managed = Signal(int, object)  # a store change is done: its tag, the result
@@ -138,6 +139,7 @@ class InferenceWorker(Worker):
 
     def _turn(self, request: TurnRequest) -> None:
         from app.chat.types import (
+            CitationsReady,
             Escalating,
             ModelLoading,
             ModelReady,
@@ -161,6 +163,8 @@ class InferenceWorker(Worker):
                 self.notice.emit(event.kind, event.message)
             elif isinstance(event, SourcesReady):
                 self.sources_ready.emit(event.answer_id, event.sources)
+            elif isinstance(event, CitationsReady):
+                self.citations_ready.emit(event.answer_id, event.citations)
             elif isinstance(event, ModelLoading):
                 self.loading.emit(event.name)
             elif isinstance(event, ModelReady):

@@ -30,3 +30,25 @@ def test_panel_lists_sources_and_opens_the_cited_page(qtbot: Any) -> None:
         panel.activate(0)
     panel.set_sources([])
     assert panel.title.text() == "No sources"
+
+
+def test_panel_lists_each_sentence_with_its_source_or_not_found(qtbot: Any) -> None:
+    panel = SourcesPanel(open_files=False)
+    qtbot.addWidget(panel)
+    panel.set_sources(SOURCES)
+    panel.set_citations(
+        [
+            {"sentence": "The lamp is lit at dusk.", "source": 1, "score": 0.9},
+            {"sentence": "It was built in 1891.", "source": None, "score": 0.3},
+        ]
+    )
+    assert panel.sentences_title.text() == "Sentences: 1 supported, 1 not found"
+    assert panel.sentences.item(0).text() == "[1] The lamp is lit at dusk.\n    manual.pdf, page 12"
+    assert "not found in your documents" in panel.sentences.item(1).text()
+    with qtbot.waitSignal(panel.open_requested, timeout=1000) as blocker:
+        panel.sentences.itemActivated.emit(panel.sentences.item(0))
+    assert blocker.args == ["/docs/manual.pdf", 12]
+    with qtbot.assertNotEmitted(panel.open_requested):
+        panel.sentences.itemActivated.emit(panel.sentences.item(1))
+    panel.set_sources(SOURCES)  # the next answer's sources: its sentences are not known yet
+    assert panel.sentences.count() == 0
