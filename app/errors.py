@@ -73,3 +73,13 @@ class ImportFileError(LanternError):
 
 class PresetError(LanternError):
     """A sampling preset that does not exist, is built in, or has values out of range."""
+
+
+class RemoteError(LanternError):
+    """A remote OpenAI-compatible server failed (unreachable, 401, 429, timeout, bad reply).
+    ``partial`` is the answer text received before the failure (kept by the caller)."""
+
+    def __init__(self, message: str, status: int | None = None, partial: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.partial = partial

@@ -133,6 +133,7 @@ def migration_sets() -> list[Migrations]:
     from app.store import schema_knowledge, schema_models, schema_specialists, schema_usage
     from app.store import schema_history  # issue 10: message search, pins, soft deletes
     from app.store import schema_presets  # issue 10: presets, per-chat min_p/seed/penalty
+    from app.store import schema_remote  # issue 9: remote endpoints
 
     return [
         CORE,
@@ -142,6 +143,7 @@ def migration_sets() -> list[Migrations]:
         schema_specialists.SPECIALISTS,
         schema_history.HISTORY,
         schema_presets.PRESETS,
+        schema_remote.REMOTE,
     ]
 
 

@@ -78,6 +78,7 @@ def test_only_the_new_migrations_ran(upgraded: sqlite_utils.Database) -> None:
         "specialists_m001_specialists",
         "history_m001_messages_fts",
         "history_m002_pinned_deleted",
+        "remote_m001_endpoints",
     }
     assert migrations.migrate(upgraded) == []
 
