@@ -139,6 +139,9 @@ class MainWindow(QMainWindow):
         )
         self._action(self.models_menu, "&Open model file\u2026", self.choose_model_file)
         self._action(self.models_menu, "&Refresh list", self.models.refresh)
+        from app.ui.api_server_toggle import attach as attach_api  # issue 14: local API
+
+        self.api_toggle = attach_api(self, self.models_menu, self.db_path)
 
         self.help_menu = help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Welcome\u2026", self.show_welcome)
