@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.chat.escalation import REMOTE_PREFIX
 from app.chat.specialists import PRESETS
 from app.models.registry import default_model, list_models
 from app.store.collections import all_collections
+from app.store.remote_endpoints import list_endpoints
 
 
 def specialists(db: Any) -> list[dict[str, Any]]:
@@ -30,7 +32,8 @@ def specialist(db: Any, name: str) -> dict[str, Any] | None:
 
 def choices(db: Any) -> dict[str, Any]:
     """What the form's combo boxes offer: installed chat models and LoRA adapters,
-    sampling presets, named document collections, and possible fallbacks."""
+    sampling presets, named document collections, and possible fallbacks (a chat model,
+    or ``remote:<endpoint>`` for each remote endpoint set up)."""
     chat = [m["name"] for m in list_models(db, kind="chat")]
     default = default_model(db, "chat")
     return {
@@ -38,7 +41,7 @@ def choices(db: Any) -> dict[str, Any]:
         "adapters": [m["name"] for m in list_models(db, kind="adapter")],
         "presets": list(PRESETS),
         "collections": [c["name"] for c in all_collections(db) if c.get("conversation_id") is None],
-        "fallbacks": chat,
+        "fallbacks": chat + [f"{REMOTE_PREFIX}{e['name']}" for e in list_endpoints(db)],
         "default_model": default["name"] if default else None,
     }
 

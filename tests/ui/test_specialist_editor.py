@@ -132,3 +132,20 @@ def test_attach_a_lora_adapter_with_a_scale(window: Any, qtbot: Any, tmp_path: A
     assert editor.form.adapters.values() == [{"name": "tone", "scale": 0.5}]  # shown again
     saved = store.find_specialist(window.db, "Writing")
     assert saved["adapters"] == [{"name": "tone", "scale": 0.5}]
+
+
+def test_remote_endpoints_are_offered_as_fallbacks(window: Any, qtbot: Any) -> None:
+    from app.store.remote_endpoints import add_endpoint
+
+    add_endpoint(window.db, "team", "http://127.0.0.1:9/v1", "big-model")  # test setup
+    editor = window.specialists.open_specialists()
+    editor.select("Code")
+    fallback = editor.form.fallback
+    choices = [fallback.itemData(i) for i in range(fallback.count())]
+    assert choices[0] is None and STARTER_NAME in choices and "remote:team" in choices
+    fallback.setCurrentIndex(choices.index("remote:team"))
+    editor.form.allow_remote.setChecked(True)
+    with qtbot.waitSignal(editor.changed, timeout=30_000):
+        click(qtbot, editor.save_button)
+    saved = store.find_specialist(window.db, "Code")
+    assert (saved["fallback"], saved["allow_remote"]) == ("remote:team", True)
