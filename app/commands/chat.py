@@ -1,16 +1,18 @@
 """`lantern chat [--model NAME] [--conversation ID] [--docs NAME]`: a chat in the terminal.
 
-The answer streams as it is generated and is saved as it goes. Ctrl-C stops an answer
-(it stays in the history, marked stopped); a second Ctrl-C, Ctrl-C at the prompt, Ctrl-D
-or /exit leaves.
+The answer streams as it is generated and is saved as it goes. On a terminal the input
+line is prompt_toolkit's (``app.commands.chat_prompt``): line editing, Up/Down history
+kept in the data folder, Alt+Enter for a new line. ``/edit``, ``/regen``, ``/branch N``,
+``/system TEXT`` and ``/set NAME VALUE`` work on the conversation through the same
+service as the window (``app.commands.chat_slash``). Ctrl-C stops an answer (it stays
+in the history, marked stopped; no ``^C`` is echoed into it); a second Ctrl-C, Ctrl-C
+at the prompt, Ctrl-D or /exit leaves.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import select
-import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import sqlite_utils
@@ -19,21 +21,28 @@ from app.chat.notes import answer_note
 from app.chat.types import TurnNotice, TurnResult
 from app.commands.ask import is_text
 from app.commands.common import err, note, out
-from app.errors import ContextOverflowError
+from app.errors import LanternError
 from app.knowledge.collections import find_collection
 from app.store.conversations import get_conversation
 from app.store.messages import active_path
 
 if TYPE_CHECKING:
     from app.chat.service import ConversationService
+    from app.chat.types import TurnRequest
 
 HELP = """commands:
-  /new    start a new conversation with the same model
-  /exit   leave (also /quit, Ctrl-D, or Ctrl-C at the prompt)
-  /help   this list
-Ctrl-C while an answer streams stops it; a second Ctrl-C leaves."""
+  /edit TEXT      ask the last question again as TEXT (a new branch; Up recalls lines)
+  /regen          a new answer to the last question (the old one stays as a branch)
+  /branch [N]     list the versions of the last answer, or switch to version N
+  /system TEXT    this conversation's system prompt (/system - clears, /system shows)
+  /set NAME VALUE temperature, top_p, top_k, min_p, repeat_penalty, seed, context_length
+                  or max_tokens for this chat (VALUE "default" goes back to the default)
+  /new            start a new conversation with the same model
+  /exit           leave (also /quit, Ctrl-D, or Ctrl-C at the prompt)
+  /help           this list
+keys: Enter sends; Alt+Enter or Esc then Enter adds a line; Up/Down go through earlier
+inputs. Ctrl-C while an answer streams stops it; a second Ctrl-C leaves."""
 _SHOWN_ON_RESUME = 6
-_POLL_S = 0.2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,12 +77,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _loop(service: ConversationService, cid: int, model: str, docs: str | None) -> int:
-    from app.chat.types import TurnRequest
+    from app.commands.chat_prompt import PromptReader, quiet_interrupts
     from app.commands.turns import print_sources, stream_turn
+    from app.paths import get_paths
 
     db = service.db
     chat = _Chat()
-    prompt = PromptReader()
+    prompt = PromptReader(get_paths().data / "chat_history")
     _greet(db, cid, model)
     while True:
         try:
@@ -92,23 +102,27 @@ def _loop(service: ConversationService, cid: int, model: str, docs: str | None) 
             continue
         if text in ("/exit", "/quit"):
             return 0
-        if text == "/help":
-            err(HELP)
-            continue
         if text == "/new":
             settings = {"docs_collection": docs} if docs else {}
             cid = service.new_conversation(model=model, **settings)["id"]
             err(f"New conversation {cid}.")
             continue
-        chat.begin()
-        request = TurnRequest("send", cid, text, model=model)
         try:
-            result = stream_turn(service, request, on_text=chat.piece, on_notice=chat.notice)
+            request = _request(service, cid, text, model)
+        except LanternError as exc:
+            err(f"error: {exc}")
+            continue
+        if request is None:
+            continue
+        chat.begin()
+        try:
+            with quiet_interrupts():
+                result = stream_turn(service, request, on_text=chat.piece, on_notice=chat.notice)
         except KeyboardInterrupt:
             chat.end()
             note(f"stopped; the partial answer is saved in conversation {cid}.")
             return 130
-        except ContextOverflowError as exc:
+        except LanternError as exc:
             chat.end()
             err(f"error: {exc}")
             continue
@@ -117,37 +131,29 @@ def _loop(service: ConversationService, cid: int, model: str, docs: str | None) 
         err(_summary(result))
 
 
-class PromptReader:
-    """Reads lines from stdin while letting Ctrl-C in within a fraction of a second.
+def _request(service: ConversationService, cid: int, text: str, model: str) -> TurnRequest | None:
+    """The turn a line asks for, or ``None`` when a command was carried out here."""
+    from app.chat.types import TurnRequest
+    from app.commands import chat_slash as slash
 
-    ``input()`` blocks in a read() that a SIGINT only interrupts when the kernel hands
-    the signal to the main thread; llama.cpp's and BLAS's worker threads can take it
-    instead, and then Ctrl-C at the prompt would do nothing. Waiting in short select()
-    slices returns to Python often enough to run the pending handler.
-    """
-
-    def __init__(self) -> None:
-        self._buffer = b""
-        self._eof = False
-
-    def read_line(self, prompt: str) -> str:
-        if os.name == "nt":  # select() does not work on pipes/consoles there
-            return input(prompt)
-        out(prompt, end="")
-        fd = sys.stdin.fileno()
-        while b"\n" not in self._buffer:
-            if self._eof:
-                if not self._buffer:
-                    raise EOFError
-                line, self._buffer = self._buffer, b""
-                return line.decode("utf-8", "surrogateescape")
-            ready, _, _ = select.select([fd], [], [], _POLL_S)
-            if ready:
-                chunk = os.read(fd, 65536)
-                self._eof = not chunk
-                self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line.decode("utf-8", "surrogateescape").rstrip("\r")
+    if not text.startswith("/") or text.startswith("//"):
+        return TurnRequest("send", cid, text[1:] if text.startswith("//") else text, model=model)
+    name, _, arg = text.partition(" ")
+    if name == "/help":
+        err(HELP)
+    elif name == "/edit":
+        return replace(slash.edit_request(service, cid, arg), model=model)
+    elif name == "/regen":
+        return replace(slash.regen_request(service, cid), model=model)
+    elif name == "/branch":
+        slash.branch(service, cid, arg)
+    elif name == "/system":
+        slash.system(service, cid, arg)
+    elif name == "/set":
+        slash.set_value(service, cid, arg)
+    else:
+        raise LanternError(f"Unknown command {name}; /help lists them (// sends a leading /).")
+    return None
 
 
 class _Chat:
