@@ -30,7 +30,7 @@ def snippet_html(hit: MessageHit) -> str:
     snippet = snippet.replace(CLOSE, "</b>")
     title = html.escape(hit.title)
     role = _ROLE_NAMES.get(hit.role, hit.role)
-    return f"<div><b>{title}</b> <span style='color:gray'>· {role}</span></div><div>{snippet}</div>"
+    return f"<div><b>{title}</b></div><div><i>{role}:</i> {snippet}</div>"
 
 
 class SearchResults(QListWidget):
@@ -48,6 +48,10 @@ class SearchResults(QListWidget):
         self.query = ""
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWordWrap(True)
+        self.setStyleSheet(
+            "#searchResults::item { border-bottom: 1px solid rgba(128,128,128,0.25); }"
+            "#searchResults::item:selected { background: rgba(70,120,220,0.22); }"
+        )
         self.empty_label = QLabel("No message matches.", self)
         self.empty_label.setObjectName("searchEmpty")
         self.empty_label.move(12, 10)

@@ -169,3 +169,32 @@ def test_choosing_a_result_opens_its_branch_at_that_message(window: Any, qtbot: 
     item = window.chat_view.item_for(hidden["id"])
     assert item is not None
     qtbot.waitUntil(lambda: not item.visibleRegion().isEmpty(), timeout=5_000)
+
+
+def test_file_menu_export_and_import(
+    window: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.ui import history_files
+
+    db = window.db
+    cid = create_conversation(db, title="Exported")["id"]
+    add_message(db, cid, "user", "Keep this question")
+    window.sidebar.refresh(select=cid)
+    target = tmp_path / "chat.json"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "JSON (*.json)")
+    )
+    assert history_files.export_chats(window) == target
+    assert '"lantern-conversation"' in target.read_text()
+    chatgpt = Path(__file__).resolve().parents[1] / "fixtures" / "chatgpt_conversations.json"
+    assert history_files.import_chats(window, chatgpt)
+    qtbot.waitUntil(lambda: "Sourdough starter help" in window.sidebar.titles(), timeout=10_000)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    assert history_files.import_chats(window)
+    qtbot.waitUntil(lambda: window.sidebar.titles().count("Exported") == 2, timeout=10_000)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert not history_files.import_chats(window, bad)
+    assert "neither a Lantern" in window.banner.text()
