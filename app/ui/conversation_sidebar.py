@@ -21,10 +21,9 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QInputDialog,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -71,6 +70,18 @@ class _SearchBox(QLineEdit):
     def __init__(self, sidebar: ConversationSidebar) -> None:
         super().__init__(sidebar)
         self._sidebar = sidebar
+
+    def event(self, event: QEvent) -> bool:
+        """Esc clears a search here before the window's Esc (Stop answer) sees it."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and self.text()
+        ):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         results = self._sidebar.results
@@ -404,10 +415,9 @@ class ConversationSidebar(QWidget):
     # -- dialogs ---------------------------------------------------------------------
 
     def ask_title(self, current: str) -> str | None:
-        text, ok = QInputDialog.getText(
-            self, "Rename conversation", "Title:", QLineEdit.EchoMode.Normal, current
-        )
-        return text if ok else None
+        from app.ui.dialogs import ask_text  # wide enough for its title (issue 10)
+
+        return ask_text(self, "Rename conversation", "Title:", current)
 
     # -- internals -------------------------------------------------------------------
 

@@ -198,3 +198,15 @@ def test_file_menu_export_and_import(
     bad.write_text("{}")
     assert not history_files.import_chats(window, bad)
     assert "neither a Lantern" in window.banner.text()
+
+
+def test_esc_in_the_search_box_clears_it_not_the_answer(window: Any, qtbot: Any) -> None:
+    cid = create_conversation(window.db, title="Found")["id"]
+    add_message(window.db, cid, "user", "needle in a haystack")
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)  # Ctrl+F
+    assert window.sidebar.search_box.hasFocus()
+    qtbot.keyClicks(window.sidebar.search_box, "needle")
+    qtbot.waitUntil(lambda: window.sidebar.results.count() == 1, timeout=5_000)
+    qtbot.keyClick(window.sidebar.search_box, Qt.Key.Key_Escape)
+    assert window.sidebar.search_box.text() == ""
+    assert window.sidebar.stack.currentWidget() is window.sidebar.list
