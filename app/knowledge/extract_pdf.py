@@ -13,12 +13,13 @@ import pypdfium2 as pdfium
 
 from app.errors import DocumentError
 from app.knowledge.extract_budget import Budget
+from app.knowledge.ocr import ocr_page, ocr_unavailable
 from app.knowledge.types import Block, Extracted
 from app.logs import get_logger
 
 log = get_logger("knowledge")
 
-NO_TEXT_MESSAGE = "no text found (scanned PDF; OCR is not supported)"
+NO_TEXT_MESSAGE = "no text found (a scanned PDF?): "
 _HYPHEN_BREAK = re.compile(r"[\x02\ufffe\u00ad]\s*\n\s*")
 _SENTENCE_END = (".", "!", "?", ":", ";")
 _LEADER = re.compile(r"^[.\s·…_-]*$")  # dot leaders of a table of contents
@@ -102,6 +103,8 @@ def extract_pdf(path: Path, data: bytes, budget: Budget | None = None) -> Extrac
         headings = _headings_by_page(_outline(pdf), n_pages)
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
         blocks: list[Block] = []
+        missing_ocr: str | None = None
+        ocr_pages = 0
         for index in range(n_pages):
             budget.check_stop()
             page = pdf[index]
@@ -111,6 +114,12 @@ def extract_pdf(path: Path, data: bytes, budget: Budget | None = None) -> Extrac
                     text = textpage.get_text_bounded()
                 finally:
                     textpage.close()
+                if not text.strip():  # no text layer: a scanned page
+                    missing_ocr = ocr_unavailable()
+                    if missing_ocr is None:
+                        log.info("OCR of %s, page %d of %d", path.name, index + 1, n_pages)
+                        text = ocr_page(page)
+                        ocr_pages += 1
             finally:
                 page.close()
             blocks.extend(
@@ -122,5 +131,7 @@ def extract_pdf(path: Path, data: bytes, budget: Budget | None = None) -> Extrac
     finally:
         pdf.close()
     if not blocks:
-        raise DocumentError(NO_TEXT_MESSAGE)
+        raise DocumentError(NO_TEXT_MESSAGE + (missing_ocr or "OCR found no text either"))
+    if ocr_pages:
+        log.info("read %d scanned page(s) of %s with OCR", ocr_pages, path.name)
     return Extracted(path=path, kind="pdf", pages=n_pages, blocks=blocks, title=title)

@@ -8,6 +8,7 @@ import pytest
 
 from app.errors import DocumentError
 from app.knowledge.extract_pdf import NO_TEXT_MESSAGE, extract_pdf
+from app.knowledge.ocr import ocr_unavailable
 from tests.fixtures.docs.make import make_pdf
 
 
@@ -47,11 +48,53 @@ def test_table_of_contents_dot_leaders_are_dropped() -> None:
     assert "Distribution … 8" in " ".join(paras)
 
 
-def test_scanned_pdf_says_ocr_is_not_supported(tmp_path: Path) -> None:
-    path = make_pdf(tmp_path / "scan.pdf", [[], []], scanned=True)
+def test_scanned_pdf_with_no_readable_text_says_so(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "scan.pdf", [[], []], scanned=True)  # grey boxes, no words
     with pytest.raises(DocumentError) as info:
         extract_pdf(path, path.read_bytes())
-    assert str(info.value) == NO_TEXT_MESSAGE == "no text found (scanned PDF; OCR is not supported)"
+    assert str(info.value).startswith(NO_TEXT_MESSAGE)
+    missing = ocr_unavailable()
+    assert str(info.value).endswith(missing or "OCR found no text either")
+
+
+def test_without_tesseract_the_message_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `tesseract` program on the PATH
+    path = make_pdf(tmp_path / "scan.pdf", [[]], scanned=True)
+    with pytest.raises(
+        DocumentError, match=r"Tesseract program is not installed.*apt-get install tesseract-ocr"
+    ):
+        extract_pdf(path, path.read_bytes())
+
+
+def _image_pdf(path: Path, lines: list[str]) -> Path:
+    """A PDF whose only page is a picture of text (no text layer), as a scanner makes."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (1700, 2200), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=48)
+    for i, line in enumerate(lines):
+        draw.text((150, 200 + i * 90), line, fill=0, font=font)
+    image.save(path, "PDF", resolution=200.0)
+    return path
+
+
+@pytest.mark.skipif(ocr_unavailable() is not None, reason=f"no OCR here: {ocr_unavailable()}")
+def test_scanned_page_is_read_with_ocr(tmp_path: Path) -> None:
+    path = _image_pdf(
+        tmp_path / "scanned.pdf", ["The lighthouse keeper lights", "the lamp at dusk."]
+    )
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    assert not pdf[0].get_textpage().get_text_bounded().strip()  # really no text layer
+    pdf.close()
+    extracted = extract_pdf(path, path.read_bytes())
+    text = " ".join(b.text for b in extracted.blocks).lower()
+    assert "lighthouse keeper" in text and "lamp at dusk" in text
+    assert extracted.pages == 1 and extracted.blocks[0].page == 1
 
 
 def test_encrypted_pdf_is_refused_with_advice(tmp_path: Path) -> None:

@@ -52,12 +52,13 @@ def test_bad_files_get_messages_and_the_others_are_indexed(
         "big.txt": "the file is 1.7 MB, over the 1 MB limit for one document",
         "locked.pdf": "this PDF is encrypted (password protected); save an unprotected copy "
         "and add that instead",
-        "scan.pdf": "no text found (scanned PDF; OCR is not supported)",
+        "scan.pdf": messages["scan.pdf"],
         "corrupt.pdf": messages["corrupt.pdf"],
         "bomb.docx": "this DOCX unpacks to 20 MB, over the 10 MB limit (it looks like a zip "
         "bomb); it was not opened",
     }
     assert messages["corrupt.pdf"].startswith("this PDF is damaged")
+    assert messages["scan.pdf"].startswith("no text found (a scanned PDF?): ")
     assert sorted(r.path.name for r in report.results if r.status == "indexed") == [
         "good.docx", "good.md", "good.pdf",
     ]  # fmt: skip
