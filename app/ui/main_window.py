@@ -311,7 +311,12 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", help_text())
+        from app.ui.dialogs import fit_title
+
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Keyboard shortcuts", help_text(), parent=self
+        )
+        fit_title(box).open()
 
     def _restore_state(self) -> None:
         self.window_state = WindowState(self.db_path.parent)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
@@ -31,6 +30,7 @@ from app.chat.presets import KEYS, all_presets
 from app.engine.types import SamplingOptions
 from app.errors import LanternError
 from app.logs import get_logger
+from app.ui.dialogs import ask_text
 from app.ui.store_writer import StoreWriter
 
 log = get_logger("ui.settings")
@@ -261,8 +261,7 @@ class SettingsPanel(QWidget):
     # -- presets ---------------------------------------------------------------------
 
     def ask_name(self, title: str, current: str = "") -> str | None:
-        name, ok = QInputDialog.getText(self, title, "Preset name:", text=current)
-        return name.strip() if ok and name.strip() else None
+        return ask_text(self, title, "Preset name:", current)
 
     def save_as_preset(self, name: str | None = None) -> None:
         name = name or self.ask_name("Save preset")

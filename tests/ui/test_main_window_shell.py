@@ -154,3 +154,15 @@ def test_the_banner_follows_a_dark_theme(window: Any, qtbot: Any) -> None:
     assert window.banner.styleSheet() != light and "#3f1d1d" in window.banner.styleSheet()
     set_setting(window.db, "ui.theme", "light")
     window.apply_theme()
+
+
+def test_small_dialogs_are_wide_enough_for_their_titles(qtbot: Any) -> None:
+    from app.ui.dialogs import make_text_dialog, title_width
+
+    dialog = make_text_dialog(None, "Rename conversation", "Title:", "A chat")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() >= title_width(dialog)
+    assert dialog.textValue() == "A chat"
+    dialog.reject()
