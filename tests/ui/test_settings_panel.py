@@ -84,3 +84,30 @@ def test_temperature_and_seed_set_in_the_panel_make_the_next_reply(window: Any, 
         answers.append(_answer(window))
     assert answers[0] == answers[1]
     assert answers[0] != answers[2]
+
+
+@pytest.mark.slow
+def test_a_context_change_reloads_the_model_on_the_worker(window: Any, qtbot: Any) -> None:
+    """The chat's context length, set in the panel, is what the model is loaded with for
+    the next reply; the load happens on the worker while the window keeps painting."""
+    from PySide6.QtCore import QTimer
+
+    load_model(window, qtbot)
+    created_by(window.sidebar)
+    panel = window.settings_panel
+    panel.fields["context_length"].setValue(1024)
+    panel.fields["max_tokens"].setValue(8)
+    panel.save_now()
+    settle(window)
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(20)
+    with qtbot.waitSignal(window.chat.answer_done, timeout=120_000):
+        send(window, qtbot, "Hello there.")
+    timer.stop()
+    assert len(ticks) >= 3  # the GUI thread ran its event loop through load and answer
+    state: list[Any] = []
+    window.writer.request("pool_state", state.append)
+    settle(window)
+    assert [m["n_ctx"] for m in state[0]["models"] if m["in_use"]] == [1024]
