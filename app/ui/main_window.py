@@ -334,9 +334,6 @@ class MainWindow(QMainWindow):
             self._models_window.shutdown()
         self.docs.shutdown()
         self.sidebar.purge()  # deletes still offering Undo become final
-        poll = getattr(self.sidebar, "_poll", None)  # its change poll must not outlive the db
-        if poll is not None:
-            poll.stop()
         self.client.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
