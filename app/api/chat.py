@@ -16,7 +16,7 @@ from app.api.errors import ApiError, from_lantern
 from app.api.schemas import ChatRequest
 from app.api.worker import DONE, Failure, Job, ServiceWorker
 from app.chat.api_turns import Target, api_turn
-from app.chat.types import SourcesReady, TextEvent, TurnResult, TurnStarted
+from app.chat.types import Escalating, SourcesReady, TextEvent, TurnResult, TurnStarted
 from app.engine.types import ChatMessage
 from app.errors import LanternError
 
@@ -41,6 +41,13 @@ def _extra(result: TurnResult | None, sources: Any, saved: bool) -> dict[str, An
     out: dict[str, Any] = {"model": row.get("model"), "specialist": row.get("specialist")}
     if sources is not None:
         out["sources"] = sources
+    stats = result.stats if result else None
+    if stats is not None:  # the engine's own figures (bench.api compares the client's)
+        out["engine"] = {
+            "ttft_s": round(stats.ttft_s, 6),
+            "tokens_per_s": stats.tokens_per_s,
+            "total_s": round(stats.total_s, 6),
+        }
     if saved and result is not None:
         out["conversation_id"] = result.conversation_id
     return out
@@ -100,6 +107,8 @@ async def complete(job: Job, worker: ServiceWorker, req: ChatRequest) -> Respons
         while (item := await _next(job)) is not DONE:
             if isinstance(item, TextEvent):
                 parts.append(item.text)
+            elif isinstance(item, Escalating):
+                parts.clear()  # the fallback's answer replaces the low-confidence one
             elif isinstance(item, SourcesReady):
                 sources = item.sources
             elif isinstance(item, TurnResult):
