@@ -4,6 +4,8 @@ the local OpenAI-compatible API (``app.api``) under uvicorn."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 
 from app.errors import LanternError
@@ -72,13 +74,29 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             log_level="warning",
+            log_config=None,  # uvicorn's messages go to Lantern's log file
             access_log=False,
             timeout_graceful_shutdown=5,
         )
     )
     _announce(server, args.host, key_hash is not None)
-    server.run()
+    _log_to_lantern("uvicorn")
+    with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind: said below
+        server.run()
+    if not server.started:
+        raise LanternError(
+            f"Cannot listen on {args.host}:{args.port} (the port is in use or the address "
+            "is not this computer's); pick another with --port or --host."
+        )
     return 0
+
+
+def _log_to_lantern(name: str) -> None:
+    """``name``'s messages go to Lantern's log file, not to the terminal."""
+    target = logging.getLogger(name)
+    for handler in logging.getLogger("lantern").handlers:
+        target.addHandler(handler)
+    target.propagate = False
 
 
 def _announce(server: object, host: str, keyed: bool) -> None:

@@ -112,3 +112,16 @@ def test_bounded_load_every_request_answered_or_429(served: Served) -> None:
     grown = served.rss_bytes() - rss_before
     assert grown < 64 * 2**20, f"RSS grew {grown / 2**20:.1f} MiB"
     assert served.process.poll() is None
+
+
+def test_port_in_use_is_one_clear_line(lantern_home: Path) -> None:
+    import socket
+
+    from tests.cli.conftest import assert_one_line_error, run_cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run_cli(lantern_home, "serve", "--port", port, timeout=120)
+    assert_one_line_error(result, "Cannot listen on 127.0.0.1:" + port, "--port")
