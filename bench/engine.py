@@ -14,6 +14,18 @@
     n_ctx 4096, prefix reuse) divided by the time to first token at turn 1; each is the
     median over the same three questions. Goal <= 1.2.
 (c, d) From ``python -m bench.gui --json`` (engineer U) when bench/gui.py exists.
+(e) KV cache per conversation (issue 12): TTFT of a question on a ~3k-token conversation
+    after a restart (a new session and a new ``KvCache`` reading the saved file; the
+    restore is inside the measured time) divided by the warm TTFT of the same questions
+    in the same run; the same after switching to another conversation and back (state
+    from memory); state save and restore time and size per 1k tokens. Goals <= 1.5.
+(f) Drafting (prompt-lookup speculative decoding): consumer tokens/s with drafting divided
+    by without, same seeded default sampling (the same tokens either way), on a grounded
+    answer, a code edit and free text. Goals >= 1.3, >= 1.3, >= 0.97.
+(g) Turn-1 fixed work: time from ``reply()`` to the first token minus llama.cpp's prompt
+    evaluation and the first sampling, on the first turn after a load.
+
+    python -m bench.engine --only kv,draft,turn1   # run only these; merge into the JSON
 """
 
 from __future__ import annotations
@@ -51,6 +63,11 @@ GOALS: dict[str, tuple[str, float]] = {
     "gui_worst_stall_ms": ("<=", 50.0),
     "launch_to_window_s": ("<=", 1.0),
     "idle_rss_mb": ("<=", 200.0),
+    "kv_restart_ttft_ratio": ("<=", 1.5),
+    "kv_switch_back_ttft_ratio": ("<=", 1.5),
+    "draft_grounded_speedup": (">=", 1.3),
+    "draft_code_edit_speedup": (">=", 1.3),
+    "draft_free_text_speedup": (">=", 0.97),
 }
 
 GUI_KEYS = ("gui_worst_stall_ms", "launch_to_window_s", "idle_rss_mb")
@@ -240,6 +257,192 @@ def bench_ttft(turns: int = 20, max_tokens: int = 128, rounds: int = 2) -> dict[
     }
 
 
+def _history(target_tokens: int) -> list[Any]:
+    """A conversation of about ``target_tokens`` tokens, written without generating."""
+    from app.engine.types import ChatMessage
+
+    history: list[ChatMessage] = []
+    i = 0
+    while sum(len(m.content) for m in history) / 4.2 < target_tokens:
+        topic = TOPICS[i % len(TOPICS)]
+        history.append(ChatMessage("user", f"Explain {topic} in detail (part {i + 1})."))
+        facts = " ".join(
+            f"Point {k} about {topic}: it has been studied for many years, and observers "
+            f"describe its behaviour, its causes and its effects in careful detail."
+            for k in range(1, 6)
+        )
+        history.append(ChatMessage("assistant", f"Here is an overview of {topic}. {facts}"))
+        i += 1
+    return history
+
+
+def bench_kv(rounds: int = 2) -> dict[str, Any]:
+    """(e) TTFT with a restored state vs warm, after restart and after switching back."""
+    import tempfile
+
+    from app.chat.kv_cache import KvCache
+    from app.engine.types import ChatMessage, SamplingOptions
+
+    probe = SamplingOptions(temperature=0.0, max_tokens=4)
+    history = _history(3000)
+    other = [ChatMessage("user", "Name three colours of the rainbow.")]
+    folder = Path(tempfile.mkdtemp(prefix="lantern-kv-bench-"))
+    cache = KvCache(folder, 4 << 30)
+    session = _session(4096)
+    session.draft = 0
+    result: dict[str, Any] = {}
+    warm: list[Any] = []
+    restart: list[float] = []
+    switch: list[float] = []
+    saves: list[float] = []
+    loads: list[float] = []
+    try:
+        cold = _consume(session.reply([*history, ChatMessage("user", PROBES[0])], probe))
+        result["cold_ttft_s"] = round(cold.ttft_s, 4)
+        result["prompt_tokens"] = cold.prompt_tokens
+        # the cache now holds the whole history and a question (as after a real turn)
+        for _ in range(rounds):
+            t = time.perf_counter()
+            size = cache.save(session, 1)
+            saves.append(time.perf_counter() - t)
+        n_state = session.cached_tokens
+        for _ in range(rounds):
+            for question in PROBES:
+                warm.append(
+                    _consume(session.reply([*history, ChatMessage("user", question)], probe))
+                )
+        session.close()
+        session = _session(4096)  # a restart: new model load, empty cache
+        session.draft = 0
+        for _ in range(rounds):
+            for question in PROBES:
+                session.forget()
+                messages = [*history, ChatMessage("user", question)]
+                t = time.perf_counter()
+                restored = KvCache(folder, 4 << 30).restore(session, 1, messages, 4)
+                t_restore = time.perf_counter() - t
+                loads.append(t_restore)
+                stats = _consume(session.reply(messages, probe))
+                assert restored and stats.evaluated_prompt_tokens < 40, stats
+                restart.append(t_restore + stats.ttft_s)
+                # switch: another conversation takes the cache, then back (state in memory)
+                _consume(session.reply(other, probe))
+                t = time.perf_counter()
+                cache.restore(session, 1, messages, 4)
+                t_back = time.perf_counter() - t
+                stats = _consume(session.reply(messages, probe))
+                switch.append(t_back + stats.ttft_s)
+    finally:
+        session.close()
+        cache.clear()
+    warm_ttft = statistics.median(s.ttft_s for s in warm)
+    per_k = 1000 / n_state
+    result.update(
+        {
+            "state_tokens": n_state,
+            "warm_ttft_s": round(warm_ttft, 4),
+            "restart_ttft_s": round(statistics.median(restart), 4),
+            "switch_back_ttft_s": round(statistics.median(switch), 4),
+            "kv_restart_ttft_ratio": round(statistics.median(restart) / warm_ttft, 3),
+            "kv_switch_back_ttft_ratio": round(statistics.median(switch) / warm_ttft, 3),
+            "save_ms_per_1k_tokens": round(statistics.median(saves) * 1000 * per_k, 2),
+            "restore_from_disk_ms_per_1k_tokens": round(statistics.median(loads) * 1000 * per_k, 2),
+            "state_mb_per_1k_tokens": round(size / (1 << 20) * per_k, 2),
+            "warm_evaluated_tokens": [s.evaluated_prompt_tokens for s in warm],
+            "restart_ttft_runs_s": [round(x, 4) for x in restart],
+            "switch_back_ttft_runs_s": [round(x, 4) for x in switch],
+        }
+    )
+    return result
+
+
+DOCUMENT = (
+    "Harbour Rules (2026 edition). Section 1: Boats must moor only at the numbered berths "
+    "along the east quay, and every mooring must be booked at the harbour office before "
+    "arrival. Section 2: The speed limit inside the breakwater is four knots for every "
+    "vessel, including tenders and kayaks. Section 3: Fuel is sold at the south pontoon "
+    "between seven in the morning and six in the evening; payment is by card only. "
+    "Section 4: Waste oil goes in the red tanks behind the fuel pontoon, never in the "
+    "general bins. Section 5: Visitors may stay for at most fourteen nights in a row."
+)
+CODE = (
+    "def load_orders(path):\n    orders = []\n    with open(path) as handle:\n"
+    "        for line in handle:\n            fields = line.strip().split(',')\n"
+    "            orders.append({'id': fields[0], 'amount': float(fields[1])})\n"
+    "    return orders\n\n\ndef total_amount(orders):\n    total = 0.0\n"
+    "    for order in orders:\n        total += order['amount']\n    return total\n"
+)
+DRAFT_TASKS = {
+    "grounded": f"Using only this document:\n{DOCUMENT}\n\nQuote sections 2, 3 and 4 "
+    "word for word.",
+    "code_edit": f"Here is my code:\n{CODE}\nRewrite the whole file with the variable "
+    "`orders` renamed to `rows`. Show the full code.",
+    "free_text": STORY,
+}
+
+
+def bench_draft(rounds: int = 2, max_tokens: int = 128) -> dict[str, Any]:
+    """(f) consumer tokens/s with drafting / without, alternating, seeded default sampling."""
+    from app.engine.session import DRAFT_TOKENS
+    from app.engine.types import ChatMessage, SamplingOptions
+
+    session = _session(2048)
+    result: dict[str, Any] = {"draft_tokens": DRAFT_TOKENS}
+    try:
+        _consume(session.reply([ChatMessage("user", "Hi.")], SamplingOptions(max_tokens=4)))
+        for name, text in DRAFT_TASKS.items():
+            messages = [ChatMessage("user", text)]
+            runs: dict[int, list[Any]] = {0: [], DRAFT_TOKENS: []}
+            for r in range(rounds):
+                for draft in (0, DRAFT_TOKENS) if r % 2 == 0 else (DRAFT_TOKENS, 0):
+                    session.draft = draft
+                    session.forget()
+                    sampling = SamplingOptions(max_tokens=max_tokens, seed=100 + r)
+                    runs[draft].append(_consume(session.reply(messages, sampling)))
+            plain = statistics.median(s.tokens_per_s for s in runs[0])
+            drafted = statistics.median(s.tokens_per_s for s in runs[DRAFT_TOKENS])
+            result[name] = {
+                "tokens_per_s_without": round(plain, 2),
+                "tokens_per_s_with": round(drafted, 2),
+                "speedup": round(drafted / plain, 3),
+                "acceptance": round(
+                    sum(s.accepted_tokens for s in runs[DRAFT_TOKENS])
+                    / max(1, sum(s.drafted_tokens for s in runs[DRAFT_TOKENS])),
+                    3,
+                ),
+                "tokens": [s.completion_tokens for s in runs[DRAFT_TOKENS]],
+                "same_text": all(
+                    a.text == b.text for a, b in zip(runs[0], runs[DRAFT_TOKENS], strict=True)
+                ),
+            }
+    finally:
+        session.close()
+    return result
+
+
+def bench_turn1(questions: int = 3) -> dict[str, Any]:
+    """(g) Fixed work before the first token on the first turn after a load."""
+    from app.engine.types import ChatMessage, SamplingOptions
+
+    probe = SamplingOptions(temperature=0.0, max_tokens=2)
+    runs = []
+    for question in PROBES[:questions]:
+        session = _session(4096)
+        try:
+            stats = _consume(session.reply([ChatMessage("user", question)], probe))
+        finally:
+            session.close()
+        fixed = stats.ttft_s * 1000 - stats.llama_prompt_eval_ms - stats.llama_sample_ms
+        runs.append(
+            {
+                "ttft_ms": round(stats.ttft_s * 1000, 2),
+                "llama_prompt_eval_ms": round(stats.llama_prompt_eval_ms, 2),
+                "fixed_ms": round(fixed, 2),
+            }
+        )
+    return {"fixed_ms": statistics.median(r["fixed_ms"] for r in runs), "runs": runs}
+
+
 def bench_gui() -> dict[str, Any]:
     """(c, d): run engineer U's bench.gui in its own process and take its JSON."""
     if not (ROOT / "bench" / "gui.py").exists():
@@ -265,6 +468,12 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
     values = {
         "stream_ratio": results.get("a", {}).get("default", {}).get("ratio"),
         "ttft_ratio_turn20": results.get("b", {}).get("ttft_ratio_turn20"),
+        "kv_restart_ttft_ratio": results.get("kv", {}).get("kv_restart_ttft_ratio"),
+        "kv_switch_back_ttft_ratio": results.get("kv", {}).get("kv_switch_back_ttft_ratio"),
+        **{
+            f"draft_{name}_speedup": results.get("draft", {}).get(name, {}).get("speedup")
+            for name in DRAFT_TASKS
+        },
         **{
             k: results.get("gui", {}).get(k)
             for k in GOALS
@@ -305,6 +514,27 @@ def table(results: dict[str, Any]) -> str:
             f"{b['turn20_evaluated_tokens'][1]} evaluated); without reuse "
             f"{b['ttft_turn20_without_reuse_s'] * 1000:.0f} ms"
         )
+    kv, draft = results.get("kv", {}), results.get("draft", {})
+    if kv:
+        lines.append(
+            f"(e) {kv['state_tokens']}-token state: warm TTFT {kv['warm_ttft_s'] * 1000:.0f} ms, "
+            f"after restart {kv['restart_ttft_s'] * 1000:.0f} ms, switch back "
+            f"{kv['switch_back_ttft_s'] * 1000:.0f} ms, cold {kv['cold_ttft_s'] * 1000:.0f} ms; "
+            f"per 1k tokens: {kv['state_mb_per_1k_tokens']} MB, save "
+            f"{kv['save_ms_per_1k_tokens']} ms, "
+            f"restore {kv['restore_from_disk_ms_per_1k_tokens']} ms"
+        )
+    for name in DRAFT_TASKS:
+        if name in draft:
+            r = draft[name]
+            lines.append(
+                f"(f) {name:<9} {r['tokens_per_s_without']} -> {r['tokens_per_s_with']} t/s "
+                f"(x{r['speedup']}, acceptance {r['acceptance']}, same text {r['same_text']})"
+            )
+    if "turn1" in results:
+        lines.append(
+            f"(g) turn-1 fixed work before the first token {results['turn1']['fixed_ms']} ms"
+        )
     lines.append(f"load average before/after: {results['machine']['loadavg']}")
     return "\n".join(lines)
 
@@ -314,16 +544,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-gui", action="store_true", help="do not run bench.gui")
     parser.add_argument("--no-baseline", action="store_true", help="skip llama_cpp.Llama")
     parser.add_argument("--replies", type=int, default=5, help="replies per (a) setting")
+    parser.add_argument(
+        "--only", help="comma-separated sections to run (a,b,gui,kv,draft,turn1); the others "
+        "are kept from the existing results file",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     import llama_cpp
 
     load_before = os.getloadavg()
-    results: dict[str, Any] = {"a": bench_stream(args.replies)}
-    if not args.no_baseline:
-        results["a"]["baseline_high_level"] = bench_baseline()
-    results["b"] = bench_ttft()
-    if not args.no_gui:
+    only = set(args.only.split(",")) if args.only else None
+    results: dict[str, Any] = {}
+    if only is not None and RESULTS.exists():
+        results = json.loads(RESULTS.read_text())
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    if wanted("a"):
+        results["a"] = bench_stream(args.replies)
+        if not args.no_baseline:
+            results["a"]["baseline_high_level"] = bench_baseline()
+    if wanted("b"):
+        results["b"] = bench_ttft()
+    if wanted("gui") and not args.no_gui:
         results["gui"] = bench_gui()
+    if wanted("turn1"):
+        results["turn1"] = bench_turn1()
+    if wanted("kv"):
+        results["kv"] = bench_kv()
+    if wanted("draft"):
+        results["draft"] = bench_draft()
     results["machine"] = {
         "python": platform.python_version(),
         "llama_cpp_python": llama_cpp.__version__,

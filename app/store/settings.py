@@ -101,8 +101,9 @@ declare(
     "MiB (least recently used deleted first; 0: keep none on disk).",
 )  # fmt: skip
 declare(
-    "engine.draft", int, 8, "Tokens drafted per step from the conversation and documents "
-    "(prompt-lookup speculative decoding; 0: off). The answer is the same either way.",
+    "engine.draft", int, 0, "Tokens drafted per step from the conversation and documents "
+    "(prompt-lookup speculative decoding, e.g. 8; 0: off). Greedy answers are the same "
+    "either way; sampled ones keep the same distribution.",
 )  # fmt: skip
 
 # Local API server (issue 14): app.api, `lantern serve`.
