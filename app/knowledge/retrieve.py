@@ -22,11 +22,12 @@ from app.knowledge.vectors import vector_index
 from app.store import chunks
 
 Mode = Literal["hybrid", "keyword", "vector"]
-# Fusion, measured on two labelled sets (bench/docs.py): a small k and a keyword list
-# worth half the vector list find paraphrased questions (everyday words, which share
-# few terms with the manual) far better, and keep the literal ones.
+# Fusion, measured on two labelled sets (bench/docs_levers.py, bench/results/docs.json):
+# k=10 with the keyword list worth 0.7 of the vector list finds paraphrased questions
+# (everyday words that share few terms with the manual) better than equal RRF at k=60
+# and keeps every literal question; 0.5 helps paraphrase more but loses a literal one.
 RRF_K = 10
-KEYWORD_WEIGHT = 0.5
+KEYWORD_WEIGHT = 0.7
 CANDIDATES = 50
 POSTINGS_BUDGET = 2000  # rows BM25 may visit per query (see _query_words)
 KEYWORD_ONLY_NOTICE = (
