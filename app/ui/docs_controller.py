@@ -56,6 +56,7 @@ class DocsController(QObject):
         window.client.worker.sources_ready.connect(self._on_sources)
         window.client.worker.citations_ready.connect(self._on_citations)
         window.chat_view.anchorClicked.connect(self._on_anchor)
+        QTimer.singleShot(1000, self.reembed_if_stale)  # the embedding model was switched
 
     @Slot()
     def attach(self) -> None:
@@ -172,6 +173,20 @@ class DocsController(QObject):
     def _on_sources(self, _message_id: int, sources: list[Any]) -> None:
         self.sources.set_sources(sources)
         self.dock.setVisible(bool(sources))
+
+    def reembed_if_stale(self) -> bool:
+        """After the default embedding model changed: re-embed, in the background, every
+        document whose vectors came from another model (an ingest rescan). True if started."""
+        from app.knowledge.embed import model_id_for
+        from app.knowledge.embedding_model import embedding_model_path
+        from app.store.chunks import count_not_embedded_by
+
+        path = embedding_model_path(self.window.db)
+        if path is None or not count_not_embedded_by(self.window.db, model_id_for(path), None):
+            return False
+        log.info("re-embedding documents with %s", path.name)
+        self._ingest().rescan()
+        return True
 
     @Slot(int, list)
     def _on_citations(self, _message_id: int, citations: list[Any]) -> None:

@@ -65,10 +65,25 @@ class IngestWorker(Worker):
 
         if self._db is None:
             self._db = open_db(self._db_path)
+        if self._embedder_tried and not self._keyword_only and self._model_changed():
+            self.release_embedder()  # the default embedding model was switched: reopen
         if not self._embedder_tried and not self._keyword_only:
             self._embedder_tried = True
             self._embedder = open_embedder(self._db, self._embedding_model)
         return self._db, self._embedder
+
+    def _model_changed(self) -> bool:
+        from app.knowledge.embedding_model import embedding_model_path
+
+        path = embedding_model_path(self._db, self._embedding_model)
+        loaded = self._embedder.path if self._embedder is not None else None
+        return path != loaded
+
+    def release_embedder(self) -> None:
+        if self._embedder is not None:
+            self._embedder.close()
+            self._embedder = None
+        self._embedder_tried = False
 
     def _emit_progress(self, p: Progress) -> None:
         self.progress.emit(p)
