@@ -36,8 +36,8 @@ log = get_logger("engine")
 DEFAULT_LOAD = LoadOptions()
 DEFAULT_SAMPLING = SamplingOptions()
 DRAFT_TOKENS = 8  # tokens drafted per step by prompt lookup when drafting is on
-# Off by default: bench/engine.py (f) showed no reliable gain on this machine (x1.10 on a
-# grounded answer, x0.89 on a code edit, acceptance 0.2-0.33); setting engine.draft.
+# Off by default: bench/engine.py (f) showed no gain on this machine (x0.86 on a grounded
+# answer, x0.86 on a code edit, x1.11 free text; acceptance 0.1-0.33); setting engine.draft.
 DEFAULT_DRAFT = 0
 
 
