@@ -82,8 +82,8 @@ class DocsController(QObject):
         if not names:
             self.window.banner.show_message(
                 "info",
-                "There are no named document collections yet; make one with "
-                "`lantern docs add PATH --collection NAME`.",
+                "There are no named document collections yet. The window cannot make one "
+                "yet; in a terminal: lantern docs add FOLDER --collection NAME",
             )
             return
         cid = self.window.chat.shown_id

@@ -143,7 +143,7 @@ def test_without_named_collections_the_window_says_how_to_make_one(
 ) -> None:
     _use_collection(window, monkeypatch, "anything")
     assert window.banner.level == "info"
-    assert "lantern docs add PATH --collection NAME" in window.banner.text()
+    assert "lantern docs add FOLDER --collection NAME" in window.banner.text()
 
 
 @pytest.mark.slow
