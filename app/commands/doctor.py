@@ -250,7 +250,9 @@ def _print(report: dict[str, Any]) -> None:
             out(f"  - {name}: about {human_size(need)} when loaded")
     kv = report["kv_cache"]
     out(
-        f"KV cache    {kv['error']}" if "error" in kv else f"KV cache    {human_size(kv['bytes'])}"
+        f"KV cache    {kv['error']}"
+        if "error" in kv
+        else f"KV cache    {human_size(kv['bytes'])}"
         f" of {human_size(kv['budget_bytes'])} in {kv['files']} files ({kv['folder']})"
     )
     for problem in report["problems"]:

@@ -130,10 +130,15 @@ def m005_message_context(db: sqlite_utils.Database) -> None:
 
 def migration_sets() -> list[Migrations]:
     """Every set, in the order they are applied."""
-    from app.store import schema_knowledge, schema_models, schema_specialists, schema_usage
-    from app.store import schema_history  # issue 10: message search, pins, soft deletes
-    from app.store import schema_presets  # issue 10: presets, per-chat min_p/seed/penalty
-    from app.store import schema_remote  # issue 9: remote endpoints
+    from app.store import (
+        schema_history,  # issue 10: message search, pins, soft deletes
+        schema_knowledge,
+        schema_models,
+        schema_presets,  # issue 10: presets, per-chat min_p/seed/penalty
+        schema_remote,  # issue 9: remote endpoints
+        schema_specialists,
+        schema_usage,
+    )
 
     return [
         CORE,

@@ -107,7 +107,7 @@ def test_service_stores_citations_and_ask_json_returns_them(
                 TurnRequest(
                     "send", None, "When was the lighthouse built?", collection="lh", max_tokens=48
                 )
-            )  # fmt: skip
+            )
         )
     finally:
         service.close()
