@@ -46,9 +46,7 @@ def test_weighted_rrf_lets_the_vector_list_lead() -> None:
     assert [c for c, _ in weighted] == [2, 3, 1]  # the keyword-only hit drops below
 
 
-def test_a_file_in_two_collections_is_found_once(
-    db: sqlite_utils.Database, folder: Path
-) -> None:
+def test_a_file_in_two_collections_is_found_once(db: sqlite_utils.Database, folder: Path) -> None:
     """`docs search` without a collection: the same passage indexed in two collections
     comes back once, and the other results fill the list."""
     Ingestor(db, None).add([folder], "one")
