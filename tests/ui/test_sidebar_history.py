@@ -212,25 +212,23 @@ def test_esc_in_the_search_box_clears_it_not_the_answer(window: Any, qtbot: Any)
     assert window.sidebar.stack.currentWidget() is window.sidebar.list
 
 
-def test_a_delete_waiting_for_undo_is_final_after_quit_or_restart(
+def test_a_delete_waiting_for_undo_is_final_at_the_next_start(
     qtbot: Any, ui_store: tuple[Any, Path]
 ) -> None:
+    """Quitting asks the worker to purge too, but only the next start is sure to."""
     from app.ui.main_window import MainWindow
 
     db, db_path = ui_store
-    first = create_conversation(db, title="gone on quit")["id"]
-    second = create_conversation(db, title="gone at restart")["id"]
+    keep = create_conversation(db, title="kept")["id"]
+    gone = create_conversation(db, title="deleted, Lantern then killed")["id"]
+    db.execute("update conversations set deleted_at = '2026-01-01' where id = ?", [gone])
     window = MainWindow(db, db_path)
     qtbot.addWidget(window)
-    window.sidebar.refresh(select=first)
-    with qtbot.waitSignal(window.sidebar.deleted):
-        window.sidebar.delete_current()
-    window.shutdown()  # quitting while Undo is still offered
-    rows = db.execute("select id from conversations").fetchall()
-    assert [r[0] for r in rows] == [second]
-    db.execute("update conversations set deleted_at = '2026-01-01' where id = ?", [second])
-    again = MainWindow(db, db_path)  # as if Lantern had been killed during the undo time
-    qtbot.addWidget(again)
-    qtbot.waitUntil(lambda: db.execute("select count(*) from conversations").fetchone()[0] == 0,
-                    timeout=10_000)  # fmt: skip
-    again.shutdown()
+    try:
+        assert window.sidebar.ids() == [keep]
+        qtbot.waitUntil(
+            lambda: db.execute("select id from conversations").fetchall() == [(keep,)],
+            timeout=10_000,
+        )
+    finally:
+        window.shutdown()
