@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog
 
 from app.store.conversations import create_conversation, list_conversations
 from app.store.messages import add_message
+from app.ui import dialogs
 from app.ui.conversation_sidebar import ConversationSidebar
 from app.ui.inference_worker import InferenceClient
 from app.ui.store_writer import StoreWriter
@@ -43,7 +43,7 @@ def test_rename_asks_for_a_title(
     sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch, qtbot: Any
 ) -> None:
     cid = created_by(sidebar)
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Trip to Lisbon", True))
+    monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: "Trip to Lisbon")
     sidebar.rename_action.trigger()
     qtbot.waitUntil(lambda: sidebar.titles() == ["Trip to Lisbon"])
     assert list_conversations(sidebar.db)[0]["title"] == "Trip to Lisbon"
@@ -54,7 +54,7 @@ def test_rename_cancelled_changes_nothing(
     sidebar: ConversationSidebar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     created_by(sidebar)
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("ignored", False))
+    monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: None)  # cancelled
     assert sidebar.rename_current() is False
     assert sidebar.titles() == ["New chat"]
 
