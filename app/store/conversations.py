@@ -115,6 +115,14 @@ def restore_deleted(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:
 
 
 @guarded
+def deleted_ids(db: sqlite_utils.Database) -> list[int]:
+    """The soft-deleted conversations still waiting for undo or purge (a read)."""
+    return [
+        int(r[0]) for r in db.execute("select id from conversations where deleted_at is not null")
+    ]
+
+
+@guarded
 def purge_deleted(db: sqlite_utils.Database, cid: int | None = None) -> list[int]:
     """Delete for good the soft-deleted conversation ``cid`` (or all of them); returns ids."""
     where, params = "deleted_at is not null", []

@@ -404,6 +404,10 @@ class ConversationSidebar(QWidget):
             timer = self._purge_timers.pop(one, None)
             if timer is not None:
                 timer.stop()
+        from app.store.conversations import deleted_ids
+
+        if cid is None and not deleted_ids(self.db):
+            return  # nothing waits: no need to wake the worker (and load the engine) at start
         if self.writer is not None:
             self.writer.request("purge_deleted", None, conversation_id=cid)
 

@@ -56,7 +56,11 @@ class DocsController(QObject):
         window.client.worker.sources_ready.connect(self._on_sources)
         window.client.worker.citations_ready.connect(self._on_citations)
         window.chat_view.anchorClicked.connect(self._on_anchor)
-        QTimer.singleShot(1000, self.reembed_if_stale)  # the embedding model was switched
+        # the embedding model was switched: re-embed once the window is up (not after
+        # it has shut down and closed its database)
+        self._reembed_timer = QTimer(self, singleShot=True, interval=1000)
+        self._reembed_timer.timeout.connect(self.reembed_if_stale)
+        self._reembed_timer.start()
 
     @Slot()
     def attach(self) -> None:
@@ -210,5 +214,6 @@ class DocsController(QObject):
         self.sources.activate(number)
 
     def shutdown(self) -> None:
+        self._reembed_timer.stop()
         if self.client is not None:
             self.client.shutdown()
