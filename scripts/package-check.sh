@@ -95,6 +95,12 @@ done
 awk -v a="$started" -v b="$shown" 'BEGIN { printf "window shown %.2f s after launch; ", b - a }'
 sleep 3  # the starter model loads on its worker thread
 import -window root "$CHECK/window.png"
+welcome=$(xdotool search --onlyvisible --name '^Welcome to Lantern' | head -1 || true)
+if [ -n "$welcome" ]; then  # the first-run welcome, as a user meets it: Start chatting
+    xdotool windowfocus --sync "$welcome" 2> /dev/null || true
+    xdotool key Return
+    sleep 1
+fi
 wid=$(xdotool search --onlyvisible --name '^Lantern' | head -1)
 xdotool windowfocus --sync "$wid" 2> /dev/null || true
 xdotool mousemove 600 650 click 1   # the message box, at the bottom of the window

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
 
 class LanternStatusBar(QStatusBar):
@@ -25,6 +25,11 @@ class LanternStatusBar(QStatusBar):
         self.busy_label.hide()
         self.activity_label = QLabel("", self)
         self.activity_label.setObjectName("activityLabel")
+        # long texts are cut, never widen the window (the minimum width of a status bar's
+        # permanent widgets is the window's)
+        for label in (self.model_label, self.stats_label, self.activity_label):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(40)
         # permanent widgets: a temporary showMessage() would hide the model name
         self.addPermanentWidget(self.model_label)
         self.addPermanentWidget(self.busy_label)
