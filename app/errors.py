@@ -83,3 +83,12 @@ class RemoteError(LanternError):
         super().__init__(message)
         self.status = status
         self.partial = partial
+
+
+class GrammarError(LanternError):
+    """A JSON schema (or grammar) the sampler cannot constrain an answer to (issue 14)."""
+
+
+class CollectionError(LanternError):
+    """A document collection name that is empty, taken or reserved, or a collection or
+    file that is not there (issue 11: the Documents view)."""

@@ -93,3 +93,76 @@ def remove_sources(
         params.append(collection_id)
     with immediate(db):
         db.execute(sql, params)
+
+
+@guarded
+def collection_by_id(db: sqlite_utils.Database, collection_id: int) -> dict[str, Any] | None:
+    return dict_row(db.execute("SELECT * FROM collections WHERE id = ?", [collection_id]))
+
+
+@guarded
+def rename_collection(db: sqlite_utils.Database, collection_id: int, old: str, new: str) -> None:
+    """Rename, and keep every conversation that draws on ``old`` drawing on ``new``."""
+    with immediate(db):
+        db.execute("UPDATE collections SET name = ? WHERE id = ?", [new, collection_id])
+        db.execute(
+            "UPDATE conversations SET docs_collection = ? WHERE docs_collection = ? COLLATE NOCASE",
+            [new, old],
+        )
+
+
+@guarded
+def delete_collection(db: sqlite_utils.Database, collection_id: int, name: str) -> None:
+    """Delete the collection (its sources and problems by cascade); conversations that
+    drew on it stop doing so. Remove its documents first (they carry vectors)."""
+    with immediate(db):
+        db.execute(
+            "UPDATE conversations SET docs_collection = NULL "
+            "WHERE docs_collection = ? COLLATE NOCASE",
+            [name],
+        )
+        db.execute("DELETE FROM collections WHERE id = ?", [collection_id])
+
+
+@guarded
+def note_problem(db: sqlite_utils.Database, collection_id: int, path: str, message: str) -> None:
+    """Remember why ``path`` could not be indexed into the collection (replaces the last)."""
+    with immediate(db):
+        db.execute(
+            """INSERT INTO doc_problems(collection_id, path, message, noted_at)
+               VALUES (?, ?, ?, ?) ON CONFLICT(collection_id, path)
+               DO UPDATE SET message = excluded.message, noted_at = excluded.noted_at""",
+            [collection_id, path, message, utc_now()],
+        )
+
+
+@guarded
+def clear_problems(db: sqlite_utils.Database, collection_id: int, paths: list[str]) -> None:
+    with immediate(db):
+        db.conn.executemany(
+            "DELETE FROM doc_problems WHERE collection_id = ? AND path = ?",
+            [(collection_id, p) for p in paths],
+        )
+
+
+@guarded
+def problems(db: sqlite_utils.Database, collection_id: int) -> list[dict[str, Any]]:
+    """The files of a collection that could not be indexed, with why, by path."""
+    return dict_rows(
+        db.execute(
+            "SELECT path, message, noted_at FROM doc_problems WHERE collection_id = ? "
+            "ORDER BY path",
+            [collection_id],
+        )
+    )
+
+
+@guarded
+def all_sources(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every file and folder added to any collection: ``{collection, path}``."""
+    return dict_rows(
+        db.execute(
+            """SELECT c.name AS collection, s.path FROM doc_sources s
+               JOIN collections c ON c.id = s.collection_id ORDER BY c.name, s.path"""
+        )
+    )

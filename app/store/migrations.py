@@ -131,6 +131,7 @@ def m005_message_context(db: sqlite_utils.Database) -> None:
 def migration_sets() -> list[Migrations]:
     """Every set, in the order they are applied."""
     from app.store import (
+        schema_documents_view,  # issue 11: the Documents view's per-file problems
         schema_history,  # issue 10: message search, pins, soft deletes
         schema_knowledge,
         schema_models,
@@ -149,6 +150,7 @@ def migration_sets() -> list[Migrations]:
         schema_history.HISTORY,
         schema_presets.PRESETS,
         schema_remote.REMOTE,
+        schema_documents_view.DOCUMENTS_VIEW,
     ]
 
 

@@ -81,6 +81,7 @@ def test_only_the_new_migrations_ran(upgraded: sqlite_utils.Database) -> None:
         "remote_m001_endpoints",
         "presets_m001_sampling_presets",
         "presets_m002_conversation_sampling",
+        "docview_m001_problems",
     }
     assert migrations.migrate(upgraded) == []
 
