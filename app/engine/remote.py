@@ -128,6 +128,12 @@ class RemoteSession:
                 partial="".join(parts),
             ) from exc
         except httpx.HTTPError as exc:
+            if parts:  # it had answered: the line dropped (server killed, network gone)
+                raise RemoteError(
+                    f"The connection to {ep.name} ({ep.base_url}) was lost mid-answer "
+                    f"({type(exc).__name__}); the part that arrived is kept.",
+                    partial="".join(parts),
+                ) from exc
             raise RemoteError(
                 f"Cannot reach {ep.name} at {ep.base_url} ({type(exc).__name__}: {exc}); "
                 "check the URL and the network.",

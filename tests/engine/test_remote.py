@@ -1,7 +1,9 @@
-"""RemoteSession against a real OpenAI-compatible server with SmolLM2 on 127.0.0.1.
+"""RemoteSession against a real OpenAI-compatible server: `python -m llama_cpp.server`
+with SmolLM2 on 127.0.0.1 (``tests.fixtures.llama_cpp_server``), streaming, a refused key,
+a timeout and a server killed mid-answer.
 
-Two failures a healthy server does not produce on demand (a 429, a stream cut mid-answer) use a
-small FAKE server (``_FakeServer``, http.server in a thread), named as such.
+The one failure llama_cpp.server cannot produce (it has no rate limit: 429) uses a small
+FAKE server (``_Fake429Server``, http.server in a thread), named as such.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import http.server
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,33 +20,22 @@ import pytest
 from app.engine.remote import RemoteEndpoint, RemoteSession
 from app.engine.types import ChatMessage, ReplyStats, SamplingOptions, TextEvent
 from app.errors import RemoteError
+from tests.fixtures.llama_cpp_server import StartServer, free_port, llama_cpp_server_fixture
 
 pytestmark = pytest.mark.slow
+__all__ = ["llama_cpp_server_fixture"]  # the llama_cpp_server fixture
 KEY = "test-key-0123456789"
 ASK = [ChatMessage("user", "Name three colours.")]
 SHORT = SamplingOptions(temperature=0, max_tokens=12)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real OpenAI-compatible server with SmolLM2 on 127.0.0.1 that needs a key.
-
-    `python -m llama_cpp.server` was the plan, but llama-cpp-python 0.3.36's high-level
-    ``Llama`` (which it serves with) segfaults in ``llama_decode`` on any prompt longer
-    than one token with this build (checked by hand: ``create_completion('Hello there')``
-    exits 139), so the server is `lantern serve` in its own process: uvicorn, SSE, keys.
-    """
-    from tests.api.conftest import start_server, stop_server
-
-    served = start_server(tmp_path_factory.mktemp("remote-home"), "--key", KEY)
-    yield served.base_url
-    stop_server(served)
+def llama_server(llama_cpp_server: StartServer, smollm2_path: Path) -> str:
+    """A real `python -m llama_cpp.server` with SmolLM2 on 127.0.0.1 that needs a key
+    (run through ``tests.fixtures.llama_cpp_server``: no AMX extra buffers, as the
+    engine)."""
+    base, _ = llama_cpp_server(smollm2_path, api_key=KEY)
+    return base
 
 
 def endpoint(base: str, key: str | None = KEY, timeout_s: float = 60) -> RemoteEndpoint:
@@ -63,8 +54,9 @@ def test_streams_text_events_then_stats(llama_server: str) -> None:
     assert isinstance(stats, ReplyStats)
     assert len(texts) >= 2  # streamed piece by piece, not one blob
     assert stats.text == "".join(t.text for t in texts) and stats.text.strip()
-    assert 0 < stats.completion_tokens <= 12
-    assert stats.prompt_tokens > 0 and stats.ttft_s > 0
+    # llama_cpp.server sends no usage in a stream: the pieces are counted
+    assert stats.completion_tokens == len(texts) <= 12
+    assert stats.prompt_tokens == 0 and stats.ttft_s > 0
     assert stats.stop_reason in ("eos", "length")
 
 
@@ -102,12 +94,34 @@ def test_silent_server_times_out() -> None:
             ask(endpoint(base, timeout_s=1))
 
 
-class _FakeServer(http.server.ThreadingHTTPServer):
-    """FAKE: answers 429 with Retry-After, or streams two chunks and drops the line."""
+def test_slow_server_times_out(llama_server: str) -> None:
+    """The real server needs far more than 0.05 s for a long prompt's first token."""
+    long_ask = [ChatMessage("user", "Summarise this. " + "The quick brown fox jumps. " * 150)]
+    session = RemoteSession(endpoint(llama_server, timeout_s=0.05))
+    with session, pytest.raises(RemoteError, match=r"did not answer within 0.05 s"):
+        list(session.reply(long_ask, SamplingOptions(temperature=0, max_tokens=1)))
 
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        super().__init__(("127.0.0.1", 0), _FakeHandler)
+
+def test_server_killed_mid_answer_keeps_the_partial_answer(
+    llama_cpp_server: StartServer, smollm2_path: Path
+) -> None:
+    base, proc = llama_cpp_server(smollm2_path)
+    got: list[str] = []
+    with RemoteSession(endpoint(base, key=None)) as session, pytest.raises(RemoteError) as err:
+        for event in session.reply(ASK, SamplingOptions(temperature=0, max_tokens=400)):
+            if isinstance(event, TextEvent):
+                got.append(event.text)
+                if len(got) == 3:
+                    proc.kill()
+    assert len(got) >= 3 and err.value.partial == "".join(got)
+    assert "lost" in str(err.value) and "team-server" in str(err.value)
+
+
+class _Fake429Server(http.server.ThreadingHTTPServer):
+    """FAKE: answers 429 with Retry-After (llama_cpp.server has no rate limit)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Fake429Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -115,33 +129,22 @@ class _FakeServer(http.server.ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
 
-class _FakeHandler(http.server.BaseHTTPRequestHandler):
+class _Fake429Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
-        if self.server.mode == "429":  # type: ignore[attr-defined]
-            body = json.dumps({"error": {"message": "slow down"}}).encode()
-            self.send_response(429)
-            self.send_header("Retry-After", "7")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Content-Length", "100000")  # promises more than it sends
+        body = json.dumps({"error": {"message": "slow down"}}).encode()
+        self.send_response(429)
+        self.send_header("Retry-After", "7")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        for text in ("Half ", "an answer"):
-            chunk = {"choices": [{"delta": {"content": text}, "finish_reason": None}]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.flush()
-        self.connection.shutdown(socket.SHUT_RDWR)
+        self.wfile.write(body)
 
 
 def test_429_says_when_to_retry() -> None:
-    fake = _FakeServer("429")
+    fake = _Fake429Server()
     try:
         with pytest.raises(RemoteError) as err:
             ask(endpoint(fake.base))
@@ -149,18 +152,3 @@ def test_429_says_when_to_retry() -> None:
     finally:
         fake.shutdown()
         fake.server_close()
-
-
-def test_dropped_stream_keeps_the_partial_answer() -> None:
-    fake = _FakeServer("drop")
-    got: list[str] = []
-    try:
-        with pytest.raises(RemoteError) as err, RemoteSession(endpoint(fake.base)) as session:
-            for event in session.reply(ASK, SHORT):
-                if isinstance(event, TextEvent):
-                    got.append(event.text)
-    finally:
-        fake.shutdown()
-        fake.server_close()
-    assert "".join(got) == "Half an answer"
-    assert err.value.partial == "Half an answer"
