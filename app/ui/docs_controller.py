@@ -1,6 +1,11 @@
 """Documents in the window: drop or attach files to the shown conversation, index them off
 the GUI thread, and show the sources an answer used (citations open the file at the page).
 
+Also: the Documents view (collections and their files, ``documents_view``), the chips of
+what the shown chat draws on (``attachment_chips``), folders watched for changes
+(``app.knowledge.watch``; a change queues a rescan on the ingest worker), and the Sources
+panel kept to the chat on screen.
+
 The ingest thread and its embedding model are created on the first drop, so a window that
 never sees a document pays nothing for them.
 """
@@ -10,17 +15,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Slot
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 
 from app.errors import LanternError
+from app.knowledge import collections as colls
 from app.knowledge.embedding_model import embedding_status
 from app.logs import get_logger
 from app.store.citations import answer_citations
-from app.store.messages import get_message, message_sources
+from app.store.messages import active_path, get_message, message_sources
+from app.ui.attachment_chips import AttachmentChips
 from app.ui.citation_links import parse_cite_link
 from app.ui.docs_drop import DropTarget, choose_documents
 from app.ui.docs_progress import IngestProgress
 from app.ui.docs_sources_panel import SourcesPanel
+from app.ui.documents_worker import DocumentsClient
 
 if TYPE_CHECKING:
     from app.ui.docs_ingest_worker import IngestClient
@@ -32,7 +40,15 @@ NO_COLLECTION = "(none: only this chat's own documents)"
 _HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
 
 
+class _WatchBridge(QObject):
+    """Carries the watcher's "these collections changed" to the GUI thread."""
+
+    changed = Signal(object)  # set of collection names
+
+
 class DocsController(QObject):
+    changed = Signal()  # collections or their files changed (the Documents view reloads)
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
@@ -60,7 +76,18 @@ class DocsController(QObject):
         # it has shut down and closed its database)
         self._reembed_timer = QTimer(self, singleShot=True, interval=1000)
         self._reembed_timer.timeout.connect(self.reembed_if_stale)
+        self._reembed_timer.timeout.connect(self.start_watching)
         self._reembed_timer.start()
+        self.documents = DocumentsClient(window.db_path, self)  # collection changes
+        self.documents.error.connect(lambda text: self.window.banner.show_message("error", text))
+        self.chips = AttachmentChips(window)
+        self.chips.remove_requested.connect(self.detach)
+        window.sidebar.selected.connect(self.show_chat)
+        self.view: Any = None  # the Documents window, made on first use
+        self.watcher: Any = None
+        self._bridge = _WatchBridge(self)
+        self._bridge.changed.connect(self._on_folders_changed)
+        self._job: Any = None  # the ingest job running now
 
     @Slot()
     def attach(self) -> None:
@@ -86,9 +113,10 @@ class DocsController(QObject):
         if not names:
             self.window.banner.show_message(
                 "info",
-                "There are no named document collections yet. The window cannot make one "
-                "yet; in a terminal: lantern docs add FOLDER --collection NAME",
+                "There are no named document collections yet: make one in the Documents "
+                "view (Chat menu, Documents\u2026, Ctrl+Shift+D).",
             )
+            self.open_documents()
             return
         cid = self.window.chat.shown_id
         current = get_conversation(db, cid).get("docs_collection") if cid is not None else None
@@ -107,6 +135,7 @@ class DocsController(QObject):
         cid = self.window.chat.shown_id
 
         def done(_row: object) -> None:
+            self.refresh_chips()
             self.window.banner.show_message(
                 "info",
                 f"Answers in this chat now also use the collection {chosen!r}."
@@ -138,10 +167,11 @@ class DocsController(QObject):
     def _add(self, paths: list[Path], cid: int) -> None:
         self._hide_timer.stop()
         self.last_report = None
-        self._ingest().add(list(paths), conversation_id=int(cid))
+        self.ingest().add(list(paths), conversation_id=int(cid))
         log.info("adding %d path(s) to conversation %s", len(paths), cid)
 
-    def _ingest(self) -> IngestClient:
+    def ingest(self) -> IngestClient:
+        """The ingest worker's handle (its thread starts on first use)."""
         if self.client is None:
             from app.ui.docs_ingest_worker import IngestClient
 
@@ -150,14 +180,39 @@ class DocsController(QObject):
             worker.started.connect(self.progress.on_started)
             worker.progress.connect(self.progress.on_progress)
             worker.finished.connect(self.progress.on_finished)
+            worker.started.connect(self._on_started)
             worker.finished.connect(self._on_finished)
             worker.failed.connect(self._on_failed)
             self.progress.cancel_requested.connect(client.cancel)
             self.client = client
         return self.client
 
+    _ingest = ingest
+
+    @Slot(object)
+    def _on_started(self, job: Any) -> None:
+        self._job = job
+
+    def _job_collection(self, job: Any) -> str | None:
+        if job is None:
+            return None
+        if job.collection:
+            return str(job.collection)
+        if job.conversation_id is not None:
+            return colls.conversation_collection_name(int(job.conversation_id))
+        return None if job.rescan else colls.DEFAULT_COLLECTION
+
     @Slot(object)
     def _on_finished(self, report: Any) -> None:
+        name = self._job_collection(self._job)
+        self._job = None
+        if name is not None:  # remember each file's problem for the Documents view
+            self.documents.request(
+                "record_results", lambda _r: self.collections_changed(),
+                collection=name, results=list(report.results),
+            )  # fmt: skip
+        else:
+            self.collections_changed()
         self.last_report = report
         if report.failures:
             names = ", ".join(r.path.name for r in report.failures[:3])
@@ -170,12 +225,23 @@ class DocsController(QObject):
 
     @Slot(object)
     def _on_failed(self, failure: Failure) -> None:
+        self._job = None
         self.progress.on_failed(failure.message)
         self.window.banner.show_message("error", failure.message)
 
+    def _shown_answer(self, message_id: int) -> bool:
+        """Whether the answer ``message_id`` belongs to the chat on screen."""
+        try:
+            cid = get_message(self.window.db, message_id)["conversation_id"]
+        except LanternError:
+            return self.window.chat.generating_id == self.window.chat.shown_id
+        return bool(cid == self.window.chat.shown_id)
+
     @Slot(int, list)
-    def _on_sources(self, _message_id: int, sources: list[Any]) -> None:
-        self.sources.set_sources(sources)
+    def _on_sources(self, message_id: int, sources: list[Any]) -> None:
+        if not self._shown_answer(message_id):
+            return  # another chat's answer: its sources show when that chat is shown
+        self.sources.show_answer(message_id, sources)
         self.dock.setVisible(bool(sources))
 
     def reembed_if_stale(self) -> bool:
@@ -189,11 +255,13 @@ class DocsController(QObject):
         if path is None or not count_not_embedded_by(self.window.db, model_id_for(path), None):
             return False
         log.info("re-embedding documents with %s", path.name)
-        self._ingest().rescan()
+        self.ingest().rescan()
         return True
 
     @Slot(int, list)
-    def _on_citations(self, _message_id: int, citations: list[Any]) -> None:
+    def _on_citations(self, message_id: int, citations: list[Any]) -> None:
+        if message_id != self.sources.message_id:
+            return
         self.sources.set_citations(citations)
         self.dock.setVisible(bool(self.sources.sources or citations))
 
@@ -208,12 +276,118 @@ class DocsController(QObject):
         except LanternError as exc:
             self.window.banner.show_message("error", str(exc))
             return
-        self.sources.set_sources(sources)
-        self.sources.set_citations(answer_citations(self.window.db, message_id))
+        self.sources.show_answer(message_id, sources, answer_citations(self.window.db, message_id))
         self.dock.show()
         self.sources.activate(number)
 
+    # -- the chat on screen: its sources and its attachment chips -------------------------
+    @Slot(int)
+    def show_chat(self, cid: int) -> None:
+        """The sidebar shows chat ``cid`` (-1: none): its last answer's sources, its chips."""
+        self.refresh_chips(cid)
+        answer = self._last_grounded_answer(cid) if cid >= 0 else None
+        if answer is None:
+            self.sources.show_answer(None, [])
+            self.dock.hide()
+            return
+        citations = answer_citations(self.window.db, int(answer["id"]))
+        self.sources.show_answer(int(answer["id"]), message_sources(answer), citations)
+        self.dock.show()
+
+    def _last_grounded_answer(self, cid: int) -> dict[str, Any] | None:
+        try:
+            path = active_path(self.window.db, cid)
+        except LanternError:
+            return None
+        answers = [m for m in path if m["role"] == "assistant"]
+        return answers[-1] if answers and message_sources(answers[-1]) else None
+
+    def refresh_chips(self, cid: int | None = None) -> None:
+        if cid is None:
+            cid = self.window.chat.shown_id
+        try:
+            found = colls.attachments(self.window.db, cid) if cid is not None and cid >= 0 else []
+        except LanternError as exc:
+            log.warning("cannot list the chat's documents: %s", exc)
+            found = []
+        self.chips.set_attachments(found)
+
+    @Slot(object)
+    def detach(self, attachment: Any) -> None:
+        """The chip's x: the shown chat stops drawing on ``attachment``."""
+        cid = self.window.chat.shown_id
+        if cid is None:
+            return
+
+        def done(_result: object) -> None:
+            self.collections_changed()
+            self.window.banner.show_message(
+                "info", f"Answers in this chat no longer use {attachment.label}.", cid
+            )
+
+        if attachment.kind == "collection":
+            self.window.writer.request(
+                "update_settings", done, conversation_id=cid, docs_collection=None
+            )
+        else:
+            self.documents.request("detach", done, conversation_id=cid, attachment=attachment)
+
+    # -- the Documents view and watched folders ----------------------------------------
+    def open_documents(self) -> None:
+        if self.view is None:
+            from app.ui.documents_view import DocumentsWindow
+
+            self.view = DocumentsWindow(self, self.window)
+        self.view.present()
+
+    def index_into(self, collection: str, paths: list[Path]) -> None:
+        self._hide_timer.stop()
+        self.last_report = None
+        self.ingest().add(list(paths), collection=collection)
+
+    def reindex(self, collection: str) -> None:
+        self._hide_timer.stop()
+        self.last_report = None
+        self.ingest().rescan(collection)
+
+    def collections_changed(self) -> None:
+        """After any change of collections or their files: views, chips, watched folders."""
+        self.refresh_chips()
+        self.update_watched()
+        self.changed.emit()
+
+    @Slot()
+    def start_watching(self) -> None:
+        """Watch every folder added to a collection (watchdog, on its own threads)."""
+        if self.watcher is not None:
+            return
+        from app.knowledge.watch import FolderWatcher
+
+        self.watcher = FolderWatcher(self._bridge.changed.emit)
+        self.watcher.start()
+        self.update_watched()
+
+    def update_watched(self) -> None:
+        if self.watcher is None:
+            return
+        from app.knowledge.watch import watched_folders
+
+        try:
+            self.watcher.set_folders(watched_folders(self.window.db))
+        except LanternError as exc:
+            log.warning("cannot update the watched folders: %s", exc)
+
+    @Slot(object)
+    def _on_folders_changed(self, names: set[str]) -> None:
+        for name in sorted(names):
+            log.info("a watched folder of %r changed: re-indexing", name)
+            self.ingest().rescan(name)
+
     def shutdown(self) -> None:
         self._reembed_timer.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
         if self.client is not None:
             self.client.shutdown()
+        self.documents.shutdown()

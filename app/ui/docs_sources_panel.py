@@ -3,7 +3,9 @@
 ``set_sources([{file, page, text, score}, ...])`` fills it; activating an entry, or
 ``activate(n)`` (the docs controller calls it for a ``cite:`` link in the transcript),
 opens the file at its page through ``app.knowledge.citations.open_citation`` (a
-page-aware viewer when one is installed, else the desktop's default handler).
+page-aware viewer when one is installed, else the desktop's default handler). A source
+that cannot be opened (gone, no PDF viewer, the desktop refused) says why and offers to
+show the passage in Lantern (``app.ui.source_preview``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 
 from app.chat.attribution import sentence_citations
 from app.knowledge.citations import CitationTarget, open_citation
+from app.ui.source_preview import explain, why_not_openable
 
 
 def launch(target: CitationTarget) -> bool:
@@ -32,6 +35,9 @@ class SourcesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, open_files: bool = True) -> None:
         super().__init__(parent)
         self._sources: list[dict[str, Any]] = []
+        self.message_id: int | None = None  # the answer whose sources these are
+        self.launcher = launch  # opens a citation outside Lantern; True if it did
+        self.explain_box: Any = None  # the last "cannot open" message (tests answer it)
         self.title = QLabel("Sources")
         self.search_model = QLabel("")  # which embedding model document search uses
         self.search_model.setWordWrap(True)
@@ -119,4 +125,29 @@ class SourcesPanel(QWidget):
 
     @Slot(str, int)
     def open_source(self, file: str, page: int) -> None:
-        launch(open_citation(file, page))
+        target = open_citation(file, page)
+        reason = why_not_openable(file, target.at_page)
+        if reason is None and not self.launcher(target):
+            reason = (
+                f"No program could open {Path(file).name}: this computer has none set up "
+                "for this kind of file."
+            )
+        if reason is not None:
+            self.explain_box = explain(self, reason, self._source_at(file, page))
+
+    def _source_at(self, file: str, page: int) -> dict[str, Any]:
+        for src in self._sources:
+            if str(src["file"]) == file and int(src["page"]) == page:
+                return src
+        return {"file": file, "page": page, "text": ""}
+
+    def show_answer(
+        self,
+        message_id: int | None,
+        sources: list[dict[str, Any]],
+        citations: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """The sources (and sentence citations) of one answer; ``None``: nothing."""
+        self.message_id = message_id
+        self.set_sources(sources)
+        self.set_citations(citations or [])

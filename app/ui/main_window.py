@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.writer.error.connect(self.chat._store_error)
         self.docs = DocsController(self)
         self._banner_row.insertWidget(0, self.docs.progress)
+        self._banner_row.addWidget(self.docs.chips)  # issue 11: what the chat draws on
         self._build_menus()
         self.specialists = SpecialistsUi(self)  # issue 9: menus, pool status, routing
         self._wire_shell()
@@ -126,6 +127,9 @@ class MainWindow(QMainWindow):
             chat_menu, "&Add documents\u2026", self.docs.attach, QKeySequence("Ctrl+Shift+A")
         )
         self._action(chat_menu, "Use document &collection\u2026", self.docs.choose_collection)
+        self._action(  # issue 11: collections and their files
+            chat_menu, "&Documents\u2026", self.docs.open_documents, QKeySequence("Ctrl+Shift+D")
+        )
         chat_menu.addSeparator()
         chat_menu.addAction(self.sidebar.rename_action)
         chat_menu.addAction(self.sidebar.delete_action)

@@ -143,7 +143,8 @@ def test_without_named_collections_the_window_says_how_to_make_one(
 ) -> None:
     _use_collection(window, monkeypatch, "anything")
     assert window.banner.level == "info"
-    assert "lantern docs add FOLDER --collection NAME" in window.banner.text()
+    assert "make one in the Documents view" in window.banner.text()
+    assert window.docs.view is not None and window.docs.view.isVisible()
 
 
 @pytest.mark.slow
