@@ -5,7 +5,6 @@ and returned by the service and `lantern ask --json`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ LIGHTHOUSE = (
     "# Harbor Lighthouse\n\nThe Harbor Lighthouse was built in 1871 by the engineer Mara "
     "Quill. It stands 42 meters tall and its lamp can be seen 30 kilometers out to sea.\n"
 )
-
-
-@pytest.fixture(scope="module")
-def embedder() -> Iterator[Embedder]:
-    model = Embedder(minilm_gguf_path(), n_threads=1)
-    yield model
-    model.close()
 
 
 def test_split_sentences_drops_markers_and_fragments() -> None:

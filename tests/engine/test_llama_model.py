@@ -220,13 +220,6 @@ def test_gpu_layers_default_to_the_build(monkeypatch: pytest.MonkeyPatch) -> Non
     assert llama_model.resolve_gpu_layers(0) == 0
 
 
-@pytest.fixture(scope="module")
-def minilm_path() -> Path:
-    from tests.fixtures.minilm_gguf import minilm_gguf_path
-
-    return minilm_gguf_path()
-
-
 def test_model_facts_and_token_text(smol_model: LlamaModel) -> None:
     assert smol_model.info.architecture == "llama" and smol_model.n_embd == 576
     assert smol_model.n_vocab == 49152 and not smol_model.has_encoder

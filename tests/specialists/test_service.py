@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +15,9 @@ from app.store import specialists as store
 
 
 @pytest.fixture
-def service(lantern_home: Path) -> Iterator[ConversationService]:
-    from app.models.registry import ensure_starter
-    from app.paths import get_paths
-    from app.store.db import open_db
-    from app.store.settings import set_setting
-
-    db = open_db(get_paths().ensure().db)
-    ensure_starter(db)
-    set_setting(db, "chat.context_length", 1024)
-    set_setting(db, "chat.threads", 1)
-    set_setting(db, "chat.temperature", 0.0)  # greedy: answers repeat
-    set_setting(db, "chat.max_tokens", 24)
-    made = ConversationService(db)
-    yield made
-    made.close()
-    db.conn.close()
+def service_settings() -> dict[str, Any]:
+    """Short answers in a small context (the shared ``service`` fixture applies them)."""
+    return {"chat.context_length": 1024, "chat.max_tokens": 24}
 
 
 @pytest.fixture
