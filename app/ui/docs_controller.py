@@ -214,7 +214,7 @@ class DocsController(QObject):
         else:
             self.collections_changed()
         self.last_report = report
-        if report.failures:
+        if report.failures and not (self.view is not None and self.view.isVisible()):
             names = ", ".join(r.path.name for r in report.failures[:3])
             more = "" if len(report.failures) <= 3 else f" and {len(report.failures) - 3} more"
             self.window.banner.show_message(

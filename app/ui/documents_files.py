@@ -41,8 +41,8 @@ class FileTable(QTreeWidget):
         header = self.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.setColumnWidth(0, 240)
-        self.setColumnWidth(1, 170)
+        self.setColumnWidth(0, 220)
+        self.setColumnWidth(1, 160)
         self.setColumnWidth(2, 60)
         self.setColumnWidth(3, 60)
         self.entries: list[Any] = []

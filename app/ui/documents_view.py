@@ -54,7 +54,7 @@ class DocumentsWindow(QDialog):
     def __init__(self, controller: DocsController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Documents \u2014 Lantern")
-        self.resize(920, 560)
+        self.resize(1080, 600)
         self.controller = controller
         self.db = controller.window.db
         self.collections = QListWidget()
@@ -111,7 +111,7 @@ class DocumentsWindow(QDialog):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([240, 680])
+        splitter.setSizes([220, 860])
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
@@ -123,7 +123,7 @@ class DocumentsWindow(QDialog):
         worker.progress.connect(self.progress.on_progress)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self.progress.on_finished)
-        worker.finished.connect(lambda _r: self.files.mark_busy(None))
+        worker.finished.connect(self._on_finished)
         self.progress.cancel_requested.connect(self.controller.ingest().cancel)
         self.controller.changed.connect(self.refresh)
 
@@ -186,6 +186,14 @@ class DocumentsWindow(QDialog):
     @Slot(object)
     def _on_progress(self, p: Any) -> None:
         self.files.mark_busy(p.current if p.files_done < p.files_total else None)
+
+    @Slot(object)
+    def _on_finished(self, report: Any) -> None:
+        self.files.mark_busy(None)
+        if report.failures:
+            self.say(f"{len(report.failures)} file(s) could not be indexed: see Details.", True)
+        else:
+            self.say("")
 
     def say(self, text: str, error: bool = False) -> None:
         self.message.setStyleSheet("color: #b3261e;" if error else "")
