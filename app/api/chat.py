@@ -17,8 +17,9 @@ from app.api.schemas import ChatRequest
 from app.api.worker import DONE, Failure, Job, ServiceWorker
 from app.chat.api_turns import Target, api_turn
 from app.chat.types import Escalating, SourcesReady, TextEvent, TurnResult, TurnStarted
+from app.engine.grammar import JSON_OBJECT, json_schema_grammar
 from app.engine.types import ChatMessage
-from app.errors import LanternError
+from app.errors import GrammarError, LanternError
 
 FINISH = {"eos": "stop", "user": "stop", "length": "length", "context": "length"}
 
@@ -53,19 +54,38 @@ def _extra(result: TurnResult | None, sources: Any, saved: bool) -> dict[str, An
     return out
 
 
-def check_format(req: ChatRequest) -> None:
-    fmt = (req.response_format or {}).get("type", "text")
-    if fmt != "text":
-        raise ApiError(
-            400,
-            f"response_format {fmt!r} is not supported by this Lantern build (JSON-schema "
-            "grammars are not wired into its sampler yet); ask for text.",
-            param="response_format",
-            code="unsupported_response_format",
-        )
+def response_grammar(req: ChatRequest) -> str | None:
+    """The GBNF grammar ``response_format`` asks for (None: free text); 400 when it
+    cannot be followed (an unknown type, a missing or bad JSON schema)."""
+    fmt = req.response_format or {"type": "text"}
+    kind = fmt.get("type", "text")
+    try:
+        if kind == "text":
+            return None
+        if kind == "json_object":  # llama.cpp's server also takes a "schema" here
+            return json_schema_grammar(fmt["schema"]) if "schema" in fmt else JSON_OBJECT
+        if kind == "json_schema":
+            spec = fmt.get("json_schema")
+            if not isinstance(spec, dict) or "schema" not in spec:
+                raise GrammarError(
+                    'response_format json_schema needs {"json_schema": {"name": ..., '
+                    '"schema": {...}}}.'
+                )
+            return json_schema_grammar(spec["schema"])
+    except GrammarError as exc:
+        raise ApiError(400, str(exc), param="response_format", code="invalid_json_schema") from exc
+    raise ApiError(
+        400,
+        f"response_format type {kind!r} is not supported: use 'text', 'json_object' or "
+        "'json_schema'.",
+        param="response_format",
+        code="unsupported_response_format",
+    )
 
 
-def make_job(req: ChatRequest, target: Target, loop: asyncio.AbstractEventLoop) -> Job:
+def make_job(
+    req: ChatRequest, target: Target, loop: asyncio.AbstractEventLoop, grammar: str | None = None
+) -> Job:
     messages = [
         ChatMessage("system" if m.role == "developer" else m.role, m.text()) for m in req.messages
     ]
@@ -77,7 +97,7 @@ def make_job(req: ChatRequest, target: Target, loop: asyncio.AbstractEventLoop) 
             service,
             messages,
             target,
-            sampling=req.sampling(),
+            sampling={**req.sampling(), **({"grammar": grammar} if grammar else {})},
             max_tokens=max_tokens,
             stop=req.stops(),
             collection=opts.collection if opts else None,

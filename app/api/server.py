@@ -119,13 +119,13 @@ def create_app(config: ServerConfig) -> Starlette:
     async def completions(request: Request) -> Response:
         req = _parse(ChatRequest, await request.body())
         target = resolve_model(state["db"], req.model)
-        chat.check_format(req)
+        grammar = chat.response_grammar(req)
         if req.lantern and req.lantern.collection:
             from app.knowledge.collections import find_collection
 
             find_collection(state["db"], req.lantern.collection)
         worker: ServiceWorker = state["worker"]
-        job = chat.make_job(req, target, asyncio.get_running_loop())
+        job = chat.make_job(req, target, asyncio.get_running_loop(), grammar)
         worker.submit(job)
         if req.stream:
             return await chat.stream(job, worker, req)

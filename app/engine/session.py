@@ -107,6 +107,10 @@ class ChatSession:
         """How many tokens of the last conversation are in the KV cache."""
         return len(self._kv)
 
+    def cached_token_ids(self) -> list[int]:
+        """A copy of the tokens whose keys and values are in the KV cache, in order."""
+        return list(self._kv)
+
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         """Tokens of the rendered prompt for ``messages`` (with the generation prompt)."""
         return len(self._tokens(messages))
@@ -266,7 +270,7 @@ class ChatSession:
         keep = rt.truncate(min(common_prefix(self._kv, prompt), len(prompt) - 1))
         del self._kv[keep:]
         seed = sampling.seed if sampling.seed is not None else self._seeds.getrandbits(32)
-        sampler = Sampler(sampling, seed, rt.n_vocab)
+        sampler = Sampler(sampling, seed, rt.n_vocab, rt.vocab)
         gen = Generation(stop_reason="user")
         ttft = 0.0
         n_past = keep

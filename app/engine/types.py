@@ -61,6 +61,7 @@ class SamplingOptions:
     repeat_penalty: float = 1.1
     seed: int | None = None
     min_p: float = 0.0  # issue 10: keep tokens at least this share of the likeliest
+    grammar: str | None = None  # issue 14: GBNF the answer must follow (app.engine.grammar)
 
 
 @dataclass(frozen=True)
