@@ -6,8 +6,18 @@ the cost grows with the square of the batch; a bigger ``n_batch`` made it slower
 each chunk is one ``llama_encode`` call on a reused ``llama_batch`` with the model's own
 pooling, which runs at llama.cpp's own prompt-eval rate (see ``bench/docs.py``).
 
+Threads: on the CPU, ``n_threads`` is the number of *lanes*: contexts of one llama.cpp
+thread each, over the one loaded model, and ``embed()`` hands each lane its share of the
+texts (the lanes other than the caller's run on helper threads; ``llama_encode`` releases
+the GIL). Measured on 2 shared cores (``bench/docs_ingest.py``): one context with two
+OpenMP threads ran at about 0.2 x one thread whenever the other core was busy (the
+threads wait for each other at every layer), while two independent one-thread lanes
+never fell below one lane and reached about 1.5 x when the cores were free. On a GPU
+there is one context with ``n_threads`` threads.
+
 One owner thread: the thread that created the ``Embedder`` is the only one that may call
-it (the ingest worker's thread, or the CLI's main thread).
+it (the ingest worker's thread, or the CLI's main thread); the helper threads only run
+inside its ``embed()`` call, each on its own context.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,23 +88,34 @@ class Embedder:
             self.model_id = model_id_for(self.path)
             self.max_tokens = min(self._model.n_ctx_train or 512, 2048)
             threads = resolve_threads(n_threads, divisor=2)
-            self._context = self._model.new_context(
-                self.max_tokens, threads, n_batch=self.max_tokens, embeddings=True
-            )
+            lanes = threads if self._model.n_gpu_layers == 0 else 1
+            per_lane = 1 if lanes > 1 else threads
+            self._lanes = [
+                self._model.new_context(
+                    self.max_tokens, per_lane, n_batch=self.max_tokens, embeddings=True
+                )
+                for _ in range(lanes)
+            ]
         except BaseException:
             self._model.close()
             raise
+        self._context = self._lanes[0]
         self._ctx: Any = self._context.ptr
         self.dim = self._model.n_embd
         self._pooled = self._context.pooled
         self._encoder = self._model.has_encoder
         self._batch = self._context.batch
-        for i in range(self._context.n_batch):  # positions and outputs: set once
-            self._batch.pos[i] = i
-            self._batch.logits[i] = 1
+        for lane in self._lanes:
+            for i in range(lane.n_batch):  # positions and outputs: set once
+                lane.batch.pos[i] = i
+                lane.batch.logits[i] = 1
         self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
         self.stats = EmbedStats()
-        log.info("embedding model %s loaded: dim %d, %d threads", self.path.name, self.dim, threads)
+        log.info(
+            "embedding model %s loaded: dim %d, %d threads in %d lanes",
+            self.path.name, self.dim, threads, len(self._lanes),
+        )  # fmt: skip
 
     def _check_thread(self) -> None:
         if threading.get_ident() != self._owner:
@@ -106,27 +128,64 @@ class Embedder:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text, add_special=False))
 
-    def _encode_one(self, tokens: list[int], out: np.ndarray) -> None:
+    def _encode_one(self, lane: Any, tokens: list[int], out: np.ndarray) -> None:
         llama = self._llama
-        batch, context = self._batch, self._context
+        batch = lane.batch
         n = len(tokens)
         ids = np.asarray(tokens, dtype=np.int32)
         ctypes.memmove(batch.token, ids.ctypes.data, 4 * n)  # only the tokens change
         batch.n_tokens = n
         # A short text (a question) is faster on one thread: with more, the threads spend
         # the time waiting for each other, and much longer when the cores are busy.
-        context.set_threads(1 if n < SHORT_TOKENS else self._threads)
+        lane.set_threads(1 if n < SHORT_TOKENS else self._per_lane_threads())
         if self._encoder:
-            context.encode(n)
+            lane.encode(n)
         else:
-            context.clear()
-            context.decode(n)
+            lane.clear()
+            lane.decode(n)
         if self._pooled:
-            ptr = llama.llama_get_embeddings_seq(self._ctx, 0)
+            ptr = llama.llama_get_embeddings_seq(lane.ptr, 0)
             out[:] = np.ctypeslib.as_array(ptr, shape=(self.dim,))
         else:  # no pooling in the model: mean over the token vectors
-            ptr = llama.llama_get_embeddings(self._ctx)
+            ptr = llama.llama_get_embeddings(lane.ptr)
             out[:] = np.ctypeslib.as_array(ptr, shape=(n, self.dim)).mean(axis=0)
+
+    def _per_lane_threads(self) -> int:
+        return 1 if len(self._lanes) > 1 else self._threads
+
+    def _run_lane(
+        self, lane: Any, rows: list[int], tokens: list[list[int]], out: np.ndarray
+    ) -> None:
+        for row in rows:
+            self._encode_one(lane, tokens[row], out[row])
+
+    def _encode_all(self, tokens: list[list[int]], out: np.ndarray) -> None:
+        """Each lane takes an equal share of the tokens (longest texts dealt out first)."""
+        lanes = self._lanes[: max(1, min(len(self._lanes), len(tokens)))]
+        shares: list[list[int]] = [[] for _ in lanes]
+        loads = [0] * len(lanes)
+        for row in sorted(range(len(tokens)), key=lambda r: -len(tokens[r])):
+            i = loads.index(min(loads))
+            shares[i].append(row)
+            loads[i] += len(tokens[row])
+        if len(lanes) == 1:
+            self._run_lane(lanes[0], shares[0], tokens, out)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                len(self._lanes) - 1, thread_name_prefix="lantern-embed-lane"
+            )
+        helpers = [
+            self._pool.submit(self._run_lane, lane, share, tokens, out)
+            for lane, share in zip(lanes[1:], shares[1:], strict=True)
+        ]
+        try:
+            self._run_lane(lanes[0], shares[0], tokens, out)
+        finally:
+            for future in helpers:
+                future.exception()  # wait for every lane before the batch is reused
+        for future in helpers:
+            future.result()  # re-raise a lane's failure
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text (long texts are truncated)."""
@@ -134,30 +193,38 @@ class Embedder:
         start = time.perf_counter()
         if self._model.closed:
             raise RuntimeError("this Embedder was closed")
-        perf0 = self._llama.llama_perf_context(self._ctx)
+        perf0 = [self._llama.llama_perf_context(lane.ptr) for lane in self._lanes]
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
-        tokens_total = 0
-        for row, text in enumerate(texts):
+        tokens_all = []
+        for text in texts:
             tokens = self.tokenize(text) or [0]
             if len(tokens) > self.max_tokens:
                 tokens = tokens[: self.max_tokens - 1] + tokens[-1:]  # keep the final [SEP]
-            tokens_total += len(tokens)
-            self._encode_one(tokens, result[row])
+            tokens_all.append(tokens)
+        self._encode_all(tokens_all, result)
         norms = np.linalg.norm(result, axis=1, keepdims=True)
         result /= np.where(norms > 0, norms, 1.0)
-        perf1 = self._llama.llama_perf_context(self._ctx)
+        perf1 = [self._llama.llama_perf_context(lane.ptr) for lane in self._lanes]
         self.stats.texts += len(texts)
-        self.stats.tokens += tokens_total
+        self.stats.tokens += sum(len(t) for t in tokens_all)
         self.stats.wall_s += time.perf_counter() - start
-        self.stats.llama_prompt_eval_ms += perf1.t_p_eval_ms - perf0.t_p_eval_ms
-        self.stats.llama_prompt_tokens += perf1.n_p_eval - perf0.n_p_eval
+        # lanes run side by side: llama.cpp's time is the busiest lane's, tokens are all
+        self.stats.llama_prompt_eval_ms += max(
+            b.t_p_eval_ms - a.t_p_eval_ms for a, b in zip(perf0, perf1, strict=True)
+        )
+        self.stats.llama_prompt_tokens += sum(
+            b.n_p_eval - a.n_p_eval for a, b in zip(perf0, perf1, strict=True)
+        )
         return result
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
     def close(self) -> None:
-        """Free the context and the model (idempotent)."""
+        """Free the lanes' helper threads, the contexts and the model (idempotent)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self._model.close()
 
     def __enter__(self) -> Embedder:

@@ -79,3 +79,19 @@ def test_close_is_idempotent_and_final(minilm_path: Path) -> None:
     embedder.close()
     with pytest.raises(RuntimeError, match="closed"):
         embedder.embed(["lamp"])
+
+
+def test_two_lanes_give_the_same_vectors_as_one(minilm_path: Path) -> None:
+    texts = [f"lighthouse number {i} " * (3 + 20 * (i % 4)) for i in range(9)]
+    with Embedder(minilm_path, n_threads=1) as one:
+        expected = one.embed(texts)
+    with Embedder(minilm_path, n_threads=2) as two:
+        assert len(two._lanes) == 2 and all(lane.n_threads == 1 for lane in two._lanes)
+        two.embed(["warm", "up"])  # llama.cpp reports a fresh context's count as 1, not 0
+        before = two.stats.llama_prompt_tokens
+        got = two.embed(texts)
+        assert two._pool is not None  # the second lane ran on a helper thread
+        tokens = sum(len(two.tokenize(t)) for t in texts)
+        assert two.stats.llama_prompt_tokens - before == tokens
+        assert two.embed([texts[5]])[0] == pytest.approx(expected[5], abs=1e-6)
+    assert np.allclose(got, expected, atol=1e-6)
