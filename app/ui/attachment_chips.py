@@ -7,20 +7,31 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
 
 from app.ui.safe_text import plain_label, tooltip
 
 MAX_CHIPS = 6  # past this: "+N more" (the Documents view lists them all)
-_ICONS = {"collection": "\U0001f4da", "folder": "\U0001f4c1", "file": "\U0001f4c4"}
+_ICONS = {
+    "collection": QStyle.StandardPixmap.SP_DriveHDIcon,
+    "folder": QStyle.StandardPixmap.SP_DirIcon,
+    "file": QStyle.StandardPixmap.SP_FileIcon,
+}  # the style's own icons: an emoji needs a font that many desktops lack
 
 
 def chip_text(att: Any) -> str:
     label = att.label if len(att.label) <= 28 else att.label[:27] + "…"
-    text = f"{_ICONS.get(att.kind, '')} {label}"
-    if att.kind != "file":
-        text += f" ({att.documents})"
-    return text
+    if att.kind == "collection":
+        return f"Collection {label} ({att.documents})"
+    return f"{label} ({att.documents})" if att.kind == "folder" else label
 
 
 def chip_tooltip(att: Any) -> str:
@@ -44,6 +55,8 @@ class Chip(QFrame):
         self.setStyleSheet(
             "#attachmentChip { border: 1px solid palette(mid); border-radius: 10px; }"
         )
+        self.icon = QLabel()
+        self.icon.setPixmap(self.style().standardIcon(_ICONS[attachment.kind]).pixmap(14, 14))
         self.label = plain_label(QLabel(chip_text(attachment)))
         self.setToolTip(tooltip(chip_tooltip(attachment)))
         self.remove_button = QToolButton(self)
@@ -55,6 +68,7 @@ class Chip(QFrame):
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 1, 2, 1)
         row.setSpacing(2)
+        row.addWidget(self.icon)
         row.addWidget(self.label)
         row.addWidget(self.remove_button)
 

@@ -44,7 +44,8 @@ def test_chips_show_what_the_chat_uses_and_x_stops_it(
     chips = window.docs.chips
     assert chips.isVisible()
     assert chips.labels() == ["harbor", "lighthouse.md", "logs"]
-    assert _chip(window, "logs").label.text().endswith("logs (2)")
+    assert _chip(window, "logs").label.text() == "logs (2)"
+    assert _chip(window, "harbor").label.text() == "Collection harbor (1)"
     assert docs_scope(window.db, cid) == DocsScope("harbor", cid)
 
     # x on the file: the chat's own documents no longer hold it
