@@ -22,7 +22,7 @@ from app.chat.specialists import (
 from app.chat.types import RouteChosen, TurnRequest, TurnResult
 from app.engine.session import ChatSession
 from app.engine.types import ReplyStats, SamplingOptions
-from app.errors import LanternError, ModelNotFoundError
+from app.errors import ModelNotFoundError
 from app.store import specialists as store
 
 
@@ -57,10 +57,6 @@ def decide(
         model = escalation.fallback
         if esc.is_remote(model):
             esc.check_remote(spec, model)
-            raise LanternError(
-                "Remote fallbacks are not available in this build yet; pick a local "
-                f"fallback model for specialist {spec['name']}."
-            )
         reason = f"{spec['name']}: escalated to {model} ({escalation.reason})"
         decision = RouteDecision(spec, model, reason, "override", target.get("content") or "")
         return decision, escalation
@@ -101,6 +97,10 @@ def turn_model(
 
     if request.model or route is None or not route.model:
         return chat_model(db, request.model, conv)
+    if esc.is_remote(route.model):  # a remote endpoint (app.chat.remote_turn)
+        from app.chat.remote_turn import model_row
+
+        return model_row(db, route.specialist, route.model), []
     try:
         return chat_model(db, route.model, conv)
     except ModelNotFoundError:
@@ -121,8 +121,10 @@ def model_from_route(request: TurnRequest, route: RouteDecision | None) -> bool:
 
 def chosen_event(route: RouteDecision, model: str) -> RouteChosen:
     method = "escalation" if route.reason and "escalated to" in route.reason else route.method
+    target = route.model or ""
+    remote = target[len(esc.REMOTE_PREFIX) :] if esc.is_remote(target) else None
     return RouteChosen(route.name, model, route.reason, method, dict(route.scores),
-                       route.semantic_off)  # fmt: skip
+                       route.semantic_off, remote)  # fmt: skip
 
 
 def system_prompt(
@@ -160,19 +162,11 @@ def record(
     escalation: esc.Escalation | None,
     stats: ReplyStats | None,
     replaced: dict[str, Any] | None,
-    session: ChatSession | None = None,
 ) -> dict[str, Any]:
     """Save on the answer who answered, why, its confidence and escalation; the new row.
-    The confidence is measured (``app.engine.confidence``) only for an answer that could
-    escalate automatically, when the engine's statistics do not carry it."""
+    The confidence comes from the engine's own figures for the answer's tokens
+    (``ReplyStats.mean_logprob``, computed in the decode loop); a remote answer has none."""
     confidence = esc.confidence_of(stats) if stats is not None else None
-    spec = route.specialist if route is not None else None
-    can_escalate = spec is not None and spec.get("threshold") and spec.get("fallback")
-    scorable = stats is not None and stats.completion_tokens > 1 and row["status"] == "complete"
-    if confidence is None and can_escalate and escalation is None and session and scorable:
-        from app.engine.confidence import answer_mean_logprob
-
-        confidence = esc.confidence_from(answer_mean_logprob(session))
     if route is None and confidence is None:
         return row
     from app.store.messages import get_message

@@ -71,7 +71,7 @@ class _Turn:
     conv: dict[str, Any]
     question: dict[str, Any]
     model: dict[str, Any]
-    session: ChatSession
+    session: ChatSession | None  # None: a remote model answers (app.chat.remote_turn)
     kind: TurnKind
     new_conversation: bool = False
     continue_row: dict[str, Any] | None = None  # the stopped answer being continued
@@ -191,10 +191,11 @@ class ConversationService(ConversationManagement):
             yield routing.chosen_event(route, model["name"])
         for notice in notices:
             yield TurnNotice("model", notice)
-        session = yield from self._session(model, conv)
+        remote = bool(model.get("remote"))  # a remote endpoint: no local model to load
+        session = None if remote else (yield from self._session(model, conv))
         new = conv is None
         if conv is None:
-            conv = convs.create_conversation(db, model=model["name"])
+            conv = convs.create_conversation(db, model=None if remote else model["name"])
         elif conv.get("model") != model["name"] and not routing.model_from_route(request, route):
             conv = convs.update_settings(db, conv["id"], model=model["name"])
         turn = _Turn(conv, {}, model, session, request.kind, new, route=route)
@@ -230,6 +231,11 @@ class ConversationService(ConversationManagement):
     # -- answering -----------------------------------------------------------------------
 
     def _answer(self, turn: _Turn, request: TurnRequest) -> Iterator[TurnEvent]:
+        if turn.session is None:  # a remote endpoint answers
+            from app.chat import remote_turn
+
+            yield from remote_turn.answer(self, turn, request)
+            return
         db, conv, question = self.db, turn.conv, turn.question
         cont = turn.continue_row
         answer = msgs.StreamingAnswer(
@@ -295,9 +301,7 @@ class ConversationService(ConversationManagement):
                 answer.fail("Unexpected error; see the log file.")
             raise
         row = answer.finish(stats) if stats is not None else answer.abort()
-        row = routing.record(
-            db, row, turn.route, turn.escalation, stats, turn.sources_from, turn.session
-        )
+        row = routing.record(db, row, turn.route, turn.escalation, stats, turn.sources_from)
         self.kv.save(turn.session, conv["id"])
         if sources and row["content"]:  # sentence citations, whatever markers the model wrote
             embedder = self.embedder.current()
@@ -317,7 +321,7 @@ class ConversationService(ConversationManagement):
             return (msgs.message_sources(earlier) if question.get("context") else None), []
         collection = request.collection or routing.collection(turn.route)
         scope = docs_scope(self.db, turn.conv["id"], collection)
-        if scope is None:
+        if scope is None or turn.session is None:
             return None, []
         grounding = ground(
             self.db, turn.session, history.messages[:-1], question["content"],

@@ -105,6 +105,7 @@ class RouteChosen:
     method: str  # explicit, rule, semantic, default, override, escalation
     scores: dict[str, float] = field(default_factory=dict)
     semantic_off: str | None = None  # "Semantic routing is off: ..." when it is
+    remote: str | None = None  # the remote endpoint that answers (None: this machine)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class RemoteEndpoint:
     model: str
     api_key: str | None = None
     timeout_s: float = 60.0  # connect and between two streamed events
+    stream: bool = True  # False: one JSON reply (its usage counts the prompt's tokens)
 
 
 class RemoteSession:
@@ -63,30 +64,77 @@ class RemoteSession:
     ) -> Iterator[ReplyEvent]:
         """Stream the answer to ``messages``; see the module docstring."""
         self._stop.clear()
-        return self._stream(messages, sampling or SamplingOptions(), time.perf_counter())
+        sampling = sampling or SamplingOptions()
+        if not self.endpoint.stream:
+            return self._whole(messages, sampling, time.perf_counter())
+        return self._stream(messages, sampling, time.perf_counter())
 
     def _body(self, messages: list[ChatMessage], sampling: SamplingOptions) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.endpoint.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
+            "stream": self.endpoint.stream,
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
             "max_tokens": sampling.max_tokens,
         }
+        if self.endpoint.stream:
+            body["stream_options"] = {"include_usage": True}
         if sampling.seed is not None:
             body["seed"] = sampling.seed
         return body
+
+    def _whole(
+        self, messages: list[ChatMessage], sampling: SamplingOptions, started: float
+    ) -> Iterator[ReplyEvent]:
+        """The answer as one JSON reply: one ``TextEvent``, then the stats."""
+        ep = self.endpoint
+        try:
+            response = self._client.post(
+                self._url(), json=self._body(messages, sampling), headers=self._headers()
+            )
+            _check_status(ep, response)
+            reply = _json(ep, response.text)
+        except httpx.TimeoutException as exc:
+            raise _timeout(ep) from exc
+        except httpx.HTTPError as exc:
+            raise _unreachable(ep, exc) from exc
+        if "error" in reply:
+            raise RemoteError(f"{ep.name}: the server reported an error: {_message(reply)}")
+        choice = (reply.get("choices") or [{}])[0]
+        text = str((choice.get("message") or {}).get("content") or "")
+        total = time.perf_counter() - started
+        if text:
+            yield TextEvent(text)
+        usage = reply.get("usage") or {}
+        completion = int(usage.get("completion_tokens") or 0)
+        yield ReplyStats(
+            text=text,
+            stop_reason=_stop_reason(choice.get("finish_reason")),
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            evaluated_prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=completion,
+            ttft_s=total,  # the whole answer arrives at once
+            tokens_per_s=completion / total if total > 0 else 0.0,
+            llama_decode_tokens_per_s=0.0,
+            llama_prompt_eval_ms=0.0,
+            llama_eval_ms=0.0,
+            total_s=total,
+        )
+
+    def _url(self) -> str:
+        return self.endpoint.base_url.rstrip("/") + "/chat/completions"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream" if self.endpoint.stream else "application/json"}
+        if self.endpoint.api_key:
+            headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
+        return headers
 
     def _stream(
         self, messages: list[ChatMessage], sampling: SamplingOptions, started: float
     ) -> Iterator[ReplyEvent]:
         ep = self.endpoint
-        headers = {"Accept": "text/event-stream"}
-        if ep.api_key:
-            headers["Authorization"] = f"Bearer {ep.api_key}"
-        url = ep.base_url.rstrip("/") + "/chat/completions"
         parts: list[str] = []
         usage: dict[str, Any] = {}
         finish: str | None = None
@@ -95,7 +143,7 @@ class RemoteSession:
         pieces = 0
         try:
             with self._client.stream(
-                "POST", url, json=self._body(messages, sampling), headers=headers
+                "POST", self._url(), json=self._body(messages, sampling), headers=self._headers()
             ) as response:
                 _check_status(ep, response)
                 for data in _sse_data(response.iter_lines()):
@@ -122,11 +170,7 @@ class RemoteSession:
             exc.partial = exc.partial or "".join(parts)
             raise
         except httpx.TimeoutException as exc:
-            raise RemoteError(
-                f"{ep.name} ({ep.base_url}) did not answer within {ep.timeout_s:g} s; "
-                "try again later or raise the endpoint's timeout.",
-                partial="".join(parts),
-            ) from exc
+            raise _timeout(ep, "".join(parts)) from exc
         except httpx.HTTPError as exc:
             if parts:  # it had answered: the line dropped (server killed, network gone)
                 raise RemoteError(
@@ -134,11 +178,7 @@ class RemoteSession:
                     f"({type(exc).__name__}); the part that arrived is kept.",
                     partial="".join(parts),
                 ) from exc
-            raise RemoteError(
-                f"Cannot reach {ep.name} at {ep.base_url} ({type(exc).__name__}: {exc}); "
-                "check the URL and the network.",
-                partial="".join(parts),
-            ) from exc
+            raise _unreachable(ep, exc) from exc
         total = time.perf_counter() - started
         completion = int(usage.get("completion_tokens") or pieces)
         gen_s = time.perf_counter() - first_at if first_at else 0.0
@@ -155,6 +195,21 @@ class RemoteSession:
             llama_eval_ms=0.0,
             total_s=total,
         )
+
+
+def _timeout(ep: RemoteEndpoint, partial: str = "") -> RemoteError:
+    return RemoteError(
+        f"{ep.name} ({ep.base_url}) did not answer within {ep.timeout_s:g} s; "
+        "try again later or raise the endpoint's timeout.",
+        partial=partial,
+    )
+
+
+def _unreachable(ep: RemoteEndpoint, exc: Exception) -> RemoteError:
+    return RemoteError(
+        f"Cannot reach {ep.name} at {ep.base_url} ({type(exc).__name__}: {exc}); "
+        "check the URL and the network."
+    )
 
 
 def _stop_reason(finish: str | None) -> Any:

@@ -15,7 +15,9 @@ import sqlite_utils
 
 from app.errors import LanternError, NotFoundError
 from app.logs import get_logger
+from app.store.guard import guarded
 from app.store.timestamps import utc_now
+from app.store.transaction import immediate
 
 log = get_logger("store")
 
@@ -42,18 +44,32 @@ def add_endpoint(
     model: str,
     api_key: str | None = None,
     timeout_s: float = 60.0,
+    *,
+    stream: bool = True,
+    keep_key: bool = False,
 ) -> tuple[dict[str, Any], str | None]:
-    """Add or replace an endpoint; returns (row, warning or None)."""
+    """Add or replace an endpoint; returns (row, warning or None). ``keep_key``: an
+    endpoint edited without a new ``api_key`` keeps the key it has."""
     if not name.strip():
         raise LanternError("An endpoint needs a name.")
     if not base_url.startswith(("http://", "https://")):
         raise LanternError(f"{base_url!r} is not an http(s) URL (e.g. http://host:8000/v1).")
+    if not model.strip():
+        raise LanternError("An endpoint needs the name of the model the server serves.")
+    if not float(timeout_s) > 0:
+        raise LanternError(f"The timeout must be more than 0 seconds, not {timeout_s}.")
     name = name.strip()
-    row: dict[str, Any] = {"name": name, "base_url": base_url.rstrip("/"), "model": model,
-           "key_in": None, "api_key": None, "timeout_s": float(timeout_s),
+    row: dict[str, Any] = {"name": name, "base_url": base_url.rstrip("/"),
+           "model": model.strip(), "key_in": None, "api_key": None,
+           "timeout_s": float(timeout_s), "stream": 1 if stream else 0,
            "created_at": utc_now()}  # fmt: skip
     warning = None
-    if api_key:
+    old = _find(db, name)
+    if old is not None:
+        row["name"] = name = old["name"]  # the same endpoint, as first spelled
+    if old is not None and keep_key and not api_key:
+        row["key_in"], row["api_key"] = old["key_in"], old["api_key"]
+    elif api_key:
         row["key_in"], warning = _keep_key(db, name, api_key)
         if row["key_in"] == "database":
             row["api_key"] = api_key
@@ -68,8 +84,9 @@ def _keep_key(db: sqlite_utils.Database, name: str, key: str) -> tuple[str, str 
         keyring.set_password(SERVICE, name, key)
         return "keyring", None
     path = Path(db.conn.execute("pragma database_list").fetchone()[2] or "")
-    if path.is_file():
-        os.chmod(path, 0o600)
+    for private in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # the key passes the WAL
+        if path.name and private.is_file():
+            os.chmod(private, 0o600)
     return "database", (
         "No OS keyring is available: the key of this endpoint is kept in Lantern's database "
         f"({path}, readable only by you). Install a keyring backend to keep it there instead."
@@ -82,11 +99,16 @@ def list_endpoints(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.table(TABLE).rows_where(order_by="name"))
 
 
+def _find(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
+    rows = list(db.table(TABLE).rows_where("name = ?", [name.strip()]))
+    return rows[0] if rows else None
+
+
 def get_endpoint(db: sqlite_utils.Database, name: str) -> dict[str, Any]:
-    rows = list(db.table(TABLE).rows_where("name = ?", [name]))
-    if not rows:
+    row = _find(db, name)
+    if row is None:
         raise NotFoundError(f"There is no remote endpoint named {name!r}.")
-    return rows[0]
+    return row
 
 
 def endpoint_key(db: sqlite_utils.Database, row: dict[str, Any]) -> str | None:
@@ -107,3 +129,10 @@ def remove_endpoint(db: sqlite_utils.Database, name: str) -> None:
         except Exception:  # already gone from the keyring
             log.info("the keyring had no key for %s", name)
     db.table(TABLE).delete(row["name"])
+
+
+@guarded
+def mark_answer_remote(db: sqlite_utils.Database, message_id: int, endpoint: str) -> None:
+    """Record that the answer ``message_id`` was written by the remote ``endpoint``."""
+    with immediate(db):
+        db.table("messages").update(message_id, {"remote": endpoint})

@@ -25,3 +25,14 @@ def remote_m001_endpoints(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@REMOTE()
+def remote_m002_documents_and_remote_answers(db: sqlite_utils.Database) -> None:
+    """``specialists.remote_documents``: may document sources go to a remote endpoint with
+    the question (off: the remote model gets the question only); ``remote_endpoints.stream``:
+    ask for a streamed answer (off: one JSON reply, for servers that cannot stream);
+    ``messages.remote``: the endpoint that wrote an answer (null: answered here)."""
+    db.table("specialists").add_column("remote_documents", int, not_null_default=0)
+    db.table("remote_endpoints").add_column("stream", int, not_null_default=1)
+    db.table("messages").add_column("remote", str)

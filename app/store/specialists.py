@@ -6,7 +6,8 @@ return and what ``save_specialist`` takes)::
     name           str, unique (any case), letters/digits/space/-/_ (``@name`` routes to it)
     description    str, what it is for (used by semantic routing)
     examples       list[str], example requests (used by semantic routing)
-    model          str | None, a registry name; None = the default chat model
+    model          str | None, a registry name, or "remote:<endpoint>" (only with
+                   allow_remote); None = the default chat model
     adapters       list[{"name": str, "scale": float}], LoRA adapters (registry names)
     system_prompt  str | None
     sampling       str | dict | None, a preset name ("Balanced", "Precise", "Creative",
@@ -16,6 +17,7 @@ return and what ``save_specialist`` takes)::
     threshold      float | None, escalate when the answer's confidence (0..1) is below it;
                    None = only when the user asks
     allow_remote   bool, may its messages ever go to a remote endpoint
+    remote_documents  bool, may document sources go with them (off: the question only)
     rules          list[str], one rule per item: "keyword: traceback",
                    "regex: ^def \\w+", "file: .py", "documents" (documents attached);
                    a bare word is a keyword
@@ -56,6 +58,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$")
 FIELDS = (
     "name", "description", "examples", "model", "adapters", "system_prompt", "sampling",
     "collection", "fallback", "threshold", "allow_remote", "rules", "is_default",
+    "remote_documents",
 )  # fmt: skip
 _JSON = ("examples", "adapters", "rules", "sampling")
 RULE_KINDS = ("keyword", "regex", "file", "documents")
@@ -108,6 +111,7 @@ def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
         raw = out.get(key)
         out[key] = json.loads(raw) if raw else ([] if key != "sampling" else None)
     out["allow_remote"] = bool(out.get("allow_remote"))
+    out["remote_documents"] = bool(out.get("remote_documents"))
     out["is_default"] = bool(out.get("is_default"))
     return out
 
@@ -140,7 +144,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
             out[key] = json.dumps(_sampling(value))
         elif key == "threshold":
             out[key] = _threshold(value)
-        elif key in ("allow_remote", "is_default"):
+        elif key in ("allow_remote", "is_default", "remote_documents"):
             out[key] = 1 if value else 0
         elif key == "description":
             out[key] = str(value or "").strip()

@@ -34,3 +34,21 @@ def test_no_key_no_warning_and_bad_url(tmp_path: Path) -> None:
     assert warning is None and row["key_in"] is None and row["api_key"] is None
     with pytest.raises(LanternError, match="not an http"):
         remotes.add_endpoint(db, "x", "ftp://host/v1", "m")
+
+
+def test_the_key_is_private_in_the_wal_too_and_an_edit_keeps_it(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "lantern.db")
+    db.execute("create table t(x)")  # the database has written its WAL before the key
+    remotes.add_endpoint(db, "team", "http://10.0.0.5:8000/v1", "qwen", api_key="sk-1")
+    for name in ("lantern.db", "lantern.db-wal", "lantern.db-shm"):
+        path = tmp_path / name
+        assert not path.exists() or stat.S_IMODE(path.stat().st_mode) == 0o600, name
+    row, _ = remotes.add_endpoint(
+        db, "TEAM", "http://10.0.0.6:8000/v1", "qwen2", timeout_s=5, stream=False, keep_key=True
+    )
+    assert (row["name"], row["base_url"], row["stream"]) == ("team", "http://10.0.0.6:8000/v1", 0)
+    assert remotes.endpoint_key(db, row) == "sk-1"
+    row, _ = remotes.add_endpoint(db, "team", "http://10.0.0.6:8000/v1", "qwen2")
+    assert remotes.endpoint_key(db, row) is None  # no keep_key, no key: the key is gone
+    with pytest.raises(LanternError, match="more than 0 seconds"):
+        remotes.add_endpoint(db, "x", "http://h/v1", "m", timeout_s=0)
