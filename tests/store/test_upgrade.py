@@ -79,6 +79,7 @@ def test_only_the_new_migrations_ran(upgraded: sqlite_utils.Database) -> None:
         "history_m001_messages_fts",
         "history_m002_pinned_deleted",
         "remote_m001_endpoints",
+        "remote_m002_documents_and_remote_answers",
         "presets_m001_sampling_presets",
         "presets_m002_conversation_sampling",
         "docview_m001_problems",
