@@ -31,6 +31,7 @@ from app.logs import get_logger
 
 log = get_logger("ui.docs")
 RENDER_SCALE = 1.4  # 72 dpi points -> about 100 dpi on screen
+PAGE_WIDTH = 700  # the preview fits the page to its width
 
 
 def _pdf_viewer_registered() -> bool:
@@ -64,8 +65,11 @@ def why_not_openable(file: str, page_aware_viewer: bool) -> str | None:
     return None
 
 
-def render_pdf_page(file: str, page: int, scale: float = RENDER_SCALE) -> QImage | None:
-    """Page ``page`` (1-based) of a PDF as an image, or ``None`` when it cannot be read."""
+def render_pdf_page(
+    file: str, page: int, scale: float = RENDER_SCALE, width: int | None = None
+) -> QImage | None:
+    """Page ``page`` (1-based) of a PDF as an image (``width`` pixels wide when given), or
+    ``None`` when it cannot be read."""
     import pypdfium2 as pdfium
 
     try:
@@ -76,7 +80,10 @@ def render_pdf_page(file: str, page: int, scale: float = RENDER_SCALE) -> QImage
     try:
         if not 1 <= page <= len(pdf):
             return None
-        bitmap = pdf[page - 1].render(scale=scale)
+        pdf_page = pdf[page - 1]
+        if width is not None:
+            scale = width / max(1.0, float(pdf_page.get_width()))
+        bitmap = pdf_page.render(scale=scale)
         array = bitmap.to_numpy()
         height, width = array.shape[:2]
         channels = array.shape[2] if array.ndim == 3 else 1
@@ -98,22 +105,24 @@ class SourcePreview(QDialog):
         path = Path(str(source["file"]))
         page = int(source.get("page") or 1)
         self.setWindowTitle(f"{path.name}, page {page} \u2014 Lantern")
-        self.resize(760, 820)
         self.passage = QPlainTextEdit(str(source.get("text", "")))
         self.passage.setReadOnly(True)
-        self.passage.setMaximumHeight(180)
         self.page_image = QLabel()
         self.page_image.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         image = None
         if path.suffix.lower() == ".pdf" and path.exists():
-            image = render_pdf_page(str(path), page)
+            image = render_pdf_page(str(path), page, width=PAGE_WIDTH)
         self.has_page = image is not None
         if image is not None:
             self.page_image.setPixmap(QPixmap.fromImage(image))
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"The passage Lantern used from {path.name}, page {page}:"))
-        layout.addWidget(self.passage)
-        if image is not None:
+        layout.addWidget(self.passage, 0 if image is not None else 1)
+        if image is None:
+            self.resize(640, 360)
+        else:
+            self.passage.setMaximumHeight(160)
+            self.resize(760, 820)
             scroll = QScrollArea()
             scroll.setWidget(self.page_image)
             scroll.setWidgetResizable(True)

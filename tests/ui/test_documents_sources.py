@@ -114,7 +114,7 @@ def test_the_preview_renders_the_pdf_page_with_its_text(qtbot: Any, tmp_path: Pa
     assert render_pdf_page(str(pdf), 3) is None  # no such page
     preview = SourcePreview(_source(pdf, "The keeper lights the lamp", page=2))
     qtbot.addWidget(preview)
-    assert preview.has_page and not preview.page_image.pixmap().isNull()
+    assert preview.has_page and preview.page_image.pixmap().width() == 700  # fits the dialog
     assert "manual.pdf, page 2" in preview.windowTitle()
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"not a pdf")
