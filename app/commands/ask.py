@@ -6,9 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from app.chat.types import TurnNotice, TurnResult
+from app.chat.escalation import REMOTE_PREFIX
+from app.chat.types import Escalating, TurnNotice, TurnResult
 from app.commands.common import note, out
-from app.errors import LanternError
+from app.errors import LanternError, RemoteError
 from app.knowledge.collections import find_collection
 
 
@@ -71,18 +72,34 @@ def run(args: argparse.Namespace) -> int:
         specialist=args.specialist,
     )
     service = ConversationService(db)
+    answers: list[TurnResult] = []
+    escalation_error = None
+
+    def on_event(event: object) -> None:
+        if isinstance(event, TurnResult):
+            answers.append(event)
+        elif isinstance(event, Escalating) and not args.json:
+            out(f"\n\n{separator(event)}\n")
+
     try:
         result = stream_turn(
             service,
             request,
             on_text=None if args.json else _print_piece,
             on_notice=None if args.json else _print_notice,
+            on_event=on_event,
         )
+    except RemoteError as exc:
+        if not answers:  # no local answer to keep
+            raise
+        result, escalation_error = answers[0], str(exc)  # the escalation failed
     finally:
         service.close()
     stopped = result.status == "stopped"
     if args.json:
         payload = as_json(result)
+        if escalation_error:
+            payload["escalation_error"] = escalation_error
         if result.sources is not None:
             payload["sources"] = result.sources
             from app.store.citations import answer_citations  # sentence attribution
@@ -97,9 +114,19 @@ def run(args: argparse.Namespace) -> int:
             if result.message.get("escalated"):
                 route += f" ({result.message.get('escalation_reason')})"
             note(f"answered by {route}")
+        if escalation_error:
+            note(f"escalation failed: {escalation_error}")
         if stopped:
             note("the answer was stopped (it is saved as stopped).")
     return 130 if stopped else 0
+
+
+def separator(event: Escalating) -> str:
+    """The line between an answer and its escalated sibling."""
+    target = event.fallback
+    if target.startswith(REMOTE_PREFIX):
+        target = f"{target[len(REMOTE_PREFIX) :]} (remote server)"
+    return f"— escalated to {target}: {event.reason} —"
 
 
 def _print_piece(text: str) -> None:
@@ -137,4 +164,5 @@ def as_json(result: TurnResult) -> dict[str, Any]:
         "escalation_reason": msg.get("escalation_reason"),
         "escalated_from": msg.get("escalated_from"),
         "confidence": msg.get("confidence"),
+        "remote": msg.get("remote"),  # the remote endpoint that answered, else None
     }

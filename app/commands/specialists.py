@@ -1,4 +1,5 @@
-"""`lantern specialists list|show|add|edit|remove [--json]`: who answers what.
+"""`lantern specialists list|show|add|edit|remove [--json]`: who answers what;
+`lantern specialists endpoints ...`: the remote servers they may use.
 
 A thin front end over ``app.store.specialists`` (the store checks every value)."""
 
@@ -42,6 +43,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rm.add_argument("--json", action="store_true", help="print one JSON object")
     rm.set_defaults(func=run_remove)
 
+    from app.commands import specialist_endpoints
+
+    specialist_endpoints.register(cmds)
+
 
 def _fields(p: argparse.ArgumentParser) -> None:
     p.add_argument("--description", help="what it is for (semantic routing reads it)")
@@ -61,6 +66,10 @@ def _fields(p: argparse.ArgumentParser) -> None:
     remote = p.add_mutually_exclusive_group()
     remote.add_argument("--allow-remote", dest="allow_remote", action="store_true", default=None)
     remote.add_argument("--no-remote", dest="allow_remote", action="store_false")
+    docs = p.add_mutually_exclusive_group()
+    docs.add_argument("--remote-documents", dest="remote_documents", action="store_true",
+                      default=None, help="document sources may go to a remote server")  # fmt: skip
+    docs.add_argument("--no-remote-documents", dest="remote_documents", action="store_false")
     p.add_argument("--rule", action="append", metavar="RULE",
                    help="'keyword: X', 'regex: X', 'file: .py' or 'documents' (repeat; "
                    "replaces the list; 'none' clears it)")  # fmt: skip
@@ -93,6 +102,8 @@ def _values(args: argparse.Namespace) -> dict[str, Any]:
         values["threshold"] = args.threshold
     if args.allow_remote is not None:
         values["allow_remote"] = args.allow_remote
+    if args.remote_documents is not None:
+        values["remote_documents"] = args.remote_documents
     if args.rule is not None:
         values["rules"] = [r for r in args.rule if r.lower() != "none"]
     if args.default:
@@ -133,7 +144,10 @@ def _print(row: dict[str, Any]) -> None:
     fallback = row["fallback"] or "none"
     threshold = f", escalate under {row['threshold']:.2f}" if row["threshold"] else ""
     out(f"  fallback:      {fallback}{threshold}")
-    out(f"  remote:        {'allowed' if row['allow_remote'] else 'never'}")
+    remote = "never"
+    if row["allow_remote"]:
+        remote = "allowed, " + ("with" if row["remote_documents"] else "without") + " documents"
+    out(f"  remote:        {remote}")
     out("  examples:      " + ("; ".join(row["examples"]) or "none"))
     out("  rules:         " + ("; ".join(row["rules"]) or "none"))
 

@@ -21,8 +21,11 @@ def stream_turn(
     request: TurnRequest,
     on_text: Callable[[str], None] | None = None,
     on_notice: Callable[[TurnNotice], None] | None = None,
+    on_event: Callable[[Any], None] | None = None,
 ) -> TurnResult:
-    """Run ``request`` to its end and return the saved answer."""
+    """Run ``request`` to its end and return the saved answer (the last one, when an
+    answer escalates). ``on_event`` gets every other event (``Escalating``, each
+    ``TurnResult``, ...)."""
     guard = InterruptGuard(service.stop)
     turn = service.run(request)
     result: TurnResult | None = None
@@ -37,6 +40,8 @@ def stream_turn(
                         on_notice(event)
                 elif isinstance(event, TurnResult):
                     result = event
+                if on_event and not isinstance(event, TextEvent | TurnNotice):
+                    on_event(event)
     finally:
         turn.close()  # a no-op once the turn ended; otherwise it stops and saves the answer
     assert result is not None, "a turn always ends with a TurnResult"

@@ -4,10 +4,14 @@ subprocesses with a private LANTERN_HOME."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.cli.conftest import Run
 from tests.cli.conftest import run as run  # the fixture
+from tests.fixtures.llama_cpp_server import StartServer, llama_cpp_server_fixture
+
+__all__ = ["llama_cpp_server_fixture"]  # the llama_cpp_server fixture
 
 
 def test_list_and_show(run: Run) -> None:
@@ -93,6 +97,43 @@ def test_ask_json_reports_an_escalation(run: Run, gemma_path: Path) -> None:
     assert payload["specialist"] == "General"
     assert payload["escalation_reason"].startswith("confidence ")
     assert payload["escalation_reason"].endswith(" under 0.99")
+    plain = run("ask", "@General Tell me about owls.", "--max-tokens", "12")
+    assert plain.returncode == 0, plain.stderr
+    first, line, second = plain.stdout.strip().split("\n\n", 2)[:3]
+    assert first.strip() and second.strip()  # both answers, with a line between them
+    assert re.fullmatch(r"— escalated to gemma: confidence 0\.\d\d under 0\.99 —", line)
+
+
+def test_ask_escalates_to_a_remote_server(
+    run: Run, llama_cpp_server: StartServer, smollm2_path: Path
+) -> None:
+    base, _ = llama_cpp_server(smollm2_path, "--model_alias", "team-model", api_key="k-123")
+    added = run("specialists", "endpoints", "add", "team", base, "team-model", "--key-stdin",
+                input="k-123\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "No OS keyring" in added.stderr  # the key went to the private database
+    listed = json.loads(run("specialists", "endpoints", "list", "--json").stdout)
+    assert [(e["name"], e["key_in"]) for e in listed] == [("team", "database")]
+    assert "api_key" not in listed[0]
+    edited = run("specialists", "edit", "General", "--fallback", "remote:team",
+                 "--allow-remote", "--threshold", "0.99")  # fmt: skip
+    assert edited.returncode == 0, edited.stderr
+    asked = run("ask", "@General Tell me about owls.", "--max-tokens", "12", "--json")
+    assert asked.returncode == 0, asked.stderr
+    payload = json.loads(asked.stdout)
+    assert payload["escalated"] is True and payload["remote"] == "team"
+    assert payload["model"] == "team-model" and payload["answer"].strip()
+    plain = run("ask", "@General Tell me about owls.", "--max-tokens", "12")
+    assert "— escalated to team (remote server): confidence " in plain.stdout
+    again = run("specialists", "endpoints", "add", "team", base, "team-model", "--key-stdin",
+                input="wrong-key\n")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    refused = run("ask", "@General Tell me about owls.", "--max-tokens", "12", "--json")
+    assert refused.returncode == 0, refused.stderr  # the local answer is the answer
+    payload = json.loads(refused.stdout)
+    assert payload["remote"] is None and payload["answer"].strip()
+    assert "refused" in payload["escalation_error"]
+    assert "own answer is kept" in payload["escalation_error"]
 
 
 def test_a_specialist_collection_grounds_its_answers(run: Run, tmp_path: Path) -> None:
