@@ -1,10 +1,18 @@
-"""The ingest pipeline: files -> extract -> chunk -> embed -> one transaction per file.
+"""The ingest pipeline, in two passes over the files of a run:
+
+1. extract -> chunk -> write (one transaction per file): the file is searchable by
+   keywords at once (about 90 pages/s on 2 cores, ``bench/docs_ingest.py``);
+2. embed each written file's chunks and store its vectors (one transaction per file,
+   ``documents.embed_model`` set with them): meaning-based search follows, far slower
+   (the embedding model is what costs, see ``bench/docs_ingest.py``).
 
 Incremental: a file whose size and mtime match its indexed row is skipped; if they
-differ, its SHA-256 decides; a document embedded by another model is re-indexed; files
-that are gone are purged on ``rescan``. Every problem becomes a per-file message and the
-other files go on. ``cancel`` (a ``threading.Event``) is checked between files and between
-embedding batches; a file cut short is not written at all.
+differ, its SHA-256 decides; a document without vectors from the current model is
+re-indexed (so a run cancelled or stopped during pass 2 is finished by the next rescan);
+files that are gone are purged on ``rescan``. Every problem becomes a per-file message and
+the other files go on. ``cancel`` (a ``threading.Event``) is checked between files, inside
+extraction and between embedding batches: a file cut short in pass 1 is not written at
+all; one cut short in pass 2 stays searchable by keywords and says so.
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ from app.knowledge.embed import Embedder
 from app.knowledge.extract import ExtractStopped, Limits, read_document
 from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE
 from app.knowledge.scan import expand, unreadable_notice
+from app.knowledge.types import Chunk
 from app.knowledge.vectors import apply_write, vector_index
 from app.logs import get_logger
 from app.store import collections as store_collections
+from app.store.chunk_vectors import set_document_vectors
 
 log = get_logger("knowledge")
 Status = Literal["indexed", "updated", "unchanged", "failed", "removed", "cancelled"]
@@ -56,6 +66,8 @@ class Progress:
     current: Path | None
     elapsed_s: float
     eta_s: float | None
+    searchable: int = 0  # files searchable by keywords so far (pass 1 done)
+    chunks_to_embed: int = 0  # chunks written in pass 1 that pass 2 embeds (``chunks``: done)
 
 
 @dataclass
@@ -74,6 +86,15 @@ class IngestReport:
 
 class _Cancelled(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A file written in pass 1 whose chunks pass 2 embeds."""
+
+    at: int  # its place in ``IngestReport.results``
+    written: index.Written
+    chunks: list[Chunk]
 
 
 class Ingestor:
@@ -99,6 +120,8 @@ class Ingestor:
         self._chunking = {"target": chunk_target, "max_tokens": chunk_max, "overlap": chunk_overlap}
         self._pages = self._chunks = self._done = self._total = 0
         self._bytes_done = self._bytes_total = 0
+        self._searchable = self._to_embed = 0
+        self._embed_start: float | None = None
         self._start = time.monotonic()
 
     # progress -------------------------------------------------------------------------
@@ -106,19 +129,31 @@ class Ingestor:
         if self.progress is None:
             return
         elapsed = time.monotonic() - self._start
-        eta = None
-        if self._bytes_done and self._bytes_total > self._bytes_done:
-            eta = elapsed / self._bytes_done * (self._bytes_total - self._bytes_done)
-        elif self._total and self._done >= self._total:
-            eta = 0.0
         self.progress(
-            Progress(self._done, self._total, self._pages, self._chunks, current, elapsed, eta)
-        )
+            Progress(
+                self._done, self._total, self._pages, self._chunks, current, elapsed,
+                self._eta(elapsed), self._searchable, self._to_embed,
+            )
+        )  # fmt: skip
+
+    def _eta(self, elapsed: float) -> float | None:
+        if self._embed_start is not None and self._to_embed:  # pass 2: by chunks
+            spent = time.monotonic() - self._embed_start
+            if self._chunks:
+                return spent / self._chunks * (self._to_embed - self._chunks)
+            return None
+        if self._bytes_done and self._bytes_total > self._bytes_done:
+            return elapsed / self._bytes_done * (self._bytes_total - self._bytes_done)
+        if self._total and self._done >= self._total:
+            return 0.0
+        return None
 
     def _begin(self, files: list[Path]) -> None:
         self._start = time.monotonic()
         self._done, self._total = 0, len(files)
         self._pages = self._chunks = self._bytes_done = 0
+        self._searchable = self._to_embed = 0
+        self._embed_start = None
         self._bytes_total = sum(_size(p) for p in files)
 
     # one file ---------------------------------------------------------------------------
@@ -129,7 +164,11 @@ class Ingestor:
             return True  # keep whatever vectors it has
         return row["embed_model"] == self.embedder.model_id
 
-    def _index_file(self, collection_id: int, path: Path) -> FileResult:
+    def _index_file(
+        self, collection_id: int, path: Path
+    ) -> FileResult | tuple[FileResult, index.Written, list[Chunk]]:
+        """Pass 1 for one file: a result when there is nothing to embed, else the result,
+        what was written and the chunks that pass 2 embeds."""
         row = index.find_document(self.db, collection_id, path)
         try:
             st = path.stat()
@@ -157,43 +196,73 @@ class Ingestor:
             return FileResult(path, "unchanged", pages=row["pages"], chunks=row["n_chunks"])
         count = self.embedder.count_tokens if self.embedder else approx_tokens
         chunks = chunk_blocks(extracted.blocks, count, **self._chunking)
-        vectors = None
-        if self.embedder is not None:
-            parts = []
-            for start in range(0, len(chunks), EMBED_BATCH):
-                if self.cancel.is_set():
-                    raise _Cancelled
-                batch = chunks[start : start + EMBED_BATCH]
-                parts.append(self.embedder.embed([c.embed_text() for c in batch]))
-                self._chunks += len(batch)
-                self._report(path)
-            vectors = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim))
-        else:
-            self._chunks += len(chunks)
         if self.cancel.is_set():
             raise _Cancelled
         state = index.FileState(len(data), st.st_mtime, sha)
-        model_id = self.embedder.model_id if self.embedder else None
         written = index.write_document(
-            self.db, collection_id, extracted, state, chunks, vectors, model_id
-        )
-        if self.embedder is not None:
-            vector_index(self.db, self.embedder.model_id)  # make sure it exists to be updated
-        apply_write(self.db, written, model_id, vectors)
+            self.db, collection_id, extracted, state, chunks, None, None
+        )  # searchable by keywords from here on; pass 2 adds the vectors
+        apply_write(self.db, written)
         self._pages += extracted.pages
         status: Status = "updated" if row else "indexed"
-        return FileResult(path, status, pages=extracted.pages, chunks=len(chunks))
+        result = FileResult(path, status, pages=extracted.pages, chunks=len(chunks))
+        return result, written, chunks
+
+    # pass 2 -----------------------------------------------------------------------------
+    def _embed(self, pending: _Pending, path: Path) -> None:
+        """Embed one written file's chunks and store the vectors in one transaction."""
+        assert self.embedder is not None
+        embedder = self.embedder
+        parts = []
+        for start in range(0, len(pending.chunks), EMBED_BATCH):
+            if self.cancel.is_set():
+                raise _Cancelled
+            batch = pending.chunks[start : start + EMBED_BATCH]
+            parts.append(embedder.embed([c.embed_text() for c in batch]))
+            self._chunks += len(batch)
+            self._report(path)
+        if self.cancel.is_set():
+            raise _Cancelled
+        vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+        blobs = [np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in vectors]
+        ids = pending.written.chunk_ids
+        vector_index(self.db, embedder.model_id)  # make sure it exists to be updated
+        done = set_document_vectors(
+            self.db, pending.written.document_id, ids, blobs, embedder.model_id
+        )
+        if done is not None:
+            apply_write(self.db, done, embedder.model_id, vectors)
+
+    def _embed_all(self, pending: list[_Pending], report: IngestReport) -> None:
+        self._embed_start = time.monotonic()
+        for n, item in enumerate(pending):
+            result = report.results[item.at]
+            try:
+                self._embed(item, result.path)
+            except _Cancelled:
+                report.cancelled = True
+                for later in pending[n:]:
+                    _keyword_only(report, later.at, "adding meaning-based search was cancelled")
+                return
+            except StoreError:
+                raise
+            except Exception as exc:  # the embedding model failed on this file
+                log.exception("could not embed %s", result.path)
+                _keyword_only(report, item.at, f"the embedding model failed ({exc})")
+            self._done += 1
+            self._report(result.path)
 
     def _run(self, collection_id: int, files: list[Path], report: IngestReport) -> None:
         self._begin(files)
         self._report(files[0] if files else None)
+        pending: list[_Pending] = []
         for path in files:
             if self.cancel.is_set():
                 report.cancelled = True
                 break
             size = _size(path)
             try:
-                result = self._index_file(collection_id, path)
+                outcome = self._index_file(collection_id, path)
             except _Cancelled:
                 report.cancelled = True
                 report.results.append(FileResult(path, "cancelled", "cancelled; not indexed"))
@@ -202,14 +271,30 @@ class Ingestor:
                 raise  # the database failed (disk full, read-only): the next file would too
             except DocumentError as exc:
                 log.warning("not indexed %s: %s", path, exc)
-                result = FileResult(path, "failed", str(exc))
+                outcome = FileResult(path, "failed", str(exc))
             except Exception as exc:  # a bug in one extractor must not stop the others
                 log.exception("unexpected error indexing %s", path)
-                result = FileResult(path, "failed", f"could not be indexed ({type(exc).__name__})")
+                outcome = FileResult(path, "failed", f"could not be indexed ({type(exc).__name__})")
+            if isinstance(outcome, tuple):
+                result, written, chunks = outcome
+                self._searchable += 1
+                if self.embedder is not None and chunks:
+                    pending.append(_Pending(len(report.results), written, chunks))
+                    self._to_embed += len(chunks)
+                else:
+                    self._chunks += len(chunks)
+                    self._done += 1
+            else:
+                result = outcome
+                self._done += 1
             report.results.append(result)
-            self._done += 1
             self._bytes_done += size
             self._report(path)
+        if report.cancelled:
+            for item in pending:
+                _keyword_only(report, item.at, "adding meaning-based search was cancelled")
+        elif pending:
+            self._embed_all(pending, report)
 
     # public -----------------------------------------------------------------------------
     def _notices(self, report: IngestReport) -> None:
@@ -267,6 +352,14 @@ class Ingestor:
             if report.cancelled:
                 break
         return report
+
+
+def _keyword_only(report: IngestReport, at: int, why: str) -> None:
+    """A file written in pass 1 whose vectors are missing: say so (the next rescan or
+    re-index embeds it)."""
+    r = report.results[at]
+    message = f"searchable by keywords only: {why}; re-index to search it by meaning"
+    report.results[at] = FileResult(r.path, r.status, message, r.pages, r.chunks)
 
 
 def _size(path: Path) -> int:

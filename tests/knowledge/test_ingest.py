@@ -140,13 +140,32 @@ def test_cancel_between_files_and_mid_file(
 
     report = Ingestor(db, embedder, progress=on_progress, cancel=cancel).add([tmp_path])
     assert report.cancelled
+    # pass 1 wrote all three (searchable by keywords); pass 2 stopped inside b.txt
     assert [(r.path.name, r.status) for r in report.results] == [
         ("a.txt", "indexed"),
-        ("b.txt", "cancelled"),
+        ("b.txt", "indexed"),
+        ("c.txt", "indexed"),
     ]
-    assert [Path(r[0]).name for r in db.execute("SELECT path FROM documents")] == ["a.txt"]
-    assert _fts(db, "tides") == 0
+    assert report.results[0].message == ""
+    for r in report.results[1:]:
+        assert r.message.startswith("searchable by keywords only: adding meaning-based search")
+    rows = db.execute("SELECT path, embed_model FROM documents ORDER BY path").fetchall()
+    assert [(Path(p).name, m is not None) for p, m in rows] == [
+        ("a.txt", True),
+        ("b.txt", False),
+        ("c.txt", False),
+    ]
+    assert _fts(db, "tides") > 0 and _fts(db, "charlie") == 1
     assert seen[0].files_total == 3 and any(p.eta_s is not None for p in seen)
+    # the next rescan finishes what was cancelled
+    again = Ingestor(db, embedder).rescan()
+    assert [(r.path.name, r.status) for r in again.results] == [
+        ("a.txt", "unchanged"),
+        ("b.txt", "updated"),
+        ("c.txt", "updated"),
+    ]
+    assert _count(db, "documents") == 3
+    assert db.execute("SELECT count(*) FROM documents WHERE embed_model IS NULL").fetchone()[0] == 0
 
 
 def test_rescan_finds_new_changed_and_removed_files(

@@ -63,7 +63,9 @@ def test_a_file_written_into_a_watched_folder_is_indexed_and_dropped_when_delete
             library / "tides.pdf",
             [["High tide is at noon on Sundays."], ["Low tide follows at six."]],
         )
-        _wait(lambda: "tides.pdf" in _paths(db, "Manuals"))
+        # searchable by keywords first, vectors a moment later (ingest's two passes)
+        embedded = "SELECT count(*) FROM documents WHERE path LIKE ? AND embed_model IS NOT NULL"
+        _wait(lambda: db.execute(embedded, ["%tides.pdf"]).fetchone()[0] == 1)
         cid = int(colls.find_collection(db, "Manuals")["id"])
         [doc] = [d for d in list_documents(db, [cid]) if d["path"].endswith("tides.pdf")]
         assert doc["pages"] == 2 and doc["n_chunks"] >= 1

@@ -1,0 +1,109 @@
+"""app/knowledge/ingest.py in two passes: a file is searchable by keywords as soon as it is
+written (pass 1), its vectors follow (pass 2), and they are the vectors the embedding
+model gives each chunk's text, whatever the number of embedding lanes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from app.knowledge.embed import Embedder
+from app.knowledge.ingest import Ingestor, Progress
+from app.knowledge.retrieve import keyword_search, search
+from app.store.chunk_vectors import set_document_vectors
+from app.store.db import open_db
+from tests.fixtures.docs.make import make_pdf
+
+TOPICS = [
+    "The lighthouse keeper trims the lamp wick every evening before dusk.",
+    "Fog signals sound twice a minute when visibility drops below two miles.",
+    "Tide tables list high and low water for each day of the month.",
+    "The supply boat brings oil, bread and letters every second Tuesday.",
+    "Storm shutters are closed over the lantern room glass in a gale.",
+    "The logbook records weather, passing ships and the hours the light burned.",
+]
+
+
+def _manual(path: Path) -> Path:
+    pages = [[f"{TOPICS[i % 6]} Page {i + 1} note {j}." for j in range(14)] for i in range(12)]
+    return make_pdf(path, pages, outline=[("Duties", 0), ("Weather", 4), ("Supplies", 8)])
+
+
+def _stored(db: sqlite_utils.Database) -> tuple[list[tuple[str, str, int]], np.ndarray]:
+    rows = db.execute(
+        "SELECT text, heading, page_start, embedding FROM chunks ORDER BY document_id, ord"
+    ).fetchall()
+    vectors = np.array([np.frombuffer(r[3], dtype=np.float32) for r in rows])
+    return [(r[0], r[1], r[2]) for r in rows], vectors
+
+
+def test_searchable_by_keywords_before_the_vectors_arrive(
+    db: sqlite_utils.Database, tmp_path: Path, lantern_home: Path, embedder: Embedder
+) -> None:
+    pdf = _manual(tmp_path / "manual.pdf")
+    other = open_db(lantern_home / "data" / "lantern.db")  # as the window's connection
+    during: list[tuple[int, int | None, int]] = []
+
+    def on_progress(p: Progress) -> None:
+        if p.chunks_to_embed and not during:  # pass 2 has started, nothing embedded yet
+            found = keyword_search(other, "supply boat", None)
+            model = other.execute("SELECT embed_model FROM documents").fetchone()[0]
+            vectors = other.execute(
+                "SELECT count(*) FROM chunks WHERE embedding IS NOT NULL"
+            ).fetchone()[0]
+            during.append((len(found), model, vectors))
+            assert p.searchable == 1 and p.files_done == 0 and p.chunks == 0
+
+    try:
+        report = Ingestor(db, embedder, progress=on_progress).add([pdf])
+        [(hits, model, vectors)] = during
+        assert hits > 0 and model is None and vectors == 0
+        [result] = report.results
+        assert result.status == "indexed" and result.message == "" and result.pages == 12
+        assert other.execute("SELECT embed_model FROM documents").fetchone()[0] == embedder.model_id
+        assert (
+            other.execute("SELECT count(*) FROM chunks WHERE embedding IS NULL").fetchone()[0] == 0
+        )
+    finally:
+        other.close()
+    found = search(db, "when is the oil delivered", embedder=embedder, mode="vector", k=3).hits
+    assert found and "supply boat" in found[0].text
+
+
+def test_two_lanes_store_the_vectors_of_a_one_lane_sequential_run(
+    tmp_path: Path, minilm_path: Path
+) -> None:
+    pdf = _manual(tmp_path / "manual.pdf")
+    with Embedder(minilm_path, n_threads=1) as one:
+        first = open_db(tmp_path / "one.db")
+        Ingestor(first, one).add([pdf])
+        chunks, vectors = _stored(first)
+        texts = [f"{h}\n{t}" if h else t for t, h, _ in chunks]
+        direct = one.embed(texts)  # the sequential path: each chunk's text, one by one
+        first.close()
+    with Embedder(minilm_path, n_threads=2) as two:
+        second = open_db(tmp_path / "two.db")
+        Ingestor(second, two).add([pdf])
+        chunks2, vectors2 = _stored(second)
+        second.close()
+    assert len(chunks) > 8 and chunks2 == chunks
+    assert np.allclose(vectors, direct, atol=1e-6)
+    assert np.allclose(vectors2, vectors, atol=1e-6)
+
+
+def test_vectors_for_a_document_replaced_meanwhile_are_dropped(
+    db: sqlite_utils.Database, tmp_path: Path
+) -> None:
+    (tmp_path / "a.txt").write_text("alpha keeper of the northern light")
+    Ingestor(db, None).add([tmp_path / "a.txt"])
+    (doc_id,) = db.execute("SELECT id FROM documents").fetchone()
+    ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", [doc_id])]
+    blob = np.ones(384, dtype=np.float32).tobytes()
+    assert set_document_vectors(db, doc_id, [i + 1000 for i in ids], [blob] * len(ids), "m") is None
+    assert set_document_vectors(db, doc_id + 1, ids, [blob] * len(ids), "m") is None
+    assert db.execute("SELECT embed_model FROM documents").fetchone()[0] is None
+    written = set_document_vectors(db, doc_id, ids, [blob] * len(ids), "m")
+    assert written is not None and written.chunk_ids == ids
+    assert db.execute("SELECT embed_model FROM documents").fetchone()[0] == "m"
