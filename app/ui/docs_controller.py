@@ -24,7 +24,7 @@ from app.logs import get_logger
 from app.store.citations import answer_citations
 from app.store.messages import active_path, get_message, message_sources
 from app.ui.attachment_chips import AttachmentChips
-from app.ui.citation_links import parse_cite_link
+from app.ui.citation_links import forget_attributions, parse_cite_link, remember_attribution
 from app.ui.docs_drop import DropTarget, choose_documents
 from app.ui.docs_progress import IngestProgress
 from app.ui.docs_sources_panel import SourcesPanel
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = get_logger("ui.docs")
 NO_COLLECTION = "(none: only this chat's own documents)"
 _HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
+_ATTRIBUTED_SHOWN = 20  # a chat's last answers whose attribution is shown inline
 
 
 class _WatchBridge(QObject):
@@ -52,6 +53,7 @@ class DocsController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        forget_attributions()
         self.progress = IngestProgress(window)
         self.sources = SourcesPanel(window)
         self.dock = window.add_panel(self.sources, "Sources")
@@ -72,6 +74,7 @@ class DocsController(QObject):
         window.client.worker.sources_ready.connect(self._on_sources)
         window.client.worker.citations_ready.connect(self._on_citations)
         window.chat_view.anchorClicked.connect(self._on_anchor)
+        window.chat.answer_done.connect(lambda _stats: self._rerender(self.sources.message_id))
         # the embedding model was switched: re-embed once the window is up (not after
         # it has shut down and closed its database)
         self._reembed_timer = QTimer(self, singleShot=True, interval=1000)
@@ -260,6 +263,8 @@ class DocsController(QObject):
 
     @Slot(int, list)
     def _on_citations(self, message_id: int, citations: list[Any]) -> None:
+        remember_attribution(message_id, citations)  # the answer's [n] and "not found"
+        self._rerender(message_id)
         if message_id != self.sources.message_id:
             return
         self.sources.set_citations(citations)
@@ -295,12 +300,26 @@ class DocsController(QObject):
         self.dock.show()
 
     def _last_grounded_answer(self, cid: int) -> dict[str, Any] | None:
+        """The chat's last answer if it was grounded; its grounded answers on screen get
+        their attribution (citations the model did not write, unsupported sentences)."""
         try:
             path = active_path(self.window.db, cid)
         except LanternError:
             return None
         answers = [m for m in path if m["role"] == "assistant"]
+        for answer in answers[-_ATTRIBUTED_SHOWN:]:
+            if message_sources(answer):
+                citations = answer_citations(self.window.db, int(answer["id"]))
+                if citations:
+                    remember_attribution(int(answer["id"]), citations)
+                    self._rerender(int(answer["id"]))
         return answers[-1] if answers and message_sources(answers[-1]) else None
+
+    def _rerender(self, message_id: int | None) -> None:
+        """Show an answer again (its remembered attribution), unless it is streaming."""
+        item = self.window.chat_view.item_for(message_id) if message_id is not None else None
+        if item is not None and getattr(item, "stream", None) is None:
+            item.set_row(item.row)
 
     def refresh_chips(self, cid: int | None = None) -> None:
         if cid is None:

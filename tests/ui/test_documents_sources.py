@@ -119,3 +119,42 @@ def test_the_preview_renders_the_pdf_page_with_its_text(qtbot: Any, tmp_path: Pa
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"not a pdf")
     assert render_pdf_page(str(bad), 1) is None
+
+
+def test_citations_added_by_attribution_show_in_the_answer(window: Any, qtbot: Any) -> None:
+    cid = new_chat(window)
+    user = add_message(window.db, cid, "user", "When was it built?")
+    text = "It was built in 1871 by Mara Quill. It was painted red in 1953."
+    answer = add_message(window.db, cid, "assistant", text, parent_id=user["id"])
+    save_sources(window.db, answer["id"], [_source("/docs/a.md", "built in 1871 by Mara Quill")])
+    save_citations(
+        window.db,
+        answer["id"],
+        [
+            {"sentence": "It was built in 1871 by Mara Quill.", "source": 1, "score": 0.9},
+            {"sentence": "It was painted red in 1953.", "source": None, "score": 0.2},
+        ],
+    )
+    new_chat(window)
+    window.sidebar.select(cid)
+    qtbot.waitUntil(lambda: window.docs.sources.message_id == answer["id"], timeout=10_000)
+    item = window.chat_view.item_for(answer["id"])
+    shown = item.display_text()
+    assert f"Mara Quill. [\\[1\\]](cite:{answer['id']}:1)" in shown  # the model wrote no [1]
+    assert "1953. \u26a0\ufe0e *(not found in your documents)*" in shown
+    assert "not found in your documents" in window.chat_view.toHtml()
+
+
+def test_attribution_adds_no_second_marker_where_the_model_wrote_one() -> None:
+    from app.ui.citation_links import attributed_markdown
+
+    citations = [
+        {"sentence": "Built in 1871.", "source": 1, "score": 0.9},
+        {"sentence": "Red in 1953.", "source": None, "score": 0.1},
+        {"sentence": "Not in the text.", "source": 1, "score": 0.9},
+    ]
+    own = attributed_markdown("Built in 1871 [1]. Red in 1953.", citations[1:], 1)
+    assert own == "Built in 1871 [1]. Red in 1953. \u26a0\ufe0e *(not found in your documents)*"
+    added = attributed_markdown("Built in 1871. Red in 1953.", citations, 1)
+    assert added.startswith("Built in 1871. [1] Red in 1953. \u26a0")
+    assert attributed_markdown("Built in 1871.", citations[:1], 0) == "Built in 1871."
