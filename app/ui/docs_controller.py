@@ -15,19 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.errors import LanternError
 from app.knowledge import collections as colls
-from app.knowledge.embedding_model import embedding_status
 from app.logs import get_logger
-from app.store.citations import answer_citations
-from app.store.messages import active_path, get_message, message_sources
 from app.ui.attachment_chips import AttachmentChips
-from app.ui.citation_links import forget_attributions, parse_cite_link, remember_attribution
 from app.ui.docs_drop import DropTarget, choose_documents
 from app.ui.docs_progress import IngestProgress
-from app.ui.docs_sources_panel import SourcesPanel
+from app.ui.documents_sources import ChatSources
 from app.ui.documents_worker import DocumentsClient
 
 if TYPE_CHECKING:
@@ -38,7 +34,6 @@ if TYPE_CHECKING:
 log = get_logger("ui.docs")
 NO_COLLECTION = "(none: only this chat's own documents)"
 _HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
-_ATTRIBUTED_SHOWN = 20  # a chat's last answers whose attribution is shown inline
 
 
 class _WatchBridge(QObject):
@@ -53,12 +48,10 @@ class DocsController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        forget_attributions()
         self.progress = IngestProgress(window)
-        self.sources = SourcesPanel(window)
-        self.dock = window.add_panel(self.sources, "Sources")
-        self.sources.set_embedding_status(embedding_status(window.db))
-        self.dock.hide()
+        self.chat_sources = ChatSources(window)  # the Sources panel, for the chat on screen
+        self.sources = self.chat_sources.panel
+        self.dock = self.chat_sources.dock
         self.client: IngestClient | None = None
         self.last_report: Any = None  # IngestReport of the last finished run
         self._hide_timer = QTimer(self)
@@ -71,10 +64,6 @@ class DocsController(QObject):
         for target in self.drop_targets:
             target.paths_dropped.connect(self.add)
         window.composer.attach.connect(self.attach)
-        window.client.worker.sources_ready.connect(self._on_sources)
-        window.client.worker.citations_ready.connect(self._on_citations)
-        window.chat_view.anchorClicked.connect(self._on_anchor)
-        window.chat.answer_done.connect(lambda _stats: self._rerender(self.sources.message_id))
         # the embedding model was switched: re-embed once the window is up (not after
         # it has shut down and closed its database)
         self._reembed_timer = QTimer(self, singleShot=True, interval=1000)
@@ -232,21 +221,6 @@ class DocsController(QObject):
         self.progress.on_failed(failure.message)
         self.window.banner.show_message("error", failure.message)
 
-    def _shown_answer(self, message_id: int) -> bool:
-        """Whether the answer ``message_id`` belongs to the chat on screen."""
-        try:
-            cid = get_message(self.window.db, message_id)["conversation_id"]
-        except LanternError:
-            return self.window.chat.generating_id == self.window.chat.shown_id
-        return bool(cid == self.window.chat.shown_id)
-
-    @Slot(int, list)
-    def _on_sources(self, message_id: int, sources: list[Any]) -> None:
-        if not self._shown_answer(message_id):
-            return  # another chat's answer: its sources show when that chat is shown
-        self.sources.show_answer(message_id, sources)
-        self.dock.setVisible(bool(sources))
-
     def reembed_if_stale(self) -> bool:
         """After the default embedding model changed: re-embed, in the background, every
         document whose vectors came from another model (an ingest rescan). True if started."""
@@ -261,65 +235,12 @@ class DocsController(QObject):
         self.ingest().rescan()
         return True
 
-    @Slot(int, list)
-    def _on_citations(self, message_id: int, citations: list[Any]) -> None:
-        remember_attribution(message_id, citations)  # the answer's [n] and "not found"
-        self._rerender(message_id)
-        if message_id != self.sources.message_id:
-            return
-        self.sources.set_citations(citations)
-        self.dock.setVisible(bool(self.sources.sources or citations))
-
-    @Slot(QUrl)
-    def _on_anchor(self, url: QUrl) -> None:
-        cite = parse_cite_link(url.toString())
-        if cite is None:
-            return
-        message_id, number = cite
-        try:
-            sources = message_sources(get_message(self.window.db, message_id))
-        except LanternError as exc:
-            self.window.banner.show_message("error", str(exc))
-            return
-        self.sources.show_answer(message_id, sources, answer_citations(self.window.db, message_id))
-        self.dock.show()
-        self.sources.activate(number)
-
     # -- the chat on screen: its sources and its attachment chips -------------------------
     @Slot(int)
     def show_chat(self, cid: int) -> None:
-        """The sidebar shows chat ``cid`` (-1: none): its last answer's sources, its chips."""
+        """The sidebar shows chat ``cid`` (-1: none): its chips, its last answer's sources."""
         self.refresh_chips(cid)
-        answer = self._last_grounded_answer(cid) if cid >= 0 else None
-        if answer is None:
-            self.sources.show_answer(None, [])
-            self.dock.hide()
-            return
-        citations = answer_citations(self.window.db, int(answer["id"]))
-        self.sources.show_answer(int(answer["id"]), message_sources(answer), citations)
-        self.dock.show()
-
-    def _last_grounded_answer(self, cid: int) -> dict[str, Any] | None:
-        """The chat's last answer if it was grounded; its grounded answers on screen get
-        their attribution (citations the model did not write, unsupported sentences)."""
-        try:
-            path = active_path(self.window.db, cid)
-        except LanternError:
-            return None
-        answers = [m for m in path if m["role"] == "assistant"]
-        for answer in answers[-_ATTRIBUTED_SHOWN:]:
-            if message_sources(answer):
-                citations = answer_citations(self.window.db, int(answer["id"]))
-                if citations:
-                    remember_attribution(int(answer["id"]), citations)
-                    self._rerender(int(answer["id"]))
-        return answers[-1] if answers and message_sources(answers[-1]) else None
-
-    def _rerender(self, message_id: int | None) -> None:
-        """Show an answer again (its remembered attribution), unless it is streaming."""
-        item = self.window.chat_view.item_for(message_id) if message_id is not None else None
-        if item is not None and getattr(item, "stream", None) is None:
-            item.set_row(item.row)
+        self.chat_sources.show_chat(cid)
 
     def refresh_chips(self, cid: int | None = None) -> None:
         if cid is None:
