@@ -140,3 +140,27 @@ def test_adding_a_path_that_is_not_there_is_refused(
     view.add_paths([tmp_path / "nowhere.pdf"])
     assert "There is no file or folder" in view.message.text()
     assert view.controller.client is None or not view.controller.client.busy
+
+
+def test_a_file_saved_into_a_watched_folder_is_indexed_by_the_window(
+    window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    (folder / "first.md").write_text("# First\n\nThe harbour opens at dawn.\n", encoding="utf-8")
+    view = _make(window, qtbot, monkeypatch, "Harbour")
+    _wait_changed(window, qtbot, lambda: view.add_paths([folder]))
+    window.docs.start_watching()
+    assert window.docs.watcher.folders == {str(folder): {"Harbour"}}
+
+    # a real file written by another program: watchdog -> debounce -> ingest rescan
+    with qtbot.waitSignal(window.docs.changed, timeout=120_000):
+        make_pdf(folder / "tides.pdf", [["High tide is at noon on Sundays."]])
+    qtbot.waitUntil(lambda: view.files.topLevelItemCount() == 2, timeout=10_000)
+    assert view.files.row_of("tides.pdf")["State"] == "Indexed (keywords only)"
+
+    with qtbot.waitSignal(window.docs.changed, timeout=120_000):
+        (folder / "first.md").unlink()
+    qtbot.waitUntil(lambda: view.files.topLevelItemCount() == 1, timeout=10_000)
+    with pytest.raises(KeyError):
+        view.files.row_of("first.md")
