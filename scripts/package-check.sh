@@ -5,7 +5,10 @@
 #   build      python packaging/build.py: bundle, its self-test, .tar.gz and .deb in dist/
 #   tarball    the .tar.gz unpacked in a temporary folder passes `lantern --self-test`
 #   install    apt-get install ./dist/lantern_VERSION_ARCH.deb (its Depends resolved by apt)
-#   self-test  `lantern --self-test` from the installed files (/usr/bin/lantern)
+#   self-test  `lantern --self-test` from the installed files (/usr/bin/lantern); it also
+#              registers the bundled embedding model and searches by meaning with it
+#   embedder   `lantern doctor` with a fresh home folder reports the bundled embedding model
+#              (all-MiniLM-L6-v2), registered on its first run
 #   window     `lantern` under Xvfb with a fresh home folder: the window shows (time to it
 #              printed), a question typed into it is answered; screenshots in dist/check/
 #   remove     apt-get remove lantern: every file it installed is gone, the user's data stays
@@ -74,7 +77,19 @@ step install "$DEB ($(wc -l < "$WORK/files.txt") paths)"
 
 # self-test ----------------------------------------------------------------------------
 line=$(cd "$WORK" && env -u LANTERN_HOME lantern --self-test) || fail "installed lantern --self-test"
+case "$line" in *"by meaning"*) ;; *) fail "the self-test did not search by meaning: $line" ;; esac
 step self-test "$line"
+
+# embedder -----------------------------------------------------------------------------
+mkdir -p "$WORK/doctor-home"
+doctor=$(cd "$WORK" && env -u LANTERN_HOME -u XDG_DATA_HOME -u XDG_STATE_HOME \
+    -u XDG_CACHE_HOME HOME="$WORK/doctor-home" lantern doctor 2>&1) || true
+embedding=$(printf '%s\n' "$doctor" | grep -m1 '^Embedding' || true)
+case "$embedding" in
+    *"all-MiniLM-L6-v2 (meaning-based search)"*) ;;
+    *) printf '%s\n' "$doctor"; fail "the installed app reports no bundled embedding model" ;;
+esac
+step embedder "lantern doctor on a first run: $(echo "$embedding" | tr -s ' ')"
 
 # window -------------------------------------------------------------------------------
 USER_HOME=$WORK/home

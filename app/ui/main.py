@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def open_store(db_path: Path) -> object:
     """Open the database on the GUI thread, recover answers cut short, add the starter."""
+    from app.knowledge.default_embedder import ensure_bundled_embedder
     from app.models.registry import ensure_starter
+    from app.paths import get_paths
     from app.store.db import open_db
     from app.store.messages import recover_interrupted
 
@@ -92,6 +94,7 @@ def open_store(db_path: Path) -> object:
     if recovered:
         log.info("marked %d unfinished answer(s) as interrupted", recovered)
     ensure_starter(db)
+    ensure_bundled_embedder(db, get_paths().models)  # installers: meaning search at once
     return db
 
 

@@ -4,6 +4,7 @@ real package's weights, converted by the app's own converter) as the default emb
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +59,43 @@ def test_doctor_says_which_embedding_model_is_in_use(
     main(["doctor"])
     out = capsys.readouterr().out
     assert f"Embedding   {DEFAULT_EMBEDDER_NAME} (meaning-based search)" in out
+
+
+def test_the_bundled_embedder_is_registered_in_place_on_the_first_run(
+    db: sqlite_utils.Database, lantern_home: Path, tmp_path: Path, minilm_path: Path
+) -> None:
+    from app.knowledge.convert_embedder import GGUF_NAME
+    from app.knowledge.default_embedder import (
+        BUNDLED_FILE,
+        BUNDLED_FOLDER,
+        bundled_gguf,
+        ensure_bundled_embedder,
+    )
+
+    assert BUNDLED_FILE == GGUF_NAME
+    assert bundled_gguf() is None  # a source checkout carries none: nothing is registered
+    assert ensure_bundled_embedder(db, get_paths().ensure().models) is None
+    assert embedding_model_path(db) is None
+
+    folder = tmp_path / "bundle" / BUNDLED_FOLDER
+    folder.mkdir(parents=True)
+    shutil.copyfile(minilm_path, folder / BUNDLED_FILE)
+    bundled = bundled_gguf(tmp_path / "bundle")
+    assert bundled == folder / BUNDLED_FILE
+    models = get_paths().models
+    row = ensure_bundled_embedder(db, models, bundled)
+    assert row is not None and row["in_place"] and row["is_default_embedding"]
+    assert embedding_model_path(db) == bundled.resolve()  # used where it lies: no copy
+    assert not any(p.suffix == ".gguf" for p in models.iterdir())
+    assert embedding_status(db)["message"] == f"{DEFAULT_EMBEDDER_NAME} (meaning-based search)"
+    assert ensure_bundled_embedder(db, models, bundled) is None  # once
+
+    moved = tmp_path / "bundle2" / BUNDLED_FOLDER  # an update installed the bundle elsewhere
+    moved.mkdir(parents=True)
+    bundled.rename(moved / BUNDLED_FILE)
+    assert ensure_bundled_embedder(db, models, moved / BUNDLED_FILE) is not None
+    assert embedding_model_path(db) == (moved / BUNDLED_FILE).resolve()
+
+    remove_model(db, DEFAULT_EMBEDDER_NAME)  # removed on purpose: it does not come back
+    assert ensure_bundled_embedder(db, models, moved / BUNDLED_FILE) is None
+    assert embedding_model_path(db) is None

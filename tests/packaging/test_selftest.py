@@ -86,3 +86,50 @@ def test_temporary_home_is_restored_and_deleted(
         (home / "data").mkdir()
     assert os.environ.get("LANTERN_HOME") == before
     assert not home.exists()
+
+
+def _bundle(base: Path, minilm_path: Path) -> Path:
+    """A bundle's data folder carrying the embedding model, as packaging/lantern.spec lays
+    it out (``lantern_embedder/all-MiniLM-L6-v2.f16.gguf``)."""
+    from app.knowledge.default_embedder import BUNDLED_FILE, BUNDLED_FOLDER
+
+    (base / BUNDLED_FOLDER).mkdir(parents=True)
+    (base / BUNDLED_FOLDER / BUNDLED_FILE).symlink_to(minilm_path)
+    return base
+
+
+@pytest.mark.slow
+def test_a_bundled_embedder_is_registered_and_searches_by_meaning(
+    tmp_path: Path,
+    smollm2_path: Path,
+    minilm_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from app.knowledge import default_embedder
+
+    bundle = _bundle(tmp_path / "bundle", minilm_path)
+    monkeypatch.setattr(
+        default_embedder,
+        "bundled_gguf",
+        lambda: bundle / "lantern_embedder" / default_embedder.BUNDLED_FILE,
+    )
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert selftest.main([]) == 0
+    out, err = capsys.readouterr()
+    assert "by keywords and by meaning (all-MiniLM-L6-v2.f16.gguf)" in out, err
+
+
+def test_a_bundle_without_the_embedder_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], smollm2_path: Path
+) -> None:
+    from app.knowledge import default_embedder
+
+    monkeypatch.setattr(default_embedder, "bundled_gguf", lambda: None)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert selftest.main([]) == 1
+    out, err = capsys.readouterr()
+    assert (
+        out == ""
+        and "FAILED at: find the embedding model: the bundle has no lantern_embedder/" in err
+    )
