@@ -20,11 +20,11 @@ from app.store.rows import dict_row, dict_rows
 from app.store.transaction import immediate
 
 REMOTE_PREFIX = "remote:"
-"""An answer a remote server computed names its model ``remote:<endpoint>`` (the form of a
-specialist's remote fallback, ``app.chat.escalation``): it avoided no cloud cost."""
+"""A remote server's answer has ``messages.remote`` (its endpoint, ``app.chat.remote_turn``);
+older rows may name their model ``remote:<endpoint>``. Either avoided no cloud cost."""
 _COUNTED = (
     "m.role = 'assistant' and (m.prompt_tokens is not null or m.completion_tokens is not null)"
-    f" and coalesce(m.model, '') not like '{REMOTE_PREFIX}%'"
+    f" and coalesce(m.model, '') not like '{REMOTE_PREFIX}%' and m.remote is null"
 )
 _SUMS = """
     count(*) as answers,

@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QMenu, QToolButton, QWidget
 
 from app.models.registry import list_models
+from app.ui.tones import set_tone
 
 ROUTING_OFF = "Semantic routing off"
 ROUTING_OFF_TIP = (
@@ -105,7 +106,7 @@ class RoutingStatus(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("", parent)
         self.setObjectName("routingStatus")
-        self.setStyleSheet("color: #a05a00;")
+        set_tone(self, "warning")
 
     def refresh(self, db: Any) -> None:
         off = semantic_routing_off(db)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor, QPalette
+from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -40,14 +40,6 @@ from PySide6.QtWidgets import (
 from app.chat.costs import Price, answer_cost, format_cost, is_remote
 
 NOT_YET = "Routing requests are not available in this build yet."
-LIGHT = {"background": "#f6f8fb", "route": "#24457a", "numbers": "#5f6670"}
-DARK = {"background": "#252a33", "route": "#9ec5fe", "numbers": "#a4abb6"}
-
-
-def _tint(widget: QWidget, role: QPalette.ColorRole, color: str) -> None:
-    palette = widget.palette()
-    palette.setColor(role, QColor(color))
-    widget.setPalette(palette)
 
 
 def route_text(row: dict[str, Any]) -> str:
@@ -69,7 +61,8 @@ def route_text(row: dict[str, Any]) -> str:
     if row.get("confidence") is not None:  # this answer's own
         parts.append(f"confidence {float(row['confidence']):.2f}")
     if is_remote(row):
-        parts.append("answered by a remote server")
+        where = f" {row['remote']}" if row.get("remote") else ""
+        parts.append(f"answered by the remote server{where}")
     return " \u2014 ".join(parts)
 
 
@@ -116,21 +109,20 @@ class AnswerBadge(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("answerBadge")
-        # palettes, not a style sheet: a long transcript has one badge per answer
+        # palette roles, not a style sheet (a long transcript has one badge per answer)
+        # and not fixed colours: the light and dark themes both set these roles
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
-        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
-        colors = DARK if dark else LIGHT  # the transcript follows the palette too
-        _tint(self, QPalette.ColorRole.Window, colors["background"])
+        self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         self.answer_id = int(row.get("id") or 0)
         self.route_label = QLabel(self)
         self.route_label.setObjectName("routeLabel")
-        _tint(self.route_label, QPalette.ColorRole.WindowText, colors["route"])
+        self.route_label.setForegroundRole(QPalette.ColorRole.Link)
         self.route_label.setTextFormat(Qt.TextFormat.PlainText)
         self.route_label.setWordWrap(True)
         self.numbers_label = QLabel(self)
         self.numbers_label.setObjectName("numbersLabel")
-        _tint(self.numbers_label, QPalette.ColorRole.WindowText, colors["numbers"])
+        self.numbers_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.numbers_label.setTextFormat(Qt.TextFormat.PlainText)
         self.numbers_label.setWordWrap(True)
         self.bigger_button = QPushButton("Ask a bigger model", self)

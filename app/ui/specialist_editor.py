@@ -31,6 +31,7 @@ from app.ui import specialist_data as data
 from app.ui.pool_status import ROUTING_OFF_TIP, semantic_routing_off
 from app.ui.specialist_form import SpecialistForm
 from app.ui.store_writer import StoreWriter
+from app.ui.tones import set_tone
 
 
 class SpecialistEditor(QDialog):
@@ -47,9 +48,8 @@ class SpecialistEditor(QDialog):
         self.routing_notice = QLabel("", self)
         self.routing_notice.setObjectName("routingNotice")
         self.routing_notice.setWordWrap(True)
-        self.routing_notice.setStyleSheet(
-            "background: #fff4e0; color: #6b3d00; border-radius: 4px; padding: 6px;"
-        )
+        self.routing_notice.setContentsMargins(6, 6, 6, 6)
+        set_tone(self.routing_notice, "notice")
         self.list = QListWidget(self)
         self.list.setObjectName("specialistList")
         self.list.setSpacing(3)
@@ -62,7 +62,7 @@ class SpecialistEditor(QDialog):
         self.error = QLabel("", self)
         self.error.setObjectName("specialistError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b3261e;")
+        set_tone(self.error, "error")
         self.save_button = QPushButton("Save", self)
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)

@@ -12,16 +12,27 @@ from collections.abc import Sequence
 from datetime import date
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.chat.costs import UsageTotal, format_cost
+from app.ui.tones import tone
 
-INPUT_COLOR = QColor("#9ec5fe")
-OUTPUT_COLOR = QColor("#3d7bd9")
-COST_COLOR = QColor("#1f7a3a")
-AXIS_COLOR = QColor("#8a8f98")
 MONTHS_SHOWN = 12
+
+
+def chart_colors(palette: QPalette) -> dict[str, QColor]:
+    """The chart's colours from the palette (light or dark theme): tokens out in the
+    highlight colour, tokens in a paler one, money saved in the "good" tone."""
+    out = palette.color(QPalette.ColorRole.Highlight)
+    tokens_in = QColor(out)
+    tokens_in.setAlphaF(0.45)
+    return {
+        "input": tokens_in,
+        "output": out,
+        "cost": tone(palette, "good"),
+        "axis": palette.color(QPalette.ColorRole.PlaceholderText),
+    }
 
 
 def month_label(month: str) -> str:
@@ -75,32 +86,33 @@ class UsageChart(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colors = chart_colors(self.palette())
         metrics = QFontMetrics(self.font())
         line = metrics.height()
         area = QRectF(self.rect()).adjusted(8, 8 + line, -8, -8)
         if not self._months:
-            painter.setPen(AXIS_COLOR)
+            painter.setPen(colors["axis"])
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "No answers yet.")
             painter.end()
             return
-        self._legend(painter, area, line)
+        self._legend(painter, area, line, colors)
         plot = area.adjusted(0, line + 6, 0, -(line + 6))
         top = max(m.tokens for m in self._months) or 1
         slot = plot.width() / len(self._months)
         scale = max(plot.height() - 2 * line - 6, 1) / top
         bar_w = min(56.0, slot * 0.6)
-        painter.setPen(QPen(AXIS_COLOR, 1))
+        painter.setPen(QPen(colors["axis"], 1))
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
         for i, month in enumerate(self._months):
             x = plot.left() + slot * i + (slot - bar_w) / 2
             h_in = scale * month.prompt_tokens
             h_out = scale * month.completion_tokens
             bottom = plot.bottom()
-            painter.fillRect(QRectF(x, bottom - h_in, bar_w, h_in), INPUT_COLOR)
-            painter.fillRect(QRectF(x, bottom - h_in - h_out, bar_w, h_out), OUTPUT_COLOR)
+            painter.fillRect(QRectF(x, bottom - h_in, bar_w, h_in), colors["input"])
+            painter.fillRect(QRectF(x, bottom - h_in - h_out, bar_w, h_out), colors["output"])
             bar_top = bottom - h_in - h_out
             label_box = QRectF(plot.left() + slot * i, bar_top - 2 * line - 4, slot, line)
-            painter.setPen(COST_COLOR)
+            painter.setPen(colors["cost"])
             painter.drawText(
                 label_box, Qt.AlignmentFlag.AlignCenter, format_cost(month.cost_avoided)
             )
@@ -110,7 +122,7 @@ class UsageChart(QWidget):
                 Qt.AlignmentFlag.AlignCenter,
                 short_count(month.tokens),
             )
-            painter.setPen(AXIS_COLOR)
+            painter.setPen(colors["axis"])
             painter.drawText(
                 QRectF(plot.left() + slot * i, plot.bottom() + 4, slot, line),
                 Qt.AlignmentFlag.AlignCenter,
@@ -118,12 +130,14 @@ class UsageChart(QWidget):
             )
         painter.end()
 
-    def _legend(self, painter: QPainter, area: QRectF, line: int) -> None:
+    def _legend(
+        self, painter: QPainter, area: QRectF, line: int, colors: dict[str, QColor]
+    ) -> None:
         x = area.left()
         for color, text in (
-            (INPUT_COLOR, "tokens in"),
-            (OUTPUT_COLOR, "tokens out"),
-            (COST_COLOR, "cloud cost avoided"),
+            (colors["input"], "tokens in"),
+            (colors["output"], "tokens out"),
+            (colors["cost"], "cloud cost avoided"),
         ):
             painter.fillRect(QRectF(x, area.top() + line * 0.2, line * 0.8, line * 0.8), color)
             painter.setPen(self.palette().text().color())

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.chat import costs
 from app.ui.store_writer import StoreWriter
+from app.ui.tones import set_tone
 from app.ui.usage_chart import UsageChart
 
 CONVERSATION_COLUMNS = ("Conversation", "Answers", "Tokens in", "Tokens out", "Cost avoided")
@@ -83,7 +84,7 @@ class PriceEditor(QGroupBox):
         self.error = QLabel("", self)
         self.error.setObjectName("priceError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b3261e;")
+        set_tone(self.error, "error")
         self.save_button = QPushButton("Save", self)
         self.new_button = QPushButton("New", self)
         self.delete_button = QPushButton("Delete", self)

@@ -107,8 +107,11 @@ def test_ask_json_reports_an_escalation(run: Run, gemma_path: Path) -> None:
 def test_ask_escalates_to_a_remote_server(
     run: Run, llama_cpp_server: StartServer, smollm2_path: Path
 ) -> None:
-    base, _ = llama_cpp_server(smollm2_path, "--model_alias", "team-model", api_key="k-123")
+    base, _ = llama_cpp_server(
+        smollm2_path, "--model_alias", "team-model", api_key="k-123", n_threads=1
+    )
     added = run("specialists", "endpoints", "add", "team", base, "team-model", "--key-stdin",
+                "--timeout", "600",
                 input="k-123\n")  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert "No OS keyring" in added.stderr  # the key went to the private database
@@ -126,6 +129,7 @@ def test_ask_escalates_to_a_remote_server(
     plain = run("ask", "@General Tell me about owls.", "--max-tokens", "12")
     assert "— escalated to team (remote server): confidence " in plain.stdout
     again = run("specialists", "endpoints", "add", "team", base, "team-model", "--key-stdin",
+                "--timeout", "600",
                 input="wrong-key\n")  # fmt: skip
     assert again.returncode == 0, again.stderr
     refused = run("ask", "@General Tell me about owls.", "--max-tokens", "12", "--json")

@@ -38,14 +38,19 @@ def service_settings() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def team_server(llama_cpp_server: StartServer, smollm2_path: Path) -> str:
-    base, _ = llama_cpp_server(smollm2_path, "--model_alias", SERVED, api_key=KEY)
+    base, _ = llama_cpp_server(smollm2_path, "--model_alias", SERVED, api_key=KEY, n_threads=1)
     return base
 
 
 def endpoint(
-    service: ConversationService, base: str, key: str | None = KEY, **options: Any
+    service: ConversationService,
+    base: str,
+    key: str | None = KEY,
+    timeout_s: float = 600,
+    **kw: Any,
 ) -> None:
-    add_endpoint(service.db, "team", base, SERVED, key, **options)
+    """The test server as endpoint "team" (a long timeout: the machine is shared)."""
+    add_endpoint(service.db, "team", base, SERVED, key, timeout_s, **kw)
 
 
 def run(service: ConversationService, request: TurnRequest) -> list[Any]:
@@ -112,6 +117,12 @@ def test_low_confidence_escalates_to_the_remote_server_without_streaming(
         and second.message["escalated_from"] == (first.message["id"])
     )
     assert second.stats is not None and second.stats.prompt_tokens > 0  # the JSON's usage
+    from app.chat.costs import answer_cost, comparison_price, per_conversation
+
+    (total,) = per_conversation(service.db, None, first.conversation_id)
+    assert total.answers == 1  # the remote answer avoided no cloud cost: not counted
+    assert total.completion_tokens == first.message["completion_tokens"]
+    assert answer_cost(second.message, comparison_price(service.db)) is None
 
 
 def test_documents_go_to_the_remote_server_only_where_allowed(
@@ -166,7 +177,7 @@ def test_a_refused_key_keeps_the_local_answer(
 def test_a_server_killed_mid_answer_keeps_both_answers(
     service: ConversationService, llama_cpp_server: StartServer, smollm2_path: Path
 ) -> None:
-    base, proc = llama_cpp_server(smollm2_path)
+    base, proc = llama_cpp_server(smollm2_path, n_threads=1)
     endpoint(service, base, key=None)
     store.save_specialist(service.db, "General", fallback="remote:team", allow_remote=True)
     first = local_answer(service)

@@ -44,7 +44,7 @@ def test_route_text_names_specialist_model_and_reason() -> None:
     )
     bare = {**escalated, "route_reason": None}
     assert "escalated: confidence 0.31 under 0.50" in route_text(bare)
-    assert route_text({"model": "m", "remote": 1}) == "m \u2014 answered by a remote server"
+    assert route_text({"model": "m", "remote": "team"}) == "m \u2014 answered by the remote server team"
 
 
 def test_numbers_text_has_every_figure_and_the_cost_avoided() -> None:
@@ -132,19 +132,29 @@ def test_a_real_answer_in_the_window_gets_its_badge(window: Any, qtbot: Any) -> 
     assert again is not None and isinstance(again._footer_widget, AnswerBadge)
 
 
-def test_badge_follows_a_dark_palette(qtbot: Any) -> None:
-    from PySide6.QtGui import QColor, QPalette
-    from PySide6.QtWidgets import QWidget
+@pytest.mark.parametrize("dark", [False, True])
+def test_badge_and_tones_follow_the_theme_palette(qtbot: Any, dark: bool) -> None:
+    """The badge paints with the theme's palette roles (no fixed light colours) and the
+    tones (errors, warnings) are picked for the palette's lightness: readable text in
+    both themes."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QLabel, QWidget
 
-    from app.ui.route_badge import DARK
+    from app.ui.style import palette_for
+    from app.ui.tones import set_tone
 
     host = QWidget()
     qtbot.addWidget(host)
-    palette = host.palette()
-    palette.setColor(QPalette.ColorRole.Window, QColor("#1e1e1e"))
-    host.setPalette(palette)
+    theme = palette_for(dark)
+    host.setPalette(theme)
     badge = AnswerBadge(ROW, GPT4O, parent=host)
-    window_color = badge.palette().color(QPalette.ColorRole.Window)
-    assert window_color == QColor(DARK["background"])
-    text = badge.numbers_label.palette().color(QPalette.ColorRole.WindowText)
-    assert text.lightness() > 128  # light text on the dark badge
+    role = QPalette.ColorRole
+    background = badge.palette().color(badge.backgroundRole())
+    assert background == theme.color(role.AlternateBase)
+    for label in (badge.route_label, badge.numbers_label):
+        text = label.palette().color(label.foregroundRole())
+        assert abs(text.lightness() - background.lightness()) > 70, label.objectName()
+    error = QLabel("bad value", host)
+    set_tone(error, "error")
+    text = error.palette().color(role.WindowText)
+    assert abs(text.lightness() - theme.color(role.Window).lightness()) > 70
