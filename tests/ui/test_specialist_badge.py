@@ -44,7 +44,8 @@ def test_route_text_names_specialist_model_and_reason() -> None:
     )
     bare = {**escalated, "route_reason": None}
     assert "escalated: confidence 0.31 under 0.50" in route_text(bare)
-    assert route_text({"model": "m", "remote": "team"}) == "m \u2014 answered by the remote server team"
+    remote = route_text({"model": "m", "remote": "team"})
+    assert remote == "m \u2014 answered by the remote server team"
 
 
 def test_numbers_text_has_every_figure_and_the_cost_avoided() -> None:
