@@ -243,7 +243,7 @@ def attachments(db: sqlite_utils.Database, conversation_id: int) -> list[Attachm
     named = get_conversation(db, conversation_id).get("docs_collection")
     if named:
         coll = rows.find_collection(db, named)
-        count = len(index.list_documents(db, [int(coll["id"])])) if coll else 0
+        count = rows.document_count(db, int(coll["id"])) if coll else 0
         found.append(Attachment("collection", str(named), str(named), count))
     own = rows.conversation_collection_id(db, conversation_id)
     if own is None:

@@ -166,3 +166,11 @@ def all_sources(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                JOIN collections c ON c.id = s.collection_id ORDER BY c.name, s.path"""
         )
     )
+
+
+@guarded
+def document_count(db: sqlite_utils.Database, collection_id: int) -> int:
+    row = db.execute(
+        "SELECT COUNT(*) FROM documents WHERE collection_id = ?", [collection_id]
+    ).fetchone()
+    return int(row[0])
