@@ -2,9 +2,10 @@
 
 Left, the user's collections (New, Rename, Delete); right, the chosen collection's files
 with their state (indexed, pages, chunks, problems such as a scanned PDF with no OCR) and
-Add files, Add folder, Re-index and Remove. Indexing runs on the ingest worker (progress
-below the table); collection changes run on the documents worker; this window only reads
-the store. Every refused input is said in the message line at the bottom.
+Add files, Add folder (or drop them on the table), Re-index and Remove. Indexing runs on
+the ingest worker (progress below the table); collection changes run on the documents
+worker; this window only reads the store. Every refused input is said in the message line
+at the bottom.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import LanternError
 from app.knowledge import collections as colls
+from app.ui.docs_drop import DropTarget
 from app.ui.docs_progress import IngestProgress
 from app.ui.documents_files import FileTable
 from app.ui.safe_text import plain_label
@@ -125,6 +127,8 @@ class DocumentsWindow(QDialog):
         worker.finished.connect(self.progress.on_finished)
         worker.finished.connect(self._on_finished)
         self.progress.cancel_requested.connect(self.controller.ingest().cancel)
+        self.drop_target = DropTarget(self.files.viewport())  # files dropped on the table
+        self.drop_target.paths_dropped.connect(self.add_paths)
         self.controller.changed.connect(self.refresh)
 
     # -- reading ----------------------------------------------------------------------

@@ -133,6 +133,18 @@ def test_rename_and_delete_keep_chats_in_step(
     assert note.exists()
 
 
+def test_files_dropped_on_the_table_go_into_the_collection(
+    window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.ui.test_docs_controller import _drop
+
+    pdf = make_pdf(tmp_path / "keeper.pdf", [["The keeper is Ida."]])
+    view = _make(window, qtbot, monkeypatch, "Harbour")
+    _wait_changed(window, qtbot, lambda: _drop(view.files.viewport(), [pdf]))
+    assert view.files.row_of("keeper.pdf")["Pages"] == "1"
+    assert window.chat.shown_id is None, "the drop went to the collection, not a new chat"
+
+
 def test_adding_a_path_that_is_not_there_is_refused(
     window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
