@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from app.api.errors import ApiError, from_lantern
 from app.api.schemas import ChatRequest
-from app.api.worker import DONE, Failure, Job, ServiceWorker
+from app.api.worker import DONE, Failure, Job, JobRunner
 from app.chat.api_turns import Target, api_turn
 from app.chat.types import Escalating, SourcesReady, TextEvent, TurnResult, TurnStarted
 from app.engine.grammar import JSON_OBJECT, json_schema_grammar
@@ -118,7 +118,7 @@ async def _next(job: Job) -> Any:
     return item
 
 
-async def complete(job: Job, worker: ServiceWorker, req: ChatRequest) -> Response:
+async def complete(job: Job, worker: JobRunner, req: ChatRequest) -> Response:
     """The whole answer as one ``chat.completion``."""
     parts: list[str] = []
     result: TurnResult | None = None
@@ -155,7 +155,7 @@ async def complete(job: Job, worker: ServiceWorker, req: ChatRequest) -> Respons
     return JSONResponse(body)
 
 
-async def stream(job: Job, worker: ServiceWorker, req: ChatRequest) -> Response:
+async def stream(job: Job, worker: JobRunner, req: ChatRequest) -> Response:
     """Server-sent events. Errors before the first token are a plain error response (as
     OpenAI's); the client going away cancels the generation."""
     first: list[Any] = []
@@ -176,7 +176,7 @@ async def stream(job: Job, worker: ServiceWorker, req: ChatRequest) -> Response:
 
 
 async def _events(
-    job: Job, worker: ServiceWorker, req: ChatRequest, first: list[Any]
+    job: Job, worker: JobRunner, req: ChatRequest, first: list[Any]
 ) -> AsyncIterator[str]:
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 

@@ -31,7 +31,7 @@ from app.api import chat
 from app.api.errors import ApiError, from_lantern
 from app.api.keys import KeyCheck
 from app.api.schemas import ChatRequest, EmbeddingRequest
-from app.api.worker import DONE, Failure, Job, ServiceWorker
+from app.api.worker import DONE, Failure, Job, JobRunner, ServiceWorker
 from app.chat.api_turns import resolve_model, served_models
 from app.errors import LanternError
 from app.logs import get_logger
@@ -47,6 +47,9 @@ class ServerConfig:
     key_hash: str | None = None  # None: no key asked (loopback only)
     cors_origins: tuple[str, ...] = ()
     queue_size: int = 4
+    # None: a ``ServiceWorker`` of the server's own; else the host of a front end that
+    # already owns a service (the window: its model pool is shared, ``HostedWorker``).
+    runner: Callable[[int], JobRunner] | None = None
 
 
 T = TypeVar("T", bound=BaseModel)
@@ -75,7 +78,11 @@ def create_app(config: ServerConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from app.store.db import open_db
 
-        worker = ServiceWorker(config.db_path, config.queue_size)
+        worker: JobRunner = (
+            config.runner(config.queue_size)
+            if config.runner is not None
+            else ServiceWorker(config.db_path, config.queue_size)
+        )
         await asyncio.to_thread(worker.start)
         state["worker"], state["db"] = worker, open_db(config.db_path)
         log.info("API server ready (key %s)", "required" if keys.required else "not required")
@@ -99,7 +106,7 @@ def create_app(config: ServerConfig) -> Starlette:
         return wrapped
 
     async def health(request: Request) -> Response:
-        worker: ServiceWorker = state["worker"]
+        worker: JobRunner = state["worker"]
         return JSONResponse({"status": "ok", "version": __version__, "queued": worker.pending()})
 
     async def models(request: Request) -> Response:
@@ -124,7 +131,7 @@ def create_app(config: ServerConfig) -> Starlette:
             from app.knowledge.collections import find_collection
 
             find_collection(state["db"], req.lantern.collection)
-        worker: ServiceWorker = state["worker"]
+        worker: JobRunner = state["worker"]
         job = chat.make_job(req, target, asyncio.get_running_loop(), grammar)
         worker.submit(job)
         if req.stream:
@@ -136,7 +143,7 @@ def create_app(config: ServerConfig) -> Starlette:
         texts = [req.input] if isinstance(req.input, str) else req.input
         if any(not t for t in texts):
             raise ApiError(422, "input: texts to embed must not be empty", param="input")
-        worker: ServiceWorker = state["worker"]
+        worker: JobRunner = state["worker"]
         job = Job("embedding", lambda service: _embed(service, texts), asyncio.get_running_loop())
         worker.submit(job)
         result: Any = None

@@ -293,6 +293,9 @@ class MainWindow(QMainWindow):
                 self.chat.show_conversation(self.chat.shown_id)  # items take the new colours
         if "default_model" in changed:
             self.models.refresh()
+        if {"api.enabled", "api.port"} & set(changed):  # issue 14: the local API server
+            values = self.settings_window.values()
+            self.api_toggle.apply_settings(values["api.enabled"], values["api.port"])
 
     def maybe_welcome(self) -> None:
         """The first-run welcome, once (``ui.welcome_shown``)."""
@@ -338,6 +341,7 @@ class MainWindow(QMainWindow):
             self._models_window.shutdown()
         self.docs.shutdown()
         self.sidebar.purge()  # deletes still offering Undo become final
+        self.api_toggle.stop()  # issue 14: its requests run on the client's worker
         self.client.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

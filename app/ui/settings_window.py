@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -66,6 +67,9 @@ class SettingsWindow(QDialog):
         for value, label in THEMES.items():
             self.theme.addItem(label, value)
         self.font_size = self._spin("Font size", 0, 32, SYSTEM_SIZE)
+        self.api_enabled = QCheckBox("Serve the models on 127.0.0.1 (OpenAI-compatible)", self)
+        self.api_enabled.setAccessibleName("Local API server")
+        self.api_port = self._spin("Local API port", 1024, 65535, None)
         self.error = QLabel("", self)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b3261e;")
@@ -82,6 +86,8 @@ class SettingsWindow(QDialog):
         form.addRow("Default context length", self.context)
         form.addRow("Theme", self.theme)
         form.addRow("Font size", self.font_size)
+        form.addRow("Local API server", self.api_enabled)  # issue 14
+        form.addRow("Local API port", self.api_port)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -118,6 +124,8 @@ class SettingsWindow(QDialog):
             self.context.setValue(int(get_setting(self.db, "chat.context_length")))
             theme = get_setting(self.db, "ui.theme")
             size = get_setting(self.db, "ui.font_size")
+            self.api_enabled.setChecked(bool(get_setting(self.db, "api.enabled")))
+            self.api_port.setValue(int(get_setting(self.db, "api.port")))
         except LanternError as exc:
             self._show_error(str(exc))
             return
@@ -140,6 +148,8 @@ class SettingsWindow(QDialog):
             "ui.theme": self.theme.currentData(),
             "ui.font_size": self.font_size.value() or None,
             "default_model": self.model.currentText() or None,
+            "api.enabled": self.api_enabled.isChecked(),
+            "api.port": self.api_port.value(),
         }
 
     def save(self) -> None:
