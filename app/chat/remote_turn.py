@@ -81,6 +81,27 @@ def remote_endpoint(db: sqlite_utils.Database, name: str) -> RemoteEndpoint:
     )  # fmt: skip
 
 
+def save_endpoint(
+    db: sqlite_utils.Database,
+    name: str,
+    base_url: str,
+    model: str,
+    api_key: str | None = None,
+    timeout_s: float = 60.0,
+    stream: bool = True,
+    clear_key: bool = False,
+) -> dict[str, Any]:
+    """Add or change an endpoint for a front end: no ``api_key`` keeps the key it has
+    (unless ``clear_key``). The row without the key, with ``warning`` (None, or where
+    the key is kept when there is no OS keyring)."""
+    row, warning = endpoints.add_endpoint(
+        db, name, base_url, model, api_key or None, timeout_s, stream=stream,
+        keep_key=not clear_key,
+    )  # fmt: skip
+    shown = {k: v for k, v in row.items() if k != "api_key"}
+    return {**shown, "warning": warning}
+
+
 class _Estimate:
     """Token counts for fitting sources to a remote model (about 4 characters a token:
     the remote tokenizer is not known here)."""

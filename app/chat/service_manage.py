@@ -27,6 +27,7 @@ class ConversationManagement:
         | {"save_price", "remove_price", "set_comparison"}  # the price table (app.chat.costs)
         | {"switch_branch", "delete_message", "restore_messages"}  # the transcript's tree
         | {"save_specialist", "delete_specialist", "set_window_routing"}  # specialists
+        | {"save_endpoint", "remove_endpoint"}  # remote servers (app.store.remote_endpoints)
         | {"pool_state"}  # loaded models and their memory (app.chat.pool)
         | {"set_pinned", "trash", "restore", "purge_deleted", "import_conversations"}  # list
         | {"save_preset", "rename_preset", "delete_preset", "set_app_setting"}  # issue 10
@@ -112,6 +113,18 @@ class ConversationManagement:
         from app.store import specialists
 
         return specialists.delete_specialist(self.db, name)
+
+    def save_endpoint(self, **values: Any) -> dict[str, Any]:
+        """Add or change a remote endpoint (``app.chat.remote_turn.save_endpoint``)."""
+        from app.chat.remote_turn import save_endpoint
+
+        return save_endpoint(self.db, **values)
+
+    def remove_endpoint(self, name: str) -> str:
+        from app.store import remote_endpoints
+
+        remote_endpoints.remove_endpoint(self.db, name)
+        return name
 
     def set_window_routing(self, on: bool) -> bool:
         """Whether the window routes messages to specialists (``routing.window``)."""

@@ -33,15 +33,17 @@ def specialist(db: Any, name: str) -> dict[str, Any] | None:
 def choices(db: Any) -> dict[str, Any]:
     """What the form's combo boxes offer: installed chat models and LoRA adapters,
     sampling presets, named document collections, and possible fallbacks (a chat model,
-    or ``remote:<endpoint>`` for each remote endpoint set up)."""
+    or ``remote:<endpoint>`` for each remote endpoint set up; these may also be a
+    specialist's own model)."""
     chat = [m["name"] for m in list_models(db, kind="chat")]
+    remotes = [f"{REMOTE_PREFIX}{e['name']}" for e in list_endpoints(db)]
     default = default_model(db, "chat")
     return {
-        "models": chat,
+        "models": chat + remotes,
         "adapters": [m["name"] for m in list_models(db, kind="adapter")],
         "presets": list(PRESETS),
         "collections": [c["name"] for c in all_collections(db) if c.get("conversation_id") is None],
-        "fallbacks": chat + [f"{REMOTE_PREFIX}{e['name']}" for e in list_endpoints(db)],
+        "fallbacks": chat + remotes,
         "default_model": default["name"] if default else None,
     }
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.ui import specialist_data as data
 from app.ui.pool_status import ROUTING_OFF_TIP, semantic_routing_off
+from app.ui.specialist_endpoints import EndpointsDialog
 from app.ui.specialist_form import SpecialistForm
 from app.ui.store_writer import StoreWriter
 from app.ui.tones import set_tone
@@ -56,6 +57,10 @@ class SpecialistEditor(QDialog):
         self.list.currentItemChanged.connect(self._selected)
         self.new_button = QPushButton("New", self)
         self.delete_button = QPushButton("Delete\u2026", self)
+        self.servers_button = QPushButton("Remote servers\u2026", self)
+        self.servers_button.setToolTip("Add or edit the remote servers specialists may use.")
+        self.servers_button.clicked.connect(self.open_servers)
+        self.servers: EndpointsDialog | None = None
         self.new_button.clicked.connect(self.start_new)
         self.delete_button.clicked.connect(self.delete)
         self.form = SpecialistForm(self)
@@ -78,6 +83,7 @@ class SpecialistEditor(QDialog):
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.delete_button)
         column.addLayout(buttons)
+        column.addWidget(self.servers_button)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
@@ -194,6 +200,16 @@ class SpecialistEditor(QDialog):
         self._editing = None
         self.refresh()
         self.changed.emit()
+
+    def open_servers(self) -> EndpointsDialog:
+        """The remote servers dialog (a saved change refreshes the form's choices)."""
+        if self.servers is None:
+            self.servers = EndpointsDialog(self.db, self.writer, self)
+            self.servers.panel.changed.connect(self.refresh)
+        self.servers.panel.refresh()
+        self.servers.show()
+        self.servers.raise_()
+        return self.servers
 
     def present(self) -> None:
         self.refresh()

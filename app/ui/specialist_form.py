@@ -175,6 +175,11 @@ class SpecialistForm(QWidget):
         self.allow_remote = QCheckBox(
             "May send this specialist's messages to a remote server", self
         )
+        self.remote_documents = QCheckBox("… with their document sources", self)
+        self.remote_documents.setToolTip(
+            "Off: a remote server gets the question only, never passages of your documents."
+        )
+        self.allow_remote.toggled.connect(self.remote_documents.setEnabled)
         self.is_default = QCheckBox("Default: answers when nothing else matches", self)
         self.rules = _text_box(
             self,
@@ -194,6 +199,7 @@ class SpecialistForm(QWidget):
         form.addRow("Fallback", self.fallback)
         form.addRow("Escalate below confidence", self.threshold)
         form.addRow("", self.allow_remote)
+        form.addRow("", self.remote_documents)
         form.addRow("Routing rules", self.rules)
         form.addRow("", self.is_default)
         self.set_choices()
@@ -236,6 +242,8 @@ class SpecialistForm(QWidget):
         fill_combo(self.fallback, NONE, c["fallbacks"], row.get("fallback"))
         self.threshold.setValue(float(row.get("threshold") or 0.0))
         self.allow_remote.setChecked(bool(row.get("allow_remote")))
+        self.remote_documents.setChecked(bool(row.get("remote_documents")))
+        self.remote_documents.setEnabled(self.allow_remote.isChecked())
         self.is_default.setChecked(bool(row.get("is_default")))
         self.rules.setPlainText("\n".join(row.get("rules") or []))
 
@@ -254,6 +262,7 @@ class SpecialistForm(QWidget):
             "fallback": self.fallback.currentData(),
             "threshold": threshold if threshold > 0 else None,
             "allow_remote": self.allow_remote.isChecked(),
+            "remote_documents": self.remote_documents.isChecked(),
             "rules": _lines(self.rules.toPlainText()),
             "is_default": self.is_default.isChecked(),
         }

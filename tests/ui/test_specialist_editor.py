@@ -149,3 +149,45 @@ def test_remote_endpoints_are_offered_as_fallbacks(window: Any, qtbot: Any) -> N
         click(qtbot, editor.save_button)
     saved = store.find_specialist(window.db, "Code")
     assert (saved["fallback"], saved["allow_remote"]) == ("remote:team", True)
+
+
+def test_remote_servers_are_added_and_edited_in_the_editor(
+    editor: SpecialistEditor, window: Any, qtbot: Any
+) -> None:
+    from app.store.remote_endpoints import endpoint_key, get_endpoint
+
+    dialog = editor.open_servers()
+    panel = dialog.panel
+    panel.name.setText("team")
+    panel.url.setText("http://127.0.0.1:9/v1")
+    panel.model.setText("big-model")
+    panel.key.setText("sk-team-1")
+    with qtbot.waitSignal(panel.changed, timeout=30_000):  # saved by the worker
+        click(qtbot, panel.save_button)
+    assert panel.names() == ["team"]
+    assert "No OS keyring" in panel.message.text()  # where the key went is said
+    row = get_endpoint(window.db, "team")
+    assert (row["model"], endpoint_key(window.db, row)) == ("big-model", "sk-team-1")
+    assert panel.key.text() == "" and panel.key.placeholderText().startswith("Leave empty")
+    panel.model.setText("bigger-model")  # an edit without a new key keeps the key
+    with qtbot.waitSignal(panel.changed, timeout=30_000):
+        click(qtbot, panel.save_button)
+    row = get_endpoint(window.db, "team")
+    assert (row["model"], endpoint_key(window.db, row)) == ("bigger-model", "sk-team-1")
+    panel.url.setText("ftp://nowhere")
+    click(qtbot, panel.save_button)
+    qtbot.waitUntil(lambda: "not an http" in panel.message.text(), timeout=30_000)
+    # the specialist form now offers the server as model and fallback
+    models = [editor.form.model.itemData(i) for i in range(editor.form.model.count())]
+    assert "remote:team" in models
+    editor.select("Documents")
+    editor.form.model.setCurrentIndex(models.index("remote:team"))
+    editor.form.allow_remote.setChecked(True)
+    assert editor.form.remote_documents.isEnabled()
+    editor.form.remote_documents.setChecked(True)
+    with qtbot.waitSignal(editor.changed, timeout=30_000):
+        click(qtbot, editor.save_button)
+    saved = store.find_specialist(window.db, "Documents")
+    assert (saved["model"], saved["allow_remote"], saved["remote_documents"]) == (
+        "remote:team", True, True,
+    )  # fmt: skip

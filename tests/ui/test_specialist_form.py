@@ -18,6 +18,7 @@ CODE: dict[str, Any] = {
     "fallback": "gemma-3-270m",
     "threshold": 0.35,
     "allow_remote": False,
+    "remote_documents": False,
     "rules": ["keyword: traceback", "regex: ^def \\w+", "file: .py"],
     "is_default": False,
 }
