@@ -181,7 +181,8 @@ def collection_files(db: sqlite_utils.Database, name: str) -> list[FileEntry]:
         elif doc["embed_model"] is None:
             entries[path] = FileEntry(
                 path, "keywords only", doc["pages"], doc["n_chunks"],
-                "searched by keywords only (no embedding model when it was indexed)",
+                "found by keywords only: no vectors yet (they follow the indexing, or a "
+                "re-index once an embedding model is installed)",
             )  # fmt: skip
         else:
             entries[path] = FileEntry(path, "indexed", doc["pages"], doc["n_chunks"])
