@@ -120,6 +120,15 @@ class Router:
             embedder is not None, off,
         )  # fmt: skip
 
+    def mention(self, text: str) -> RouteDecision | None:
+        """The decision of a leading ``@name`` alone (None without one)."""
+        mentioned = self._mention(text, store.list_specialists(self.db))
+        if mentioned is None:
+            return None
+        row, rest = mentioned
+        return self._decision(row, f"{row['name']}: asked for by @{row['name']}",
+                              "explicit", rest or text)  # fmt: skip
+
     def override(self, name: str, text: str) -> RouteDecision:
         """The decision when the user picked the specialist (re-run with another)."""
         row = store.get_specialist(self.db, name)

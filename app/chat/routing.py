@@ -8,6 +8,7 @@ the decision itself, ``app.chat.specialists`` for what a specialist changes and
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlite_utils
@@ -33,14 +34,15 @@ def decide(
     conv: dict[str, Any] | None,
     escalation: esc.Escalation | None = None,
 ) -> tuple[RouteDecision | None, esc.Escalation | None]:
-    """(the route of this turn, its escalation if it is one). ``request.model`` set and no
-    specialist asked for: no routing (the user picked the model)."""
+    """(the route of this turn, its escalation if it is one). ``request.model`` set (the
+    user picked the model): no routing, but a specialist the user asked for too (an
+    ``@name``, ``--specialist``, an earlier answer's) still answers, with that model."""
     db = router.db
     if request.kind in ("send", "edit"):
         if request.specialist:
-            return router.override(request.specialist, request.text), None
+            return picked(router.override(request.specialist, request.text), request), None
         if request.model:
-            return None, None
+            return picked(router.mention(request.text), request), None
         has_docs = bool(request.collection or request.attachments)
         if conv is not None and not has_docs:
             from app.chat.grounding import docs_scope
@@ -61,10 +63,18 @@ def decide(
         decision = RouteDecision(spec, model, reason, "override", target.get("content") or "")
         return decision, escalation
     if request.kind == "regenerate" and request.specialist:
-        return router.override(request.specialist, target.get("content") or ""), None
-    if request.model:
-        return None, None
-    return earlier, None
+        override = router.override(request.specialist, target.get("content") or "")
+        return picked(override, request), None
+    return picked(earlier, request), None
+
+
+def picked(route: RouteDecision | None, request: TurnRequest) -> RouteDecision | None:
+    """``route`` with the model the user picked (``request.model``), which wins over the
+    specialist's own; the reason says so."""
+    if route is None or not request.model or route.model == request.model:
+        return route
+    reason = f"{route.reason}; {request.model} picked by you"
+    return replace(route, model=request.model, reason=reason)
 
 
 def _earlier_route(router: Router, answer: dict[str, Any]) -> RouteDecision | None:
