@@ -32,6 +32,7 @@ import sqlite_utils
 from app.errors import DocumentError, StoreError
 from app.knowledge import collections as colls
 from app.knowledge import index
+from app.knowledge.child_chunks import store_children
 from app.knowledge.chunk import approx_tokens, chunk_blocks
 from app.knowledge.embed import Embedder
 from app.knowledge.extract import ExtractStopped, Limits, read_document
@@ -221,6 +222,9 @@ class Ingestor:
             parts.append(embedder.embed([c.embed_text() for c in batch]))
             self._chunks += len(batch)
             self._report(path)
+        # issue 11: the chunks' sentence groups too, before the vectors mark the document
+        ids = pending.written.chunk_ids
+        store_children(self.db, embedder, pending.chunks, ids, self.cancel.is_set)
         if self.cancel.is_set():
             raise _Cancelled
         vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)

@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 import numpy as np
 import sqlite_utils
 
+from app.knowledge.child_chunks import child_ranking
 from app.knowledge.collections import scope_ids
 from app.knowledge.types import Hit
 from app.knowledge.vectors import vector_index
@@ -26,8 +27,11 @@ Mode = Literal["hybrid", "keyword", "vector"]
 # k=10 with the keyword list worth 0.7 of the vector list finds paraphrased questions
 # (everyday words that share few terms with the manual) better than equal RRF at k=60
 # and keeps every literal question; 0.5 helps paraphrase more but loses a literal one.
+# A third list ranks the same candidates by their closest child chunk (a sentence group
+# embedded alone, app.knowledge.child_chunks), worth half the passage vectors' list.
 RRF_K = 10
 KEYWORD_WEIGHT = 0.7
+CHILD_WEIGHT = 0.5
 CANDIDATES = 50
 POSTINGS_BUDGET = 2000  # rows BM25 may visit per query (see _query_words)
 KEYWORD_ONLY_NOTICE = (
@@ -182,6 +186,7 @@ def search(
         mode = "keyword"
     keyword: list[tuple[int, float]] = []
     vector: list[tuple[int, float]] = []
+    children: list[tuple[int, float]] = []
     if embedder is None or mode == "keyword":
         keyword = keyword_search(db, query, ids)
     else:
@@ -199,15 +204,19 @@ def search(
             else None
         )  # SQLite and numpy release the GIL: the two searches overlap
         try:
-            vector = index.search(embedder.embed_one(query), ids, CANDIDATES)
+            query_vector = embedder.embed_one(query)
+            vector = index.search(query_vector, ids, CANDIDATES)
         finally:
             keyword = _result(pending, db, query, ids)
+        if mode == "hybrid":  # the connection is this thread's again
+            candidates = [cid for cid, _ in vector] + [cid for cid, _ in keyword]
+            children = child_ranking(db, embedder.model_id, query_vector, candidates)
     if mode == "keyword":
         fused = keyword
     elif mode == "vector":
         fused = vector
     else:
-        fused = rrf([keyword, vector], weights=(KEYWORD_WEIGHT, 1.0))
+        fused = rrf([keyword, vector, children], weights=(KEYWORD_WEIGHT, 1.0, CHILD_WEIGHT))
     return SearchResult(distinct_hits(load_hits(db, fused[: k * 3]), k), mode, notices)
 
 

@@ -7,12 +7,14 @@ embedded chunk of the database. Chunk rows for citations are
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlite_utils
 
 from app.store.guard import guarded
 from app.store.rows import marks
+from app.store.transaction import immediate
 
 _CHUNK_COLUMNS = "c.id, c.document_id, d.path, c.page_start, c.page_end, c.heading, c.text"
 
@@ -95,3 +97,39 @@ def count_not_embedded_by(
         sql += f" AND collection_id IN ({marks(collection_ids)})"
         params += collection_ids
     return int(db.execute(sql, params).fetchone()[0])
+
+
+@guarded
+def add_child_vectors(db: sqlite_utils.Database, rows: Sequence[tuple[int, bytes]]) -> int:
+    """Store (parent chunk id, float32 BLOB) child vectors, in one transaction, replacing
+    the children those chunks had; a chunk that is gone (its document was re-indexed
+    meanwhile) gets none. How many were stored."""
+    parents = sorted({chunk_id for chunk_id, _ in rows})
+    with immediate(db):
+        for start in range(0, len(parents), 500):
+            part = parents[start : start + 500]
+            db.execute(f"DELETE FROM child_chunks WHERE chunk_id IN ({marks(part)})", part)
+        before = db.conn.total_changes
+        db.conn.executemany(
+            """INSERT INTO child_chunks(chunk_id, embedding)
+               SELECT ?, ? WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?)""",
+            ((chunk_id, blob, chunk_id) for chunk_id, blob in rows),
+        )
+        return db.conn.total_changes - before
+
+
+@guarded
+def child_vectors(
+    db: sqlite_utils.Database, chunk_ids: Sequence[int], model_id: str
+) -> list[tuple[int, bytes]]:
+    """(parent chunk id, float32 BLOB) of the children of ``chunk_ids`` whose document
+    ``model_id`` embedded."""
+    if not chunk_ids:
+        return []
+    ids = list(chunk_ids)
+    return db.execute(
+        f"""SELECT k.chunk_id, k.embedding FROM child_chunks k
+            JOIN chunks c ON c.id = k.chunk_id JOIN documents d ON d.id = c.document_id
+            WHERE k.chunk_id IN ({marks(ids)}) AND d.embed_model = ?""",
+        [*ids, model_id],
+    ).fetchall()

@@ -131,6 +131,7 @@ def m005_message_context(db: sqlite_utils.Database) -> None:
 def migration_sets() -> list[Migrations]:
     """Every set, in the order they are applied."""
     from app.store import (
+        schema_child_chunks,  # issue 11: child-chunk vectors for retrieval
         schema_documents_view,  # issue 11: the Documents view's per-file problems
         schema_history,  # issue 10: message search, pins, soft deletes
         schema_knowledge,
@@ -151,6 +152,7 @@ def migration_sets() -> list[Migrations]:
         schema_presets.PRESETS,
         schema_remote.REMOTE,
         schema_documents_view.DOCUMENTS_VIEW,
+        schema_child_chunks.CHILD_CHUNKS,
     ]
 
 

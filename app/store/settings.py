@@ -127,6 +127,11 @@ declare("ui.theme", str, "system", "Window colours: system (follow the OS), ligh
 declare("ui.font_size", int, None, "Font size of the window in points; None: the system's.")
 declare("ui.welcome_shown", bool, False, "Whether the first-run welcome has been shown.")
 
+# Document retrieval (issue 11, item 2): app.knowledge.child_chunks.
+declare("docs.child_chunks", bool, True, "Also embed each passage's sentence groups when "
+        "indexing, so a question finds the passage by its closest sentences (about twice the "
+        "embedding work per document).")  # fmt: skip
+
 
 def setting(key: str) -> Setting:
     """The declaration of ``key``; ``KeyError`` if there is none."""

@@ -91,6 +91,7 @@ def test_applied_names_are_recorded_per_set(db: sqlite_utils.Database) -> None:
         ("remote", "remote_m001_endpoints"),
         ("remote", "remote_m002_documents_and_remote_answers"),
         ("documents_view", "docview_m001_problems"),
+        ("child_chunks", "child_m001_child_chunks"),
     ]
     assert not db.table("_migrations").exists()  # only databases made before keep it
 
@@ -116,7 +117,7 @@ def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
     raw = sqlite_utils.Database(tmp_path / "raw.db")
     applied = migrations.migrate(raw)
     assert applied == migrations.migration_names()
-    assert len(applied) == 19 and applied[0] == "m001_initial"
+    assert len(applied) == 20 and applied[0] == "m001_initial"
     raw.close()
 
 

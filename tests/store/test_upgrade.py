@@ -83,6 +83,7 @@ def test_only_the_new_migrations_ran(upgraded: sqlite_utils.Database) -> None:
         "presets_m001_sampling_presets",
         "presets_m002_conversation_sampling",
         "docview_m001_problems",
+        "child_m001_child_chunks",
     }
     assert migrations.migrate(upgraded) == []
 

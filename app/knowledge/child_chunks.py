@@ -1,0 +1,120 @@
+"""Child chunks: a passage's sentences in groups of at most ``CHILD_TOKENS`` tokens, each
+embedded on its own (with the passage's heading path) and searched by meaning; a child
+that matches retrieves its parent passage, which is what is returned and cited.
+
+Why: a question is one short sentence, and the embedding of a ~250-token passage is an
+average over everything the passage says; the sentence that answers it, embedded alone,
+is closer to the question (bench/docs_levers.py measures it on both labelled sets,
+figures in bench/results/docs.json under ``levers``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+import sqlite_utils
+
+from app.knowledge.types import Chunk
+from app.store import chunks as store
+from app.store.settings import get_setting
+
+CHILD_TOKENS = 96  # measured: 48 and 96 (see bench/results/docs.json "levers")
+SETTING = "docs.child_chunks"
+EMBED_BATCH = 64
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
+TokenCounter = Callable[[str], int]
+
+
+def child_texts(text: str, count: TokenCounter, target: int = CHILD_TOKENS) -> list[str]:
+    """``text`` cut at sentences and lines, the pieces grouped in order up to ``target``
+    tokens (a single longer sentence stays whole: the embedder truncates it)."""
+    groups: list[str] = []
+    current: list[str] = []
+    size = 0
+    for sentence in (s.strip() for s in _SENTENCE.split(text)):
+        if not sentence:
+            continue
+        n = count(sentence)
+        if current and size + n > target:
+            groups.append(" ".join(current))
+            current, size = [], 0
+        current.append(sentence)
+        size += n
+    if current:
+        groups.append(" ".join(current))
+    return groups
+
+
+def child_embed_texts(
+    chunks: Sequence[Chunk], count: TokenCounter, target: int = CHILD_TOKENS
+) -> tuple[list[int], list[str]]:
+    """(the position of each child's parent in ``chunks``, the text to embed for each
+    child: heading path first, as for the parent). A short passage is its own one child,
+    so every passage is in the child ranking."""
+    parents: list[int] = []
+    texts: list[str] = []
+    for position, chunk in enumerate(chunks):
+        for piece in child_texts(chunk.text, count, target):
+            parents.append(position)
+            texts.append(f"{chunk.heading}\n{piece}" if chunk.heading else piece)
+    return parents, texts
+
+
+class ChildEmbedder(Protocol):
+    """What storing children needs of an embedder (``app.knowledge.embed.Embedder``)."""
+
+    def count_tokens(self, text: str) -> int: ...
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def store_children(
+    db: sqlite_utils.Database,
+    embedder: ChildEmbedder,
+    chunks: Sequence[Chunk],
+    chunk_ids: Sequence[int],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Embed the children of a document's chunks (``chunk_ids``: their ids, same order)
+    and store them, unless the ``docs.child_chunks`` setting is off. Call it before the
+    document's vectors are stored: children count only once the document is marked as
+    embedded by the model. Nothing is stored when ``should_stop`` says so midway.
+    How many children were stored."""
+    if not chunks or not get_setting(db, SETTING):
+        return 0
+    parents, texts = child_embed_texts(chunks, embedder.count_tokens)
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        if should_stop():
+            return 0
+        parts.append(embedder.embed(texts[start : start + EMBED_BATCH]))
+    vectors = np.concatenate(parts)
+    rows = [
+        (chunk_ids[p], np.ascontiguousarray(v, dtype=np.float32).tobytes())
+        for p, v in zip(parents, vectors, strict=True)
+    ]
+    return store.add_child_vectors(db, rows)
+
+
+def child_ranking(
+    db: sqlite_utils.Database, model_id: str, query: np.ndarray, candidates: Sequence[int]
+) -> list[tuple[int, float]]:
+    """(chunk id, cosine of its closest child to ``query``) for the ``candidates`` that
+    have children from ``model_id``, best first. Only candidates are scored (the chunks
+    the keyword and vector searches found): a few hundred rows read per question instead
+    of a second in-memory matrix several times the size of the chunks' (measured: the
+    same ranks on both labelled sets as scoring every child)."""
+    rows = store.child_vectors(db, list(dict.fromkeys(candidates)), model_id)
+    if not rows:
+        return []
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+    if matrix.size != len(rows) * len(query):  # not this model's vectors after all
+        return []
+    scores = matrix.reshape(len(rows), len(query)) @ query.astype(np.float32)
+    best: dict[int, float] = {}
+    for (chunk_id, _), score in zip(rows, scores.tolist(), strict=True):
+        if score > best.get(chunk_id, -2.0):
+            best[chunk_id] = score
+    return sorted(best.items(), key=lambda item: -item[1])
