@@ -11,7 +11,11 @@
     match = the expected answer appears in the answer): SmolLM2 alone, SmolLM2 escalating
     to Gemma 3 270M under a confidence threshold, and Gemma always ("always-big"), through
     the conversation service (greedy, up to 24 tokens). Reports the escalation rate, the
-    big-model answers avoided, and the cloud cost avoided at the comparison price.
+    big-model answers avoided, and the cloud cost avoided at the comparison price. The
+    same low-confidence answers are also escalated to a remote server: the same Gemma
+    file served by `python -m llama_cpp.server` on 127.0.0.1
+    (``tests.fixtures.llama_cpp_server``, with Lantern's plain prompt format for a model
+    without a chat template), through ``remote:gemma-server``.
 (d) LoRA: apply and remove a rank-8 adapter on all 30 layers of SmolLM2 (plus the first
     reply after it, which re-evaluates the prompt) vs a full model reload.
 """
@@ -89,12 +93,26 @@ def _correct(answer: str, item: dict[str, Any]) -> bool:
 
 
 def escalation(home: Path, gemma: Path, threshold: float) -> dict[str, Any]:
+    from tests.fixtures.llama_cpp_server import start_llama_cpp_server, stop_llama_cpp_server
+
+    base, server = start_llama_cpp_server(
+        gemma, "--model_alias", "gemma-3-270m", "--chat_format", "lantern-plain",
+        n_ctx=1024, n_threads=2, log_path=home / "llama-cpp-server.log",
+    )  # fmt: skip
+    try:
+        return _escalation(home, gemma, threshold, base)
+    finally:
+        stop_llama_cpp_server(server)
+
+
+def _escalation(home: Path, gemma: Path, threshold: float, remote_url: str) -> dict[str, Any]:
     from app.chat import costs
     from app.chat.service import ConversationService
     from app.chat.types import TurnRequest, TurnResult
     from app.models.registry import ensure_starter, register_file
     from app.store import specialists as store
     from app.store.db import open_db
+    from app.store.remote_endpoints import add_endpoint
     from app.store.settings import set_setting
 
     questions = json.loads((DATA / "escalation_questions.json").read_text())["questions"]
@@ -106,6 +124,7 @@ def escalation(home: Path, gemma: Path, threshold: float) -> dict[str, Any]:
         set_setting(db, key, value)
     store.save_specialist(db, name="Facts", description="short facts", fallback=big,
                           threshold=threshold, system_prompt="Answer in a few words.")  # fmt: skip
+    add_endpoint(db, "gemma-server", remote_url, "gemma-3-270m", timeout_s=600, stream=False)
     price = costs.comparison_price(db)
     service = ConversationService(db)
     rows: list[dict[str, Any]] = []
@@ -115,6 +134,13 @@ def escalation(home: Path, gemma: Path, threshold: float) -> dict[str, Any]:
             results = [e for e in events if isinstance(e, TurnResult)]
             small = results[0].message
             final = results[-1].message
+            remote = None
+            if len(results) > 1:  # the same low-confidence answer, escalated to the server
+                store.save_specialist(db, "Facts", fallback="remote:gemma-server",
+                                      allow_remote=True)  # fmt: skip
+                request = TurnRequest("regenerate", target_id=small["id"], escalate=True)
+                (remote,) = [e.message for e in service.run(request) if isinstance(e, TurnResult)]
+                store.save_specialist(db, "Facts", fallback=big)
             (always,) = [
                 e for e in service.run(TurnRequest("send", text=item["q"], model=big))
                 if isinstance(e, TurnResult)
@@ -130,6 +156,12 @@ def escalation(home: Path, gemma: Path, threshold: float) -> dict[str, Any]:
                 "big_ok": _correct(always.message["content"], item),
                 "cost_small": costs.answer_cost(small, price) or 0.0,
                 "cost_big": costs.answer_cost(always.message, price) or 0.0,
+                "remote": remote["content"][:60] if remote else None,
+                "remote_ok": _correct((remote or final)["content"], item),
+                "remote_same_as_local_big": remote["content"].strip() == final["content"].strip()
+                if remote else None,
+                "remote_cost": price.cost(remote["prompt_tokens"], remote["completion_tokens"])
+                if remote and price else 0.0,
             })  # fmt: skip
     finally:
         service.close()
@@ -145,6 +177,7 @@ def escalation(home: Path, gemma: Path, threshold: float) -> dict[str, Any]:
             "small_alone": round(sum(r["small_ok"] for r in rows) / n, 3),
             "with_escalation": round(sum(r["escalated_ok"] for r in rows) / n, 3),
             "always_big": round(sum(r["big_ok"] for r in rows) / n, 3),
+            "with_remote_escalation": round(sum(r["remote_ok"] for r in rows) / n, 3),
         },
         "escalation_rate": round(escalated / n, 3),
         "big_model_answers_avoided": n - escalated,
@@ -153,6 +186,16 @@ def escalation(home: Path, gemma: Path, threshold: float) -> dict[str, Any]:
             "all_answers_local": round(
                 sum(r["cost_small"] + (r["cost_big"] if r["escalated"] else 0.0) for r in rows), 6
             ),
+        },
+        "remote_escalation": {
+            "server": "python -m llama_cpp.server, gemma-3-270m Q4_K_M, chat_format "
+            "lantern-plain (Lantern's prompt for a model without a template), stream off",
+            "answers": escalated,
+            "same_text_as_local_gemma": sum(bool(r["remote_same_as_local_big"]) for r in rows),
+            "cost_at_price_if_a_paid_cloud_usd": round(sum(r["remote_cost"] for r in rows), 6),
+            "cost_avoided_usd": round(sum(r["cost_small"] for r in rows), 6),
+            "note": "a remote answer avoids no cloud cost: only the local (small) answers "
+            "count as avoided; the remote escalations would cost what is shown at the price",
         },
         "mean_confidence": round(statistics.mean(r["confidence"] or 0.0 for r in rows), 3),
         "rows": rows,
@@ -205,7 +248,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threshold", type=float, default=0.6)
     parser.add_argument("--skip-escalation", action="store_true")
+    parser.add_argument("--only-escalation", action="store_true",
+                        help="measure (c) only; keep the other figures of route.json")  # fmt: skip
     args = parser.parse_args()
+    if args.only_escalation:
+        return only_escalation(args.threshold)
     sys.path.insert(0, str(ROOT))
     from app.knowledge.embed import Embedder
     from app.store.db import open_db
@@ -236,6 +283,25 @@ def main() -> int:
         e = result["escalation"]
         print(f"escalation rate {e['escalation_rate']}, exact match {e['exact_match']}")
     print(f"lora {result['lora']}")
+    return 0
+
+
+def only_escalation(threshold: float) -> int:
+    """Re-measure (c) and replace it in route.json (the other sections keep their dates)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fixtures.models import gemma_path
+
+    result = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        os.environ["LANTERN_HOME"] = str(tmp / "home")
+        result["escalation"] = escalation(tmp, gemma_path(), threshold)
+    result["escalation"]["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    result["escalation"]["loadavg_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    e = result["escalation"]
+    print(f"escalation rate {e['escalation_rate']}, exact match {e['exact_match']}")
+    print(f"remote: {e['remote_escalation']}")
     return 0
 
 
