@@ -9,10 +9,18 @@ running or still queued, and the file in progress is dropped whole (never half-i
 ``IngestClient`` is the GUI thread's handle: it starts the thread and queues jobs.
 A job that fails as a whole (e.g. the database) ends with ``failed`` (a
 ``worker_base.Failure`` whose ``subject`` is the job) instead of ``finished``.
+
+On Linux the ingest thread lowers its own CPU priority (nice ``BACKGROUND_NICE``; the
+embedding lanes it starts inherit it), so on a busy machine the GUI thread is served
+first and the window keeps answering while a big file is embedded (``bench/docs_ingest.py``
+measures the event loop's longest gap during ingest). Qt's ``QThread.setPriority`` does
+nothing for ordinary threads on Linux, hence ``os.setpriority`` on the thread's id.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from app.logs import get_logger
 from app.ui.worker_base import Worker, start_thread, stop_thread
 
 if TYPE_CHECKING:
@@ -27,6 +36,23 @@ if TYPE_CHECKING:
 
     from app.knowledge.embed import Embedder
     from app.knowledge.ingest import Progress
+
+
+log = get_logger("ui")
+BACKGROUND_NICE = 10
+
+
+def lower_this_thread_priority(nice: int = BACKGROUND_NICE) -> bool:
+    """Linux: give the calling thread (and threads it starts later) the ``nice`` value;
+    False where that is not possible (other systems, or a sandbox that forbids it)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError as exc:
+        log.info("the ingest thread keeps its priority: %s", exc)
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -57,12 +83,16 @@ class IngestWorker(Worker):
         self._db: sqlite_utils.Database | None = None
         self._embedder: Embedder | None = None
         self._embedder_tried = False
+        self._lowered = False
 
     # -- on the worker thread -----------------------------------------------------------
     def _ensure(self) -> tuple[Any, Any]:
         from app.knowledge.embedding_model import open_embedder
         from app.store.db import open_db
 
+        if not self._lowered:  # before the embedder starts its lanes: they inherit it
+            self._lowered = True
+            lower_this_thread_priority()
         if self._db is None:
             self._db = open_db(self._db_path)
         if self._embedder_tried and not self._keyword_only and self._model_changed():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.paths import get_paths
-from app.ui.docs_ingest_worker import IngestClient
+from app.ui.docs_ingest_worker import BACKGROUND_NICE, IngestClient
 from tests.ui.conftest import Recorder
 
 
@@ -76,3 +78,23 @@ def test_a_database_problem_is_one_message(lantern_home: Path, qtbot: Any, tmp_p
         assert failure.subject.paths == [tmp_path]
     finally:
         assert c.shutdown()
+
+
+def _nice_of_thread(name: str) -> list[int]:
+    """Nice values of this process's threads called ``name`` (Linux /proc)."""
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        if (task / "comm").read_text().strip() == name:
+            stat = (task / "stat").read_text()
+            found.append(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19: nice
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread nice is Linux-only")
+def test_the_ingest_thread_yields_the_cpu_to_the_window(
+    client: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "a.md").write_text("# A\n\nalpha keeper\n")
+    _run(qtbot, client, lambda: client.add([tmp_path], collection="ui"))
+    assert _nice_of_thread("lantern-ingest") == [BACKGROUND_NICE]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < BACKGROUND_NICE  # GUI

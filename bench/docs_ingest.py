@@ -1,0 +1,404 @@
+"""Ingest benchmark: pages/s until a PDF is searchable and until it is fully embedded,
+the embedder's levers, and the window's event loop while its worker ingests.
+
+    python -m bench.docs_ingest            # merges "ingest" into bench/results/docs.json
+    python -m bench.docs_ingest --no-gui   # without the window part
+
+The PDF is the cmu-user manual (202 pages, see ``bench/docs.py``); the embedding model is
+all-MiniLM-L6-v2 f16 GGUF (tests/fixtures/minilm_gguf.py). Everything runs in ONE process
+and the levers alternate round by round, so the ratios compare like with like on 2 shared
+cores; ``uptime`` load is recorded before and after each part.
+
+(a) extraction alone; ingest keyword-only (no embedding model).
+(b) ingest with embeddings, one lane and two lanes: pages/s until every page is searchable
+    by keywords (pass 1 of ``app.knowledge.ingest``) and until every chunk has its vector.
+(c) embedder levers on 48 chunks of the PDF, alternating: one context with 1 or 2 OpenMP
+    threads, 2 independent one-thread lanes (what ``Embedder(n_threads=2)`` does), 2
+    sequences per ``llama_encode`` (one batch, several sequences), q8_0 weights (AMX extra
+    buffers off: on this Xeon they crash quantized files), text capped at 128 tokens.
+(d) arithmetic: the tokens/s that 10 pages/s fully embedded needs vs what was measured.
+(e) the real window (Xvfb display if DISPLAY is set, else offscreen) ingests the PDF
+    through its own worker (``app/ui/docs_ingest_worker.py``); a 5 ms QTimer heartbeat on
+    the GUI thread records the longest gap per phase, with an idle baseline first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "docs.json"
+GOAL_PAGES_PER_S = 10.0
+GOAL_STALL_MS = 50.0
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def _db(folder: Path, name: str) -> Any:
+    from app.store.db import open_db
+
+    return open_db(folder / f"{name}.db")
+
+
+def timed_ingest(pdf: Path, embedder: Any, folder: Path, name: str) -> dict[str, Any]:
+    """One ingest into a fresh database: seconds until searchable and until embedded."""
+    from app.knowledge.ingest import Ingestor, Progress
+
+    db = _db(folder, name)
+    searchable_at: list[float] = []
+
+    def on_progress(p: Progress) -> None:
+        if not searchable_at and p.searchable and (p.chunks_to_embed or embedder is None):
+            searchable_at.append(time.perf_counter())
+
+    start = time.perf_counter()
+    [result] = Ingestor(db, embedder, progress=on_progress).add([pdf], "bench").results
+    end = time.perf_counter()
+    assert result.status == "indexed" and not result.message, result
+    searchable = (searchable_at[0] if searchable_at else end) - start
+    embedded = db.execute("SELECT count(*) FROM chunks WHERE embedding IS NOT NULL").fetchone()
+    db.close()
+    out: dict[str, Any] = {
+        "pages": result.pages,
+        "chunks": result.chunks,
+        "searchable_s": round(searchable, 2),
+        "searchable_pages_per_s": round(result.pages / searchable, 1),
+    }
+    if embedder is not None:
+        assert embedded[0] == result.chunks
+        out |= {
+            "embedded_s": round(end - start, 2),
+            "embedded_pages_per_s": round(result.pages / (end - start), 2),
+            "embedded_chunks_per_s": round(result.chunks / (end - start), 2),
+        }
+    return out
+
+
+def bench_pipeline(pdf: Path, model: Path, folder: Path) -> dict[str, Any]:
+    """(a) and (b)."""
+    from app.knowledge.embed import Embedder
+    from app.knowledge.extract import read_document
+
+    start = time.perf_counter()
+    pages = read_document(pdf)[1].pages
+    extract_s = time.perf_counter() - start
+    out: dict[str, Any] = {
+        "pages": pages,
+        "extract_pages_per_s": round(pages / extract_s, 1),
+        "load_before": uptime(),
+    }
+    out["keyword_only"] = timed_ingest(pdf, None, folder, "keyword")
+    print(f"keyword-only: {out['keyword_only']}", flush=True)
+    for lanes in (1, 2):
+        with Embedder(model, n_threads=lanes) as embedder:
+            run = timed_ingest(pdf, embedder, folder, f"lanes{lanes}")
+            run["embedder_tokens_per_s"] = round(embedder.stats.tokens_per_s, 1)
+            run["mean_tokens_per_chunk"] = round(embedder.stats.tokens / embedder.stats.texts, 1)
+            run["load_after"] = uptime()
+        out[f"embedded_{lanes}_lane{'s' if lanes > 1 else ''}"] = run
+        print(f"{lanes} lane(s): {run}", flush=True)
+    return out
+
+
+class _MultiSeq:
+    """Bench-only lever: several chunks as separate sequences of one ``llama_encode``."""
+
+    def __init__(self, model: Path, n_seq: int, n_ubatch: int) -> None:
+        import llama_cpp
+
+        from app.engine.llama_model import init_backend
+
+        init_backend()
+        self.llama = llama_cpp
+        self.model = llama_cpp.llama_model_load_from_file(
+            str(model).encode(), llama_cpp.llama_model_default_params()
+        )
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = params.n_batch = params.n_ubatch = n_ubatch
+        params.n_seq_max = n_seq
+        params.n_threads = params.n_threads_batch = 1
+        params.embeddings = True
+        self.ctx = llama_cpp.llama_init_from_model(self.model, params)
+        self.batch = llama_cpp.llama_batch_init(n_ubatch, 0, n_seq)
+        self.n_seq, self.n_ubatch = n_seq, n_ubatch
+        self.dim = llama_cpp.llama_model_n_embd(self.model)
+
+    def run(self, seqs: list[list[int]]) -> np.ndarray:
+        out, i, b = [], 0, self.batch
+        while i < len(seqs):
+            n, group = 0, 0
+            while i < len(seqs) and group < self.n_seq and n + len(seqs[i]) <= self.n_ubatch:
+                for pos, tok in enumerate(seqs[i]):
+                    b.token[n], b.pos[n], b.n_seq_id[n], b.logits[n] = tok, pos, 1, 1
+                    b.seq_id[n][0] = group
+                    n += 1
+                group, i = group + 1, i + 1
+            b.n_tokens = n
+            assert self.llama.llama_encode(self.ctx, b) == 0
+            for s in range(group):
+                ptr = self.llama.llama_get_embeddings_seq(self.ctx, s)
+                out.append(np.ctypeslib.as_array(ptr, shape=(self.dim,)).copy())
+        vectors = np.array(out)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def close(self) -> None:
+        self.llama.llama_batch_free(self.batch)
+        self.llama.llama_free(self.ctx)
+        self.llama.llama_model_free(self.model)
+
+
+def _quantize_q8(model: Path, folder: Path) -> Path:
+    import llama_cpp
+
+    out = folder / "minilm.q8_0.gguf"
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
+    assert llama_cpp.llama_model_quantize(str(model).encode(), str(out).encode(), params) == 0
+    return out
+
+
+def bench_levers(pdf: Path, model: Path, folder: Path, rounds: int = 3) -> dict[str, Any]:
+    """(c): tokens/s of each lever on the same 48 chunks, alternating round by round."""
+    from app.engine.llama_model import LlamaContext, LlamaModel
+    from app.knowledge.chunk import chunk_blocks
+    from app.knowledge.embed import Embedder
+    from app.knowledge.extract import read_document
+
+    with Embedder(model, n_threads=1) as probe:
+        chunks = chunk_blocks(read_document(pdf)[1].blocks, probe.count_tokens)
+        texts = [c.embed_text() for c in chunks[100:148]]
+        tokens = [probe.tokenize(t)[: probe.max_tokens] for t in texts]
+        reference = probe.embed(texts)
+    capped = [t[:127] + t[-1:] if len(t) > 128 else t for t in tokens]
+    q8 = _quantize_q8(model, folder)
+    one, omp2, lanes2 = Embedder(model, 1), Embedder(model, 1), Embedder(model, 2)
+    # one context with two OpenMP threads: what Embedder(n_threads=2) did before the lanes
+    omp2._lanes = [omp2._model.new_context(512, 2, n_batch=512, embeddings=True)]
+    for i in range(512):
+        omp2._lanes[0].batch.pos[i], omp2._lanes[0].batch.logits[i] = i, 1
+    omp2._threads = 2
+    q8_model = LlamaModel(q8, 0, role="an embedding model")  # AMX off for Q8_0
+    q8_lane: LlamaContext = q8_model.new_context(512, 1, n_batch=512, embeddings=True)
+    multi = _MultiSeq(model, 2, 512)
+
+    def encode_with(embedder: Any, lane: Any, seqs: list[list[int]]) -> np.ndarray:
+        out = np.zeros((len(seqs), 384), dtype=np.float32)
+        for row, seq in enumerate(seqs):
+            embedder._encode_one(lane, seq, out[row])
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    for i in range(512):
+        q8_lane.batch.pos[i], q8_lane.batch.logits[i] = i, 1
+    cases: dict[str, Any] = {
+        "1 context, 1 thread (reference)": (lambda: one.embed(texts), tokens),
+        "1 context, 2 OpenMP threads": (lambda: omp2.embed(texts), tokens),
+        "2 one-thread lanes (Embedder n_threads=2)": (lambda: lanes2.embed(texts), tokens),
+        "2 sequences per llama_encode, 1 thread": (lambda: multi.run(tokens), tokens),
+        "q8_0 weights, 1 thread": (lambda: encode_with(one, q8_lane, tokens), tokens),
+        "text capped at 128 tokens, 1 thread": (
+            lambda: encode_with(one, one._lanes[0], capped),
+            capped,
+        ),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in cases}
+    agreement: dict[str, float] = {}
+    loads = [os.getloadavg()[0]]
+    for _ in range(rounds):
+        for name, (run, seqs) in cases.items():
+            start = time.perf_counter()
+            vectors = run()
+            rates[name].append(sum(len(s) for s in seqs) / (time.perf_counter() - start))
+            agreement[name] = round(float((vectors * reference).sum(axis=1).min()), 4)
+        loads.append(os.getloadavg()[0])
+    for closer in (one.close, omp2.close, lanes2.close, q8_model.close, multi.close):
+        closer()
+    base = rates["1 context, 1 thread (reference)"]
+    return {
+        "chunks": len(texts),
+        "mean_tokens": round(float(np.mean([len(t) for t in tokens])), 1),
+        "rounds": rounds,
+        "load_1min_per_round": [round(x, 2) for x in loads],
+        "levers": {
+            name: {
+                "tokens_per_s_median": round(float(np.median(r)), 1),
+                "chunks_per_s_median": round(
+                    float(np.median(r)) * len(texts) / sum(len(t) for t in cases[name][1]), 2
+                ),
+                "ratio_to_reference_per_round": [
+                    round(a / b, 2) for a, b in zip(r, base, strict=True)
+                ],
+                "min_cosine_to_reference": agreement[name],
+            }
+            for name, r in rates.items()
+        },
+    }
+
+
+def arithmetic(pipeline: dict[str, Any], levers: dict[str, Any]) -> dict[str, Any]:
+    """(d): what 10 pages/s fully embedded needs from the embedder."""
+    run = pipeline["embedded_2_lanes"]
+    chunks_per_page = run["chunks"] / run["pages"]
+    tokens_needed = GOAL_PAGES_PER_S * chunks_per_page * run["mean_tokens_per_chunk"]
+    best = max(v["tokens_per_s_median"] for v in levers["levers"].values())
+    one_thread = levers["levers"]["1 context, 1 thread (reference)"]["tokens_per_s_median"]
+    return {
+        "chunks_per_page": round(chunks_per_page, 2),
+        "tokens_per_chunk": run["mean_tokens_per_chunk"],
+        "tokens_per_s_needed_for_10_pages_per_s": round(tokens_needed),
+        "one_thread_tokens_per_s_measured": one_thread,
+        "best_lever_tokens_per_s_measured": best,
+        "two_lane_ingest_tokens_per_s_measured": run["embedder_tokens_per_s"],
+        "shortfall_x": round(tokens_needed / max(run["embedder_tokens_per_s"], 1e-9), 1),
+    }
+
+
+def bench_gui(pdf: Path, model: Path) -> dict[str, Any]:
+    """(e): the real window ingests the PDF through its worker; heartbeat gaps."""
+    from bench.gui import Heartbeat, _default_platform, _run_until
+
+    _default_platform(os.environ)
+    os.environ["LANTERN_HOME"] = tempfile.mkdtemp(prefix="lantern-bench-ingest-")
+    from PySide6.QtCore import QObject, QTimer, Slot
+    from PySide6.QtWidgets import QApplication
+
+    from app.knowledge.embedding_model import embedding_status
+    from app.logs import setup_logging
+    from app.models.registry import register_file, set_default
+    from app.paths import get_paths
+    from app.ui.main import open_store
+    from app.ui.main_window import MainWindow
+
+    qt_app = QApplication.instance() or QApplication([])
+    paths = get_paths().ensure()
+    setup_logging(paths.log_file)
+    db = open_store(paths.db)
+    register_file(db, model, name="all-MiniLM-L6-v2", in_place=True)
+    set_default(db, "all-MiniLM-L6-v2", "embedding")
+    assert embedding_status(db)["ok"]
+    window = MainWindow(db, paths.db)
+    window.show()
+    beat = Heartbeat()
+    beat.start()
+
+    class Phases(QObject):
+        """On the GUI thread: pass 1 (searchable) vs pass 2 (embedding) by progress."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.marks: dict[str, float] = {}
+
+        @Slot(object)
+        def on_progress(self, p: Any) -> None:
+            if p.chunks_to_embed and "searchable" not in self.marks:
+                self.marks["searchable"] = time.perf_counter()
+                beat.phase = "embedding"
+
+    beat.phase = "idle_window"
+    idle = QTimer()
+    idle.setSingleShot(True)
+    idle.start(10_000)
+    _run_until([idle.timeout], 15)
+    client = window.docs.ingest()
+    phases = Phases()
+    client.worker.progress.connect(phases.on_progress)
+    load_before = uptime()
+    beat.phase = "extract_and_write"
+    start = time.perf_counter()
+    window.docs.index_into("bench", [pdf])
+    if not _run_until([client.worker.finished, client.worker.failed], 1800):
+        raise TimeoutError("the window's ingest did not finish")
+    end = time.perf_counter()
+    beat.phase = "done"
+    beat.timer.stop()
+    pages = 0
+    rows = db.execute(
+        "SELECT pages, n_chunks, embed_model FROM documents WHERE path = ?", [str(pdf)]
+    ).fetchone()
+    window.close()
+    qt_app.processEvents()
+    searchable = phases.marks.get("searchable", end) - start
+    summary = {phase: beat.summary(phase) for phase in beat.gaps if phase != "done"}
+    worst = max(s["worst_ms"] for name, s in summary.items() if name != "idle_window")
+    return {
+        "platform": os.environ.get("QT_QPA_PLATFORM") or f"xcb on {os.environ.get('DISPLAY')}",
+        "embedder_lanes": len(client.worker._embedder._lanes) if client.worker._embedder else 0,
+        "pages": rows[0] if rows else pages,
+        "chunks": rows[1] if rows else None,
+        "embedded": bool(rows and rows[2]),
+        "searchable_s": round(searchable, 2),
+        "searchable_pages_per_s": round((rows[0] if rows else pages) / searchable, 1),
+        "embedded_s": round(end - start, 2),
+        "embedded_pages_per_s": round((rows[0] if rows else pages) / (end - start), 2),
+        "heartbeat_gaps_ms": summary,
+        "worst_stall_during_ingest_ms": worst,
+        "goal_ms": GOAL_STALL_MS,
+        "load_before": load_before,
+        "load_after": uptime(),
+    }
+
+
+def run(gui: bool = True) -> dict[str, Any]:
+    from bench.docs import obtain_pdf
+    from tests.fixtures.minilm_gguf import minilm_gguf_path
+
+    pdf, _source = obtain_pdf()
+    model = minilm_gguf_path()
+    result: dict[str, Any] = {"load_at_start": uptime(), "pdf": pdf.name}
+    with tempfile.TemporaryDirectory(prefix="lantern-bench-ingest-") as tmp:
+        folder = Path(tmp)
+        result |= bench_pipeline(pdf, model, folder)
+        result["embedder_levers"] = bench_levers(pdf, model, folder)
+        print(f"levers: {json.dumps(result['embedder_levers'])}", flush=True)
+    result["ten_pages_per_s_arithmetic"] = arithmetic(result, result["embedder_levers"])
+    if gui:
+        # a separate process: the window needs its own QApplication and LANTERN_HOME
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.docs_ingest", "--gui-only"],
+            cwd=ROOT, capture_output=True, text=True, timeout=2400,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise RuntimeError(f"the window part failed:\n{proc.stderr[-3000:]}")
+        result["window"] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["load_at_end"] = uptime()
+    return result
+
+
+def merge(result: dict[str, Any]) -> None:
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data["ingest"] = result
+    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-gui", action="store_true", help="skip the window part (e)")
+    parser.add_argument("--gui-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pdf", type=Path, help=argparse.SUPPRESS)  # a smoke test's file
+    args = parser.parse_args(argv)
+    if args.gui_only:
+        from bench.docs import obtain_pdf
+        from tests.fixtures.minilm_gguf import minilm_gguf_path
+
+        pdf = args.pdf or obtain_pdf()[0]
+        print(json.dumps(bench_gui(pdf, minilm_gguf_path())), flush=True)
+        return 0
+    result = run(gui=not args.no_gui)
+    merge(result)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
