@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.common import err, note, out
-from app.knowledge.collections import list_collections, scope_ids
+from app.knowledge.collections import list_collections, record_results, scope_ids
 from app.knowledge.extract import Limits
 from app.knowledge.index import list_documents
 from app.knowledge.ingest import Ingestor, IngestReport, Progress, remove_path
@@ -156,12 +156,19 @@ def _report(report: IngestReport, as_json: bool) -> int:
     return 1 if report.failures else 0
 
 
+def _remember_problems(db: Any, collection: str | None, report: IngestReport) -> None:
+    """The Documents view lists files the CLI could not index, with why."""
+    if collection:
+        record_results(db, collection, report.results)
+
+
 def run_add(args: argparse.Namespace) -> int:
     embedder = _embedder(args)
     try:
         limits = Limits(max_file_bytes=int(args.max_size * MiB))
         ingestor = Ingestor(args.db, embedder, limits=limits, progress=_progress)
         report = ingestor.add(args.files, args.collection, args.conversation)
+        _remember_problems(args.db, args.collection, report)
         report.notices = _asked_notices(report.notices, args)
     finally:
         if embedder is not None:
@@ -173,6 +180,7 @@ def run_rescan(args: argparse.Namespace) -> int:
     embedder = _embedder(args)
     try:
         report = Ingestor(args.db, embedder, progress=_progress).rescan(args.collection)
+        _remember_problems(args.db, args.collection, report)
         report.notices = _asked_notices(report.notices, args)
     finally:
         if embedder is not None:

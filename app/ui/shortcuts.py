@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QWidget
 
 @dataclass(frozen=True)
 class Shortcut:
-    name: str  # the method of the window that runs it
+    name: str  # what it does (``keys_for(name)`` finds its keys)
     keys: str
     description: str
 
@@ -31,6 +31,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("open_settings", "Ctrl+,", "Settings"),
     Shortcut("rename_chat", "F2", "Rename the chat"),
     Shortcut("toggle_chat_settings", "Ctrl+Shift+P", "Show or hide the chat's settings"),
+    Shortcut("add_documents", "Ctrl+Shift+A", "Add documents to the chat"),
+    Shortcut("open_documents", "Ctrl+Shift+D", "Documents: collections and their files"),
 )
 EDIT_LAST = "Up (in an empty message box)"
 

@@ -98,3 +98,22 @@ def test_registered_embedding_model_is_used_by_default(
     }
     code, out, _ = _run(capsys, "docs", "search", "when is the light switched on", "--json")
     assert json.loads(out)["mode"] == "hybrid"
+
+
+def test_add_remembers_a_failed_file_for_the_documents_view(
+    lantern_home: Path, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.knowledge.collections import collection_files
+    from app.paths import get_paths
+    from app.store.db import open_db
+
+    code, _, _ = _run(capsys, "docs", "add", str(folder), "--collection", "lh", "--keyword-only")
+    assert code == 1
+    db = open_db(get_paths().db)
+    try:
+        states = {Path(f.path).name: f for f in collection_files(db, "lh")}
+    finally:
+        db.close()
+    assert states["empty.txt"].state == "problem"
+    assert "the file is empty" in str(states["empty.txt"].message)
+    assert states["lamps.md"].state != "problem"
