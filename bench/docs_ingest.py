@@ -322,6 +322,8 @@ def bench_gui(pdf: Path, model: Path) -> dict[str, Any]:
     end = time.perf_counter()
     beat.phase = "done"
     beat.timer.stop()
+    embedder = client.worker._embedder
+    lanes = len(embedder._lanes) if embedder is not None else 0
     pages = 0
     rows = db.execute(
         "SELECT pages, n_chunks, embed_model FROM documents WHERE path = ?", [str(pdf)]
@@ -333,7 +335,7 @@ def bench_gui(pdf: Path, model: Path) -> dict[str, Any]:
     worst = max(s["worst_ms"] for name, s in summary.items() if name != "idle_window")
     return {
         "platform": os.environ.get("QT_QPA_PLATFORM") or f"xcb on {os.environ.get('DISPLAY')}",
-        "embedder_lanes": len(client.worker._embedder._lanes) if client.worker._embedder else 0,
+        "embedder_lanes": lanes,
         "pages": rows[0] if rows else pages,
         "chunks": rows[1] if rows else None,
         "embedded": bool(rows and rows[2]),

@@ -11,10 +11,12 @@ A job that fails as a whole (e.g. the database) ends with ``failed`` (a
 ``worker_base.Failure`` whose ``subject`` is the job) instead of ``finished``.
 
 On Linux the ingest thread lowers its own CPU priority (nice ``BACKGROUND_NICE``; the
-embedding lanes it starts inherit it), so on a busy machine the GUI thread is served
-first and the window keeps answering while a big file is embedded (``bench/docs_ingest.py``
-measures the event loop's longest gap during ingest). Qt's ``QThread.setPriority`` does
-nothing for ordinary threads on Linux, hence ``os.setpriority`` on the thread's id.
+embedding lanes it starts inherit it), so on a busy machine the GUI thread (and a chat
+answer's threads) are served first and the window keeps answering while a big file is
+embedded; the embedder then gets one lane per CPU (without the lowered priority: half).
+``bench/docs_ingest.py`` measures the event loop's longest gap during ingest. Qt's
+``QThread.setPriority`` does nothing for ordinary threads on Linux, hence
+``os.setpriority`` on the thread's id.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class IngestWorker(Worker):
         self._db: sqlite_utils.Database | None = None
         self._embedder: Embedder | None = None
         self._embedder_tried = False
-        self._lowered = False
+        self._lowered = self._lowered_ok = False
 
     # -- on the worker thread -----------------------------------------------------------
     def _ensure(self) -> tuple[Any, Any]:
@@ -92,15 +94,22 @@ class IngestWorker(Worker):
 
         if not self._lowered:  # before the embedder starts its lanes: they inherit it
             self._lowered = True
-            lower_this_thread_priority()
+            self._lowered_ok = lower_this_thread_priority()
         if self._db is None:
             self._db = open_db(self._db_path)
         if self._embedder_tried and not self._keyword_only and self._model_changed():
             self.release_embedder()  # the default embedding model was switched: reopen
         if not self._embedder_tried and not self._keyword_only:
             self._embedder_tried = True
-            self._embedder = open_embedder(self._db, self._embedding_model)
+            self._embedder = open_embedder(self._db, self._embedding_model, self._lanes())
         return self._db, self._embedder
+
+    def _lanes(self) -> int | None:
+        """Every CPU when this thread runs in the background (its lanes then yield to the
+        window and to a chat answer being written); else the embedder's default (half)."""
+        from app.engine.llama_model import usable_cpus
+
+        return usable_cpus() if self._lowered_ok else None
 
     def _model_changed(self) -> bool:
         from app.knowledge.embedding_model import embedding_model_path

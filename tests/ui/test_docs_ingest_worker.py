@@ -98,3 +98,20 @@ def test_the_ingest_thread_yields_the_cpu_to_the_window(
     _run(qtbot, client, lambda: client.add([tmp_path], collection="ui"))
     assert _nice_of_thread("lantern-ingest") == [BACKGROUND_NICE]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < BACKGROUND_NICE  # GUI
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread nice is Linux-only")
+def test_a_background_ingest_embeds_with_one_lane_per_cpu(
+    lantern_home: Path, qtbot: Any, tmp_path: Path, minilm_path: Path
+) -> None:
+    from app.engine.llama_model import usable_cpus
+
+    (tmp_path / "a.md").write_text("# A\n\nalpha keeper of the light\n")
+    client = IngestClient(get_paths().ensure().db, embedding_model=minilm_path)
+    try:
+        report = _run(qtbot, client, lambda: client.add([tmp_path], collection="ui"))
+        assert [(r.status, r.message) for r in report.results] == [("indexed", "")]
+        embedder = client.worker._embedder
+        assert embedder is not None and len(embedder._lanes) == usable_cpus()
+    finally:
+        assert client.shutdown()
