@@ -1,9 +1,9 @@
 """The conversation list on the left: search, new, pin, rename, delete with undo.
 
 Conversations are grouped by when they were last used (Pinned, Today, Yesterday,
-Previous 7 days, Older; local time). The search box above the list searches every
-message (``SearchResults``); choosing a result emits ``opened(cid, mid)`` after the
-branch through that message is made active.
+Previous 7 days, Older; local time: ``app.ui.sidebar_groups``). The search box above the
+list (``app.ui.sidebar_search``) searches every message (``SearchResults``); choosing a
+result emits ``opened(cid, mid)`` after the branch through that message is made active.
 
 It reads conversations on the GUI thread's connection and changes them through its
 ``writer`` (a ``StoreWriter``: the conversation service on the inference worker), so the
@@ -11,20 +11,18 @@ GUI thread never writes. A cheap poll of the database's change stamp (``PRAGMA
 data_version`` and the newest ``updated_at``) shows conversations another process (a
 ``lantern chat``) makes or changes within a second. A delete hides the conversation at
 once with an Undo strip; it is deleted for good when the strip's time has passed, when
-the window closes, or (if Lantern was killed) at the next start.
+the window closes, or (if Lantern was killed) at the next start (``app.ui.sidebar_trash``).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -38,64 +36,23 @@ from app.errors import LanternError
 from app.logs import get_logger
 from app.ui.safe_text import tooltip
 from app.ui.search_panel import SearchResults
+from app.ui.sidebar_groups import (
+    ID_ROLE,
+    PINNED,
+    conversation_items,
+    fill_list,
+    shown_groups,
+    shown_rows,
+)
+from app.ui.sidebar_search import SearchBox
+from app.ui.sidebar_trash import SidebarTrash
 from app.ui.undo_strip import UndoStrip
 
 if TYPE_CHECKING:
     from app.ui.store_writer import StoreWriter
 
 log = get_logger("ui.sidebar")
-ID_ROLE = Qt.ItemDataRole.UserRole
-PINNED = "Pinned"
-GROUPS = ("Today", "Yesterday", "Previous 7 days", "Older")
 POLL_MS = 1000
-
-
-def group_of(updated_at: str, today: date | None = None) -> str:
-    """Which date group a conversation last used at ``updated_at`` (UTC ISO) is in, by
-    the local calendar."""
-    day = datetime.fromisoformat(updated_at).astimezone().date()
-    today = today or datetime.now().astimezone().date()
-    if day >= today:
-        return GROUPS[0]
-    if day == today - timedelta(days=1):
-        return GROUPS[1]
-    if day >= today - timedelta(days=7):
-        return GROUPS[2]
-    return GROUPS[3]
-
-
-class _SearchBox(QLineEdit):
-    """Down moves into the results, Enter opens the first, Esc clears."""
-
-    def __init__(self, sidebar: ConversationSidebar) -> None:
-        super().__init__(sidebar)
-        self._sidebar = sidebar
-
-    def event(self, event: QEvent) -> bool:
-        """Esc clears a search here before the window's Esc (Stop answer) sees it."""
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-            and self.text()
-        ):
-            event.accept()
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        results = self._sidebar.results
-        if event.key() == Qt.Key.Key_Escape and self.text():
-            self.clear()
-            return
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.text():
-            results.run_now()
-            results.choose_current()
-            return
-        if event.key() == Qt.Key.Key_Down and results.count():
-            results.setFocus()
-            return
-        super().keyPressEvent(event)
 
 
 class ConversationSidebar(QWidget):
@@ -113,7 +70,7 @@ class ConversationSidebar(QWidget):
         self.db = db  # read only: changes go through ``writer`` (the worker's service)
         self.writer: StoreWriter | None = None
         self.busy_ids: set[int] = set()  # conversations that cannot be deleted now
-        self.search_box = _SearchBox(self)
+        self.search_box = SearchBox(self)
         self.search_box.setObjectName("searchBox")
         self.search_box.setPlaceholderText("Search all messages  (Ctrl+F)")
         self.search_box.setAccessibleName("Search all messages")
@@ -128,6 +85,7 @@ class ConversationSidebar(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.results = SearchResults(db, self)
+        self.search_box.results = self.results
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.list)
         self.stack.addWidget(self.results)
@@ -153,7 +111,7 @@ class ConversationSidebar(QWidget):
         self._stamp: Any = None
         self._answering: int | None = None
         self._shown: list[tuple[Any, ...]] = []
-        self._purge_timers: dict[int, QTimer] = {}
+        self.trash = SidebarTrash(self, db, lambda: self.writer, self._restored)
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.poll)
@@ -183,40 +141,16 @@ class ConversationSidebar(QWidget):
             self.error.emit(str(exc))
             return
         rows.sort(key=lambda row: not row.get("pinned"))  # stable: recent first in each
-        shown = [
-            (row["id"], row["title"], PINNED if row.get("pinned") else group_of(row["updated_at"]))
-            for row in rows
-        ]
+        shown = shown_rows(rows)
         if shown == self._shown and keep == self.current_id():
             return  # nothing a user can see changed (e.g. an answer streaming)
         self._shown = shown
         self.list.blockSignals(True)
-        self.list.clear()
-        group = None
-        for row, (_cid, _title, row_group) in zip(rows, shown, strict=True):
-            if row_group != group:
-                group = row_group
-                self._add_header(group)
-            item = QListWidgetItem(row["title"] or "Untitled")
-            item.setData(ID_ROLE, row["id"])
-            item.setToolTip(tooltip(f"{row['title']}\nlast used {row['updated_at'][:16]}"))
-            self.list.addItem(item)
-            if row["id"] == keep:
-                self.list.setCurrentItem(item)
+        fill_list(self.list, rows, shown, keep)
         self.set_busy(self._answering)
         if keep not in self.ids():
             self.list.setCurrentItem(None)
         self.list.blockSignals(False)
-
-    def _add_header(self, text: str) -> None:
-        header = QListWidgetItem(text.upper())
-        header.setFlags(Qt.ItemFlag.NoItemFlags)  # not selectable: arrow keys skip it
-        font = header.font()
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.8))
-        font.setBold(True)
-        header.setFont(font)
-        header.setForeground(Qt.GlobalColor.gray)
-        self.list.addItem(header)
 
     def poll(self) -> None:
         """Refresh when another connection (the worker, a CLI chat) changed the list."""
@@ -252,8 +186,7 @@ class ConversationSidebar(QWidget):
         return int(data) if data is not None else None
 
     def _conversation_items(self) -> list[QListWidgetItem]:
-        items = (self.list.item(i) for i in range(self.list.count()))
-        return [item for item in items if item.data(ID_ROLE) is not None]
+        return conversation_items(self.list)
 
     def ids(self) -> list[int]:
         return [int(item.data(ID_ROLE)) for item in self._conversation_items()]
@@ -263,14 +196,7 @@ class ConversationSidebar(QWidget):
 
     def groups(self) -> list[tuple[str, list[str]]]:
         """(group heading, titles in it), top to bottom, as shown."""
-        shown: list[tuple[str, list[str]]] = []
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            if item.data(ID_ROLE) is None:
-                shown.append((item.text(), []))
-            else:
-                shown[-1][1].append(item.text())
-        return shown
+        return shown_groups(self.list)
 
     def select(self, cid: int) -> None:
         for item in self._conversation_items():
@@ -374,42 +300,21 @@ class ConversationSidebar(QWidget):
             else:
                 self.selected.emit(-1)
             self.undo.offer(f"Deleted “{title[:40]}”.", lambda: self.undo_delete(cid))
-            self._purge_later(cid)
+            self.trash.purge_later(cid, self.undo.UNDO_MS)
 
         self._writer().request("trash", deleted, conversation_id=cid)
         return True
 
     def undo_delete(self, cid: int) -> None:
-        timer = self._purge_timers.pop(cid, None)
-        if timer is not None:
-            timer.stop()
-        self._writer().request("restore", lambda _row: self._restored(cid), conversation_id=cid)
+        self.trash.undo(cid)
 
     def _restored(self, cid: int) -> None:
         self.refresh(select=cid)
         self.selected.emit(cid)
 
-    def _purge_later(self, cid: int) -> None:
-        timer = QTimer(self)
-        timer.setSingleShot(True)
-        timer.setInterval(self.undo.UNDO_MS)
-        timer.timeout.connect(lambda: self.purge(cid))
-        self._purge_timers[cid] = timer
-        timer.start()
-
     def purge(self, cid: int | None = None) -> None:
         """Delete for good what is waiting for undo (``cid`` or everything)."""
-        ids = [cid] if cid is not None else list(self._purge_timers)
-        for one in ids:
-            timer = self._purge_timers.pop(one, None)
-            if timer is not None:
-                timer.stop()
-        from app.store.conversations import deleted_ids
-
-        if cid is None and not deleted_ids(self.db):
-            return  # nothing waits: no need to wake the worker (and load the engine) at start
-        if self.writer is not None:
-            self.writer.request("purge_deleted", None, conversation_id=cid)
+        self.trash.purge(cid)
 
     def _writer(self) -> StoreWriter:
         if self.writer is None:

@@ -14,8 +14,9 @@ from PySide6.QtCore import Qt
 from app.store.conversations import create_conversation, get_conversation, list_conversations
 from app.store.db import open_db
 from app.store.messages import active_path, add_message
-from app.ui.conversation_sidebar import ConversationSidebar, group_of
+from app.ui.conversation_sidebar import ConversationSidebar
 from app.ui.inference_worker import InferenceClient
+from app.ui.sidebar_groups import group_of
 from app.ui.store_writer import StoreWriter
 
 
