@@ -4,7 +4,8 @@ The GUI thread asks the worker for a turn (a ``TurnRequest``: send, edit, regene
 continue); the worker's conversation service saves the question and the answer while it
 streams. This object shows the question at once, turns the worker's signals into view
 updates and keeps the Send/Stop state. Branch switches, deletes and their undo go to the
-service through the ``StoreWriter``. It reads the store for display only.
+service through the ``StoreWriter`` (``app.ui.chat_message_actions``). It reads the store
+for display only.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QMessageBox
 
 from app.chat.notes import answer_note
 from app.chat.types import TurnRequest, TurnResult, TurnStarted
 from app.errors import LanternError
 from app.logs import get_logger
+from app.ui.chat_message_actions import ChatMessageActions, ask_delete
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.conversation_sidebar import ConversationSidebar
@@ -71,8 +72,9 @@ class ChatController(QObject):
         # specialists feature sets it: None lets the router pick the specialist)
         self.request_model: Callable[[str, int | None], str | None] = lambda m, _cid: m
         self.writer: StoreWriter | None = None  # set by the window
-        self.confirm_delete: Callable[[str], bool] = self._ask_delete
+        self.confirm_delete: Callable[[str], bool] = lambda q: ask_delete(self.view, q)
         self.last_removed: Any = None  # the last delete, until it is undone
+        self.message_actions = ChatMessageActions(self)
         worker = client.worker
         worker.started.connect(self._on_started)
         worker.sources_ready.connect(self._on_sources)
@@ -247,66 +249,14 @@ class ChatController(QObject):
     @Slot(int)
     def switch_branch(self, message_id: int) -> None:
         """Make the branch through ``message_id`` active (remembered by the store)."""
-        if self.is_generating and self.generating_id == self.shown_id:
-            self.banner.show_message(
-                "info", "Wait for the answer to end (or stop it) before switching versions."
-            )
-            return
-        cid = self.shown_id
-        if self.writer is None or cid is None:
-            return
-        self.writer.request(
-            "switch_branch",
-            lambda _path: self._reshow(cid, message_id),
-            message_id=message_id,
-        )
+        self.message_actions.switch_branch(message_id)
 
     def delete(self, message_id: int) -> bool:
         """Delete a message and its replies, after asking; it can be undone."""
-        cid = self.shown_id
-        if self.writer is None or cid is None:
-            return False
-        if self.is_generating and self.generating_id == cid:
-            self.banner.show_message(
-                "info", "Wait for the answer to end (or stop it) before deleting messages."
-            )
-            return False
-        from app.store.message_trash import subtree_ids
-
-        try:
-            count = len(subtree_ids(self.db, message_id))
-        except LanternError as exc:
-            self._store_error(str(exc))
-            return False
-        what = "this message" if count == 1 else f"this message and the {count - 1} after it"
-        if not self.confirm_delete(f"Delete {what}? You can undo it right after."):
-            return False
-
-        def deleted(removed: Any) -> None:
-            self.last_removed = removed
-            self._reshow(cid, removed.rows[0].get("parent_id"))
-            n = len(removed.rows)
-            self.view.offer_undo(
-                f"Deleted {n} message{'s' if n != 1 else ''}.", lambda: self.undo_delete(removed)
-            )
-
-        self.writer.request("delete_message", deleted, message_id=message_id)
-        return True
+        return self.message_actions.delete(message_id)
 
     def undo_delete(self, removed: Any) -> None:
-        if self.writer is None:
-            return
-        self.last_removed = None
-        cid, mid = removed.conversation_id, removed.message_id
-        self.writer.request("restore_messages", lambda _c: self._reshow(cid, mid), removed=removed)
-
-    def _reshow(self, cid: int, anchor: int | None) -> None:
-        if self.shown_id == cid:
-            self.show_conversation(cid, anchor)
-
-    def _ask_delete(self, question: str) -> bool:
-        answer = QMessageBox.question(self.view.window(), "Delete messages", question)
-        return answer == QMessageBox.StandardButton.Yes
+        self.message_actions.undo_delete(removed)
 
     @Slot()
     def stop(self) -> None:
