@@ -15,8 +15,12 @@ sessions):
   ignored and deleted.
 - ``save(session, conversation_id) -> int``: after a turn (and before a model is freed or
   its cache reused for another conversation: the pool may call it on swaps; the service
-  already calls it after every turn, so a swap between turns loses nothing). Keeps the
-  state in memory and writes it to disk; returns the file's size.
+  already calls it after every turn, so a swap between turns loses nothing). Copies the
+  state out of llama.cpp (on the owner thread), keeps it in memory and queues it for the
+  disk: a background thread (``app.chat.kv_writer``) writes it, so the next turn never
+  waits for the disk. Returns the state's size in bytes.
+- ``flush()`` waits until every queued state is on disk; ``close()`` flushes and ends the
+  writer (the service's ``close``; interpreter exit flushes too).
 - ``delete_conversation(conversation_id)``: every state of that conversation, any model.
 - ``info() -> CacheInfo`` and ``clear() -> int`` (``lantern cache``, ``lantern doctor``).
 
@@ -38,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.chat.kv_writer import StateWriter
 from app.engine.kv_state import KvState, digest, read_header, read_state, write_state
 from app.engine.session import ChatSession, common_prefix
 from app.engine.types import ChatMessage
@@ -61,12 +66,17 @@ class CacheInfo:
 class KvCache:
     """States keyed by (conversation, model identity); see the module docstring."""
 
-    def __init__(self, folder: Path, budget_bytes: int, in_memory: int = 4) -> None:
+    def __init__(
+        self, folder: Path, budget_bytes: int, in_memory: int = 4, background: bool = True
+    ) -> None:
         self.folder = Path(folder)
         self.budget_bytes = max(0, budget_bytes)
         self.in_memory = max(0, in_memory)
         self._memory: OrderedDict[tuple[str, str], KvState] = OrderedDict()
         self.db: Any = None  # settings (engine.draft) are read from it before each turn
+        # background=False: ``save`` writes the file before it returns (the benchmark's
+        # save timing; a cache used only once by a short-lived command).
+        self.writer = StateWriter(self._written) if background else None
 
     def before_turn(
         self,
@@ -121,23 +131,46 @@ class KvCache:
     # -- the API ---------------------------------------------------------------------------
 
     def save(self, session: ChatSession, conversation_id: Any) -> int:
-        """Keep the session's cache as this conversation's state; returns the file size."""
+        """Keep the session's cache as this conversation's state (in memory now, on disk
+        soon); returns the state's size in bytes (its file adds a small header)."""
         state = session.save_state()
         if state is None:
             return 0
         key = (str(conversation_id), str(state.identity["model"]))
         self._remember(key, state)
         if state.size > self.budget_bytes:
-            self._drop_file(self.path_for(conversation_id, key[1]))
+            path = self.path_for(conversation_id, key[1])
+            if self.writer is not None:
+                self.writer.cancel(lambda p: p == path)
+            self._drop_file(path)
             return 0
         path = self.path_for(conversation_id, key[1])
         try:
-            size = write_state(self._ensure() / path.name, state)
+            self._ensure()
+            if self.writer is not None:
+                self.writer.submit(path, state)
+                return state.size
+            write_state(path, state)
         except OSError as exc:
             log.warning("could not save the KV state of conversation %s: %s", conversation_id, exc)
             return 0
         self._evict(keep=path)
-        return size
+        return state.size
+
+    def flush(self) -> None:
+        """Wait until every saved state is on disk."""
+        if self.writer is not None:
+            self.writer.flush()
+
+    def close(self) -> None:
+        """Write what is queued and end the writer thread (states stay readable)."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def _written(self, path: Path, size: int) -> None:
+        """On the writer thread, after each file: keep the folder within the budget."""
+        self._evict(keep=path)
 
     def restore(
         self,
@@ -152,6 +185,8 @@ class KvCache:
         key = (str(conversation_id), str(identity["model"]))
         path = self.path_for(conversation_id, key[1])
         state = self._memory.get(key)
+        if state is None and self.writer is not None:
+            state = self.writer.waiting(path)  # saved, not yet on disk
         if state is not None and state.identity != identity:
             del self._memory[key]  # e.g. other adapters or context size now
             state = None
@@ -173,6 +208,8 @@ class KvCache:
                 "shared)", conversation_id, shared, len(state.tokens),
             )  # fmt: skip
             self._memory.pop(key, None)
+            if self.writer is not None:
+                self.writer.cancel(lambda p: p == path)
             self._drop_file(path)
             return 0
         if shared <= warm:
@@ -188,6 +225,8 @@ class KvCache:
         for key in [k for k in self._memory if k[0] == conv]:
             del self._memory[key]
         prefix = self.path_for(conversation_id, "").name.rsplit("-", 1)[0] + "-"
+        if self.writer is not None:  # no file may appear after this
+            self.writer.cancel(lambda p: p.name.startswith(prefix))
         gone = 0
         for path in self._files():
             if path.name.startswith(prefix):
@@ -195,6 +234,7 @@ class KvCache:
         return gone
 
     def info(self) -> CacheInfo:
+        self.flush()
         files = self._files()
         total = sum(_size(p) for p in files)
         return CacheInfo(self.folder, len(files), total, self.budget_bytes, len(self._memory))
@@ -202,6 +242,8 @@ class KvCache:
     def clear(self) -> int:
         """Delete every saved state (memory and disk); returns the bytes freed on disk."""
         self._memory.clear()
+        if self.writer is not None:
+            self.writer.cancel(lambda p: True)
         freed = 0
         for path in self._files():
             size = _size(path)
@@ -210,6 +252,7 @@ class KvCache:
 
     def describe(self) -> list[dict[str, Any]]:
         """One row per file: name, size, tokens, model, saved (for ``lantern cache info``)."""
+        self.flush()
         rows = []
         for path in sorted(self._files(), key=_mtime, reverse=True):
             header = read_header(path) or {}

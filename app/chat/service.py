@@ -151,6 +151,7 @@ class ConversationService(ConversationManagement):
         return build_history(rows, system, keep_sources=False)
 
     def close(self) -> None:
+        self.kv.close()  # waits for the KV states still being written (issue 12)
         self.embedder.close()
         self.pool.close()
 
@@ -302,12 +303,14 @@ class ConversationService(ConversationManagement):
             raise
         row = answer.finish(stats) if stats is not None else answer.abort()
         row = routing.record(db, row, turn.route, turn.escalation, stats, turn.sources_from)
-        self.kv.save(turn.session, conv["id"])
-        if sources and row["content"]:  # sentence citations, whatever markers the model wrote
-            embedder = self.embedder.current()
-            cites = attribute_answer(db, row["id"], row["content"], sources, embedder)
-            yield CitationsReady(row["id"], cites)
-        yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
+        try:
+            if sources and row["content"]:  # sentence citations, whatever markers it wrote
+                embedder = self.embedder.current()
+                cites = attribute_answer(db, row["id"], row["content"], sources, embedder)
+                yield CitationsReady(row["id"], cites)
+            yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
+        finally:  # after the front end has the result; the file is written in the background
+            self.kv.save(turn.session, conv["id"])
 
     def _sources(
         self, turn: _Turn, request: TurnRequest, history: History, max_tokens: int

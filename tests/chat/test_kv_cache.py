@@ -71,6 +71,7 @@ def test_a_new_cache_object_reads_the_files_after_a_restart(
     smol.forget()
     a1 = reply(smol, A)
     cache.save(smol, 7)
+    cache.close()  # the file is written on the writer thread; close waits for it
     assert (folder.stat().st_mode & 0o777) == 0o700
     (path,) = folder.iterdir()
     assert (path.stat().st_mode & 0o777) == 0o600
@@ -171,11 +172,15 @@ def test_another_model_keeps_its_own_state(
 def test_budget_evicts_the_least_recently_used(smol: ChatSession, tmp_path: Path) -> None:
     smol.forget()
     reply(smol, A)
-    probe = KvCache(tmp_path / "probe", 1 << 30)
-    size = probe.save(smol, 0)
+    probe = KvCache(tmp_path / "probe", 1 << 30, background=False)
+    state_size = probe.save(smol, 0)
+    (probe_file,) = (tmp_path / "probe").iterdir()
+    size = probe_file.stat().st_size  # the state and a small header
+    assert state_size < size < state_size + 4096
     cache = KvCache(tmp_path / "kv", int(size * 2.5), in_memory=0)
     for conv in (1, 2, 3):
-        assert cache.save(smol, conv) == size
+        assert cache.save(smol, conv) == state_size
+    cache.flush()
     names = {p.name for p in (tmp_path / "kv").iterdir()}
     assert cache.path_for(1, str(smol.state_identity()["model"])).name not in names
     assert len(names) == 2 and cache.info().bytes <= cache.budget_bytes
