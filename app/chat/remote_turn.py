@@ -161,7 +161,8 @@ def answer(service: ConversationService, turn: Any, request: TurnRequest) -> Ite
     finally:
         session.close()
     row = answer.finish(stats) if stats is not None else answer.abort()
-    endpoints.mark_answer_remote(db, row["id"], endpoint.name)
+    counted = stats is not None and stats.prompt_tokens > 0
+    endpoints.mark_answer_remote(db, row["id"], endpoint.name, counted)
     row = routing.record(db, row, turn.route, turn.escalation, stats, turn.sources_from)
     yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
 

@@ -57,9 +57,10 @@ def decide(
         escalation = escalation or esc.on_request(spec, target.get("confidence"))
         assert spec is not None
         model = escalation.fallback
+        shown = model
         if esc.is_remote(model):
-            esc.check_remote(spec, model)
-        reason = f"{spec['name']}: escalated to {model} ({escalation.reason})"
+            shown = f"{esc.check_remote(spec, model)} (remote server)"
+        reason = f"{spec['name']}: escalated to {shown} ({escalation.reason})"
         decision = RouteDecision(spec, model, reason, "override", target.get("content") or "")
         return decision, escalation
     if request.kind == "regenerate" and request.specialist:

@@ -111,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
         print_sources(result.sources)
         route = result.message.get("route_reason") or ""
         if route and ": default (" not in route:  # a routed answer says who and why
-            if result.message.get("escalated"):
-                route += f" ({result.message.get('escalation_reason')})"
+            why = result.message.get("escalation_reason")
+            if result.message.get("escalated") and why and why not in route:
+                route += f" ({why})"
             note(f"answered by {route}")
         if escalation_error:
             note(f"escalation failed: {escalation_error}")

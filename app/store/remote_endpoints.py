@@ -132,7 +132,14 @@ def remove_endpoint(db: sqlite_utils.Database, name: str) -> None:
 
 
 @guarded
-def mark_answer_remote(db: sqlite_utils.Database, message_id: int, endpoint: str) -> None:
-    """Record that the answer ``message_id`` was written by the remote ``endpoint``."""
+def mark_answer_remote(
+    db: sqlite_utils.Database, message_id: int, endpoint: str, prompt_counted: bool = True
+) -> None:
+    """Record that the answer ``message_id`` was written by the remote ``endpoint``;
+    ``prompt_counted`` False: the server did not say how many prompt tokens it read (a
+    stream without usage), so the answer has none rather than 0."""
+    fields: dict[str, Any] = {"remote": endpoint}
+    if not prompt_counted:
+        fields["prompt_tokens"] = None
     with immediate(db):
-        db.table("messages").update(message_id, {"remote": endpoint})
+        db.table("messages").update(message_id, fields)

@@ -117,7 +117,8 @@ class RouteActions(QObject):
             return None
         if spec is not None and not spec.get("fallback"):
             return NO_FALLBACK.format(name=spec["name"])
-        if spec is not None and spec.get("fallback") == row.get("model"):
+        answered_by = f"remote:{row['remote']}" if row.get("remote") else row.get("model")
+        if spec is not None and spec.get("fallback") == answered_by:
             return ALREADY_FALLBACK.format(model=row["model"], name=spec["name"])
         return None
 

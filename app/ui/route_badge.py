@@ -81,7 +81,9 @@ def numbers_text(row: dict[str, Any], price: Price | None, latency_s: float | No
         parts.append(f"first token {float(ttft):.2f} s")
     if rate is not None:
         parts.append(f"{float(rate):.1f} tokens/s")
-    if tokens_in is not None or tokens_out is not None:
+    if tokens_in is None and tokens_out is not None:  # a server that did not count them
+        parts.append(f"{tokens_out:,} out")
+    elif tokens_in is not None or tokens_out is not None:
         parts.append(f"{tokens_in or 0:,} in / {tokens_out or 0:,} out")
     cost = answer_cost(row, price)
     if cost is not None and price is not None:

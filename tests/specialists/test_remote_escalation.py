@@ -95,6 +95,8 @@ def test_ask_a_bigger_model_streams_from_the_remote_server(
     assert (row["model"], row["remote"], row["status"]) == (SERVED, "team", "complete")
     assert row["escalated"] == 1 and row["escalated_from"] == first["id"]
     assert row["parent_id"] == first["parent_id"] and row["confidence"] is None
+    assert row["prompt_tokens"] is None  # the stream had no usage: unknown, not 0
+    assert row["completion_tokens"] == len(texts)
     assert msgs.get_message(service.db, first["id"])["remote"] is None  # the local one
 
 

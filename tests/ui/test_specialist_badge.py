@@ -44,6 +44,7 @@ def test_route_text_names_specialist_model_and_reason() -> None:
     )
     bare = {**escalated, "route_reason": None}
     assert "escalated: confidence 0.31 under 0.50" in route_text(bare)
+    assert numbers_text({"prompt_tokens": None, "completion_tokens": 24}, None) == "24 out"
     remote = route_text({"model": "m", "remote": "team"})
     assert remote == "m \u2014 answered by the remote server team"
 
