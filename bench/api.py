@@ -9,8 +9,11 @@ non-standard ``lantern.engine`` object carries the engine's own figures for that
   content chunk) ÷ the engine's tokens/s for the same answer (goal ≥ 0.95);
 - server-added TTFT: the client's time to the first content chunk minus the engine's
   TTFT (routing, saving the question, queueing, HTTP and SSE; goal ≤ 10 ms p95).
-Side by side: the same requests against `python -m llama_cpp.server` with the same
-model, or why it could not be measured.
+Side by side, in the same run (each prompt to each server in turn): the same requests
+against `python -m llama_cpp.server` (started by tests/fixtures/llama_cpp_server.py, which
+turns off llama.cpp's AMX buffers as Lantern's engine does: the plain server segfaults on
+this CPU) and, where build/native-llama/bin/llama-server exists (git-ignored, not in CI),
+the native llama.cpp server; the client's TTFT and tokens/s for each.
 """
 
 from __future__ import annotations
@@ -47,130 +50,143 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def run_lantern(requests: int, max_tokens: int) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
-    from openai import OpenAI
+def _start_native(model: Path, log: Path) -> tuple[str, subprocess.Popen[bytes]] | str:
+    """The native ``llama-server`` of build/native-llama (git-ignored, made by hand), or
+    why it is not measured."""
+    from tests.fixtures.llama_cpp_server import free_port, stop_llama_cpp_server
 
-    from tests.api.conftest import start_server, stop_server
-
-    with tempfile.TemporaryDirectory() as tmp:
-        served = start_server(Path(tmp))
+    binary = ROOT / "build" / "native-llama" / "bin" / "llama-server"
+    if not binary.exists():
+        return f"skipped: {binary.relative_to(ROOT)} is not built here (it is not in CI)"
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
+         "-c", "4096", "-t", "2", "--no-repack"],  # --no-repack: AMX, as Lantern's engine
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return f"failed: llama-server exited with {proc.returncode} (log {log})"
         try:
-            client = OpenAI(base_url=served.base_url, api_key="x", max_retries=0, timeout=300)
-            rows = [
-                _one(client, PROMPTS[i % len(PROMPTS)], max_tokens) for i in range(requests + 1)
-            ]
-        finally:
-            stop_server(served)
-    rows = rows[1:]  # the first request loads the model
-    ratios = [r["client_tokens_per_s"] / r["engine_tokens_per_s"] for r in rows]
-    added = [r["server_added_ttft_ms"] for r in rows]
-    return {
-        "requests": len(rows),
-        "throughput_ratio_median": round(statistics.median(ratios), 4),
-        "throughput_ratio_min": round(min(ratios), 4),
-        "server_added_ttft_ms_p50": round(statistics.median(added), 2),
-        "server_added_ttft_ms_p95": round(_p95(added), 2),
-        "client_ttft_ms_p50": round(statistics.median(r["client_ttft_ms"] for r in rows), 2),
-        "engine_tokens_per_s_median": round(
-            statistics.median(r["engine_tokens_per_s"] for r in rows), 2
-        ),
-        "client_tokens_per_s_median": round(
-            statistics.median(r["client_tokens_per_s"] for r in rows), 2
-        ),
-        "rows": rows,
-    }
+            urllib.request.urlopen(base + "/models", timeout=5).close()
+            return base, proc
+        except OSError:
+            time.sleep(0.3)
+    stop_llama_cpp_server(proc)
+    return "failed: llama-server did not answer in 120 s"
 
 
-def _one(client: Any, prompt: str, max_tokens: int) -> dict[str, Any]:
+def _stream(client: Any, model: str, prompt: str, max_tokens: int) -> dict[str, Any]:
+    """One streamed request: the client's TTFT and tokens/s, Lantern's engine figures."""
     started = time.perf_counter()
     first = last = 0.0
+    pieces = usage = 0
     engine: dict[str, Any] = {}
-    usage = 0
     stream = client.chat.completions.create(
-        model="SmolLM2-135M-Instruct", messages=[{"role": "user", "content": prompt}],
+        model=model, messages=[{"role": "user", "content": prompt}],
         max_tokens=max_tokens, temperature=0, stream=True,
+        stream_options={"include_usage": True},
     )  # fmt: skip
     for chunk in stream:
         now = time.perf_counter()
         if chunk.choices and chunk.choices[0].delta.content:
             first = first or now
             last = now
+            pieces += 1
+        if chunk.usage:
+            usage = chunk.usage.completion_tokens
         extra = (chunk.model_extra or {}).get("lantern")
         if extra:
             engine = extra.get("engine") or {}
-            usage = chunk.usage.completion_tokens if chunk.usage else usage
+    tokens = usage or pieces
     span = last - first
-    return {
-        "completion_tokens": usage,
+    row: dict[str, Any] = {
+        "completion_tokens": tokens,
         "client_ttft_ms": round((first - started) * 1000, 3),
-        "engine_ttft_ms": round(engine["ttft_s"] * 1000, 3),
-        "server_added_ttft_ms": round((first - started - engine["ttft_s"]) * 1000, 3),
-        # n tokens arrive over n-1 gaps after the first: the engine counts them the same way
-        "client_tokens_per_s": round((usage - 1) / span, 3) if span > 0 else 0.0,
-        "engine_tokens_per_s": round(engine["tokens_per_s"], 3),
+        # n tokens arrive over n-1 gaps after the first: engines count them the same way
+        "client_tokens_per_s": round((tokens - 1) / span, 3) if span > 0 else 0.0,
     }
+    if engine:
+        row["engine_ttft_ms"] = round(engine["ttft_s"] * 1000, 3)
+        row["server_added_ttft_ms"] = round((first - started - engine["ttft_s"]) * 1000, 3)
+        row["engine_tokens_per_s"] = round(engine["tokens_per_s"], 3)
+    return row
 
 
-def run_llama_cpp_server(requests: int, max_tokens: int) -> dict[str, Any]:
-    """The same streamed requests against `python -m llama_cpp.server`."""
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"requests": len(rows)}
+    for key in ("client_ttft_ms", "client_tokens_per_s", "server_added_ttft_ms"):
+        values = [r[key] for r in rows if key in r]
+        if values:
+            out[f"{key}_p50"] = round(statistics.median(values), 2)
+            out[f"{key}_p95"] = round(_p95(values), 2)
+    ratios = [r["client_tokens_per_s"] / r["engine_tokens_per_s"] for r in rows
+              if r.get("engine_tokens_per_s")]  # fmt: skip
+    if ratios:
+        out["throughput_ratio_median"] = round(statistics.median(ratios), 4)
+        out["throughput_ratio_min"] = round(min(ratios), 4)
+    out["rows"] = rows
+    return out
+
+
+def run(requests: int, max_tokens: int) -> dict[str, Any]:
+    """Lantern, llama_cpp.server and (where built) the native llama-server, started
+    together; each prompt goes to each in turn, so load changes hit all alike."""
     sys.path.insert(0, str(ROOT))
     from openai import OpenAI
 
+    from tests.api.conftest import start_server, stop_server
+    from tests.fixtures.llama_cpp_server import start_llama_cpp_server, stop_llama_cpp_server
     from tests.fixtures.models import smollm2_path
 
-    port = 18000 + os.getpid() % 1000
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+    model = smollm2_path()
+    targets: dict[str, tuple[Any, str]] = {}  # name -> (client, model field)
+    status: dict[str, str] = {}
+    procs: list[Any] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        served = start_server(Path(tmp))
+        try:
+            targets["lantern_serve"] = (_client(OpenAI, served.base_url), "SmolLM2-135M-Instruct")
             try:
-                urllib.request.urlopen(base + "/models", timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        client = OpenAI(base_url=base, api_key="x", max_retries=0, timeout=300)
-        ttfts, rates = [], []
-        for i in range(requests + 1):
-            started = time.perf_counter()
-            first = last = 0.0
-            pieces = 0
-            for chunk in client.chat.completions.create(
-                model="x", messages=[{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}],
-                max_tokens=max_tokens, temperature=0, stream=True,
-            ):  # fmt: skip
-                if chunk.choices and chunk.choices[0].delta.content:
-                    now = time.perf_counter()
-                    first, last = first or now, now
-                    pieces += 1
-            if i:
-                ttfts.append((first - started) * 1000)
-                rates.append((pieces - 1) / (last - first) if last > first else 0.0)
-        return {
-            "status": "measured",
-            "client_ttft_ms_p50": round(statistics.median(ttfts), 2),
-            "client_ttft_ms_p95": round(_p95(ttfts), 2),
-            "client_tokens_per_s_median": round(statistics.median(rates), 2),
-        }
-    except Exception as exc:
-        code = proc.poll()
-        return {
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}",
-            "server_exit_code": code,
-            "note": "llama-cpp-python 0.3.36's high-level Llama (which llama_cpp.server uses) "
-            "segfaults in llama_decode on any prompt longer than one token with this build "
-            "(exit -11/139), so its side of the comparison cannot be measured here.",
-        }
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=30)
+                base, proc = start_llama_cpp_server(
+                    model, n_ctx=4096, log_path=Path(tmp) / "llama_cpp_server.log"
+                )
+                procs.append(proc)
+                targets["llama_cpp_server"] = (_client(OpenAI, base), "x")
+            except RuntimeError as exc:
+                status["llama_cpp_server"] = f"failed: {exc}"
+            native = _start_native(model, Path(tmp) / "llama_server.log")
+            if isinstance(native, str):
+                status["native_llama_server"] = native
+            else:
+                procs.append(native[1])
+                targets["native_llama_server"] = (_client(OpenAI, native[0]), "x")
+            rows: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+            for i in range(requests + 1):  # the first request of each warms it up
+                for name, (client, field) in targets.items():
+                    try:
+                        row = _stream(client, field, PROMPTS[i % len(PROMPTS)], max_tokens)
+                    except Exception as exc:  # a server that dies is reported, not fatal
+                        status[name] = f"failed: {type(exc).__name__}: {exc}"
+                        continue
+                    if i:
+                        rows[name].append(row)
+        finally:
+            stop_server(served)
+            for proc in procs:
+                stop_llama_cpp_server(proc)
+    out: dict[str, Any] = {}
+    for name in ("lantern_serve", "llama_cpp_server", "native_llama_server"):
+        out[name] = {"status": status.get(name, "measured")}
+        if rows_of := (rows.get(name) if name in targets else None):
+            out[name].update(_summary(rows_of))
+    return out
+
+
+def _client(cls: Any, base_url: str) -> Any:
+    return cls(base_url=base_url, api_key="x", max_retries=0, timeout=300)
 
 
 def main() -> int:
@@ -178,21 +194,21 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=64)
     args = parser.parse_args()
-    lantern = run_lantern(args.requests, args.max_tokens)
-    other = run_llama_cpp_server(min(args.requests, 5), args.max_tokens)
+    load_before = os.getloadavg()
+    measured = run(args.requests, args.max_tokens)
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other work)",
-        "model": "SmolLM2-135M-Instruct Q4_1, 2 threads, greedy",
+        "load_average_before_after": [round(x, 2) for x in (*load_before, *os.getloadavg())],
+        "model": "SmolLM2-135M-Instruct Q4_1, 2 threads, n_ctx 4096, greedy",
         "max_tokens": args.max_tokens,
-        "lantern_serve": lantern,
-        "llama_cpp_server": other,
+        **measured,
         "goals": {"throughput_ratio": ">= 0.95", "server_added_ttft_ms_p95": "<= 10"},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    summary = {k: v for k, v in lantern.items() if k != "rows"}
-    print(json.dumps({"lantern_serve": summary, "llama_cpp_server": other}, indent=2))
+    summary = {k: {f: v for f, v in m.items() if f != "rows"} for k, m in measured.items()}
+    print(json.dumps(summary, indent=2))
     return 0
 
 

@@ -191,27 +191,34 @@ async def _events(
 
     sources: Any = None
     done = False
+    # The role chunk goes out in one write with the first text (one segment, one wake-up
+    # of the client for the first token).
+    head = chunk({"role": "assistant", "content": ""})
     try:
-        yield chunk({"role": "assistant", "content": ""})
         pending = list(first)
         while True:
             try:
                 item = pending.pop(0) if pending else await _next(job)
             except ApiError as exc:
-                yield f"data: {json.dumps(exc.body())}\n\n"
+                yield head + f"data: {json.dumps(exc.body())}\n\n"
+                head = ""
                 break
             if item is DONE:
                 break
             if isinstance(item, TextEvent):
-                yield chunk({"content": item.text})
+                yield head + chunk({"content": item.text})
+                head = ""
             elif isinstance(item, SourcesReady):
                 sources = item.sources
             elif isinstance(item, TurnResult):
                 saved = bool(req.lantern and req.lantern.save)
-                yield chunk({}, _finish(item), usage=_usage(item),
-                            lantern=_extra(item, sources, saved))  # fmt: skip
+                yield head + chunk({}, _finish(item), usage=_usage(item),
+                                   lantern=_extra(item, sources, saved))  # fmt: skip
+                head = ""
             elif isinstance(item, TurnStarted):
                 continue
+        if head:
+            yield head
         yield "data: [DONE]\n\n"
         done = True
     finally:

@@ -1,0 +1,229 @@
+"""Where the local API spends the time before the first token, and what the server
+stack changes (issue 14: server-added TTFT goal <= 10 ms p95).
+
+    python -m bench.api_ttft [--requests 10] [--rounds 2]   # bench/results/api_ttft.json
+
+Each configuration runs Lantern's API app (``app.api.server.create_app``) in a process of
+its own under uvicorn, with timestamps (``time.perf_counter``: CLOCK_MONOTONIC, shared by
+processes on Linux) at each hand-over: request parsed, job on the owner thread, service
+turn started, engine reply started, first text from the engine, on the owner thread, on
+the event loop, SSE chunk yielded; the `openai` client in this process notes when it sent
+the request and when the first content arrived. Configurations alternate (A B C A B C)
+so the shared machine's load hits each alike. ``SERVER_ADDED`` is the client's TTFT less
+the engine's own TTFT, as in ``bench.api``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "api_ttft.json"
+MODEL = "SmolLM2-135M-Instruct"
+CONFIGS: dict[str, dict[str, str]] = {
+    "asyncio+h11, switch 5 ms (before)": {"B_LOOP": "asyncio", "B_HTTP": "h11"},
+    "uvloop+httptools, switch 5 ms": {"B_LOOP": "uvloop", "B_HTTP": "httptools"},
+    "uvloop+httptools, switch 1 ms (lantern serve now)": {
+        "B_LOOP": "uvloop", "B_HTTP": "httptools", "B_SWITCH": "0.001",
+    },
+}  # fmt: skip
+STEPS = [
+    "sent", "handler", "owner_run", "service_run", "engine_reply", "engine_first_text",
+    "owner_first_text", "loop_first_text", "loop_chunk", "client_first",
+]  # fmt: skip
+
+
+def serve(port: int, marks_path: str) -> None:
+    """The API app with timestamps at each hand-over, one JSON line per request."""
+    import uvicorn
+
+    from app.api import chat, server, worker
+    from app.chat import service
+    from app.engine import session
+    from app.paths import get_paths
+
+    out = open(marks_path, "a", buffering=1)  # noqa: SIM115 (open for the process's life)
+    marks: dict[str, float] = {}
+
+    def mark(key: str) -> None:
+        marks.setdefault(key, time.perf_counter())
+
+    parse = server._parse
+
+    def timed_parse(*a: Any) -> Any:
+        marks.clear()
+        mark("handler")
+        return parse(*a)
+
+    run = worker.JobRunner.run
+
+    def timed_run(self: Any, job: Any, svc: Any) -> None:
+        mark("owner_run")
+        work = job.work
+
+        def timed_work(s: Any) -> Any:
+            for event in work(s):
+                if type(event).__name__ == "TextEvent":
+                    mark("owner_first_text")
+                yield event
+
+        job.work = timed_work
+        run(self, job, svc)
+
+    service_run = service.ConversationService.run
+
+    def timed_service_run(self: Any, request: Any) -> Any:
+        mark("service_run")
+        yield from service_run(self, request)
+
+    reply = session.ChatSession.reply
+
+    def timed_reply(self: Any, *a: Any, **k: Any) -> Any:
+        mark("engine_reply")
+        for event in reply(self, *a, **k):
+            name = type(event).__name__
+            if name == "TextEvent":
+                mark("engine_first_text")
+            elif name == "ReplyStats":
+                marks["engine_ttft"] = event.ttft_s
+            yield event
+
+    nxt = chat._next
+
+    async def timed_next(job: Any) -> Any:
+        item = await nxt(job)
+        if type(item).__name__ == "TextEvent":
+            mark("loop_first_text")
+        if item is worker.DONE:
+            out.write(json.dumps(marks) + "\n")
+        return item
+
+    events = chat._events
+
+    async def timed_events(*a: Any) -> Any:
+        async for text in events(*a):
+            if '"content": "' in text.replace('"content": ""', ""):
+                mark("loop_chunk")
+            yield text
+
+    server._parse = timed_parse  # type: ignore[assignment]
+    worker.JobRunner.run = timed_run  # type: ignore[method-assign]
+    service.ConversationService.run = timed_service_run  # type: ignore[method-assign]
+    session.ChatSession.reply = timed_reply  # type: ignore[method-assign]
+    chat._next = timed_next
+    chat._events = timed_events  # type: ignore[assignment]
+    if os.environ.get("B_SWITCH"):
+        sys.setswitchinterval(float(os.environ["B_SWITCH"]))
+    app = server.create_app(server.ServerConfig(db_path=get_paths().db))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning",
+        loop=os.environ.get("B_LOOP", "auto"), http=os.environ.get("B_HTTP", "auto"),
+    )  # fmt: skip
+    uvicorn.Server(config).run()
+
+
+def _session(env: dict[str, str], home: Path, name: str, requests: int) -> list[dict[str, Any]]:
+    from openai import OpenAI
+
+    marks = home / "marks.jsonl"
+    marks.unlink(missing_ok=True)
+    port = 18700 + os.getpid() % 200
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.api_ttft", "--serve", str(port), str(marks)],
+        cwd=ROOT, env={**env, **CONFIGS[name]},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=0)
+        sent = []
+        for i in range(requests + 1):  # the first loads the model
+            started, first = time.perf_counter(), 0.0
+            for chunk in client.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": f"Tell me about owls ({i})."}],
+                max_tokens=3, temperature=0, stream=True,
+            ):  # fmt: skip
+                if chunk.choices and chunk.choices[0].delta.content and not first:
+                    first = time.perf_counter()
+            sent.append((started, first))
+        time.sleep(0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    rows = []
+    for (started, first), line in list(zip(sent, marks.read_text().splitlines(), strict=True))[1:]:
+        t = json.loads(line)
+        t["sent"], t["client_first"] = started, first
+        row = {f"{a}->{b}": (t[b] - t[a]) * 1000 for a, b in itertools.pairwise(STEPS)}
+        row["SERVER_ADDED"] = ((first - started) - t["engine_ttft"]) * 1000
+        rows.append(row)
+    return rows
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for key in rows[0]:
+        if key == "engine_reply->engine_first_text":
+            continue  # the model's own work
+        values = sorted(r[key] for r in rows)
+        p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+        out[key] = {"p50": round(statistics.median(values), 2), "p95": round(p95, 2)}
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--serve", nargs=2, metavar=("PORT", "MARKS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(int(args.serve[0]), args.serve[1])
+        return 0
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        env = {**os.environ, "LANTERN_HOME": tmp, "HF_HUB_OFFLINE": "1", "LANTERN_THREADS": "2",
+               "PYTHONPATH": str(ROOT)}  # fmt: skip
+        subprocess.run([sys.executable, "-m", "app", "models", "list"], cwd=ROOT, env=env,
+                       check=True, capture_output=True)  # fmt: skip
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in CONFIGS}
+        for _ in range(args.rounds):
+            for name in CONFIGS:
+                rows[name] += _session(env, home, name, args.requests)
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{os.cpu_count()} CPUs shared with other work",
+        "load_average_before_after": [round(x, 2) for x in (*load_before, *os.getloadavg())],
+        "requests_per_config": args.requests * args.rounds,
+        "model": "SmolLM2-135M-Instruct Q4_1, 2 threads, greedy, 3 tokens",
+        "configs": {name: _summary(r) for name, r in rows.items()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    for name, summary in results["configs"].items():
+        print(f"{name}: SERVER_ADDED {summary['SERVER_ADDED']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
