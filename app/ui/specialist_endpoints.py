@@ -99,8 +99,8 @@ class EndpointsPanel(QWidget):
             self.list.addItem(item)
         self.list.blockSignals(False)
         match = [i for i in range(self.list.count()) if self._row(i)["name"] == keep]
-        if match:
-            self.list.setCurrentRow(match[0])
+        if match or (keep is None and self.list.count()):
+            self.list.setCurrentRow(match[0] if match else 0)
         else:
             self.start_new()
 
