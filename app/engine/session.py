@@ -18,6 +18,7 @@ from app.engine.kv_state import KvState, apply, capture, digest, llama_version
 from app.engine.llama_runtime import LlamaRuntime, Perf
 from app.engine.sampling import Sampler
 from app.engine.templates import ChatFormat
+from app.engine.token_memo import TokenMemo
 from app.engine.types import (
     ChatMessage,
     LoadOptions,
@@ -69,6 +70,10 @@ class ChatSession:
         self._quick_id: str | None = None
         self._restored = 0  # tokens restored from a saved state since the last reply
         self._memo: tuple[tuple[tuple[ChatMessage, ...], str], list[int]] | None = None
+        # Each turn tokenizes only its new pieces (app.engine.token_memo).
+        llama = runtime.llama
+        if not isinstance(llama.tokenize, TokenMemo):
+            llama.tokenize = TokenMemo(llama.tokenize)  # type: ignore[method-assign]
 
     @classmethod
     def load(cls, path: Path, options: LoadOptions = DEFAULT_LOAD) -> ChatSession:
@@ -324,6 +329,7 @@ class ChatSession:
             mean_entropy=gen.mean_entropy,
             drafted_tokens=gen.drafted,
             accepted_tokens=gen.accepted,
+            draft_steps=gen.draft_steps,
             restored_tokens=min(restored, keep),
         )
         log.info(
