@@ -4,18 +4,18 @@ Everything per token is a direct ctypes call into llama.cpp (sampler chain, batc
 reused, token pieces cached) or a few Python operations, so the consumer receives
 tokens at (nearly) llama.cpp's own decode rate.
 
-Drafting (prompt-lookup speculative decoding, ``draft > 0``): after each sampled token
-the loop proposes the next tokens from n-gram matches in the prompt and the answer so far
-(``app.engine.draft``), decodes the sampled token and the proposal in one batch with
-logits for every position, then samples each position in turn with the same sampler and
-keeps the proposal while the sampled token equals it. The first mismatch is itself the
-next token (sampled from the model's distribution), the rejected positions are removed
-from the KV cache (``llama_memory_seq_rm``). With a point-mass draft distribution q this
-is exactly speculative sampling: a draft token t is accepted with probability p(t)
-= min(1, p(t)/q(t)), and on rejection the token drawn from p given "not t" is a draw from
-the normalized residual max(0, p - q). Every emitted token is one draw of the sampler from
-the model's logits after exactly the emitted prefix, so greedy output is the same token
-for token, and a seeded sampled output consumes the same random numbers.
+Drafting (speculative decoding, ``draft > 0`` or a ``drafter``): after each sampled token
+the loop asks the drafter (``app.engine.draft``: prompt lookup, or a draft model) for the
+next tokens, decodes the sampled token and the proposal in one batch with logits for every
+position, then samples each position in turn with the same sampler and keeps the proposal
+while the sampled token equals it (``verify``). The first mismatch is itself the next
+token (sampled from the model's distribution), the rejected positions are removed from the
+KV cache (``llama_memory_seq_rm``). With a point-mass draft distribution q this is exactly
+speculative sampling: a draft token t is accepted with probability min(1, p(t)/q(t)) =
+p(t), and on rejection the token drawn from p given "not t" is a draw from the normalized
+residual max(0, p - q). Every emitted token is one draw of the sampler from the model's
+logits after exactly the emitted prefix, so greedy output is the same token for token, and
+a seeded sampled output consumes the same random numbers.
 
 Confidence: for each emitted token the loop adds log p(token) and the entropy of the raw
 softmax of the logits it sampled from (``ReplyStats.mean_logprob`` / ``mean_entropy``).
@@ -26,13 +26,13 @@ from __future__ import annotations
 import codecs
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
 import llama_cpp
 import numpy as np
 
-from app.engine.draft import PromptLookup
+from app.engine.draft import Drafter, lookup_for
 from app.engine.llama_runtime import LlamaRuntime
 from app.engine.sampling import Sampler
 from app.engine.types import StopReason
@@ -53,8 +53,9 @@ class Generation:
     logprob_sum: float = 0.0
     entropy_sum: float = 0.0
     scored: int = 0  # tokens whose log-probability was added
-    drafted: int = 0  # tokens proposed by prompt lookup
+    drafted: int = 0  # tokens proposed by the drafter
     accepted: int = 0  # of those, kept
+    draft_steps: int = 0  # batches that carried a proposal
 
     @property
     def mean_logprob(self) -> float | None:
@@ -113,6 +114,27 @@ def _score(row: np.ndarray, token: int) -> tuple[float, float]:
     return float(row[token] - top) - log_total, entropy
 
 
+def verify(
+    choose: Callable[[int], int], proposal: Sequence[int], is_end: Callable[[int], bool]
+) -> list[int]:
+    """The tokens a drafted batch yields: sample batch row 0 (the logits after the last
+    accepted token), and while the sampled token equals the drafted one, the next row.
+
+    Row ``j`` holds the logits after the proposal's first ``j`` tokens, so every returned
+    token is one draw from the model given exactly the tokens before it; the last one is
+    the first mismatch (a draw from the residual distribution), a token after the whole
+    proposal, or an end token. ``choose(row)`` samples row ``row``.
+    """
+    out: list[int] = []
+    drafted = len(proposal)
+    for row in range(drafted + 1):
+        tok = choose(row)
+        out.append(tok)
+        if row == drafted or tok != proposal[row] or is_end(tok):
+            break
+    return out
+
+
 def generate(
     rt: LlamaRuntime,
     sampler: Sampler,
@@ -123,14 +145,16 @@ def generate(
     result: Generation,
     strip_leading: bool = True,
     draft: int = 0,
+    drafter: Drafter | None = None,
 ) -> Generator[str, None, None]:
     """Yield text pieces; ``kv`` (the tokens in the KV cache) grows as tokens decode.
 
     The logits of the last prompt token must be ready. At every ``yield`` ``kv``
     matches the cache, so closing the iterator there leaves the session consistent.
     Leading whitespace of a reply is dropped unless ``strip_leading`` is false (a
-    continued answer keeps the space between its old and new text). ``draft``: most
-    tokens proposed per step by prompt lookup (0: no drafting).
+    continued answer keeps the space between its old and new text). ``draft``: prompt
+    lookup's most tokens per step (0: off, ``draft.AUTO``: the context decides, see
+    ``draft.lookup_for``) unless a ``drafter`` is given (e.g. ``draft_model.DraftModel``).
     """
     ctx, vocab, batch, n_vocab = rt.ctx, rt.vocab, rt.batch, rt.n_vocab
     sample, decode = sampler.sample, llama_cpp.llama_decode
@@ -143,7 +167,11 @@ def generate(
     room = rt.n_ctx - len(kv)
     limit = min(max_tokens, room) if max_tokens > 0 else room
     at_limit: StopReason = "length" if 0 < max_tokens <= room else "context"
-    lookup = PromptLookup(kv, max_draft=min(draft, rt.n_batch - 1)) if draft > 0 else None
+    if drafter is None:
+        drafter = lookup_for(kv, draft, rt.n_batch - 1)
+    else:
+        drafter.begin(kv)
+    most_drafted = rt.n_batch - 1
     parts: list[str] = []
     started = not strip_leading  # leading whitespace of a reply is dropped
     n_past = len(kv)
@@ -161,6 +189,9 @@ def generate(
         result.entropy_sum += ent
         result.scored += 1
         return tok
+
+    def is_end(tok: int) -> bool:
+        return bool(is_eog(vocab, tok))
 
     try:
         pending = [choose(-1)]  # chosen, not emitted; all but the last are in the cache
@@ -200,9 +231,11 @@ def generate(
                 break
             last = pending[-1]
             proposal: list[int] = []
-            if lookup is not None:
-                lookup.extend(pending)
-                proposal = lookup.propose(min(limit - n, rt.n_ctx - n_past) - 1)
+            if drafter is not None:
+                drafter.extend(pending)
+                room_left = min(limit - n, rt.n_ctx - n_past, most_drafted + 1) - 1
+                if room_left > 0:
+                    proposal = drafter.propose(room_left)
             count = 1 + len(proposal)
             tokens[0] = last
             positions[0] = n_past
@@ -216,22 +249,20 @@ def generate(
             sync(ctx)  # llama.cpp's eval clock stops here, not when we next sample
             if rc != 0:
                 raise InferenceError(f"llama.cpp failed to decode a token (code {rc}).")
-            # Verify: a drafted token stays while the sampler picks it at its position.
-            pending = []
-            for row in range(count):
-                tok = choose(row)
-                pending.append(tok)
-                if row == len(proposal) or tok != proposal[row] or is_eog(vocab, tok):
-                    break
+            pending = verify(choose, proposal, is_end) if proposal else [choose(0)]
             kept = len(pending)  # the last token and the accepted drafts
             if kept < count:
                 llama_cpp.llama_memory_seq_rm(rt.memory, 0, n_past + kept, -1)
             kv.append(last)
-            kv.extend(proposal[: kept - 1])
+            if kept > 1:
+                kv.extend(proposal[: kept - 1])
             n_past += kept
             result.decode_steps += kept
-            result.drafted += len(proposal)
-            result.accepted += kept - 1
+            if proposal and drafter is not None:
+                drafter.feedback(len(proposal), kept - 1)
+                result.drafted += len(proposal)
+                result.accepted += kept - 1
+                result.draft_steps += 1
         tail = utf8(b"", True) + (stop_text.flush() if stop_text is not None else "")
         if tail and (started or tail.strip()):
             parts.append(tail)

@@ -106,6 +106,7 @@ class ReplyStats:
     mean_entropy: float | None = None  # mean entropy (nats) of the raw distribution per step
     drafted_tokens: int = 0  # tokens proposed by prompt lookup (speculative decoding)
     accepted_tokens: int = 0  # of those, accepted by the model
+    draft_steps: int = 0  # decode batches that carried drafted tokens
     restored_tokens: int = 0  # tokens of the prompt restored from a saved KV state
 
 
