@@ -14,13 +14,16 @@ and cached; it is not committed.
     run) on 64 chunks of ~225 tokens; llama-cpp-python's ``Llama.embed()`` on the same
     chunks for comparison.
 (c) Hybrid retrieval latency p50/p95 over 100k synthetic chunks (sentences of the
-    manual recombined; random unit vectors), with the query vector precomputed, and
-    end to end with the query embedding.
+    manual recombined; random unit vectors, three child vectors each), with the query
+    vector precomputed (also without the child list, alternating), and end to end with
+    the query embedding. ``--latency-only`` runs this part alone.
 (d) Quality on bench/data/docs_questions.json (45 questions over the CMUCL manual, each
     with the page that answers it) and bench/data/docs_questions_rintro.json (50 questions
     over "An Introduction to R", R-intro.pdf from the Debian package r-doc-pdf, 30 of them
     paraphrased in everyday words): recall@5 and MRR@5 per style for keyword-only,
-    vector-only, the old equal-weight hybrid and final (what grounding uses).
+    vector-only, the old equal-weight hybrid, hybrid (keyword + passage vectors) and final
+    (what grounding uses: those and the child-chunk list). Each lever's effect:
+    ``python -m bench.docs_levers`` (bench/docs_levers.py).
 (e) Sentence attribution precision/recall on bench/data/attribution_set.json.
 """
 
@@ -191,9 +194,12 @@ class CachedQueries:
 
 
 def build_synthetic(db: Any, source: list[str], n_chunks: int, dim: int, model_id: str) -> float:
+    """``n_chunks`` chunks with random unit vectors, each with three child vectors (the
+    children search reads for its candidates, app.knowledge.child_chunks)."""
     from app.knowledge.collections import ensure_collection
     from app.knowledge.index import FileState, write_document
     from app.knowledge.types import Chunk, Extracted
+    from app.store.chunks import add_child_vectors
 
     sentences = [s for t in source for s in re.split(r"(?<=[.!?])\s+", t) if len(s) > 20]
     rng = random.Random(7)
@@ -209,13 +215,18 @@ def build_synthetic(db: Any, source: list[str], n_chunks: int, dim: int, model_i
         vecs = nprng.normal(size=(per_doc, dim)).astype(np.float32)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         ex = Extracted(Path(f"/synthetic/doc{d:05}.pdf"), "pdf", per_doc // 3 + 1)
-        write_document(db, cid, ex, FileState(1, 1.0, f"{d}"), chunks, vecs, model_id)
+        written = write_document(db, cid, ex, FileState(1, 1.0, f"{d}"), chunks, vecs, model_id)
+        kids = nprng.normal(size=(3 * per_doc, dim)).astype(np.float32)
+        kids /= np.linalg.norm(kids, axis=1, keepdims=True)
+        parents = [c for c in written.chunk_ids for _ in range(3)]
+        add_child_vectors(db, [(p, v.tobytes()) for p, v in zip(parents, kids, strict=True)])
     return time.perf_counter() - start
 
 
 def bench_latency(
     embedder: Any, source: list[str], questions: list[str], n_chunks: int, folder: Path
 ) -> dict:
+    from app.knowledge import retrieve
     from app.knowledge.retrieve import search
     from app.knowledge.vectors import vector_index
 
@@ -229,8 +240,10 @@ def bench_latency(
         "hybrid": [],
         "keyword": [],
         "vector": [],
+        "hybrid_without_children": [],
         "hybrid_with_query_embedding": [],
     }
+    with_children = retrieve.child_ranking
     for q in questions[:5]:
         search(db, q, collection="synthetic", embedder=cached)  # warm up
     for _ in range(2):
@@ -240,6 +253,13 @@ def bench_latency(
                 hits = search(db, q, collection="synthetic", embedder=cached, mode=mode, k=5).hits  # type: ignore[arg-type]
                 timings[mode].append((time.perf_counter() - t) * 1000)
                 assert hits
+            retrieve.child_ranking = lambda *args: []  # type: ignore[assignment]
+            try:  # the same search without the child list, alternating with the above
+                t = time.perf_counter()
+                search(db, q, collection="synthetic", embedder=cached, k=5)
+                timings["hybrid_without_children"].append((time.perf_counter() - t) * 1000)
+            finally:
+                retrieve.child_ranking = with_children
             t = time.perf_counter()
             search(db, q, collection="synthetic", embedder=embedder, k=5)
             timings["hybrid_with_query_embedding"].append((time.perf_counter() - t) * 1000)
@@ -273,9 +293,11 @@ def _score(ranks: list[int | None]) -> dict[str, float]:
 
 def bench_quality(db: Any, embedder: Any, questions: list[dict]) -> dict:
     """recall@5 and MRR@5 per question style (literal / paraphrased) for keyword-only,
-    vector-only, the old hybrid (equal-weight RRF, k=60: the lever baseline) and final
-    (what grounding uses: weighted RRF k=10, keyword weight 0.5, distinct passages)."""
+    vector-only, the old hybrid (equal-weight RRF, k=60: the lever baseline), hybrid
+    (keyword + passage vectors, the weights in retrieve) and final (what grounding uses,
+    ``search``: those two lists and the child-chunk list, distinct passages)."""
     from app.knowledge import retrieve
+    from app.knowledge.child_chunks import child_ranking
     from app.knowledge.retrieve import distinct_hits, keyword_search, load_hits, rrf, search
     from app.knowledge.vectors import vector_index
 
@@ -290,10 +312,15 @@ def bench_quality(db: Any, embedder: Any, questions: list[dict]) -> dict:
             for mode in ("keyword", "vector")
         }
         keyword = keyword_search(db, q, None, retrieve.CANDIDATES, True)
-        vector = index.search(embedder.embed_one(q), None, retrieve.CANDIDATES)
+        qvec = embedder.embed_one(q)
+        vector = index.search(qvec, None, retrieve.CANDIDATES)
         got["hybrid_rrf60_equal"] = _rank(load_hits(db, rrf([keyword, vector], k=60)[:5]), pages)
+        two = rrf([keyword, vector], weights=(retrieve.KEYWORD_WEIGHT, 1.0))
+        got["hybrid"] = _rank(distinct_hits(load_hits(db, two[:15]), 5), pages)
         got["final"] = _rank(search(db, q, embedder=embedder, k=5).hits, pages)
-        fused = rrf([keyword, vector], weights=(retrieve.KEYWORD_WEIGHT, 1.0))
+        children = child_ranking(db, embedder.model_id, qvec, [c for c, _ in vector + keyword])
+        weights = (retrieve.KEYWORD_WEIGHT, 1.0, retrieve.CHILD_WEIGHT)
+        fused = rrf([keyword, vector, children], weights=weights)
         got["final_without_dedupe"] = _rank(load_hits(db, fused[:5]), pages)
         got["final_dedupe_check"] = _rank(distinct_hits(load_hits(db, fused[:15]), 5), pages)
         for mode, rank in got.items():
@@ -338,12 +365,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=100_000, help="synthetic chunks for latency")
     parser.add_argument("--no-baseline", action="store_true", help="skip Llama.embed() comparison")
     parser.add_argument("--threads", type=int, default=THREADS, help="embedding threads (2)")
+    parser.add_argument(
+        "--latency-only", action="store_true", help="only (c); updates its part of the results"
+    )
     args = parser.parse_args(argv)
+    if args.latency_only:
+        return latency_only(args.chunks, args.threads)
 
     from app.engine.llama_log import route_llama_log
     from app.knowledge.embed import Embedder
     from app.knowledge.index import list_documents
     from app.logs import setup_logging
+    from bench.docs_ingest import run as run_ingest_bench
     from tests.fixtures.minilm_gguf import minilm_gguf_path
 
     setup_logging(CACHE / "bench-docs.log")
@@ -372,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         results["ingest"], db = bench_ingest(pdf, embedder, folder)
         print(f"ingest: {json.dumps(results['ingest'])}", flush=True)
+        results["ingest"] |= run_ingest_bench()  # bench/docs_ingest.py: passes, levers, window
         texts = sample_chunks(pdf, embedder)
         results["embedding"] = bench_embedding(embedder, texts, model_path, not args.no_baseline)
         if args.threads != 1:
@@ -396,6 +430,33 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
+    return 0
+
+
+def latency_only(n_chunks: int, threads: int) -> int:
+    """(c) alone, the synthetic chunks made from the CMUCL manual's chunk texts; writes
+    ``latency`` (with the load average around it) into the existing results."""
+    from app.engine.llama_log import route_llama_log
+    from app.knowledge.chunk import chunk_blocks
+    from app.knowledge.embed import Embedder
+    from app.knowledge.extract import read_document
+    from tests.fixtures.minilm_gguf import minilm_gguf_path
+
+    route_llama_log()
+    pdf, _ = obtain_pdf()
+    source = [c.text for c in chunk_blocks(read_document(pdf)[1].blocks)]
+    questions = [q["question"] for q in json.loads(QUESTIONS.read_text())["questions"]]
+    load_start = os.getloadavg()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Embedder(minilm_gguf_path(), n_threads=threads) as embedder,
+    ):
+        latency = bench_latency(embedder, source, questions, n_chunks, Path(tmp))
+    latency["load_average"] = {"at_start": load_start, "at_end": os.getloadavg()}
+    print(f"latency: {json.dumps(latency)}", flush=True)
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data["latency"] = latency
+    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
     return 0
 
 
@@ -439,7 +500,7 @@ def print_table(r: dict) -> None:
         for style in ("literal", "paraphrased"):
             if style not in quality:
                 continue
-            for mode in ("keyword", "vector", "hybrid_rrf60_equal", "final"):
+            for mode in ("keyword", "vector", "hybrid", "final"):
                 scores = quality[style][mode]
                 rows.append(
                     (
