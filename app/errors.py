@@ -92,3 +92,8 @@ class GrammarError(LanternError):
 class CollectionError(LanternError):
     """A document collection name that is empty, taken or reserved, or a collection or
     file that is not there (issue 11: the Documents view)."""
+
+
+class DraftModelError(LanternError):
+    """A draft model for speculative decoding that does not share the chat model's
+    vocabulary (issue 12)."""
