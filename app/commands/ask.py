@@ -1,4 +1,5 @@
-"""`lantern ask "QUESTION" [--model NAME] [--conversation ID] [--docs NAME] [--json]`."""
+"""`lantern ask "QUESTION" [--model NAME] [--conversation ID] [--docs NAME] [--json]
+[--json-schema FILE]`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--specialist", metavar="NAME", help="answer with this specialist (default: routed)"
+    )
+    p.add_argument(  # issue 14: the local API's response_format, from the terminal
+        "--json-schema", metavar="FILE", help="answer with JSON that follows this JSON schema"
     )
     p.set_defaults(func=run)
 
@@ -58,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
         raise LanternError("The question is empty; write something to ask.")
     if args.docs:
         find_collection(db, args.docs)  # a clear error before the model loads
+    grammar = None
+    if args.json_schema:  # a clear error before the model loads
+        from app.engine.grammar import schema_file_grammar
+
+        grammar = schema_file_grammar(args.json_schema)
     from app.chat.service import ConversationService
     from app.chat.types import TurnRequest
     from app.commands.turns import print_sources, stream_turn
@@ -70,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         collection=args.docs,
         specialist=args.specialist,
+        sampling=(("grammar", grammar),) if grammar else (),
     )
     service = ConversationService(db)
     answers: list[TurnResult] = []

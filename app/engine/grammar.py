@@ -45,3 +45,15 @@ def _grammar(text: str) -> str:
             f"The JSON schema uses something Lantern cannot turn into a grammar ({exc}); "
             "simplify it (types, properties, required, enum, items, $defs work)."
         ) from exc
+
+
+def schema_file_grammar(path: str) -> str:
+    """GBNF for the JSON schema in the file ``path`` (`lantern ask --json-schema`)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            schema = json.load(f)
+    except OSError as exc:
+        raise GrammarError(f"Cannot read the JSON schema file {path}: {exc.strerror}.") from exc
+    except ValueError as exc:
+        raise GrammarError(f"The JSON schema file {path} is not valid JSON ({exc}).") from exc
+    return json_schema_grammar(schema)
