@@ -88,7 +88,7 @@ class JobRunner:
 
     def run(self, job: Job, service: Any) -> None:
         """On the owner thread: run ``job`` against ``service``, events to its queue."""
-        send = job.loop.call_soon_threadsafe
+        send = _sender(job)
         try:
             if job.cancelled.is_set():
                 return
@@ -111,9 +111,22 @@ class JobRunner:
         """A job that will never run (its host is gone): fail it (any thread)."""
         with self._lock:
             self._pending[job.key] -= 1
-        send = job.loop.call_soon_threadsafe
+        send = _sender(job)
         send(job.out.put_nowait, Failure(error))
         send(job.out.put_nowait, DONE)
+
+
+def _sender(job: Job) -> Callable[..., None]:
+    """``call_soon_threadsafe`` on the request's loop; nothing once that loop is closed
+    (the server stopped while the job waited or ran: nobody is listening)."""
+
+    def send(fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            job.loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # "Event loop is closed"
+            job.cancelled.set()
+
+    return send
 
 
 class ServiceWorker(JobRunner):
