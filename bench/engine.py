@@ -617,7 +617,9 @@ def main(argv: list[str] | None = None) -> int:
     if wanted("kv"):
         results["kv"] = bench_kv()
     if wanted("draft"):
-        results["draft"] = bench_draft()
+        from bench.engine_draft import run as run_draft  # greedy like-for-like (issue 12)
+
+        results["draft"] = run_draft()
     if wanted("native"):
         from bench.engine_native import bench_native
 

@@ -191,7 +191,9 @@ def auto_decisions() -> dict[str, bool]:
         session.close()
 
 
-def run(reps: int = 3, max_tokens: int = 128, sampled_reps: int = 2) -> dict[str, Any]:
+def run(
+    reps: int = 3, max_tokens: int = 128, sampled_reps: int = 2, threads: int = THREADS
+) -> dict[str, Any]:
     from app.engine.draft import MAX_DRAFT, MIN_MATCH, START_DRAFT
     from app.engine.types import SamplingOptions
 
@@ -200,7 +202,7 @@ def run(reps: int = 3, max_tokens: int = 128, sampled_reps: int = 2) -> dict[str
     greedy = SamplingOptions(temperature=0.0, max_tokens=max_tokens, repeat_penalty=1.0)
     result: dict[str, Any] = {
         "method": "greedy (same tokens both ways), alternating off/on, median consumer "
-        f"tokens/s of {reps} replies per mode, {THREADS} threads; speedup = median with / "
+        f"tokens/s of {reps} replies per mode, {threads} threads; speedup = median with / "
         "median without",
         "settings": {
             "min_match": MIN_MATCH,
@@ -211,12 +213,12 @@ def run(reps: int = 3, max_tokens: int = 128, sampled_reps: int = 2) -> dict[str
         },
         "batch_cost": batch_cost(),
     }
-    greedy_runs = compare(THREADS, reps, greedy, cpu=False, seeded=False)
+    greedy_runs = compare(threads, reps, greedy, cpu=False, seeded=False)
     result.update(greedy_runs)  # the headline: draft.<case>.speedup (bench.engine's summary)
     result["greedy_cpu"] = compare(1, 2, greedy, cpu=True, seeded=False)
     if sampled_reps > 0:
         result["sampled"] = compare(
-            THREADS, sampled_reps, SamplingOptions(max_tokens=max_tokens), cpu=False, seeded=True
+            threads, sampled_reps, SamplingOptions(max_tokens=max_tokens), cpu=False, seeded=True
         )
     result["auto"] = auto_decisions()
     result["loadavg"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
@@ -265,9 +267,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3, help="greedy replies per mode and case")
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--sampled-reps", type=int, default=2, help="0: skip sampled runs")
+    parser.add_argument("--threads", type=int, default=THREADS)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
-    draft = run(args.reps, args.max_tokens, args.sampled_reps)
+    draft = run(args.reps, args.max_tokens, args.sampled_reps, args.threads)
     if not args.no_write:
         merge(draft)
     print(table(draft))
