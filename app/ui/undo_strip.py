@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 
@@ -36,13 +37,26 @@ class UndoStrip(QFrame):
         self.hide()
 
     def offer(self, text: str, undo: Callable[[], None]) -> None:
-        self.label.setText(text)
+        self.label.setText(self._fitted(text))
+        self.label.setToolTip(text)
         self._undo = undo
         self.adjustSize()
         self.place()
         self.show()
         self.raise_()
         self._timer.start()
+
+    def _fitted(self, text: str) -> str:
+        """``text`` elided in the middle so the strip fits its parent (a narrow sidebar
+        and a long chat title cut the strip off on both sides)."""
+        parent = self.parentWidget()
+        if parent is None:
+            return text
+        margins = self.layout().contentsMargins()
+        spare = margins.left() + margins.right() + self.layout().spacing() + 16
+        room = parent.width() - self.button.sizeHint().width() - spare
+        metrics = QFontMetrics(self.label.font())
+        return metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(room, 40))
 
     def place(self) -> None:
         parent = self.parentWidget()

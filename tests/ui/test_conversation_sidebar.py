@@ -101,3 +101,23 @@ def test_list_is_most_recent_first(sidebar: ConversationSidebar) -> None:
     sidebar.refresh()
     assert sidebar.ids()[0] == first
     assert set(sidebar.ids()) == {first, second}
+
+
+def test_undo_strip_fits_a_narrow_sidebar_with_a_long_title(
+    sidebar: ConversationSidebar, qtbot: Any
+) -> None:
+    db = sidebar.db
+    create_conversation(db, title="keep me")
+    title = "What is the capital of France and why did it move there " * 3
+    doomed = create_conversation(db, title=title.strip())["id"]
+    sidebar.resize(220, 500)
+    sidebar.show()
+    sidebar.refresh(select=doomed)
+    with qtbot.waitSignal(sidebar.deleted):
+        sidebar.delete_action.trigger()
+    strip = sidebar.undo
+    assert strip.isVisibleTo(sidebar)
+    assert strip.x() >= 0 and strip.x() + strip.width() <= sidebar.width()
+    assert "\u2026" in strip.label.text()  # elided, the whole text is its tooltip
+    assert strip.label.toolTip().startswith("Deleted \u201cWhat is the capital of France")
+    assert strip.button.isVisibleTo(sidebar)
