@@ -61,7 +61,7 @@ class KvState:
 
     identity: dict[str, Any]  # model, n_ctx, n_batch, adapters, llama: all must match
     tokens: tuple[int, ...]
-    payload: bytes
+    payload: bytes | memoryview  # read-only by convention (``capture`` hands over its buffer)
 
     @property
     def size(self) -> int:
@@ -79,7 +79,9 @@ def capture(ctx: Any, tokens: list[int], identity: dict[str, Any]) -> KvState | 
     written = int(llama_cpp.llama_state_seq_get_data(ctx, buf, size, SEQ))
     if written <= 0:
         return None
-    return KvState(dict(identity), tuple(tokens), bytes(memoryview(buf)[:written]))
+    # The buffer itself is the payload (no second copy of tens of MB): nothing else
+    # holds it, and a KvState never changes it.
+    return KvState(dict(identity), tuple(tokens), memoryview(buf).cast("B")[:written])
 
 
 def apply(ctx: Any, memory: Any, state: KvState) -> bool:
