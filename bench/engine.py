@@ -589,6 +589,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip llama_cpp.Llama")
     parser.add_argument("--replies", type=int, default=5, help="replies per (a) setting")
     parser.add_argument(
+        "--native-threads", type=int, default=THREADS,
+        help="threads for both sides of the native comparison (1 on an overloaded machine: "
+        "two threads' barriers stall when a core is taken)",
+    )  # fmt: skip
+    parser.add_argument("--native-reps", type=int, default=5, help="native TTFT repetitions")
+    parser.add_argument(
         "--only", help="comma-separated sections to run (a,b,gui,kv,draft,turn1,native); the "
         "others are kept from the existing results file",
     )  # fmt: skip
@@ -623,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     if wanted("native"):
         from bench.engine_native import bench_native
 
-        results["native"] = bench_native(THREADS)
+        results["native"] = bench_native(args.native_threads, args.native_reps)
     results["machine"] = {
         "python": platform.python_version(),
         "llama_cpp_python": llama_cpp.__version__,

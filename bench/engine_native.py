@@ -396,13 +396,13 @@ def bench_llama_bench(threads: int, reps: int = 3) -> dict[str, Any]:
     }
 
 
-def bench_native(threads: int) -> dict[str, Any]:
+def bench_native(threads: int, reps: int = 5) -> dict[str, Any]:
     """The "native" section of bench/results/engine.json."""
     missing = native_missing()
     if missing is not None:
         return {"skipped": missing}
     load = os.getloadavg()[0]
-    result: dict[str, Any] = {"ttft": bench_native_ttft(threads)}
+    result: dict[str, Any] = {"threads": threads, "ttft": bench_native_ttft(threads, reps)}
     result.update(bench_llama_bench(threads))
     result["loadavg_before_after"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     result["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
