@@ -131,7 +131,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def run(requests: int, max_tokens: int) -> dict[str, Any]:
+def run(requests: int, max_tokens: int, native: bool = True) -> dict[str, Any]:
     """Lantern, llama_cpp.server and (where built) the native llama-server, started
     together; each prompt goes to each in turn, so load changes hit all alike."""
     sys.path.insert(0, str(ROOT))
@@ -157,12 +157,16 @@ def run(requests: int, max_tokens: int) -> dict[str, Any]:
                 targets["llama_cpp_server"] = (_client(OpenAI, base), "x")
             except RuntimeError as exc:
                 status["llama_cpp_server"] = f"failed: {exc}"
-            native = _start_native(model, Path(tmp) / "llama_server.log")
-            if isinstance(native, str):
-                status["native_llama_server"] = native
+            started = (
+                _start_native(model, Path(tmp) / "llama_server.log")
+                if native
+                else "skipped: --no-native (at load ~17 on 2 cores it took ~140 s a request)"
+            )
+            if isinstance(started, str):
+                status["native_llama_server"] = started
             else:
-                procs.append(native[1])
-                targets["native_llama_server"] = (_client(OpenAI, native[0]), "x")
+                procs.append(started[1])
+                targets["native_llama_server"] = (_client(OpenAI, started[0]), "x")
             rows: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
             for i in range(requests + 1):  # the first request of each warms it up
                 for name, (client, field) in targets.items():
@@ -193,9 +197,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument(
+        "--no-native", action="store_true", help="leave out the native llama-server"
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
-    measured = run(args.requests, args.max_tokens)
+    measured = run(args.requests, args.max_tokens, native=not args.no_native)
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other work)",
