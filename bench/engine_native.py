@@ -367,8 +367,11 @@ def bench_llama_bench(threads: int, reps: int = 3) -> dict[str, Any]:
     from tests.fixtures.models import smollm2_path
 
     model = smollm2_path()
+    from app.engine.llama_model import cpu_has_amx
+
     args = [str(NATIVE_BIN / "llama-bench"), "-m", str(model), "-p", "0", "-n", "128",
-            "-r", "1", "-o", "json", *_native_args(threads)]  # fmt: skip
+            "-r", "1", "-o", "json", "-t", str(threads),
+            *(["--repack", "0"] if cpu_has_amx() else [])]  # fmt: skip
     session = ChatSession.load(model, LoadOptions(n_ctx=2048, n_threads=threads))
     native: list[float] = []
     ours: list[float] = []
@@ -403,7 +406,11 @@ def bench_native(threads: int, reps: int = 5) -> dict[str, Any]:
         return {"skipped": missing}
     load = os.getloadavg()[0]
     result: dict[str, Any] = {"threads": threads, "ttft": bench_native_ttft(threads, reps)}
-    result.update(bench_llama_bench(threads))
+    try:
+        result.update(bench_llama_bench(threads))
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
+        stderr = getattr(exc, "stderr", "") or ""
+        result["llama_bench_error"] = f"{exc} {stderr[-300:]}".strip()
     result["loadavg_before_after"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     result["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     return result
