@@ -69,6 +69,7 @@ class Progress:
     eta_s: float | None
     searchable: int = 0  # files searchable by keywords so far (pass 1 done)
     chunks_to_embed: int = 0  # chunks written in pass 1 that pass 2 embeds (``chunks``: done)
+    child_chunks: int = 0  # their sentence groups embedded so far (ETA unknown meanwhile)
 
 
 @dataclass
@@ -121,7 +122,8 @@ class Ingestor:
         self._chunking = {"target": chunk_target, "max_tokens": chunk_max, "overlap": chunk_overlap}
         self._pages = self._chunks = self._done = self._total = 0
         self._bytes_done = self._bytes_total = 0
-        self._searchable = self._to_embed = 0
+        self._searchable = self._to_embed = self._children = 0
+        self._in_children = False
         self._embed_start: float | None = None
         self._start = time.monotonic()
 
@@ -133,11 +135,13 @@ class Ingestor:
         self.progress(
             Progress(
                 self._done, self._total, self._pages, self._chunks, current, elapsed,
-                self._eta(elapsed), self._searchable, self._to_embed,
+                self._eta(elapsed), self._searchable, self._to_embed, self._children,
             )
         )  # fmt: skip
 
     def _eta(self, elapsed: float) -> float | None:
+        if self._in_children:  # how many children a passage has is not known ahead
+            return None
         if self._embed_start is not None and self._to_embed:  # pass 2: by chunks
             spent = time.monotonic() - self._embed_start
             if self._chunks:
@@ -153,7 +157,7 @@ class Ingestor:
         self._start = time.monotonic()
         self._done, self._total = 0, len(files)
         self._pages = self._chunks = self._bytes_done = 0
-        self._searchable = self._to_embed = 0
+        self._searchable = self._to_embed = self._children = 0
         self._embed_start = None
         self._bytes_total = sum(_size(p) for p in files)
 
@@ -224,7 +228,12 @@ class Ingestor:
             self._report(path)
         # issue 11: the chunks' sentence groups too, before the vectors mark the document
         ids = pending.written.chunk_ids
-        store_children(self.db, embedder, pending.chunks, ids, self.cancel.is_set)
+        self._in_children = True
+        try:
+            counted = _CountingEmbedder(embedder, lambda n: self._child_batch(n, path))
+            store_children(self.db, counted, pending.chunks, ids, self.cancel.is_set)
+        finally:
+            self._in_children = False
         if self.cancel.is_set():
             raise _Cancelled
         vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
@@ -236,6 +245,10 @@ class Ingestor:
         )
         if done is not None:
             apply_write(self.db, done, embedder.model_id, vectors)
+
+    def _child_batch(self, n: int, path: Path) -> None:
+        self._children += n
+        self._report(path)
 
     def _embed_all(self, pending: list[_Pending], report: IngestReport) -> None:
         self._embed_start = time.monotonic()
@@ -356,6 +369,23 @@ class Ingestor:
             if report.cancelled:
                 break
         return report
+
+
+class _CountingEmbedder:
+    """The embedder as ``store_children`` sees it, reporting each embedded batch (so the
+    progress keeps moving while a document's child chunks are embedded)."""
+
+    def __init__(self, embedder: Embedder, on_batch: Callable[[int], None]) -> None:
+        self._embedder = embedder
+        self._on_batch = on_batch
+
+    def count_tokens(self, text: str) -> int:
+        return self._embedder.count_tokens(text)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = self._embedder.embed(texts)
+        self._on_batch(len(texts))
+        return vectors
 
 
 def _keyword_only(report: IngestReport, at: int, why: str) -> None:

@@ -107,3 +107,17 @@ def test_vectors_for_a_document_replaced_meanwhile_are_dropped(
     written = set_document_vectors(db, doc_id, ids, [blob] * len(ids), "m")
     assert written is not None and written.chunk_ids == ids
     assert db.execute("SELECT embed_model FROM documents").fetchone()[0] == "m"
+
+
+def test_progress_keeps_moving_while_child_chunks_are_embedded(
+    db: sqlite_utils.Database, tmp_path: Path, embedder: Embedder
+) -> None:
+    pdf = _manual(tmp_path / "manual.pdf")
+    seen: list[Progress] = []
+    Ingestor(db, embedder, progress=seen.append).add([pdf])
+    children = int(db.execute("SELECT count(*) FROM child_chunks").fetchone()[0])
+    during = [p for p in seen if p.child_chunks and p.files_done < p.files_total]
+    assert children > 0 and during[-1].child_chunks == children
+    assert seen[-1].files_done == 1 and seen[-1].eta_s == 0.0
+    assert all(p.eta_s is None for p in during)  # no "0 s left" while children remain
+    assert during[0].chunks == during[0].chunks_to_embed  # after every passage
