@@ -167,7 +167,7 @@ def test_an_embedder_failure_is_an_inference_error(minilm_path: Path) -> None:
         Embedder(minilm_path, n_threads=1) as embedder,
         pytest.raises(InferenceError, match="failed to embed a text"),
     ):
-        embedder._encode_one([10**7], np.zeros(embedder.dim, dtype=np.float32))
+        embedder._encode_one(embedder._context, [10**7], np.zeros(embedder.dim, dtype=np.float32))
 
 
 def test_tokenize_grows_its_buffer(smol_model: LlamaModel) -> None:
