@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,9 @@ def test_low_confidence_escalates_to_the_remote_server_without_streaming(
     )
     events = run(service, TurnRequest("send", text="@General Tell me something about owls."))
     first, second = results(events)
+    assert first.stats is not None and first.stats.mean_logprob is not None
+    # the confidence is the engine's own figure for the tokens it decoded (not re-scored)
+    assert first.message["confidence"] == pytest.approx(math.exp(first.stats.mean_logprob))
     escalating = next(e for e in events if isinstance(e, Escalating))
     assert escalating.fallback == "remote:team"
     assert escalating.reason.startswith("confidence ") and escalating.reason.endswith("0.99")
