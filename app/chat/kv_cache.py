@@ -93,7 +93,7 @@ class KvCache:
         if self.db is not None:
             from app.store.settings import get_setting
 
-            session.draft = max(0, int(get_setting(self.db, "engine.draft")))
+            session.draft = max(-1, int(get_setting(self.db, "engine.draft")))  # -1: auto
         try:
             return self.restore(session, conversation_id, messages, max_tokens, continue_text)
         except OSError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.engine import hardware
 from app.engine.context_fit import answer_reserve, fit_prompt
+from app.engine.draft import AUTO, MAX_DRAFT, Drafter
 from app.engine.generate import Generation, generate
 from app.engine.gguf_info import inspect_gguf
 from app.engine.kv_state import KvState, apply, capture, digest, llama_version
@@ -36,10 +37,12 @@ log = get_logger("engine")
 
 DEFAULT_LOAD = LoadOptions()
 DEFAULT_SAMPLING = SamplingOptions()
-DRAFT_TOKENS = 8  # tokens drafted per step by prompt lookup when drafting is on
-# Off by default: bench/engine.py (f) showed no gain on this machine (x0.86 on a grounded
-# answer, x0.86 on a code edit, x1.11 free text; acceptance 0.1-0.33); setting engine.draft.
-DEFAULT_DRAFT = 0
+DRAFT_TOKENS = MAX_DRAFT  # most tokens drafted per step by prompt lookup when it is on
+# Auto by default (app.engine.draft.lookup_for): prompt lookup drafts when the context holds
+# documents, code or history (64+ tokens), where answers quote it (bench/engine_draft.py;
+# simulated on recorded greedy answers with the measured batch cost: x1.41 grounded, x1.48
+# code edit, x0.99 free text even when forced); 0 turns it off (setting engine.draft).
+DEFAULT_DRAFT = AUTO
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -66,6 +69,7 @@ class ChatSession:
         self.last_prompt: list[int] = []  # the tokens of the latest reply's prompt
         self._adapters: Any = None  # app.engine.lora.AdapterSet, made on first use
         self.draft = DEFAULT_DRAFT  # prompt-lookup drafting: most tokens per step (0: off)
+        self.draft_model: Drafter | None = None  # app.engine.draft_model.DraftModel, if any
         self.model_id: str | None = None  # the file's sha256 (registry); None: a quick identity
         self._quick_id: str | None = None
         self._restored = 0  # tokens restored from a saved state since the last reply
@@ -301,6 +305,7 @@ class ChatSession:
                     gen,
                     strip_leading,
                     self.draft,
+                    self.draft_model,
                 )
                 with closing(pieces):
                     for text in pieces:

@@ -101,9 +101,10 @@ declare(
     "MiB (least recently used deleted first; 0: keep none on disk).",
 )  # fmt: skip
 declare(
-    "engine.draft", int, 0, "Tokens drafted per step from the conversation and documents "
-    "(prompt-lookup speculative decoding, e.g. 8; 0: off). Greedy answers are the same "
-    "either way; sampled ones keep the same distribution.",
+    "engine.draft", int, -1, "Tokens drafted per step from the conversation and documents "
+    "(prompt-lookup speculative decoding): -1 auto (on when the conversation holds "
+    "documents, code or history), 0 off, N at most N. Greedy answers are the same either "
+    "way; sampled ones keep the same distribution.",
 )  # fmt: skip
 
 # Local API server (issue 14): app.api, `lantern serve`.
