@@ -91,6 +91,8 @@ def api_turn(
     if not body or body[-1].role != "user":
         raise LanternError("The last message must be the user's: there is nothing to answer.")
     conv = service.new_conversation(**({"system_prompt": system} if system else {}))
+    if not save:  # hidden like a deleted chat: no sidebar lists it while it runs, and a
+        service.trash(conv["id"])  # Lantern killed meanwhile purges it at the next start
     try:
         from app.store import messages as msgs
 
