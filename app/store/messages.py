@@ -7,6 +7,7 @@ Each message has a ``parent_id`` (``None`` for a root). The conversation's
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -191,7 +192,12 @@ def _process_started(pid: int) -> float | None:
 
 def this_writer() -> tuple[int, float]:
     """(pid, start time) of this process: how a streaming answer names its writer."""
-    pid = os.getpid()
+    return _writer(os.getpid())
+
+
+@functools.lru_cache(maxsize=4)
+def _writer(pid: int) -> tuple[int, float]:
+    """A process's start time never changes: asked once per pid (a fork has another)."""
     started = _process_started(pid)
     return pid, started if started is not None else 0.0
 
