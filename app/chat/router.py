@@ -36,6 +36,9 @@ log = get_logger("chat")
 
 Method = Literal["explicit", "rule", "semantic", "default", "override"]
 MIN_SIMILARITY = 0.25
+MIN_SIMILARITY_WITHOUT_DOCUMENTS = 0.35
+"""A specialist for documents (a ``documents`` rule) in a chat that has none must be
+closer than this: "tell me a fact about Mars" is 0.27 from "summarise the attached report"."""
 """Below this cosine similarity no specialist is 'close' and the default answers."""
 SEMANTIC_OFF = "Semantic routing is off: no embedding model is installed."
 _MENTION = re.compile(r"^\s*@([A-Za-z0-9][A-Za-z0-9_-]*)\b[\s,:]*", re.UNICODE)
@@ -110,7 +113,7 @@ class Router:
         scores: dict[str, float] = {}
         if embedder is not None:
             scores, best, example = self._semantic(embedder, specialists, text)
-            if best is not None and scores[best["name"]] >= MIN_SIMILARITY:
+            if best is not None and scores[best["name"]] >= _bar(best, documents):
                 reason = f"{best['name']}: closest to '{example}' {scores[best['name']]:.2f}"
                 return self._decision(best, reason, "semantic", text, scores, True)
         default = store.default_specialist(self.db) or specialists[0]
@@ -210,6 +213,12 @@ class Router:
         for (row, _), sim in zip(owners, sims, strict=True):
             scores[row["name"]] = max(scores.get(row["name"], -1.0), float(sim))
         return scores, owners[best_i][0], owners[best_i][1]
+
+
+def _bar(row: dict[str, Any], documents: bool) -> float:
+    """The similarity a semantic match to ``row`` needs (see ``MIN_SIMILARITY``)."""
+    for_documents = any(str(rule).strip() == "documents" for rule in row.get("rules") or ())
+    return MIN_SIMILARITY_WITHOUT_DOCUMENTS if for_documents and not documents else MIN_SIMILARITY
 
 
 def _by_rules(

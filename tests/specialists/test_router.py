@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlite_utils
 
-from app.chat.router import SEMANTIC_OFF, Router
+from app.chat.router import (
+    MIN_SIMILARITY,
+    MIN_SIMILARITY_WITHOUT_DOCUMENTS,
+    SEMANTIC_OFF,
+    Router,
+)
 from app.errors import SpecialistError
 from app.knowledge.embed import Embedder
 from app.store import specialists as store
@@ -69,6 +74,22 @@ def test_semantic_match_names_the_closest_example(
     assert set(decision.scores) == {"General", "Code", "Writing", "Documents"}
     figure = float(decision.reason.rsplit(" ", 1)[1])
     assert figure == pytest.approx(decision.scores["Writing"], abs=0.006)
+
+
+def test_a_documents_specialist_needs_a_closer_match_in_a_chat_without_documents(
+    db: sqlite_utils.Database, embedder: Embedder
+) -> None:
+    """Seen in the window: "one fact about Mars" went to Documents at 0.27 in a chat with
+    no documents. With documents the same score would still route there."""
+    router = Router(db, lambda: embedder)
+    text = "Now tell me one fact about Mars in two sentences."
+    alone = router.route(text)
+    assert alone.name == "General" and alone.method == "default"
+    near = alone.scores["Documents"]
+    assert MIN_SIMILARITY <= near < MIN_SIMILARITY_WITHOUT_DOCUMENTS
+    assert near == max(alone.scores.values())  # it was the closest, and is not taken
+    attached = router.route(text, documents=True, use_rules=False)  # meaning alone
+    assert attached.name == "Documents" and attached.method == "semantic"
 
 
 def test_semantic_vectors_are_cached(db: sqlite_utils.Database, embedder: Embedder) -> None:
