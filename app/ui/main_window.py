@@ -123,9 +123,7 @@ class MainWindow(QMainWindow):
 
         chat_menu = bar.addMenu("&Chat")
         self._action(chat_menu, "&Stop answer", self.chat.stop, QKeySequence(Qt.Key.Key_Escape))
-        self._action(
-            chat_menu, "&Add documents\u2026", self.docs.attach, keys_for("add_documents")
-        )
+        self._action(chat_menu, "&Add documents\u2026", self.docs.attach, keys_for("add_documents"))
         self._action(chat_menu, "Use document &collection\u2026", self.docs.choose_collection)
         self._action(  # issue 11: collections and their files
             chat_menu, "&Documents\u2026", self.docs.open_documents, keys_for("open_documents")
