@@ -166,6 +166,23 @@ def _result(
         return keyword_search(db, query, ids, CANDIDATES, True)
 
 
+def _gap_notices(no_vectors: int, other_model: int) -> list[str]:
+    """Why some documents are found by keywords only (``chunks.embedding_gaps``)."""
+    notices = []
+    if no_vectors:
+        notices.append(
+            f"{no_vectors} document(s) have no vectors yet and are found by keywords only: "
+            "vectors follow the indexing; if it was stopped or keyword-only, "
+            "`lantern docs rescan` adds them."
+        )
+    if other_model:
+        notices.append(
+            f"{other_model} document(s) were indexed with another embedding model and are "
+            "found by keywords only; run `lantern docs rescan` to re-embed them."
+        )
+    return notices
+
+
 def search(
     db: sqlite_utils.Database,
     query: str,
@@ -190,12 +207,7 @@ def search(
     if embedder is None or mode == "keyword":
         keyword = keyword_search(db, query, ids)
     else:
-        stale = chunks.count_not_embedded_by(db, embedder.model_id, ids)
-        if stale:
-            notices.append(
-                f"{stale} document(s) were indexed without this embedding model and are "
-                "found by keywords only; run `lantern docs rescan` to re-embed them."
-            )
+        notices += _gap_notices(*chunks.embedding_gaps(db, embedder.model_id, ids))
         index = vector_index(db, embedder.model_id)
         index.sync(db)  # touches the connection: before the keyword search may use it
         pending = (

@@ -100,6 +100,24 @@ def count_not_embedded_by(
 
 
 @guarded
+def embedding_gaps(
+    db: sqlite_utils.Database, model_id: str, collection_ids: list[int] | None
+) -> tuple[int, int]:
+    """(documents with no vectors yet, documents with another model's vectors) in the
+    collections (``None``: all)."""
+    sql = (
+        "SELECT COALESCE(SUM(embed_model IS NULL), 0), COALESCE(SUM(embed_model != ?), 0) "
+        "FROM documents"
+    )
+    params: list[object] = [model_id]
+    if collection_ids is not None:
+        sql += f" WHERE collection_id IN ({marks(collection_ids)})"
+        params += collection_ids
+    none, other = db.execute(sql, params).fetchone()
+    return int(none), int(other)
+
+
+@guarded
 def add_child_vectors(db: sqlite_utils.Database, rows: Sequence[tuple[int, bytes]]) -> int:
     """Store (parent chunk id, float32 BLOB) child vectors, in one transaction, replacing
     the children those chunks had; a chunk that is gone (its document was re-indexed

@@ -90,9 +90,16 @@ def test_hybrid_finds_meaning_that_keywords_miss(
 def test_documents_from_another_model_are_flagged(
     db: sqlite_utils.Database, folder: Path, embedder: Embedder
 ) -> None:
-    Ingestor(db, None).add([folder / "fog.md"], "lh")
+    Ingestor(db, None).add([folder / "fog.md"], "lh")  # keywords only: no vectors yet
     result = search(db, "fog horn", collection="lh", embedder=embedder)
-    assert result.hits and "lantern docs rescan" in result.notices[0]
+    assert result.hits and len(result.notices) == 1
+    assert result.notices[0].startswith("1 document(s) have no vectors yet")
+    assert "lantern docs rescan" in result.notices[0]
+    db.execute("UPDATE documents SET embed_model = 'bge-small-en-v1.5.gguf'")
+    db.conn.commit()
+    result = search(db, "fog horn", collection="lh", embedder=embedder)
+    assert result.hits and len(result.notices) == 1
+    assert result.notices[0].startswith("1 document(s) were indexed with another embedding")
 
 
 @pytest.mark.slow
