@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -342,8 +343,11 @@ class Ingestor:
         self._run(int(coll["id"]), files, report)
         return report
 
-    def rescan(self, collection: str | None = None) -> IngestReport:
-        """Re-walk the sources of one collection (or all): new, changed, removed files."""
+    def rescan(self, collection: str | None = None, retry_problems: bool = True) -> IngestReport:
+        """Re-walk the sources of one collection (or all): new, changed, removed files.
+        ``retry_problems`` False (a watched folder changed): a file that could not be
+        indexed is tried again only once it changed (a scanned PDF is not OCR'd again at
+        every change in its folder)."""
         report = IngestReport()
         self._notices(report)
         targets = (
@@ -365,10 +369,27 @@ class Ingestor:
             report.notices += [unreadable_notice(folder) for folder in unreadable]
             known = {Path(d["path"]) for d in docs}
             files += [p for p in sorted(known) if p.exists() and p not in set(files)]
+            if not retry_problems:
+                settled = _unchanged_problems(self.db, cid)
+                files = [p for p in files if str(p) not in settled]
             self._run(cid, files, report)
             if report.cancelled:
                 break
         return report
+
+
+def _unchanged_problems(db: sqlite_utils.Database, collection_id: int) -> set[str]:
+    """Paths that could not be indexed and have not changed since (``doc_problems``)."""
+    settled = set()
+    for problem in store_collections.problems(db, collection_id):
+        try:
+            changed = Path(problem["path"]).stat().st_mtime
+        except OSError:
+            continue
+        noted = datetime.fromisoformat(str(problem["noted_at"])).timestamp()
+        if changed <= noted:
+            settled.add(str(problem["path"]))
+    return settled
 
 
 class _CountingEmbedder:

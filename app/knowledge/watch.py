@@ -194,7 +194,7 @@ class Reindexer:
         for name in sorted(names):
             if rows.find_collection(self._db, name) is None:
                 continue  # deleted since
-            report = Ingestor(self._db, self._embedder).rescan(name)
+            report = Ingestor(self._db, self._embedder).rescan(name, retry_problems=False)
             record_results(self._db, name, report.results)
             if self._on_report is not None:
                 self._on_report(name, report)

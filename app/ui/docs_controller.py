@@ -321,7 +321,7 @@ class DocsController(QObject):
     def _on_folders_changed(self, names: set[str]) -> None:
         for name in sorted(names):
             log.info("a watched folder of %r changed: re-indexing", name)
-            self.ingest().rescan(name)
+            self.ingest().rescan(name, retry_problems=False)
 
     def shutdown(self) -> None:
         self._reembed_timer.stop()

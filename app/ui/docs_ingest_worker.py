@@ -63,6 +63,7 @@ class IngestJob:
     collection: str | None = None
     conversation_id: int | None = None
     rescan: bool = False  # re-walk ``collection`` (or all) instead of adding ``paths``
+    retry_problems: bool = True  # rescan: try again files that failed and did not change
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
@@ -138,7 +139,7 @@ class IngestWorker(Worker):
         db, embedder = self._ensure()
         ingestor = Ingestor(db, embedder, progress=self._emit_progress, cancel=job.cancel)
         if job.rescan:
-            return ingestor.rescan(job.collection)
+            return ingestor.rescan(job.collection, job.retry_problems)
         return ingestor.add(job.paths, job.collection, job.conversation_id)
 
     def release(self) -> None:
@@ -190,8 +191,8 @@ class IngestClient(QObject):
     ) -> IngestJob:
         return self._submit(IngestJob(list(paths), collection, conversation_id))
 
-    def rescan(self, collection: str | None = None) -> IngestJob:
-        return self._submit(IngestJob([], collection, rescan=True))
+    def rescan(self, collection: str | None = None, retry_problems: bool = True) -> IngestJob:
+        return self._submit(IngestJob([], collection, rescan=True, retry_problems=retry_problems))
 
     def cancel(self) -> None:
         """Cancel the running job and every queued one."""
