@@ -22,9 +22,9 @@
     The save is timed twice: writing the file (``save_ms_per_1k_tokens``) and what a turn
     waits for now that a background thread writes it (``save_on_turn_path_ms_per_1k_tokens``:
     the copy out of llama.cpp, queued).
-(f) Drafting (prompt-lookup speculative decoding): consumer tokens/s with drafting divided
-    by without, same seeded default sampling (the same tokens either way), on a grounded
-    answer, a code edit and free text. Goals >= 1.3, >= 1.3, >= 0.97.
+(f) Drafting (prompt-lookup speculative decoding): tokens/s with drafting divided by
+    without, greedy (the same tokens either way), on a grounded answer, a code edit and
+    free text: see ``bench/engine_draft.py``. Goals >= 1.3, >= 1.3, >= 0.97.
 (g) Turn-1 fixed work: time from ``reply()`` to the first token minus llama.cpp's prompt
     evaluation and the first sampling, on the first turn after a load.
 
@@ -376,68 +376,7 @@ def bench_kv(rounds: int = 2) -> dict[str, Any]:
     return result
 
 
-DOCUMENT = (
-    "Harbour Rules (2026 edition). Section 1: Boats must moor only at the numbered berths "
-    "along the east quay, and every mooring must be booked at the harbour office before "
-    "arrival. Section 2: The speed limit inside the breakwater is four knots for every "
-    "vessel, including tenders and kayaks. Section 3: Fuel is sold at the south pontoon "
-    "between seven in the morning and six in the evening; payment is by card only. "
-    "Section 4: Waste oil goes in the red tanks behind the fuel pontoon, never in the "
-    "general bins. Section 5: Visitors may stay for at most fourteen nights in a row."
-)
-CODE = (
-    "def load_orders(path):\n    orders = []\n    with open(path) as handle:\n"
-    "        for line in handle:\n            fields = line.strip().split(',')\n"
-    "            orders.append({'id': fields[0], 'amount': float(fields[1])})\n"
-    "    return orders\n\n\ndef total_amount(orders):\n    total = 0.0\n"
-    "    for order in orders:\n        total += order['amount']\n    return total\n"
-)
-DRAFT_TASKS = {
-    "grounded": f"Using only this document:\n{DOCUMENT}\n\nQuote sections 2, 3 and 4 "
-    "word for word.",
-    "code_edit": f"Here is my code:\n{CODE}\nRewrite the whole file with the variable "
-    "`orders` renamed to `rows`. Show the full code.",
-    "free_text": STORY,
-}
-
-
-def bench_draft(rounds: int = 2, max_tokens: int = 128) -> dict[str, Any]:
-    """(f) consumer tokens/s with drafting / without, alternating, seeded default sampling."""
-    from app.engine.session import DRAFT_TOKENS
-    from app.engine.types import ChatMessage, SamplingOptions
-
-    session = _session(2048)
-    result: dict[str, Any] = {"draft_tokens": DRAFT_TOKENS}
-    try:
-        _consume(session.reply([ChatMessage("user", "Hi.")], SamplingOptions(max_tokens=4)))
-        for name, text in DRAFT_TASKS.items():
-            messages = [ChatMessage("user", text)]
-            runs: dict[int, list[Any]] = {0: [], DRAFT_TOKENS: []}
-            for r in range(rounds):
-                for draft in (0, DRAFT_TOKENS) if r % 2 == 0 else (DRAFT_TOKENS, 0):
-                    session.draft = draft
-                    session.forget()
-                    sampling = SamplingOptions(max_tokens=max_tokens, seed=100 + r)
-                    runs[draft].append(_consume(session.reply(messages, sampling)))
-            plain = statistics.median(s.tokens_per_s for s in runs[0])
-            drafted = statistics.median(s.tokens_per_s for s in runs[DRAFT_TOKENS])
-            result[name] = {
-                "tokens_per_s_without": round(plain, 2),
-                "tokens_per_s_with": round(drafted, 2),
-                "speedup": round(drafted / plain, 3),
-                "acceptance": round(
-                    sum(s.accepted_tokens for s in runs[DRAFT_TOKENS])
-                    / max(1, sum(s.drafted_tokens for s in runs[DRAFT_TOKENS])),
-                    3,
-                ),
-                "tokens": [s.completion_tokens for s in runs[DRAFT_TOKENS]],
-                "same_text": all(
-                    a.text == b.text for a, b in zip(runs[0], runs[DRAFT_TOKENS], strict=True)
-                ),
-            }
-    finally:
-        session.close()
-    return result
+DRAFT_CASES = ("grounded", "code_edit", "free_text")  # bench/engine_draft.py
 
 
 def bench_turn1(questions: int = 3) -> dict[str, Any]:
@@ -492,7 +431,7 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
         "kv_switch_back_ttft_ratio": results.get("kv", {}).get("kv_switch_back_ttft_ratio"),
         **{
             f"draft_{name}_speedup": results.get("draft", {}).get(name, {}).get("speedup")
-            for name in DRAFT_TASKS
+            for name in DRAFT_CASES
         },
         "native_ttft_ratio_turn1": results.get("native", {})
         .get("ttft", {})
@@ -551,7 +490,7 @@ def table(results: dict[str, Any]) -> str:
             f"{kv.get('save_on_turn_path_ms_per_1k_tokens', '-')} ms), "
             f"restore {kv['restore_from_disk_ms_per_1k_tokens']} ms"
         )
-    for name in DRAFT_TASKS:
+    for name in DRAFT_CASES:
         if name in draft:
             r = draft[name]
             lines.append(
