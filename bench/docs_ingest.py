@@ -54,7 +54,8 @@ def _db(folder: Path, name: str) -> Any:
 
 def timed_ingest(pdf: Path, embedder: Any, folder: Path, name: str) -> dict[str, Any]:
     """One ingest into a fresh database: seconds until searchable and until embedded."""
-    from app.knowledge.ingest import Ingestor, Progress
+    from app.knowledge.ingest import Ingestor
+    from app.knowledge.ingest_report import Progress
 
     db = _db(folder, name)
     searchable_at: list[float] = []

@@ -22,10 +22,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import sqlite_utils
@@ -37,6 +36,7 @@ from app.knowledge.child_chunks import store_children
 from app.knowledge.chunk import approx_tokens, chunk_blocks
 from app.knowledge.embed import Embedder
 from app.knowledge.extract import ExtractStopped, Limits, read_document
+from app.knowledge.ingest_report import FileResult, IngestReport, Progress, Status, keyword_only
 from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE
 from app.knowledge.scan import expand, unreadable_notice
 from app.knowledge.types import Chunk
@@ -46,45 +46,7 @@ from app.store import collections as store_collections
 from app.store.chunk_vectors import set_document_vectors
 
 log = get_logger("knowledge")
-Status = Literal["indexed", "updated", "unchanged", "failed", "removed", "cancelled"]
 EMBED_BATCH = 16
-
-
-@dataclass(frozen=True)
-class FileResult:
-    path: Path
-    status: Status
-    message: str = ""
-    pages: int = 0
-    chunks: int = 0
-
-
-@dataclass(frozen=True)
-class Progress:
-    files_done: int
-    files_total: int
-    pages: int
-    chunks: int
-    current: Path | None
-    elapsed_s: float
-    eta_s: float | None
-    searchable: int = 0  # files searchable by keywords so far (pass 1 done)
-    chunks_to_embed: int = 0  # chunks written in pass 1 that pass 2 embeds (``chunks``: done)
-    child_chunks: int = 0  # their sentence groups embedded so far (ETA unknown meanwhile)
-
-
-@dataclass
-class IngestReport:
-    results: list[FileResult] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    cancelled: bool = False
-
-    def count(self, status: Status) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def failures(self) -> list[FileResult]:
-        return [r for r in self.results if r.status == "failed"]
 
 
 class _Cancelled(Exception):
@@ -260,13 +222,13 @@ class Ingestor:
             except _Cancelled:
                 report.cancelled = True
                 for later in pending[n:]:
-                    _keyword_only(report, later.at, "adding meaning-based search was cancelled")
+                    keyword_only(report, later.at, "adding meaning-based search was cancelled")
                 return
             except StoreError:
                 raise
             except Exception as exc:  # the embedding model failed on this file
                 log.exception("could not embed %s", result.path)
-                _keyword_only(report, item.at, f"the embedding model failed ({exc})")
+                keyword_only(report, item.at, f"the embedding model failed ({exc})")
             self._done += 1
             self._report(result.path)
 
@@ -310,7 +272,7 @@ class Ingestor:
             self._report(path)
         if report.cancelled:
             for item in pending:
-                _keyword_only(report, item.at, "adding meaning-based search was cancelled")
+                keyword_only(report, item.at, "adding meaning-based search was cancelled")
         elif pending:
             self._embed_all(pending, report)
 
@@ -407,14 +369,6 @@ class _CountingEmbedder:
         vectors = self._embedder.embed(texts)
         self._on_batch(len(texts))
         return vectors
-
-
-def _keyword_only(report: IngestReport, at: int, why: str) -> None:
-    """A file written in pass 1 whose vectors are missing: say so (the next rescan or
-    re-index embeds it)."""
-    r = report.results[at]
-    message = f"searchable by keywords only: {why}; re-index to search it by meaning"
-    report.results[at] = FileResult(r.path, r.status, message, r.pages, r.chunks)
 
 
 def _size(path: Path) -> int:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
     from app.knowledge.embed import Embedder
-    from app.knowledge.ingest import Progress
+    from app.knowledge.ingest_report import Progress
 
 
 log = get_logger("ui")
@@ -71,8 +71,8 @@ class IngestWorker(Worker):
     """Lives on the ingest thread; talk to it through ``IngestClient``."""
 
     started = Signal(object)  # IngestJob
-    progress = Signal(object)  # app.knowledge.ingest.Progress
-    finished = Signal(object)  # app.knowledge.ingest.IngestReport
+    progress = Signal(object)  # app.knowledge.ingest_report.Progress
+    finished = Signal(object)  # app.knowledge.ingest_report.IngestReport
     # failed (from Worker): a Failure, operation "ingest", subject the IngestJob
     ACTIVITIES: ClassVar[dict[str, str]] = {"ingest": "Adding documents"}
 

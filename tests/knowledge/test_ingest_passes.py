@@ -10,7 +10,8 @@ import numpy as np
 import sqlite_utils
 
 from app.knowledge.embed import Embedder
-from app.knowledge.ingest import Ingestor, Progress
+from app.knowledge.ingest import Ingestor
+from app.knowledge.ingest_report import Progress
 from app.knowledge.retrieve import keyword_search, search
 from app.store.chunk_vectors import set_document_vectors
 from app.store.db import open_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.knowledge.ingest import FileResult, IngestReport, Progress
+from app.knowledge.ingest_report import FileResult, IngestReport, Progress
 from app.ui.docs_progress import IngestProgress, describe
 
 
