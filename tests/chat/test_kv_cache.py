@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from app.chat.kv_cache import KvCache
 from app.engine.kv_state import KvState, write_state
 from app.engine.session import ChatSession
 from app.engine.types import ChatMessage, LoadOptions, ReplyStats, SamplingOptions
+from tests.chat.conftest import A, B
 
 GREEDY = SamplingOptions(temperature=0.0, max_tokens=16, repeat_penalty=1.0)
-A = [ChatMessage("user", "Write two sentences about lighthouses and the sea at night.")]
-B = [ChatMessage("user", "List four kinds of bread from different countries, briefly.")]
-
-
-@pytest.fixture(scope="module")
-def smol(smollm2_path: Path) -> Iterator[ChatSession]:
-    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=1024, n_threads=2))
-    session.draft = 0
-    yield session
-    session.close()
 
 
 def reply(session: ChatSession, messages: list[ChatMessage]) -> ReplyStats:
