@@ -51,7 +51,7 @@ class ApiJobHost(QObject):
     @Slot(object)
     def _run(self, job: Any) -> None:
         runner = self.runner
-        if self.inference._closing.is_set():  # the window is closing: its model is going
+        if self.inference.closing:  # the window is closing: its model is going
             from app.errors import LanternError
 
             runner.drop(job, LanternError("Lantern is closing; the request was not run."))

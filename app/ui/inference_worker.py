@@ -89,6 +89,11 @@ class InferenceWorker(Worker):
         self._closing.set()
         self.stop()
 
+    @property
+    def closing(self) -> bool:
+        """``begin_shutdown`` was called: queued work is not run (thread-safe)."""
+        return self._closing.is_set()
+
     # -- slots, run on the worker thread ---------------------------------------------
 
     @Slot(str, object)
