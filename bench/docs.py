@@ -297,7 +297,7 @@ def bench_quality(db: Any, embedder: Any, questions: list[dict]) -> dict:
     (keyword + passage vectors, the weights in retrieve) and final (what grounding uses,
     ``search``: those two lists and the child-chunk list, distinct passages)."""
     from app.knowledge import retrieve
-    from app.knowledge.child_chunks import child_ranking
+    from app.knowledge.child_chunks import child_candidates, child_ranking
     from app.knowledge.retrieve import distinct_hits, keyword_search, load_hits, rrf, search
     from app.knowledge.vectors import vector_index
 
@@ -318,7 +318,7 @@ def bench_quality(db: Any, embedder: Any, questions: list[dict]) -> dict:
         two = rrf([keyword, vector], weights=(retrieve.KEYWORD_WEIGHT, 1.0))
         got["hybrid"] = _rank(distinct_hits(load_hits(db, two[:15]), 5), pages)
         got["final"] = _rank(search(db, q, embedder=embedder, k=5).hits, pages)
-        children = child_ranking(db, embedder.model_id, qvec, [c for c, _ in vector + keyword])
+        children = child_ranking(db, embedder.model_id, qvec, child_candidates(vector, keyword))
         weights = (retrieve.KEYWORD_WEIGHT, 1.0, retrieve.CHILD_WEIGHT)
         fused = rrf([keyword, vector, children], weights=weights)
         got["final_without_dedupe"] = _rank(load_hits(db, fused[:5]), pages)

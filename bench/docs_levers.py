@@ -145,10 +145,13 @@ def fuse(lists: list[Ranking], weights: tuple[float, ...], k: int = 10) -> list[
     return ids(rrf(lists, k=k, weights=weights))
 
 
-def restricted_children(s: LeverSet, q: str, vector: Ranking) -> Ranking:
-    """What search does: only the keyword and vector candidates, by their closest child."""
+def restricted_children(s: LeverSet, q: str, vector: Ranking, n: int | None = None) -> Ranking:
+    """What search does: only the first ``n`` keyword and vector candidates (default
+    ``CHILD_CANDIDATES``), by their closest child."""
+    from app.knowledge.child_chunks import CHILD_CANDIDATES, child_candidates
+
     best = s.child_max(s.qvec[q])
-    candidates = dict.fromkeys(ids(vector) + ids(s.keyword[q]))
+    candidates = child_candidates(vector, s.keyword[q], n=n or CHILD_CANDIDATES)
     scored = [(c, float(best[s.position[c]])) for c in candidates if c in s.position]
     return sorted((x for x in scored if x[1] > -2.0), key=lambda x: -x[1])
 
@@ -183,6 +186,12 @@ def measure(s: LeverSet) -> dict[str, Any]:
     for w in ((0.7, 1.0, 0.5), (0.7, 1.0, 1.0), (0.5, 1.0, 0.5), (0.7, 0.5, 1.0)):
         child[f"<= 96 tokens: rrf weights {w}, candidates only (as search)"] = s.score(
             lambda q, w=w: fuse([s.keyword[q], vec[q], restricted_children(s, q, vec[q])], w)
+        )
+    for n in (10, 20, 30, 50):  # how many of each list have their children scored
+        child[f"<= 96 tokens: rrf weights (0.7, 1.0, 0.5), first {n} of each list"] = s.score(
+            lambda q, n=n: fuse(
+                [s.keyword[q], vec[q], restricted_children(s, q, vec[q], n)], (0.7, 1.0, 0.5)
+            )
         )
     out["child_chunks"] = child
     prf: dict[str, Any] = {}

@@ -18,12 +18,17 @@ import numpy as np
 import sqlite_utils
 
 from app.knowledge.types import Chunk
+from app.knowledge.vectors import vector_index
 from app.store import chunks as store
 from app.store.settings import get_setting
 
 CHILD_TOKENS = 96  # measured: 48 and 96 (see bench/results/docs.json "levers")
 SETTING = "docs.child_chunks"
 EMBED_BATCH = 64
+# Children are scored for the first 30 chunks of the keyword and the vector lists
+# (bench/docs_levers.py, "child candidates"): 30 keeps every figure of both labelled
+# sets that 50 gives, 20 loses a paraphrased question, and each candidate is ~3 rows read.
+CHILD_CANDIDATES = 30
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
 TokenCounter = Callable[[str], int]
 
@@ -98,6 +103,14 @@ def store_children(
     return store.add_child_vectors(db, rows)
 
 
+def child_candidates(
+    *rankings: Sequence[tuple[int, float]], n: int = CHILD_CANDIDATES
+) -> list[int]:
+    """The chunks whose children are scored: the first ``n`` of each ranking (keyword,
+    passage vectors), without repeats."""
+    return list(dict.fromkeys(cid for ranking in rankings for cid, _ in ranking[:n]))
+
+
 def child_ranking(
     db: sqlite_utils.Database, model_id: str, query: np.ndarray, candidates: Sequence[int]
 ) -> list[tuple[int, float]]:
@@ -105,16 +118,21 @@ def child_ranking(
     have children from ``model_id``, best first. Only candidates are scored (the chunks
     the keyword and vector searches found): a few hundred rows read per question instead
     of a second in-memory matrix several times the size of the chunks' (measured: the
-    same ranks on both labelled sets as scoring every child)."""
-    rows = store.child_vectors(db, list(dict.fromkeys(candidates)), model_id)
+    same ranks on both labelled sets as scoring every child). Which candidates ``model_id``
+    embedded is asked of its in-memory vector index, not of the database."""
+    index = vector_index(db, model_id)
+    index.sync(db)
+    rows = store.child_vectors(db, index.held(list(dict.fromkeys(candidates))))
     if not rows:
         return []
     matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
     if matrix.size != len(rows) * len(query):  # not this model's vectors after all
         return []
     scores = matrix.reshape(len(rows), len(query)) @ query.astype(np.float32)
-    best: dict[int, float] = {}
-    for (chunk_id, _), score in zip(rows, scores.tolist(), strict=True):
-        if score > best.get(chunk_id, -2.0):
-            best[chunk_id] = score
-    return sorted(best.items(), key=lambda item: -item[1])
+    owners = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    order = np.argsort(owners, kind="stable")
+    owners, scores = owners[order], scores[order]
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    best = np.maximum.reduceat(scores, starts)
+    ranked = np.argsort(-best, kind="stable")
+    return [(int(owners[starts[i]]), float(best[i])) for i in ranked]

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 import numpy as np
 import sqlite_utils
 
-from app.knowledge.child_chunks import child_ranking
+from app.knowledge.child_chunks import child_candidates, child_ranking
 from app.knowledge.collections import scope_ids
 from app.knowledge.types import Hit
 from app.knowledge.vectors import vector_index
@@ -221,7 +221,7 @@ def search(
         finally:
             keyword = _result(pending, db, query, ids)
         if mode == "hybrid":  # the connection is this thread's again
-            candidates = [cid for cid, _ in vector] + [cid for cid, _ in keyword]
+            candidates = child_candidates(vector, keyword)
             children = child_ranking(db, embedder.model_id, query_vector, candidates)
     if mode == "keyword":
         fused = keyword

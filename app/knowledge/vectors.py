@@ -8,6 +8,7 @@ update it in place; anything else (another process, a cascade delete) bumps
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 import sqlite_utils
@@ -30,6 +31,7 @@ class VectorIndex:
         self._n = 0  # rows in use (arrays grow by doubling)
         self._dead = 0
         self._masks: dict[tuple[int, ...] | None, np.ndarray | None] = {}
+        self._sorted: np.ndarray | None = None  # live ids, sorted (``held``)
 
     def __len__(self) -> int:
         return self._n - self._dead
@@ -46,7 +48,11 @@ class VectorIndex:
         else:
             self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._n, self._dead, self._generation = n, 0, gen
+        self._changed()
+
+    def _changed(self) -> None:
         self._masks.clear()
+        self._sorted = None
 
     def sync(self, db: sqlite_utils.Database) -> None:
         """Reload (through ``db``) if the database changed behind this index's back."""
@@ -87,7 +93,7 @@ class VectorIndex:
                 self._matrix[self._n : end] = vectors
                 self._n = end
             self._generation = written.generation_after
-            self._masks.clear()
+            self._changed()
             if self._dead > 1024 and self._dead > self._n // 4:
                 self._compact()
 
@@ -97,7 +103,7 @@ class VectorIndex:
         self._collections = self._collections[keep].copy()
         self._matrix = self._matrix[keep].copy()
         self._n, self._dead = len(keep), 0
-        self._masks.clear()
+        self._changed()
 
     def search(
         self,
@@ -124,6 +130,21 @@ class VectorIndex:
             top = np.argpartition(-scores, k - 1)[:k]
             top = top[np.argsort(-scores[top])]
             return [(int(self._ids[i]), float(scores[i])) for i in top]
+
+    def held(self, chunk_ids: Sequence[int]) -> list[int]:
+        """The ``chunk_ids`` this index holds (chunks its model embedded), in the given
+        order, without asking the database (call ``sync`` first)."""
+        if not chunk_ids:
+            return []
+        with self._lock:
+            if self._sorted is None:
+                live = self._ids[: self._n]
+                self._sorted = np.sort(live[live >= 0])
+            wanted = np.asarray(chunk_ids, dtype=np.int64)
+            at = np.searchsorted(self._sorted, wanted)
+            found = at < len(self._sorted)
+            found[found] = self._sorted[at[found]] == wanted[found]
+            return [int(c) for c in wanted[found]]
 
     def _mask(self, collection_ids: list[int] | None) -> np.ndarray | None:
         """Rows to consider (None: all); cached until the next change."""

@@ -137,17 +137,12 @@ def add_child_vectors(db: sqlite_utils.Database, rows: Sequence[tuple[int, bytes
 
 
 @guarded
-def child_vectors(
-    db: sqlite_utils.Database, chunk_ids: Sequence[int], model_id: str
-) -> list[tuple[int, bytes]]:
-    """(parent chunk id, float32 BLOB) of the children of ``chunk_ids`` whose document
-    ``model_id`` embedded."""
+def child_vectors(db: sqlite_utils.Database, chunk_ids: Sequence[int]) -> list[tuple[int, bytes]]:
+    """(parent chunk id, float32 BLOB) of the children of ``chunk_ids``. Their vectors
+    are the parent document's model's: the caller asks only for chunks that model embedded."""
     if not chunk_ids:
         return []
     ids = list(chunk_ids)
     return db.execute(
-        f"""SELECT k.chunk_id, k.embedding FROM child_chunks k
-            JOIN chunks c ON c.id = k.chunk_id JOIN documents d ON d.id = c.document_id
-            WHERE k.chunk_id IN ({marks(ids)}) AND d.embed_model = ?""",
-        [*ids, model_id],
+        f"SELECT chunk_id, embedding FROM child_chunks WHERE chunk_id IN ({marks(ids)})", ids
     ).fetchall()

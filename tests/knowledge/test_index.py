@@ -75,6 +75,31 @@ def test_vector_index_follows_writes_in_place(db: sqlite_utils.Database) -> None
     assert {cid_ for cid_, _ in vi.search(v2[0], None, 10, db)} == set(w2.chunk_ids)
 
 
+def test_held_names_the_chunks_the_model_embedded(db: sqlite_utils.Database) -> None:
+    """Child ranking asks the index which candidates its model embedded: replaced chunks,
+    chunks of a keyword-only document and unknown ids are not held."""
+    cid = int(ensure_collection(db, "c")["id"])
+    vi = vector_index(db, "m")
+    vi.sync(db)
+    w1, v1 = _write(db, cid, "/a.txt", 3, 1)
+    apply_write(db, w1, "m", v1)
+    assert vi.held([w1.chunk_ids[2], 999_999, w1.chunk_ids[0]]) == [
+        w1.chunk_ids[2],
+        w1.chunk_ids[0],
+    ]
+    w2, v2 = _write(db, cid, "/a.txt", 2, 2)  # re-index: the first ids are gone
+    apply_write(db, w2, "m", v2)
+    ex = Extracted(Path("/k.txt"), "text", 1)
+    plain = index.write_document(
+        db, cid, ex, index.FileState(1, 1.0, "k"), _chunks(1, "k"), None, None
+    )
+    apply_write(db, plain)
+    asked = [*w1.chunk_ids, *plain.chunk_ids, *w2.chunk_ids]  # (SQLite reuses ids)
+    assert set(vi.held(asked)) == set(w2.chunk_ids)
+    assert vi.held(plain.chunk_ids) == []
+    assert VectorIndex("other-model").held(asked) == []
+
+
 def test_vector_index_reloads_after_a_write_it_did_not_see(db: sqlite_utils.Database) -> None:
     cid = int(ensure_collection(db, "c")["id"])
     vi = VectorIndex("m")
