@@ -103,6 +103,47 @@ def store_children(
     return store.add_child_vectors(db, rows)
 
 
+def documents_lacking_children(
+    db: sqlite_utils.Database, collection_id: int, model_id: str | None
+) -> dict[str, int]:
+    """(path -> id) of the collection's documents that ``model_id`` embedded without
+    children, while the setting asks for them (none without a model)."""
+    if model_id is None or not get_setting(db, SETTING):
+        return {}
+    return store.documents_without_children(db, collection_id, model_id)
+
+
+def add_missing_children(
+    db: sqlite_utils.Database,
+    embedder: ChildEmbedder,
+    document_id: int,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """The children of a document embedded without them (before child chunks existed, or
+    with the setting off), from its passages as stored: the file is not read again and
+    its passage vectors are kept. How many children were stored."""
+    rows = store.passages(db, document_id)
+    chunks = [Chunk(int(r[1]), r[2], int(r[3]), int(r[4]), r[5], int(r[6])) for r in rows]
+    return store_children(db, embedder, chunks, [int(r[0]) for r in rows], should_stop)
+
+
+class CountingEmbedder:
+    """An embedder as ``store_children`` sees it, reporting each embedded batch (so an
+    ingest's progress keeps moving while a document's child chunks are embedded)."""
+
+    def __init__(self, embedder: ChildEmbedder, on_batch: Callable[[int], None]) -> None:
+        self._embedder = embedder
+        self._on_batch = on_batch
+
+    def count_tokens(self, text: str) -> int:
+        return self._embedder.count_tokens(text)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = self._embedder.embed(texts)
+        self._on_batch(len(texts))
+        return vectors
+
+
 def child_candidates(
     *rankings: Sequence[tuple[int, float]], n: int = CHILD_CANDIDATES
 ) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -276,3 +277,17 @@ def detach(db: sqlite_utils.Database, conversation_id: int, attachment: Attachme
     if rows.find_collection(db, name) is None:
         raise CollectionError("This chat has no documents of its own any more.")
     remove_file(db, name, attachment.key)
+
+
+def unchanged_problems(db: sqlite_utils.Database, collection_id: int) -> set[str]:
+    """Paths that could not be indexed and have not changed since (``doc_problems``)."""
+    settled = set()
+    for problem in rows.problems(db, collection_id):
+        try:
+            changed = Path(problem["path"]).stat().st_mtime
+        except OSError:
+            continue
+        noted = datetime.fromisoformat(str(problem["noted_at"])).timestamp()
+        if changed <= noted:
+            settled.add(str(problem["path"]))
+    return settled

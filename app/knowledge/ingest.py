@@ -9,6 +9,7 @@
 Incremental: a file whose size and mtime match its indexed row is skipped; if they
 differ, its SHA-256 decides; a document without vectors from the current model is
 re-indexed (so a run cancelled or stopped during pass 2 is finished by the next rescan);
+an unchanged one embedded without child chunks gets them from its stored passages;
 files that are gone are purged on ``rescan``. Every problem becomes a per-file message and
 the other files go on. ``cancel`` (a ``threading.Event``) is checked between files, inside
 extraction and between embedding batches: a file cut short in pass 1 is not written at
@@ -23,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,12 @@ import sqlite_utils
 from app.errors import DocumentError, StoreError
 from app.knowledge import collections as colls
 from app.knowledge import index
-from app.knowledge.child_chunks import store_children
+from app.knowledge.child_chunks import (
+    CountingEmbedder,
+    add_missing_children,
+    documents_lacking_children,
+    store_children,
+)
 from app.knowledge.chunk import approx_tokens, chunk_blocks
 from app.knowledge.embed import Embedder
 from app.knowledge.extract import ExtractStopped, Limits, read_document
@@ -193,7 +199,7 @@ class Ingestor:
         ids = pending.written.chunk_ids
         self._in_children = True
         try:
-            counted = _CountingEmbedder(embedder, lambda n: self._child_batch(n, path))
+            counted = CountingEmbedder(embedder, lambda n: self._child_batch(n, path))
             store_children(self.db, counted, pending.chunks, ids, self.cancel.is_set)
         finally:
             self._in_children = False
@@ -236,6 +242,9 @@ class Ingestor:
         self._begin(files)
         self._report(files[0] if files else None)
         pending: list[_Pending] = []
+        model_id = self.embedder.model_id if self.embedder else None
+        lacking = documents_lacking_children(self.db, collection_id, model_id)
+        backfill: list[tuple[int, int]] = []  # unchanged files whose children are missing
         for path in files:
             if self.cancel.is_set():
                 report.cancelled = True
@@ -264,6 +273,9 @@ class Ingestor:
                 else:
                     self._chunks += len(chunks)
                     self._done += 1
+            elif outcome.status == "unchanged" and str(path) in lacking:
+                result = outcome
+                backfill.append((len(report.results), lacking[str(path)]))
             else:
                 result = outcome
                 self._done += 1
@@ -275,6 +287,28 @@ class Ingestor:
                 keyword_only(report, item.at, "adding meaning-based search was cancelled")
         elif pending:
             self._embed_all(pending, report)
+        if backfill and not report.cancelled:
+            self._add_children(backfill, report)
+
+    def _add_children(self, backfill: list[tuple[int, int]], report: IngestReport) -> None:
+        """Child chunks for unchanged documents embedded without them (pass 2)."""
+        assert self.embedder is not None
+        self._in_children = True
+        try:
+            for at, document_id in backfill:
+                r = report.results[at]
+                counted = CountingEmbedder(self.embedder, partial(self._child_batch, path=r.path))
+                added = add_missing_children(self.db, counted, document_id, self.cancel.is_set)
+                if self.cancel.is_set():
+                    report.cancelled = True
+                    return
+                if added:
+                    why = f"{added} sentence groups added for finer meaning search"
+                    report.results[at] = FileResult(r.path, "updated", why, r.pages, r.chunks)
+                self._done += 1
+                self._report(r.path)
+        finally:
+            self._in_children = False
 
     # public -----------------------------------------------------------------------------
     def _notices(self, report: IngestReport) -> None:
@@ -332,43 +366,12 @@ class Ingestor:
             known = {Path(d["path"]) for d in docs}
             files += [p for p in sorted(known) if p.exists() and p not in set(files)]
             if not retry_problems:
-                settled = _unchanged_problems(self.db, cid)
+                settled = colls.unchanged_problems(self.db, cid)
                 files = [p for p in files if str(p) not in settled]
             self._run(cid, files, report)
             if report.cancelled:
                 break
         return report
-
-
-def _unchanged_problems(db: sqlite_utils.Database, collection_id: int) -> set[str]:
-    """Paths that could not be indexed and have not changed since (``doc_problems``)."""
-    settled = set()
-    for problem in store_collections.problems(db, collection_id):
-        try:
-            changed = Path(problem["path"]).stat().st_mtime
-        except OSError:
-            continue
-        noted = datetime.fromisoformat(str(problem["noted_at"])).timestamp()
-        if changed <= noted:
-            settled.add(str(problem["path"]))
-    return settled
-
-
-class _CountingEmbedder:
-    """The embedder as ``store_children`` sees it, reporting each embedded batch (so the
-    progress keeps moving while a document's child chunks are embedded)."""
-
-    def __init__(self, embedder: Embedder, on_batch: Callable[[int], None]) -> None:
-        self._embedder = embedder
-        self._on_batch = on_batch
-
-    def count_tokens(self, text: str) -> int:
-        return self._embedder.count_tokens(text)
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        vectors = self._embedder.embed(texts)
-        self._on_batch(len(texts))
-        return vectors
 
 
 def _size(path: Path) -> int:

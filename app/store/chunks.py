@@ -146,3 +146,32 @@ def child_vectors(db: sqlite_utils.Database, chunk_ids: Sequence[int]) -> list[t
     return db.execute(
         f"SELECT chunk_id, embedding FROM child_chunks WHERE chunk_id IN ({marks(ids)})", ids
     ).fetchall()
+
+
+@guarded
+def documents_without_children(
+    db: sqlite_utils.Database, collection_id: int, model_id: str
+) -> dict[str, int]:
+    """(path -> id) of the collection's documents that ``model_id`` embedded and none of
+    whose chunks has a child vector (indexed before child chunks existed, or while the
+    ``docs.child_chunks`` setting was off)."""
+    rows = db.execute(
+        """SELECT d.path, d.id FROM documents d
+           WHERE d.collection_id = ? AND d.embed_model = ?
+             AND EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id)
+             AND NOT EXISTS (SELECT 1 FROM chunks c JOIN child_chunks k ON k.chunk_id = c.id
+                             WHERE c.document_id = d.id)""",
+        [collection_id, model_id],
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+@guarded
+def passages(db: sqlite_utils.Database, document_id: int) -> list[tuple[Any, ...]]:
+    """(id, ord, text, page_start, page_end, heading, n_tokens) of a document's chunks,
+    in order."""
+    return db.execute(
+        """SELECT id, ord, text, page_start, page_end, heading, n_tokens FROM chunks
+           WHERE document_id = ? ORDER BY ord""",
+        [document_id],
+    ).fetchall()
