@@ -30,6 +30,7 @@ SmolLM2-135M's 30: its real shapes, used for speed; its greedy text is one repea
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -124,7 +125,7 @@ def _offload_facts(lines: list[str]) -> dict[str, Any]:
         m = re.search(r"(CUDA\d+) model buffer size\s*=\s*([\d.]+) MiB", ln)
         if m:
             facts["cuda_model_buffer_mib"] = float(m.group(2))
-        m = re.search(r"flash_attn\s*=\s*(.+)$", ln)
+        m = re.search(r"llama_context: flash_attn\s*=\s*(\S+)", ln)
         if m:
             facts["flash_attn"] = m.group(1).strip()
         m = re.search(r"Flash Attention (enabled|disabled)", ln)
@@ -142,13 +143,27 @@ def _greedy(max_tokens: int) -> Any:
     return SamplingOptions(temperature=0.0, repeat_penalty=1.0, max_tokens=max_tokens)
 
 
-def _session(path: Path, gpu_layers: int | None, threads: int | None = None) -> Any:
+def _session(
+    path: Path, gpu_layers: int | None, threads: int | None = None, flash: int | None = None
+) -> Any:
+    """``ChatSession.load``; ``flash``: llama.cpp's ``flash_attn_type`` (None: the
+    engine's choice), through ``LoadOptions.flash_attn`` where the engine has it."""
     from app.engine.session import ChatSession
     from app.engine.types import LoadOptions
 
-    return ChatSession.load(
-        path, LoadOptions(n_ctx=4096, n_threads=threads, n_gpu_layers=gpu_layers)
-    )
+    options = LoadOptions(n_ctx=4096, n_threads=threads, n_gpu_layers=gpu_layers)
+    if flash is None or (flash == -1 and not hasattr(options, "flash_attn")):
+        return ChatSession.load(path, options)
+    if hasattr(options, "flash_attn"):
+        value = None if flash == -1 else flash == 1
+        return ChatSession.load(path, dataclasses.replace(options, flash_attn=value))
+    with _flash_attn(flash):
+        return ChatSession.load(path, options)
+
+
+def _fa(session: Any) -> Any:
+    """The flash_attn_type the engine gave the session's context (None: not recorded)."""
+    return getattr(session._rt, "flash_attn_type", None)
 
 
 def _reply(session: Any, messages: list[Any], sampling: Any, draft: int = 0) -> Any:
@@ -273,6 +288,7 @@ def step_speed(opts: Opts) -> dict[str, Any]:
     for name, path in (("deep", opts.deep), ("cut", opts.model)):
         sessions = {"gpu": _session(path, GPU), "cpu": _session(path, CPU, _cpu_threads(opts))}
         runs: dict[str, list[dict[str, float]]] = {"gpu": [], "cpu": []}
+        fa_types = {mode: _fa(s) for mode, s in sessions.items()}
         long_prompt = sessions["gpu"]._rt.tokenize(LONG_TEXT)[:1000]
         try:
             for r in range(opts.reps):
@@ -294,7 +310,7 @@ def step_speed(opts: Opts) -> dict[str, Any]:
         finally:
             for session in sessions.values():
                 session.close()
-        summary: dict[str, Any] = {"model": path.name}
+        summary: dict[str, Any] = {"model": path.name, "flash_attn_type": fa_types}
         for mode, measured in runs.items():
             summary[mode] = {
                 key: round(statistics.median(m[key] for m in measured), 2) for key in measured[0]
@@ -343,6 +359,7 @@ def step_kv_state(opts: Opts) -> dict[str, Any]:
             restored_tokens = session.cached_token_ids()
             path.unlink()
             result[mode] = {
+                "flash_attn_type": _fa(session),
                 "state_tokens": len(state.tokens),
                 "file_bytes": size,
                 "restored_tokens": restored_n,
@@ -395,6 +412,7 @@ def _draft_compare(session: Any, opts: Opts, prompt: str) -> dict[str, Any]:
     plain = statistics.median(s.tokens_per_s for s in runs[0])
     fast = statistics.median(s.tokens_per_s for s in drafted)
     return {
+        "flash_attn_type": _fa(session),
         "same_tokens": same,
         "same_text": runs[0][0].text == drafted[0].text,
         "first_diff": _first_diff(tokens[0], tokens[FORCED]),
@@ -455,10 +473,12 @@ def step_flash_attn(opts: Opts) -> dict[str, Any]:
     for r in range(n):
         order = list(settings) if r % 2 == 0 else list(reversed(settings))
         for name in order:
-            with _flash_attn(settings[name]), _log_lines() as lines:
-                session = _session(opts.deep, GPU)
+            with _log_lines() as lines:
+                session = _session(opts.deep, GPU, flash=settings[name])
             facts = _offload_facts(lines)
-            logs.setdefault(name, [facts.get("flash_attn"), facts.get("flash_attn_resolved")])
+            logs.setdefault(
+                name, [facts.get("flash_attn"), facts.get("flash_attn_resolved"), _fa(session)]
+            )
             rt = session._rt
             try:
                 long = rt.tokenize(LONG_TEXT)
@@ -474,8 +494,7 @@ def step_flash_attn(opts: Opts) -> dict[str, Any]:
             finally:
                 session.close()
     for name in ("off", "on"):  # exactness of drafting with the cut model, GPU
-        with _flash_attn(settings[name]):
-            session = _session(opts.model, GPU)
+        session = _session(opts.model, GPU, flash=settings[name])
         try:
             exact[name] = _draft_compare(session, opts, PROMPTS["grounded"])
         finally:
