@@ -143,9 +143,11 @@ class Embedder:
         else:
             lane.clear()
             lane.decode(n)
-        if self._pooled:
+        if self._pooled:  # one copy, no array built around llama.cpp's buffer: the
+            # less Python a lane runs while it holds the GIL, the less often a lane at a
+            # lowered priority is preempted holding it (the window's thread then waits)
             ptr = llama.llama_get_embeddings_seq(lane.ptr, 0)
-            out[:] = np.ctypeslib.as_array(ptr, shape=(self.dim,))
+            ctypes.memmove(out.ctypes.data, ptr, 4 * self.dim)
         else:  # no pooling in the model: mean over the token vectors
             ptr = llama.llama_get_embeddings(lane.ptr)
             out[:] = np.ctypeslib.as_array(ptr, shape=(n, self.dim)).mean(axis=0)
