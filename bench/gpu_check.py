@@ -46,7 +46,17 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("system", "hardware", "offload", "speed", "kv_state", "draft", "flash_attn", "batch_cost")
+STEPS = (
+    "system",
+    "hardware",
+    "offload",
+    "speed",
+    "kv_state",
+    "draft",
+    "flash_attn",
+    "batch_cost",
+    "batch_logits",
+)
 GPU, CPU = -1, 0  # n_gpu_layers: every layer / none
 FORCED = 16  # drafting forced on, at most 16 tokens per step (the session's "draft" value)
 DOCUMENT = (
@@ -430,17 +440,79 @@ def _draft_compare(session: Any, opts: Opts, prompt: str) -> dict[str, Any]:
 
 def step_draft(opts: Opts) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    for mode, layers in (("gpu", GPU), ("cpu", CPU)):
-        for name, path in (("cut", opts.model), ("deep", opts.deep)):
-            if mode == "cpu" and name == "deep":
-                continue  # the CPU reference is about exactness; the cut model shows it
-            session = _session(path, layers, _cpu_threads(opts) if layers == CPU else None)
-            try:
-                for prompt_name, prompt in PROMPTS.items():
-                    result[f"{mode}_{name}_{prompt_name}"] = _draft_compare(session, opts, prompt)
-            finally:
-                session.close()
+    cases = (
+        ("gpu_cut", opts.model, GPU, None),  # the engine's choice: auto (enabled on CUDA)
+        ("gpu_deep", opts.deep, GPU, None),
+        ("cpu_cut", opts.model, CPU, None),  # the engine's choice on the CPU
+        ("cpu_cut_fa_on", opts.model, CPU, 1),  # what engine.draft=N loads on the CPU
+    )
+    for name, path, layers, flash in cases:
+        threads = _cpu_threads(opts) if layers == CPU else None
+        session = _session(path, layers, threads, flash)
+        try:
+            for prompt_name, prompt in PROMPTS.items():
+                compared = _draft_compare(session, opts, prompt)
+                compared["prompt_tokens"] = len(session.last_prompt)
+                result[f"{name}_{prompt_name}"] = compared
+        finally:
+            session.close()
     result["ok"] = all(v["same_tokens"] for k, v in result.items() if k.startswith("gpu_"))
+    return result
+
+
+def step_batch_logits(opts: Opts) -> dict[str, Any]:
+    """Why drafting can change greedy tokens: the logits of tokens decoded in one batch of
+    k (as drafted tokens are verified) against the same tokens decoded one at a time."""
+    import llama_cpp
+    import numpy as np
+
+    result: dict[str, Any] = {}
+    cases = (
+        ("gpu", GPU, None),
+        ("gpu_fa_off", GPU, 0),
+        ("cpu_fa_on", CPU, 1),
+        ("cpu_fa_off", CPU, 0),
+    )
+    for name, layers, flash in cases:
+        threads = _cpu_threads(opts) if layers == CPU else None
+        session = _session(opts.model, layers, threads, flash)
+        rt = session._rt
+        try:
+            tokens = rt.tokenize(LONG_TEXT)
+            n0 = rt.eval_prompt(tokens[:300], 0, lambda: False)
+            per_k: dict[int, Any] = {}
+            for k in (2, 4, 8, 16):
+                seq = tokens[300 : 300 + k]
+                single = []
+                for j, tok in enumerate(seq):
+                    rt.eval_prompt([tok], n0 + j, lambda: False)
+                    row = llama_cpp.llama_get_logits_ith(rt.ctx, -1)
+                    single.append(np.ctypeslib.as_array(row, shape=(rt.n_vocab,)).copy())
+                rt.truncate(n0)
+                batch = rt.batch
+                for j, tok in enumerate(seq):
+                    batch.token[j], batch.pos[j], batch.logits[j] = tok, n0 + j, 1
+                batch.n_tokens = k
+                assert llama_cpp.llama_decode(rt.ctx, batch) == 0
+                llama_cpp.llama_synchronize(rt.ctx)
+                diffs, same_argmax, margins = [], 0, []
+                for j in range(k):
+                    row = llama_cpp.llama_get_logits_ith(rt.ctx, j)
+                    batched = np.ctypeslib.as_array(row, shape=(rt.n_vocab,))
+                    diffs.append(float(np.abs(batched - single[j]).max()))
+                    same_argmax += int(batched.argmax() == single[j].argmax())
+                    top2 = np.sort(single[j])[-2:]
+                    margins.append(float(top2[1] - top2[0]))
+                rt.truncate(n0)
+                per_k[k] = {
+                    "max_abs_logit_diff": round(max(diffs), 6),
+                    "row0_abs_diff": round(diffs[0], 6),
+                    "same_argmax_rows": f"{same_argmax}/{k}",
+                    "min_top2_margin": round(min(margins), 4),
+                }
+            result[name] = {"flash_attn_type": _fa(session), "by_batch": per_k}
+        finally:
+            session.close()
     return result
 
 

@@ -87,7 +87,11 @@ build() {
     fi
     grep -E "CUDA Toolkit found|CMAKE_CUDA_ARCHITECTURES|Including CUDA" "$OUT/build.log" | head -5
     gzip -9 "$OUT/build.log"
-    # the built package comes back in parts under 16 MB (for a rerun without a rebuild)
+    [ "${ARCHIVE:-1}" = 1 ] || return 0
+    # the built package comes back in parts under 16 MB (for a rerun without a rebuild);
+    # pip installs each library three times (.so, .so.0, .so.0.x): keep one, link the rest
+    (cd $SITE/llama_cpp/lib && for f in *.so; do for g in "$f".*; do
+        [ -f "$g" ] && [ ! -L "$g" ] && cmp -s "$f" "$g" && ln -sf "$f" "$g"; done; done)
     tar -C $SITE -cf - llama_cpp | xz -T16 -3 | split -b 15m - "$OUT/llama_cpp_cuda.tar.xz."
     ls -la "$OUT"
     local total; total=$(du -cb "$OUT"/llama_cpp_cuda.tar.xz.* | tail -1 | cut -f1)
