@@ -105,6 +105,7 @@ class Ingestor:
             Progress(
                 self._done, self._total, self._pages, self._chunks, current, elapsed,
                 self._eta(elapsed), self._searchable, self._to_embed, self._children,
+                self._embed_start is not None,
             )
         )  # fmt: skip
 
@@ -113,6 +114,8 @@ class Ingestor:
             return None
         if self._embed_start is not None and self._to_embed:  # pass 2: by chunks
             spent = time.monotonic() - self._embed_start
+            if self._chunks >= self._to_embed:  # the last passages' children may follow
+                return 0.0 if self._done >= self._total else None
             if self._chunks:
                 return spent / self._chunks * (self._to_embed - self._chunks)
             return None
@@ -294,6 +297,7 @@ class Ingestor:
         """Child chunks for unchanged documents embedded without them (pass 2)."""
         assert self.embedder is not None
         self._in_children = True
+        self._embed_start = self._embed_start or time.monotonic()
         try:
             for at, document_id in backfill:
                 r = report.results[at]
@@ -335,7 +339,8 @@ class Ingestor:
             report.results.append(FileResult(path, "failed", "no such file or folder"))
         for given in paths:
             if Path(given).exists():
-                _record_source(self.db, int(coll["id"]), Path(given).expanduser().absolute())
+                source = str(Path(given).expanduser().absolute())
+                store_collections.add_source(self.db, int(coll["id"]), source)
         self._run(int(coll["id"]), files, report)
         return report
 
@@ -357,7 +362,7 @@ class Ingestor:
             for doc in docs:
                 if not Path(doc["path"]).exists():
                     written = index.remove_document(self.db, int(doc["id"]))
-                    _apply_removal(self.db, written)
+                    apply_write(self.db, written)
                     report.results.append(FileResult(Path(doc["path"]), "removed", "file is gone"))
             sources = [Path(p) for p in store_collections.source_paths(self.db, cid)]
             unreadable: list[Path] = []
@@ -381,14 +386,6 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _record_source(db: sqlite_utils.Database, collection_id: int, path: Path) -> None:
-    store_collections.add_source(db, collection_id, str(path))
-
-
-def _apply_removal(db: sqlite_utils.Database, written: index.Written) -> None:
-    apply_write(db, written)
-
-
 def remove_path(db: sqlite_utils.Database, path: Path, collection: str | None = None) -> int:
     """Forget a file, or every file under a folder; returns how many documents went."""
     target = str(Path(path).expanduser().absolute())
@@ -396,7 +393,7 @@ def remove_path(db: sqlite_utils.Database, path: Path, collection: str | None = 
     removed = 0
     for doc in index.list_documents(db, scope):
         if doc["path"] == target or doc["path"].startswith(target.rstrip("/\\") + os.sep):
-            _apply_removal(db, index.remove_document(db, int(doc["id"])))
+            apply_write(db, index.remove_document(db, int(doc["id"])))
             removed += 1
     under = target.rstrip("/\\") + os.sep
     store_collections.remove_sources(db, target, under, scope[0] if scope else None)

@@ -34,6 +34,7 @@ class Progress:
     searchable: int = 0  # files searchable by keywords so far (pass 1 done)
     chunks_to_embed: int = 0  # chunks written in pass 1 that pass 2 embeds (``chunks``: done)
     child_chunks: int = 0  # their sentence groups embedded so far (ETA unknown meanwhile)
+    embedding: bool = False  # pass 2 runs: the files written are searchable by keywords now
 
 
 @dataclass

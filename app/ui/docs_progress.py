@@ -21,8 +21,25 @@ from app.ui.safe_text import plain_label, tooltip
 
 
 def describe(p: Any) -> str:
-    """'3 of 10 files · 120 pages · 800 chunks · about 12 s left'"""
-    text = f"{p.files_done} of {p.files_total} files · {p.pages} pages · {p.chunks} chunks"
+    """Reading: '3 of 10 files · 120 pages · 800 passages · about 12 s left'.
+    Embedding (pass 2): 'Searchable now by keywords · meaning search in progress: 340 of
+    800 passages · about 2 min left' (then the passages' sentence groups, no ETA)."""
+    if getattr(p, "embedding", False):
+        text = (
+            "Searchable now by keywords · meaning search in progress: "
+            f"{p.chunks} of {p.chunks_to_embed} passages"
+        )
+        if p.child_chunks:
+            text += f", {p.child_chunks} sentence groups"
+    else:
+        to_embed = getattr(p, "chunks_to_embed", 0)  # written files wait for their vectors
+        read = min(p.files_total, p.files_done + (p.searchable if to_embed else 0))
+        if not read and not p.pages and p.current is not None:
+            return f"Reading {p.current.name}…"
+        reading = "Reading " if read < p.files_total else ""
+        files = "file" if p.files_total == 1 else "files"
+        text = f"{reading}{read} of {p.files_total} {files} · {p.pages} pages"
+        text += f" · {p.chunks + to_embed} passages"
     if p.eta_s is not None and p.files_done < p.files_total:
         eta = p.eta_s
         text += f" · about {eta:.0f} s left" if eta < 90 else f" · about {eta / 60:.0f} min left"
@@ -70,8 +87,12 @@ class IngestProgress(QWidget):
     @Slot(object)
     def on_progress(self, p: Any) -> None:
         self.setVisible(True)
-        self.bar.setRange(0, max(1, p.files_total))
-        self.bar.setValue(p.files_done)
+        if getattr(p, "embedding", False) and p.chunks_to_embed:  # by passages embedded
+            self.bar.setRange(0, p.chunks_to_embed)
+            self.bar.setValue(min(p.chunks, p.chunks_to_embed))
+        else:
+            self.bar.setRange(0, max(1, p.files_total))
+            self.bar.setValue(p.files_done)
         if self.cancel_button.isEnabled():
             self.label.setText(describe(p))
 

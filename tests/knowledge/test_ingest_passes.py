@@ -122,3 +122,6 @@ def test_progress_keeps_moving_while_child_chunks_are_embedded(
     assert seen[-1].files_done == 1 and seen[-1].eta_s == 0.0
     assert all(p.eta_s is None for p in during)  # no "0 s left" while children remain
     assert during[0].chunks == during[0].chunks_to_embed  # after every passage
+    # the window says "searchable now by keywords" from the first progress of pass 2 on
+    assert not any(p.embedding for p in seen if p.searchable == 0)  # still reading
+    assert all(p.embedding for p in seen if p.chunks or p.child_chunks)

@@ -11,9 +11,39 @@ from app.ui.docs_progress import IngestProgress, describe
 
 def test_describe_counts_and_eta() -> None:
     p = Progress(3, 10, 120, 800, Path("a.pdf"), 5.0, 12.4)
-    assert describe(p) == "3 of 10 files · 120 pages · 800 chunks · about 12 s left"
+    assert describe(p) == "Reading 3 of 10 files · 120 pages · 800 passages · about 12 s left"
     assert describe(Progress(1, 10, 0, 0, None, 5.0, 600.0)).endswith("about 10 min left")
+    assert describe(Progress(0, 1, 0, 0, Path("/d/a.pdf"), 0.1, None)) == "Reading a.pdf…"
+    assert describe(Progress(1, 1, 3, 4, None, 0.5, 0.0)) == "1 of 1 file · 3 pages · 4 passages"
     assert "left" not in describe(Progress(10, 10, 5, 5, None, 5.0, 0.0))
+
+
+def test_describe_says_searchable_now_while_meaning_search_follows() -> None:
+    """With an embedding model, pass 1 writes each file (searchable by keywords at once)
+    and pass 2 embeds them: the strip says which is which."""
+    reading = Progress(0, 3, 40, 0, Path("b.pdf"), 1.0, 2.0, searchable=2, chunks_to_embed=90)
+    assert describe(reading) == "Reading 2 of 3 files · 40 pages · 90 passages · about 2 s left"
+    embedding = Progress(0, 3, 60, 30, Path("a.pdf"), 9.0, 130.0, 3, 120, 0, embedding=True)
+    assert describe(embedding) == (
+        "Searchable now by keywords · meaning search in progress: 30 of 120 passages"
+        " · about 2 min left"
+    )
+    children = Progress(2, 3, 60, 120, Path("c.pdf"), 30.0, None, 3, 120, 350, embedding=True)
+    assert describe(children) == (
+        "Searchable now by keywords · meaning search in progress: 120 of 120 passages, "
+        "350 sentence groups"
+    )
+
+
+def test_the_bar_follows_the_passages_while_they_are_embedded(qtbot: Any) -> None:
+    w = IngestProgress()
+    qtbot.addWidget(w)
+    w.on_started()
+    w.on_progress(Progress(0, 1, 200, 0, Path("a.pdf"), 1.0, None, 1, 675))
+    assert (w.bar.maximum(), w.bar.value()) == (1, 0)  # reading: by files
+    w.on_progress(Progress(0, 1, 200, 96, Path("a.pdf"), 20.0, 90.0, 1, 675, embedding=True))
+    assert (w.bar.maximum(), w.bar.value()) == (675, 96)  # a single big file still moves
+    assert w.label.text().startswith("Searchable now by keywords")
 
 
 def test_progress_cancel_and_problems(qtbot: Any) -> None:
