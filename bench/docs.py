@@ -241,9 +241,11 @@ def bench_latency(
         "keyword": [],
         "vector": [],
         "hybrid_without_children": [],
+        "hybrid_children_of_50_candidates": [],
         "hybrid_with_query_embedding": [],
     }
     with_children = retrieve.child_ranking
+    candidates = retrieve.child_candidates
     for q in questions[:5]:
         search(db, q, collection="synthetic", embedder=cached)  # warm up
     for _ in range(2):
@@ -260,11 +262,21 @@ def bench_latency(
                 timings["hybrid_without_children"].append((time.perf_counter() - t) * 1000)
             finally:
                 retrieve.child_ranking = with_children
+            retrieve.child_candidates = lambda *lists: candidates(*lists, n=50)  # type: ignore[assignment]
+            try:  # the children of 50 candidates of each list (before: 30)
+                t = time.perf_counter()
+                search(db, q, collection="synthetic", embedder=cached, k=5)
+                timings["hybrid_children_of_50_candidates"].append((time.perf_counter() - t) * 1000)
+            finally:
+                retrieve.child_candidates = candidates
             t = time.perf_counter()
             search(db, q, collection="synthetic", embedder=embedder, k=5)
             timings["hybrid_with_query_embedding"].append((time.perf_counter() - t) * 1000)
+    from app.knowledge.child_chunks import CHILD_CANDIDATES
+
     out: dict[str, Any] = {
         "chunks": n_chunks,
+        "child_candidates_per_list": CHILD_CANDIDATES,
         "build_s": round(build_s, 1),
         "matrix_load_s": round(load_s, 2),
         "queries": len(timings["hybrid"]),
@@ -433,6 +445,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
 def latency_only(n_chunks: int, threads: int) -> int:
     """(c) alone, the synthetic chunks made from the CMUCL manual's chunk texts; writes
     ``latency`` (with the load average around it) into the existing results."""
@@ -447,12 +463,18 @@ def latency_only(n_chunks: int, threads: int) -> int:
     source = [c.text for c in chunk_blocks(read_document(pdf)[1].blocks)]
     questions = [q["question"] for q in json.loads(QUESTIONS.read_text())["questions"]]
     load_start = os.getloadavg()
+    uptime_start = _uptime()
     with (
         tempfile.TemporaryDirectory() as tmp,
         Embedder(minilm_gguf_path(), n_threads=threads) as embedder,
     ):
         latency = bench_latency(embedder, source, questions, n_chunks, Path(tmp))
     latency["load_average"] = {"at_start": load_start, "at_end": os.getloadavg()}
+    latency["uptime"] = {"at_start": uptime_start, "at_end": _uptime()}
+    latency["how"] = (
+        "python -m bench.docs --latency-only: every mode alternates question by question "
+        "in one run; ratios within the run are what the load leaves comparable"
+    )
     print(f"latency: {json.dumps(latency)}", flush=True)
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     data["latency"] = latency

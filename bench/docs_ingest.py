@@ -3,6 +3,7 @@ the embedder's levers, and the window's event loop while its worker ingests.
 
     python -m bench.docs_ingest            # merges "ingest" into bench/results/docs.json
     python -m bench.docs_ingest --no-gui   # without the window part
+    python -m bench.docs_ingest --window-only  # only the window part (e), merged
 
 The PDF is the cmu-user manual (202 pages, see ``bench/docs.py``); the embedding model is
 all-MiniLM-L6-v2 f16 GGUF (tests/fixtures/minilm_gguf.py). Everything runs in ONE process
@@ -492,16 +493,20 @@ def run(gui: bool = True) -> dict[str, Any]:
     tokens = embedded_tokens(pdf, model)
     result["ten_pages_per_s_arithmetic"] = arithmetic(result, result["embedder_levers"], tokens)
     if gui:
-        # a separate process: the window needs its own QApplication and LANTERN_HOME
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.docs_ingest", "--gui-only"],
-            cwd=ROOT, capture_output=True, text=True, timeout=2400,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            raise RuntimeError(f"the window part failed:\n{proc.stderr[-3000:]}")
-        result["window"] = json.loads(proc.stdout.strip().splitlines()[-1])
+        result["window"] = window_part()
     result["load_at_end"] = uptime()
     return result
+
+
+def window_part() -> dict[str, Any]:
+    """(e) in a separate process: the window needs its own QApplication and LANTERN_HOME."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.docs_ingest", "--gui-only"],
+        cwd=ROOT, capture_output=True, text=True, timeout=2400,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError(f"the window part failed:\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
 def merge(result: dict[str, Any]) -> None:
@@ -513,6 +518,11 @@ def merge(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-gui", action="store_true", help="skip the window part (e)")
+    parser.add_argument(
+        "--window-only",
+        action="store_true",
+        help="only the window part (e); merges ingest.window into the results",
+    )
     parser.add_argument("--gui-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--pdf", type=Path, help=argparse.SUPPRESS)  # a smoke test's file
     args = parser.parse_args(argv)
@@ -522,6 +532,13 @@ def main(argv: list[str] | None = None) -> int:
 
         pdf = args.pdf or obtain_pdf()[0]
         print(json.dumps(bench_gui(pdf, minilm_gguf_path())), flush=True)
+        return 0
+    if args.window_only:
+        window = window_part()
+        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        data.setdefault("ingest", {})["window"] = window
+        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+        print(json.dumps(window, indent=2))
         return 0
     result = run(gui=not args.no_gui)
     merge(result)
