@@ -1,7 +1,8 @@
 """Where the local API spends the time before the first token, and what the server
 stack changes (issue 14: server-added TTFT goal <= 10 ms p95).
 
-    python -m bench.api_ttft [--requests 10] [--rounds 2]   # bench/results/api_ttft.json
+    python -m bench.api_ttft [--requests 10] [--rounds 2] [--only TEXT] [--baseline DIR]
+                                                            # bench/results/api_ttft.json
 
 Each configuration runs Lantern's API app (``app.api.server.create_app``) in a process of
 its own under uvicorn, with timestamps (``time.perf_counter``: CLOCK_MONOTONIC, shared by
@@ -11,6 +12,10 @@ the event loop, SSE chunk yielded; the `openai` client in this process notes whe
 the request and when the first content arrived. Configurations alternate (A B C A B C)
 so the shared machine's load hits each alike. ``SERVER_ADDED`` is the client's TTFT less
 the engine's own TTFT, as in ``bench.api``.
+
+``--baseline DIR``: an older tree of Lantern (``git archive COMMIT | tar -x -C DIR``) runs
+as one more configuration (the server stack of `lantern serve` now, that tree's app),
+alternating with the others: the before/after of a change in one run, under one load.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ CONFIGS: dict[str, dict[str, str]] = {
         "B_LOOP": "uvloop", "B_HTTP": "httptools", "B_SWITCH": "0.001",
     },
 }  # fmt: skip
+NOW = "uvloop+httptools, switch 1 ms (lantern serve now)"
 STEPS = [
-    "sent", "handler", "owner_run", "service_run", "engine_reply", "engine_first_text",
+    "sent", "handler", "owner_run", "service_run", "prepared", "engine_reply", "engine_first_text",
     "owner_first_text", "loop_first_text", "loop_chunk", "client_first",
 ]  # fmt: skip
 
@@ -82,6 +88,12 @@ def serve(port: int, marks_path: str) -> None:
         run(self, job, svc)
 
     service_run = service.ConversationService.run
+    prepare = service.ConversationService._prepare
+
+    def timed_prepare(self: Any, *a: Any) -> Any:
+        turn = yield from prepare(self, *a)
+        mark("prepared")  # question saved, model ready: what is left is the answer's row,
+        return turn  # settings, history, grounding and the KV cache
 
     def timed_service_run(self: Any, request: Any) -> Any:
         mark("service_run")
@@ -120,6 +132,7 @@ def serve(port: int, marks_path: str) -> None:
     server._parse = timed_parse  # type: ignore[assignment]
     worker.JobRunner.run = timed_run  # type: ignore[method-assign]
     service.ConversationService.run = timed_service_run  # type: ignore[method-assign]
+    service.ConversationService._prepare = timed_prepare  # type: ignore[method-assign]
     session.ChatSession.reply = timed_reply  # type: ignore[method-assign]
     chat._next = timed_next
     chat._events = timed_events  # type: ignore[assignment]
@@ -133,15 +146,20 @@ def serve(port: int, marks_path: str) -> None:
     uvicorn.Server(config).run()
 
 
-def _session(env: dict[str, str], home: Path, name: str, requests: int) -> list[dict[str, Any]]:
+def _session(
+    env: dict[str, str], home: Path, name: str, requests: int, root: Path = ROOT
+) -> list[dict[str, Any]]:
+    """``requests`` streamed requests to a server of the app in ``root`` (this tree or a
+    baseline), run by this file's ``serve``."""
     from openai import OpenAI
 
     marks = home / "marks.jsonl"
     marks.unlink(missing_ok=True)
     port = 18700 + os.getpid() % 200
+    stack = CONFIGS.get(name, CONFIGS[NOW])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.api_ttft", "--serve", str(port), str(marks)],
-        cwd=ROOT, env={**env, **CONFIGS[name]},
+        [sys.executable, str(Path(__file__).resolve()), "--serve", str(port), str(marks)],
+        cwd=root, env={**env, **stack, "PYTHONPATH": str(root)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -194,6 +212,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", metavar="TEXT", help="only the configurations named with TEXT")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="an older tree of Lantern to compare (the stack of lantern serve now)",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "MARKS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -206,10 +232,13 @@ def main() -> int:
                "PYTHONPATH": str(ROOT)}  # fmt: skip
         subprocess.run([sys.executable, "-m", "app", "models", "list"], cwd=ROOT, env=env,
                        check=True, capture_output=True)  # fmt: skip
-        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in CONFIGS}
+        roots = {n: ROOT for n in CONFIGS if not args.only or args.only in n}
+        if args.baseline:
+            roots[f"baseline {args.baseline} (stack of lantern serve now)"] = args.baseline
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in roots}
         for _ in range(args.rounds):
-            for name in CONFIGS:
-                rows[name] += _session(env, home, name, args.requests)
+            for name, root in roots.items():
+                rows[name] += _session(env, home, name, args.requests, root)
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{os.cpu_count()} CPUs shared with other work",
@@ -218,8 +247,8 @@ def main() -> int:
         "model": "SmolLM2-135M-Instruct Q4_1, 2 threads, greedy, 3 tokens",
         "configs": {name: _summary(r) for name, r in rows.items()},
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
     for name, summary in results["configs"].items():
         print(f"{name}: SERVER_ADDED {summary['SERVER_ADDED']}")
     return 0

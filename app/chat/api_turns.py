@@ -90,14 +90,17 @@ def api_turn(
     body = [m for m in messages if m.role != "system"]
     if not body or body[-1].role != "user":
         raise LanternError("The last message must be the user's: there is nothing to answer.")
-    conv = service.new_conversation(**({"system_prompt": system} if system else {}))
-    if not save:  # hidden like a deleted chat: no sidebar lists it while it runs, and a
-        service.trash(conv["id"])  # Lantern killed meanwhile purges it at the next start
-    try:
-        from app.store import messages as msgs
+    from app.store import conversations as convs
+    from app.store import messages as msgs
+    from app.store.transaction import immediate
 
+    db = service.db
+    with immediate(db):  # one commit; unsaved, it is hidden like a deleted chat from the
+        # start: no sidebar lists it while it runs, and a Lantern killed meanwhile purges it
+        conv = convs.create_conversation(db, system_prompt=system or None, hidden=not save)
         for m in body[:-1]:
-            msgs.add_message(service.db, conv["id"], m.role, m.content)
+            msgs.add_message(db, conv["id"], m.role, m.content)
+    try:
         request = TurnRequest(
             "send",
             conversation_id=conv["id"],

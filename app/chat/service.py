@@ -58,6 +58,7 @@ from app.errors import ChatTemplateError, LanternError
 from app.logs import get_logger
 from app.store import conversations as convs
 from app.store import messages as msgs
+from app.store.transaction import immediate
 
 log = get_logger("chat")
 
@@ -78,6 +79,7 @@ class _Turn:
     sources_from: dict[str, Any] | None = None  # regenerate: the answer it replaces
     route: RouteDecision | None = None  # the specialist answering (app.chat.router)
     escalation: Any = None  # app.chat.escalation.Escalation when this answer escalates
+    answer: msgs.StreamingAnswer | None = None  # a local model's answer row, made with the question
 
 
 class ConversationService(ConversationManagement):
@@ -194,13 +196,33 @@ class ConversationService(ConversationManagement):
             yield TurnNotice("model", notice)
         remote = bool(model.get("remote"))  # a remote endpoint: no local model to load
         session = None if remote else (yield from self._session(model, conv))
+        with immediate(db):  # every write before the model starts: one commit
+            turn = self._save_question(request, target, conv, model, session, route)
+            turn.escalation = escalation
+            if session is not None:  # the answer's row (a remote answer makes its own)
+                turn.answer = msgs.StreamingAnswer(
+                    db, turn.conv["id"], turn.question["id"], model["name"],
+                    resume=turn.continue_row,
+                )  # fmt: skip
+        return turn
+
+    def _save_question(
+        self,
+        request: TurnRequest,
+        target: dict[str, Any] | None,
+        conv: dict[str, Any] | None,
+        model: dict[str, Any],
+        session: ChatSession | None,
+        route: RouteDecision | None,
+    ) -> _Turn:
+        """The conversation (made or its model updated) and the question of this turn."""
+        db = self.db
         new = conv is None
         if conv is None:
-            conv = convs.create_conversation(db, model=None if remote else model["name"])
+            conv = convs.create_conversation(db, model=None if session is None else model["name"])
         elif conv.get("model") != model["name"] and not routing.model_from_route(request, route):
             conv = convs.update_settings(db, conv["id"], model=model["name"])
         turn = _Turn(conv, {}, model, session, request.kind, new, route=route)
-        turn.escalation = escalation
         text = routing.question_text(request, route)  # without a leading "@name"
         if request.kind == "send":
             convs.title_from_first_message(db, conv["id"], text)
@@ -239,9 +261,8 @@ class ConversationService(ConversationManagement):
             return
         db, conv, question = self.db, turn.conv, turn.question
         cont = turn.continue_row
-        answer = msgs.StreamingAnswer(
-            db, conv["id"], question["id"], turn.model["name"], resume=cont
-        )
+        answer = turn.answer
+        assert answer is not None  # made by _prepare with the question
         yield TurnStarted(
             conv["id"], question["id"], answer.message_id, turn.model["name"], turn.kind,
             turn.new_conversation, question["content"], cont["content"] if cont else "",
@@ -276,8 +297,9 @@ class ConversationService(ConversationManagement):
                 if self._stop.is_set():
                     turn.session.stop()  # idempotent; covers a stop that raced the start
                 if isinstance(event, TextEvent):
-                    answer.append(event.text)
-                    yield event
+                    answer.keep(event.text)
+                    yield event  # to the front end first; then saved (the first piece at once)
+                    answer.flush_due()
                 elif isinstance(event, NoticeEvent):
                     if event.message not in warnings:
                         warnings.append(event.message)
@@ -310,7 +332,8 @@ class ConversationService(ConversationManagement):
                 yield CitationsReady(row["id"], cites)
             yield TurnResult(conv["id"], row, stats, sources, warnings, answer_note(row))
         finally:  # after the front end has the result; the file is written in the background
-            self.kv.save(turn.session, conv["id"])
+            if not conv.get("deleted_at"):  # an unsaved API exchange is deleted next: its
+                self.kv.save(turn.session, conv["id"])  # state would never be used (~26 ms)
 
     def _sources(
         self, turn: _Turn, request: TurnRequest, history: History, max_tokens: int

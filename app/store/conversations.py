@@ -9,6 +9,7 @@ import sqlite_utils
 
 from app.errors import NotFoundError
 from app.store.guard import guarded
+from app.store.rows import insert_row, row_by_id, update_row
 from app.store.timestamps import utc_now
 
 DEFAULT_TITLE = "New chat"
@@ -37,20 +38,21 @@ def create_conversation(
     title: str = DEFAULT_TITLE,
     model: str | None = None,
     system_prompt: str | None = None,
+    *,
+    hidden: bool = False,
 ) -> dict[str, Any]:
+    """A new conversation; ``hidden``: soft-deleted from the start (an unsaved API
+    exchange: listed nowhere, purged at the next start if Lantern dies meanwhile)."""
     now = utc_now()
-    table = db.table("conversations")
-    table.insert(
-        {
-            "title": title,
-            "created_at": now,
-            "updated_at": now,
-            "model": model,
-            "system_prompt": system_prompt,
-        }
-    )
-    assert table.last_pk is not None
-    return get_conversation(db, int(table.last_pk))
+    values = {
+        "title": title,
+        "created_at": now,
+        "updated_at": now,
+        "model": model,
+        "system_prompt": system_prompt,
+        "deleted_at": now if hidden else None,
+    }
+    return get_conversation(db, insert_row(db, "conversations", values))
 
 
 @guarded
@@ -94,7 +96,7 @@ def empty_new_conversation(db: sqlite_utils.Database) -> dict[str, Any] | None:
 @guarded
 def set_pinned(db: sqlite_utils.Database, cid: int, pinned: bool) -> dict[str, Any]:
     get_conversation(db, cid)
-    db.table("conversations").update(cid, {"pinned": 1 if pinned else 0})
+    update_row(db, "conversations", cid, {"pinned": 1 if pinned else 0})
     return get_conversation(db, cid)
 
 
@@ -102,7 +104,7 @@ def set_pinned(db: sqlite_utils.Database, cid: int, pinned: bool) -> dict[str, A
 def soft_delete(db: sqlite_utils.Database, cid: int) -> int:
     """Hide a conversation until ``restore_deleted`` or ``purge_deleted`` (undo window)."""
     get_conversation(db, cid)
-    db.table("conversations").update(cid, {"deleted_at": utc_now()})
+    update_row(db, "conversations", cid, {"deleted_at": utc_now()})
     return cid
 
 
@@ -110,7 +112,7 @@ def soft_delete(db: sqlite_utils.Database, cid: int) -> int:
 def restore_deleted(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:
     """Undo ``soft_delete``: the conversation is listed again, as it was."""
     get_conversation(db, cid)
-    db.table("conversations").update(cid, {"deleted_at": None})
+    update_row(db, "conversations", cid, {"deleted_at": None})
     return get_conversation(db, cid)
 
 
@@ -145,18 +147,18 @@ def change_stamp(db: sqlite_utils.Database) -> tuple[int, str | None, int]:
 
 @guarded
 def get_conversation(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:
-    rows = list(db.table("conversations").rows_where("id = ?", [cid]))
-    if not rows:
+    row = row_by_id(db, "conversations", cid)
+    if row is None:
         raise NotFoundError(
             f"There is no conversation {cid}. `lantern history list` shows the ones there are."
         )
-    return rows[0]
+    return row
 
 
 @guarded
 def rename_conversation(db: sqlite_utils.Database, cid: int, title: str) -> None:
     get_conversation(db, cid)
-    db.table("conversations").update(cid, {"title": title.strip() or DEFAULT_TITLE})
+    update_row(db, "conversations", cid, {"title": title.strip() or DEFAULT_TITLE})
 
 
 @guarded
@@ -175,7 +177,7 @@ def update_settings(db: sqlite_utils.Database, cid: int, **fields: Any) -> dict[
     if unknown:
         raise TypeError(f"not a conversation setting: {', '.join(sorted(unknown))}")
     get_conversation(db, cid)
-    db.table("conversations").update(cid, {**fields, "updated_at": utc_now()})
+    update_row(db, "conversations", cid, {**fields, "updated_at": utc_now()})
     return get_conversation(db, cid)
 
 
@@ -199,7 +201,7 @@ def title_from_first_message(db: sqlite_utils.Database, cid: int, text: str) -> 
         return
     line = short_title(text)
     if line:
-        db.table("conversations").update(cid, {"title": line})
+        update_row(db, "conversations", cid, {"title": line})
 
 
 _FENCE = re.compile(r"```.*?(```|$)", re.DOTALL)

@@ -20,6 +20,7 @@ from app.errors import NotFoundError
 from app.logs import get_logger
 from app.store.conversations import get_conversation
 from app.store.guard import guarded, store_errors
+from app.store.rows import dict_rows, insert_row, row_by_id, update_row
 from app.store.timestamps import utc_now
 
 log = get_logger("store")
@@ -40,10 +41,13 @@ def add_message(
     parent_id: int | None = None,
     model: str | None = None,
     status: str = "complete",
+    *,
+    writer: tuple[int, float] | None = None,
 ) -> dict[str, Any]:
     """Add a message under ``parent_id`` (default: the current leaf) and make it the leaf.
 
-    ``parent_id=ROOT`` starts a new root branch."""
+    ``parent_id=ROOT`` starts a new root branch. ``writer``: (pid, process start time) of
+    the process streaming it (``StreamingAnswer``)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     if status not in STATUSES:
@@ -58,22 +62,20 @@ def add_message(
         if parent["conversation_id"] != cid:
             raise ValueError(f"message {parent_id} is not in conversation {cid}")
     now = utc_now()
+    values: dict[str, Any] = {
+        "conversation_id": cid,
+        "parent_id": parent_id,
+        "role": role,
+        "content": content,
+        "model": model,
+        "status": status,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if writer is not None:
+        values["writer_pid"], values["writer_started"] = writer
     with db.atomic():
-        table = db.table("messages")
-        table.insert(
-            {
-                "conversation_id": cid,
-                "parent_id": parent_id,
-                "role": role,
-                "content": content,
-                "model": model,
-                "status": status,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        assert table.last_pk is not None
-        mid = int(table.last_pk)
+        mid = insert_row(db, "messages", values)
         db.execute(
             "update conversations set current_leaf_id = ?, updated_at = ? where id = ?",
             [mid, now, cid],
@@ -83,24 +85,24 @@ def add_message(
 
 @guarded
 def get_message(db: sqlite_utils.Database, mid: int) -> dict[str, Any]:
-    rows = list(db.table("messages").rows_where("id = ?", [mid]))
-    if not rows:
+    row = row_by_id(db, "messages", mid)
+    if row is None:
         raise NotFoundError(f"There is no message {mid}.")
-    return rows[0]
+    return row
 
 
 @guarded
 def save_context(db: sqlite_utils.Database, mid: int, context: str | None) -> None:
     """Keep the document sources a user message was sent with, as the model saw them."""
     with db.atomic():
-        db.table("messages").update(mid, {"context": context})
+        update_row(db, "messages", mid, {"context": context})
 
 
 @guarded
 def save_sources(db: sqlite_utils.Database, mid: int, sources: list[dict[str, Any]]) -> None:
     """Keep the numbered document sources an answer was grounded in (``[n]`` = n-th)."""
-    with db.conn:
-        db.table("messages").update(mid, {"sources": json.dumps(sources, ensure_ascii=False)})
+    with db.atomic():
+        update_row(db, "messages", mid, {"sources": json.dumps(sources, ensure_ascii=False)})
 
 
 def message_sources(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,7 +114,8 @@ def message_sources(message: dict[str, Any]) -> list[dict[str, Any]]:
 @guarded
 def children(db: sqlite_utils.Database, message_id: int) -> list[dict[str, Any]]:
     """Direct replies to a message, oldest first (the branches at that point)."""
-    return list(db.table("messages").rows_where("parent_id = ?", [message_id], order_by="id"))
+    sql = "select * from messages where parent_id = ? order by id"
+    return dict_rows(db.execute(sql, [message_id]))
 
 
 @guarded
@@ -123,7 +126,7 @@ def siblings(db: sqlite_utils.Database, mid: int) -> list[dict[str, Any]]:
         where, params = "conversation_id = ? and parent_id is null", [msg["conversation_id"]]
     else:
         where, params = "parent_id = ?", [msg["parent_id"]]
-    return list(db.table("messages").rows_where(where, params, order_by="id"))
+    return dict_rows(db.execute(f"select * from messages where {where} order by id", params))
 
 
 @guarded
@@ -264,9 +267,9 @@ class StreamingAnswer:
         pid, started = this_writer()
         if resume is None:
             self._pieces: list[str] = []
-            row = add_message(db, cid, "assistant", "", parent_id, model=model, status="streaming")
-            self.message_id: int = row["id"]
-            self._update({"writer_pid": pid, "writer_started": started})
+            self.message_id: int = add_message(
+                db, cid, "assistant", "", parent_id, model, "streaming", writer=(pid, started)
+            )["id"]
         else:  # continue a stopped answer: its text so far is the start of this one
             self._pieces = [resume["content"] or ""]
             self.message_id = int(resume["id"])
@@ -286,11 +289,21 @@ class StreamingAnswer:
         return "".join(self._pieces)
 
     def append(self, text: str) -> None:
+        """Add ``text``; saved now if the last save is ``flush_interval`` ago."""
+        self.keep(text)
+        self.flush_due()
+
+    def keep(self, text: str) -> None:
+        """Add ``text`` without saving it yet: ``flush_due`` (or the end) saves it. The
+        service keeps a piece, hands it to the front end, then saves: the first token does
+        not wait for the disk, and an answer cut off in between still ends with it."""
         if self.done:
             raise RuntimeError("this answer is already finished")
-        if not text:
-            return
-        self._pieces.append(text)
+        if text:
+            self._pieces.append(text)
+
+    def flush_due(self) -> None:
+        """Save the text if the last save is ``flush_interval`` ago (the first at once)."""
         if time.monotonic() - self._last_flush >= self._flush_interval:
             self.flush()
 
@@ -337,7 +350,7 @@ class StreamingAnswer:
     def _update(self, fields: dict[str, Any]) -> None:
         now = utc_now()
         with store_errors(), self._db.atomic():
-            self._db.table("messages").update(self.message_id, {**fields, "updated_at": now})
+            update_row(self._db, "messages", self.message_id, {**fields, "updated_at": now})
             self._db.execute(
                 "update conversations set updated_at = ? where id = ?", [now, self._cid]
             )

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
+from app.store.guard import store_errors
+
 
 @contextmanager
 def immediate(db: sqlite_utils.Database) -> Iterator[None]:
@@ -14,14 +16,16 @@ def immediate(db: sqlite_utils.Database) -> Iterator[None]:
 
     Taking the lock first means a second writer waits (busy timeout) at the start instead
     of failing half-way with "database is locked". Inside an open transaction this is a
-    savepoint of it (``db.atomic()``), so store functions compose.
+    savepoint of it (``db.atomic()``), so store functions compose. A busy or full
+    database at ``BEGIN`` or ``COMMIT`` raises ``StoreError`` (``app.store.guard``).
     """
     conn = db.conn
     if conn.in_transaction:
         with db.atomic():
             yield
         return
-    conn.execute("BEGIN IMMEDIATE")
+    with store_errors("save your data", db):
+        conn.execute("BEGIN IMMEDIATE")
     try:
         yield
     except BaseException:
@@ -29,7 +33,8 @@ def immediate(db: sqlite_utils.Database) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     try:
-        conn.execute("COMMIT")
+        with store_errors("save your data", db):
+            conn.execute("COMMIT")
     except BaseException:  # e.g. the disk filled up while committing
         if conn.in_transaction:
             conn.execute("ROLLBACK")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from app.chat.api_turns import Target, api_turn
 from app.chat.types import TurnResult
-from app.engine.types import ChatMessage
+from app.engine.types import ChatMessage, TextEvent
+from app.errors import ContextOverflowError
 from app.store.conversations import list_conversations
+from app.store.messages import active_path
 
 
 def _ask(service: Any, save: bool) -> tuple[list[int], TurnResult]:
@@ -35,3 +39,59 @@ def test_a_saved_exchange_is_listed(service: Any) -> None:
     listed, result = _ask(service, save=True)
     assert listed == [result.message["conversation_id"]]
     assert [c["id"] for c in list_conversations(service.db)] == listed
+
+
+def test_an_exchange_writes_twice_before_the_model_starts(service: Any) -> None:
+    """The hidden conversation with the earlier messages, then the service's question and
+    answer row: two commits (there were seven)."""
+    _ask(service, save=False)  # the model is loaded
+    statements: list[str] = []
+    messages = [
+        ChatMessage("system", "Be brief."),
+        ChatMessage("user", "Hi."),
+        ChatMessage("assistant", "Hello!"),
+        ChatMessage("user", "Say hello again."),
+    ]
+    turn = api_turn(service, messages, Target("auto"), max_tokens=4)
+    service.db.conn.set_trace_callback(statements.append)
+    try:
+        first = next(e for e in turn if isinstance(e, TextEvent))
+    finally:
+        service.db.conn.set_trace_callback(None)
+    assert first.text
+    assert sum(1 for s in statements if s.upper().startswith("COMMIT")) == 2
+    assert not [s for s in statements if "table_info" in s or "sqlite_master" in s]
+    cid = service.db.execute("select id from conversations where deleted_at is not null")
+    path = active_path(service.db, cid.fetchone()[0])
+    assert [m["role"] for m in path] == ["user", "assistant", "user", "assistant"]
+    assert list_conversations(service.db) == []  # hidden from the start
+    list(turn)
+    assert service.db.execute("select count(*) from conversations").fetchone()[0] == 0
+
+
+def test_a_saved_exchange_whose_model_fails_is_kept_with_the_failed_answer(service: Any) -> None:
+    too_long = [ChatMessage("user", "word " * 9000)]  # more than the model's context
+    with pytest.raises(ContextOverflowError):
+        list(api_turn(service, too_long, Target("auto"), max_tokens=4, save=True))
+    (conv,) = list_conversations(service.db)
+    question, answer = active_path(service.db, conv["id"])
+    assert question["content"] == too_long[0].content
+    assert (answer["role"], answer["status"], answer["content"]) == ("assistant", "error", "")
+    assert "context" in answer["error"]
+
+
+def test_only_a_saved_exchange_keeps_its_kv_state(service: Any) -> None:
+    """An unsaved exchange is deleted when it ends: copying its KV state out of llama.cpp
+    (~26 ms on this machine) would be thrown away with it."""
+    saved_for: list[int] = []
+    save = service.kv.save
+
+    def spy(session: Any, conversation_id: int) -> int:
+        saved_for.append(conversation_id)
+        return int(save(session, conversation_id))
+
+    service.kv.save = spy
+    _ask(service, save=False)
+    assert saved_for == []
+    _, result = _ask(service, save=True)
+    assert saved_for == [result.conversation_id]

@@ -75,3 +75,15 @@ def test_title_from_first_message(db: sqlite_utils.Database) -> None:
     assert len(title) <= 60 and title.endswith("…")
     convs.title_from_first_message(db, conv["id"], "second message")
     assert convs.get_conversation(db, conv["id"])["title"] == title
+
+
+def test_a_hidden_conversation_is_made_deleted_and_listed_nowhere(
+    db: sqlite_utils.Database,
+) -> None:
+    """An unsaved API exchange: one insert, hidden from the start, purged as deleted."""
+    hidden = convs.create_conversation(db, system_prompt="Be brief.", hidden=True)
+    assert hidden["deleted_at"] is not None and hidden["system_prompt"] == "Be brief."
+    shown = convs.create_conversation(db)
+    assert [c["id"] for c in convs.list_conversations(db)] == [shown["id"]]
+    assert convs.deleted_ids(db) == [hidden["id"]]
+    assert convs.purge_deleted(db) == [hidden["id"]]

@@ -188,3 +188,26 @@ def test_a_recycled_pid_is_not_the_writer(db: sqlite_utils.Database) -> None:
     assert msgs.get_message(db, answer.message_id)["writer_pid"] == pid
     db.table("messages").update(answer.message_id, {"writer_started": started - 3600})
     assert msgs.recover_interrupted(db) == 1
+
+
+def test_a_kept_piece_is_saved_when_due_or_at_the_end(db: sqlite_utils.Database) -> None:
+    cid = create_conversation(db)["id"]
+    answer = msgs.StreamingAnswer(db, cid, None, "m", flush_interval=3600)
+    answer.keep("first")  # handed to the front end before it is saved
+    assert msgs.get_message(db, answer.message_id)["content"] == ""
+    answer.flush_due()  # the first save is due at once
+    assert msgs.get_message(db, answer.message_id)["content"] == "first"
+    answer.keep(" second")
+    answer.flush_due()  # within the interval: kept in memory
+    assert msgs.get_message(db, answer.message_id)["content"] == "first"
+    answer.keep(" third")  # cut off before the next save: the end keeps every piece
+    assert answer.abort()["content"] == "first second third"
+
+
+def test_a_streaming_answer_names_its_writer_from_its_first_write(
+    db: sqlite_utils.Database,
+) -> None:
+    cid = create_conversation(db)["id"]
+    answer = msgs.StreamingAnswer(db, cid, None, "m")
+    row = msgs.get_message(db, answer.message_id)
+    assert (row["writer_pid"], row["writer_started"]) == msgs.this_writer()
