@@ -19,6 +19,11 @@ into ``<out>/gpu_check.json``:
 - ``flash_attn``: ``flash_attn_type`` on vs off (and auto) on the GPU: prompt and decode
   times at short and long context, and whether drafting stays exact with it off.
 - ``batch_cost``: the wall time of a decode of k tokens relative to one token (GPU, CPU).
+- ``batch_logits``: the logits of k tokens decoded in one batch against the same tokens
+  decoded one at a time (GPU and CPU, flash attention on and off): why drafting can change
+  greedy tokens.
+
+Results of the runs on an H200: bench/results/gpu_check.json ("summary" and both "runs").
 
 The models: ``--model`` (SmolLM2 cut to 4 blocks by ``bench.gpu_check_model``, varied
 gibberish: used where outputs are compared) and ``--deep`` (those blocks cycled back to
