@@ -95,8 +95,10 @@ def api_turn(
     from app.store.transaction import immediate
 
     db = service.db
-    with immediate(db):  # one commit; unsaved, it is hidden like a deleted chat from the
-        # start: no sidebar lists it while it runs, and a Lantern killed meanwhile purges it
+    # One commit, no WAL checkpoint before the first token. Unsaved, the exchange is hidden
+    # like a deleted chat from the start: no sidebar lists it while it runs, and a Lantern
+    # killed meanwhile purges it at the next start.
+    with immediate(db, checkpoint=False):
         conv = convs.create_conversation(db, system_prompt=system or None, hidden=not save)
         for m in body[:-1]:
             msgs.add_message(db, conv["id"], m.role, m.content)

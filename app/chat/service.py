@@ -196,7 +196,9 @@ class ConversationService(ConversationManagement):
             yield TurnNotice("model", notice)
         remote = bool(model.get("remote"))  # a remote endpoint: no local model to load
         session = None if remote else (yield from self._session(model, conv))
-        with immediate(db):  # every write before the model starts: one commit
+        # Every write before the model starts: one commit, no WAL checkpoint (the first
+        # piece's save after it does that).
+        with immediate(db, checkpoint=False):
             turn = self._save_question(request, target, conv, model, session, route)
             turn.escalation = escalation
             if session is not None:  # the answer's row (a remote answer makes its own)
