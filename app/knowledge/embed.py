@@ -103,7 +103,10 @@ class Embedder:
         self._ctx: Any = self._context.ptr
         self.dim = self._model.n_embd
         self._pooled = self._context.pooled
-        self._encoder = self._model.has_encoder
+        # A model without a KV cache (BERT and other non-causal embedders) is run with
+        # llama_encode: llama_decode would only log "calling encode() instead" first, a
+        # call back into Python (the GIL, in a lane at lowered priority) for every text.
+        self._encode_only = self._model.has_encoder or not self._context.memory
         self._batch = self._context.batch
         for lane in self._lanes:
             for i in range(lane.n_batch):  # positions and outputs: set once
@@ -111,6 +114,7 @@ class Embedder:
                 lane.batch.logits[i] = 1
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
+        self._token_views: dict[int, np.ndarray] = {}  # each lane's llama_batch.token
         self.stats = EmbedStats()
         log.info(
             "embedding model %s loaded: dim %d, %d threads in %d lanes",
@@ -129,25 +133,30 @@ class Embedder:
         return len(self.tokenize(text, add_special=False))
 
     def _encode_one(self, lane: Any, tokens: list[int], out: np.ndarray) -> None:
+        # The lanes run this at a lowered priority, and each time a lane holds the GIL it
+        # may be preempted holding it (the window's thread then waits): so as little
+        # Python as can be, and no ``ndarray.ctypes`` (it runs an import statement, which
+        # PySide6's import hook turns into Python code) - numpy views made once instead.
         llama = self._llama
         batch = lane.batch
         n = len(tokens)
-        ids = np.asarray(tokens, dtype=np.int32)
-        ctypes.memmove(batch.token, ids.ctypes.data, 4 * n)  # only the tokens change
+        view = self._token_views.get(id(lane))
+        if view is None:
+            view = np.ctypeslib.as_array(batch.token, shape=(lane.n_batch,))
+            self._token_views[id(lane)] = view
+        view[:n] = tokens  # only the tokens change
         batch.n_tokens = n
         # A short text (a question) is faster on one thread: with more, the threads spend
         # the time waiting for each other, and much longer when the cores are busy.
         lane.set_threads(1 if n < SHORT_TOKENS else self._per_lane_threads())
-        if self._encoder:
+        if self._encode_only:
             lane.encode(n)
         else:
             lane.clear()
             lane.decode(n)
-        if self._pooled:  # one copy, no array built around llama.cpp's buffer: the
-            # less Python a lane runs while it holds the GIL, the less often a lane at a
-            # lowered priority is preempted holding it (the window's thread then waits)
+        if self._pooled:  # one copy, no array built around llama.cpp's buffer
             ptr = llama.llama_get_embeddings_seq(lane.ptr, 0)
-            ctypes.memmove(out.ctypes.data, ptr, 4 * self.dim)
+            ctypes.memmove(out.__array_interface__["data"][0], ptr, 4 * self.dim)
         else:  # no pooling in the model: mean over the token vectors
             ptr = llama.llama_get_embeddings(lane.ptr)
             out[:] = np.ctypeslib.as_array(ptr, shape=(n, self.dim)).mean(axis=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -95,3 +96,53 @@ def test_two_lanes_give_the_same_vectors_as_one(minilm_path: Path) -> None:
         assert two.stats.llama_prompt_tokens - before == tokens
         assert two.embed([texts[5]])[0] == pytest.approx(expected[5], abs=1e-6)
     assert np.allclose(got, expected, atol=1e-6)
+
+
+def test_embedding_does_not_call_back_into_python_per_text(
+    embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """MiniLM (BERT) has no KV cache: llama_decode would log "calling encode() instead"
+    through the Python log callback for every text, taking the GIL from inside a lane
+    that runs at a lowered priority (the window then waits: bench/docs_ingest.py).
+    The Embedder calls llama_encode itself; the vectors are the same."""
+    import logging
+
+    from app.engine.llama_log import route_llama_log
+
+    route_llama_log()
+    texts = [f"the keeper's log, page {i}: fog, oil and the lamp" for i in range(6)]
+    with caplog.at_level(logging.DEBUG, logger="lantern.llama"):
+        direct = embedder.embed(texts)
+    assert embedder._encode_only
+    assert not [r for r in caplog.records if "cannot decode batches" in r.getMessage()]
+    embedder._encode_only = False  # the old way, for comparison
+    try:
+        with caplog.at_level(logging.DEBUG, logger="lantern.llama"):
+            via_decode = embedder.embed(texts)
+    finally:
+        embedder._encode_only = True
+    assert [r for r in caplog.records if "cannot decode batches" in r.getMessage()]
+    assert np.array_equal(direct, via_decode)
+
+
+def test_embedding_runs_no_import_statement(embedder: Embedder) -> None:
+    """``ndarray.ctypes`` runs an import statement on every access, and in the window
+    PySide6's import hook turns each into Python code: run by a lane at lowered priority
+    while it holds the GIL, it stalled the window (bench/docs_ingest.py)."""
+    import builtins
+
+    texts = [f"the tide table for day {i}: high water at noon" for i in range(5)]
+    embedder.embed(texts)  # first use of each lane: its views are made once
+    imports = []
+    real = builtins.__import__
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        imports.append(args[0])
+        return real(*args, **kwargs)
+
+    builtins.__import__ = counting
+    try:
+        vectors = embedder.embed(texts)
+    finally:
+        builtins.__import__ = real
+    assert imports == [] and vectors.shape == (5, 384)
