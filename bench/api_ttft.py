@@ -9,8 +9,9 @@ its own under uvicorn, with timestamps (``time.perf_counter``: CLOCK_MONOTONIC, 
 processes on Linux) at each hand-over: request parsed, job on the owner thread, service
 turn started, engine reply started, first text from the engine, on the owner thread, on
 the event loop, SSE chunk yielded; the `openai` client in this process notes when it sent
-the request and when the first content arrived. Configurations alternate (A B C A B C)
-so the shared machine's load hits each alike. ``SERVER_ADDED`` is the client's TTFT less
+the request and when the first content arrived. The configurations' servers run side
+by side (each with its own LANTERN_HOME) and requests alternate between them (A B C A B
+C), so the shared machine's load hits each alike. ``SERVER_ADDED`` is the client's TTFT less
 the engine's own TTFT, as in ``bench.api``.
 
 ``--baseline DIR``: an older tree of Lantern (``git archive COMMIT | tar -x -C DIR``) runs
@@ -132,7 +133,7 @@ def serve(port: int, marks_path: str) -> None:
     server._parse = timed_parse  # type: ignore[assignment]
     worker.JobRunner.run = timed_run  # type: ignore[method-assign]
     service.ConversationService.run = timed_service_run  # type: ignore[method-assign]
-    service.ConversationService._prepare = timed_prepare  # type: ignore[method-assign]
+    service.ConversationService._prepare = timed_prepare  # type: ignore[assignment,method-assign]
     session.ChatSession.reply = timed_reply  # type: ignore[method-assign]
     chat._next = timed_next
     chat._events = timed_events  # type: ignore[assignment]
@@ -146,23 +147,26 @@ def serve(port: int, marks_path: str) -> None:
     uvicorn.Server(config).run()
 
 
-def _session(
-    env: dict[str, str], home: Path, name: str, requests: int, root: Path = ROOT
-) -> list[dict[str, Any]]:
-    """``requests`` streamed requests to a server of the app in ``root`` (this tree or a
-    baseline), run by this file's ``serve``."""
-    from openai import OpenAI
+class _Server:
+    """A server of the app in ``root`` (this tree or a baseline) run by this file's
+    ``serve`` with the stack of configuration ``name``, its own LANTERN_HOME, and the
+    `openai` client that streams to it."""
 
-    marks = home / "marks.jsonl"
-    marks.unlink(missing_ok=True)
-    port = 18700 + os.getpid() % 200
-    stack = CONFIGS.get(name, CONFIGS[NOW])
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", str(port), str(marks)],
-        cwd=root, env={**env, **stack, "PYTHONPATH": str(root)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
+    def __init__(self, env: dict[str, str], home: Path, name: str, root: Path, port: int) -> None:
+        from openai import OpenAI
+
+        home.mkdir(parents=True, exist_ok=True)
+        env = {**env, **CONFIGS.get(name, CONFIGS[NOW]), "LANTERN_HOME": str(home),
+               "PYTHONPATH": str(root)}  # fmt: skip
+        subprocess.run([sys.executable, "-m", "app", "models", "list"], cwd=root, env=env,
+                       check=True, capture_output=True)  # fmt: skip
+        self.marks = home / "marks.jsonl"
+        self.marks.unlink(missing_ok=True)
+        self.sent: list[tuple[float, float]] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", str(port), str(self.marks)],
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -170,31 +174,55 @@ def _session(
                 break
             except OSError:
                 if time.monotonic() > deadline:
+                    self.stop()
                     raise
                 time.sleep(0.2)
-        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=0)
-        sent = []
+        self.client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=0)
+
+    def ask(self, i: int) -> None:
+        started, first = time.perf_counter(), 0.0
+        for chunk in self.client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": f"Tell me about owls ({i})."}],
+            max_tokens=3, temperature=0, stream=True,
+        ):  # fmt: skip
+            if chunk.choices and chunk.choices[0].delta.content and not first:
+                first = time.perf_counter()
+        self.sent.append((started, first))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Each request's hand-overs in ms, the first (it loaded the model) left out."""
+        lines = self.marks.read_text().splitlines()
+        rows = []
+        for (started, first), line in list(zip(self.sent, lines, strict=True))[1:]:
+            t = json.loads(line)
+            t["sent"], t["client_first"] = started, first
+            row = {f"{a}->{b}": (t[b] - t[a]) * 1000 for a, b in itertools.pairwise(STEPS)}
+            row["SERVER_ADDED"] = ((first - started) - t["engine_ttft"]) * 1000
+            rows.append(row)
+        return rows
+
+
+def _round(
+    env: dict[str, str], home: Path, roots: dict[str, Path], requests: int, n: int
+) -> dict[str, list[dict[str, Any]]]:
+    """One server per configuration, all started; each request goes to each in turn."""
+    servers: dict[str, _Server] = {}
+    try:
+        for k, (name, root) in enumerate(roots.items()):
+            port = 18700 + (os.getpid() + k) % 200
+            servers[name] = _Server(env, home / f"r{n}-{k}", name, root, port)
         for i in range(requests + 1):  # the first loads the model
-            started, first = time.perf_counter(), 0.0
-            for chunk in client.chat.completions.create(
-                model=MODEL, messages=[{"role": "user", "content": f"Tell me about owls ({i})."}],
-                max_tokens=3, temperature=0, stream=True,
-            ):  # fmt: skip
-                if chunk.choices and chunk.choices[0].delta.content and not first:
-                    first = time.perf_counter()
-            sent.append((started, first))
+            for server in servers.values():
+                server.ask(i)
         time.sleep(0.5)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    rows = []
-    for (started, first), line in list(zip(sent, marks.read_text().splitlines(), strict=True))[1:]:
-        t = json.loads(line)
-        t["sent"], t["client_first"] = started, first
-        row = {f"{a}->{b}": (t[b] - t[a]) * 1000 for a, b in itertools.pairwise(STEPS)}
-        row["SERVER_ADDED"] = ((first - started) - t["engine_ttft"]) * 1000
-        rows.append(row)
-    return rows
+        for server in servers.values():
+            server.stop()
+    return {name: server.rows() for name, server in servers.items()}
 
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -228,17 +256,14 @@ def main() -> int:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        env = {**os.environ, "LANTERN_HOME": tmp, "HF_HUB_OFFLINE": "1", "LANTERN_THREADS": "2",
-               "PYTHONPATH": str(ROOT)}  # fmt: skip
-        subprocess.run([sys.executable, "-m", "app", "models", "list"], cwd=ROOT, env=env,
-                       check=True, capture_output=True)  # fmt: skip
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "LANTERN_THREADS": "2"}
         roots = {n: ROOT for n in CONFIGS if not args.only or args.only in n}
         if args.baseline:
             roots[f"baseline {args.baseline} (stack of lantern serve now)"] = args.baseline
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in roots}
-        for _ in range(args.rounds):
-            for name, root in roots.items():
-                rows[name] += _session(env, home, name, args.requests, root)
+        for n in range(args.rounds):
+            for name, got in _round(env, home, roots, args.requests, n).items():
+                rows[name] += got
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{os.cpu_count()} CPUs shared with other work",
