@@ -15,8 +15,10 @@ and cached; it is not committed.
     chunks for comparison.
 (c) Hybrid retrieval latency p50/p95 over 100k synthetic chunks (sentences of the
     manual recombined; random unit vectors, three child vectors each), with the query
-    vector precomputed (also without the child list, alternating), and end to end with
-    the query embedding. ``--latency-only`` runs this part alone.
+    vector precomputed (also without the child list, and with it over 50 candidates of
+    each list), and end to end with the query embedding: each variant on its own
+    connection, their order rotating question by question. ``--latency-only`` runs this
+    part alone.
 (d) Quality on bench/data/docs_questions.json (45 questions over the CMUCL manual, each
     with the page that answers it) and bench/data/docs_questions_rintro.json (50 questions
     over "An Introduction to R", R-intro.pdf from the Debian package r-doc-pdf, 30 of them
@@ -236,42 +238,50 @@ def bench_latency(
     vector_index(db, embedder.model_id).sync(db)
     load_s = time.perf_counter() - start
     cached = CachedQueries(embedder.model_id, {q: embedder.embed_one(q) for q in questions})
-    timings: dict[str, list[float]] = {
-        "hybrid": [],
-        "keyword": [],
-        "vector": [],
-        "hybrid_without_children": [],
-        "hybrid_children_of_50_candidates": [],
-        "hybrid_with_query_embedding": [],
+    with_children, candidates = retrieve.child_ranking, retrieve.child_candidates
+
+    def plain(mode: str, model: Any = cached) -> Any:
+        return lambda d, q: search(d, q, collection="synthetic", embedder=model, mode=mode, k=5)
+
+    def without_children(d: Any, q: str) -> Any:  # the same search without the child list
+        retrieve.child_ranking = lambda *args: []  # type: ignore[assignment]
+        try:
+            return plain("hybrid")(d, q)
+        finally:
+            retrieve.child_ranking = with_children
+
+    def children_of_50(d: Any, q: str) -> Any:  # the child list over 50 of each list
+        retrieve.child_candidates = lambda *lists: candidates(*lists, n=50)  # type: ignore[assignment]
+        try:
+            return plain("hybrid")(d, q)
+        finally:
+            retrieve.child_candidates = candidates
+
+    variants = {
+        "hybrid": plain("hybrid"),
+        "keyword": plain("keyword"),
+        "vector": plain("vector"),
+        "hybrid_without_children": without_children,
+        "hybrid_children_of_50_candidates": children_of_50,
+        "hybrid_with_query_embedding": plain("hybrid", embedder),
     }
-    with_children = retrieve.child_ranking
-    candidates = retrieve.child_candidates
-    for q in questions[:5]:
-        search(db, q, collection="synthetic", embedder=cached)  # warm up
-    for _ in range(2):
-        for q in questions:
-            for mode in ("hybrid", "keyword", "vector"):
+    # Each variant on its own connection (its own SQLite page cache: a new question reads
+    # its rows from the OS cache, as a new question does in use), and the order of the
+    # variants rotates question by question, so none is always first under a load change.
+    conns = {name: fresh_db(folder / "latency") for name in variants}
+    timings: dict[str, list[float]] = {name: [] for name in variants}
+    for name, run in variants.items():
+        for q in questions[:3]:
+            run(conns[name], q)  # warm up (the vector matrix is shared)
+    names = list(variants)
+    for round_ in range(2):
+        for i, q in enumerate(questions):
+            turn = (i + round_) % len(names)
+            for name in names[turn:] + names[:turn]:
                 t = time.perf_counter()
-                hits = search(db, q, collection="synthetic", embedder=cached, mode=mode, k=5).hits  # type: ignore[arg-type]
-                timings[mode].append((time.perf_counter() - t) * 1000)
+                hits = variants[name](conns[name], q).hits
+                timings[name].append((time.perf_counter() - t) * 1000)
                 assert hits
-            retrieve.child_ranking = lambda *args: []  # type: ignore[assignment]
-            try:  # the same search without the child list, alternating with the above
-                t = time.perf_counter()
-                search(db, q, collection="synthetic", embedder=cached, k=5)
-                timings["hybrid_without_children"].append((time.perf_counter() - t) * 1000)
-            finally:
-                retrieve.child_ranking = with_children
-            retrieve.child_candidates = lambda *lists: candidates(*lists, n=50)  # type: ignore[assignment]
-            try:  # the children of 50 candidates of each list (before: 30)
-                t = time.perf_counter()
-                search(db, q, collection="synthetic", embedder=cached, k=5)
-                timings["hybrid_children_of_50_candidates"].append((time.perf_counter() - t) * 1000)
-            finally:
-                retrieve.child_candidates = candidates
-            t = time.perf_counter()
-            search(db, q, collection="synthetic", embedder=embedder, k=5)
-            timings["hybrid_with_query_embedding"].append((time.perf_counter() - t) * 1000)
     from app.knowledge.child_chunks import CHILD_CANDIDATES
 
     out: dict[str, Any] = {
