@@ -238,17 +238,17 @@ def bench_latency(
     vector_index(db, embedder.model_id).sync(db)
     load_s = time.perf_counter() - start
     cached = CachedQueries(embedder.model_id, {q: embedder.embed_one(q) for q in questions})
-    with_children, candidates = retrieve.child_ranking, retrieve.child_candidates
+    with_children, candidates = retrieve.child_rows, retrieve.child_candidates
 
     def plain(mode: str, model: Any = cached) -> Any:
         return lambda d, q: search(d, q, collection="synthetic", embedder=model, mode=mode, k=5)
 
     def without_children(d: Any, q: str) -> Any:  # the same search without the child list
-        retrieve.child_ranking = lambda *args: []  # type: ignore[assignment]
+        retrieve.child_rows = lambda *args, **kwargs: []  # type: ignore[assignment]
         try:
             return plain("hybrid")(d, q)
         finally:
-            retrieve.child_ranking = with_children
+            retrieve.child_rows = with_children
 
     def children_of_50(d: Any, q: str) -> Any:  # the child list over 50 of each list
         retrieve.child_candidates = lambda *lists: candidates(*lists, n=50)  # type: ignore[assignment]

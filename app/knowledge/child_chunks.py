@@ -11,7 +11,7 @@ figures in bench/results/docs.json under ``levers``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -152,18 +152,30 @@ def child_candidates(
     return list(dict.fromkeys(cid for ranking in rankings for cid, _ in ranking[:n]))
 
 
-def child_ranking(
-    db: sqlite_utils.Database, model_id: str, query: np.ndarray, candidates: Sequence[int]
-) -> list[tuple[int, float]]:
-    """(chunk id, cosine of its closest child to ``query``) for the ``candidates`` that
-    have children from ``model_id``, best first. Only candidates are scored (the chunks
-    the keyword and vector searches found): a few hundred rows read per question instead
-    of a second in-memory matrix several times the size of the chunks' (measured: the
-    same ranks on both labelled sets as scoring every child). Which candidates ``model_id``
-    embedded is asked of its in-memory vector index, not of the database."""
+ChildRows = list[tuple[int, bytes]]
+
+
+def child_rows(
+    db: sqlite_utils.Database,
+    model_id: str,
+    candidates: Sequence[int],
+    skip: Collection[int] = (),
+    sync: bool = True,
+) -> ChildRows:
+    """(parent chunk id, float32 BLOB) of the stored children of the ``candidates`` that
+    ``model_id`` embedded (asked of its in-memory vector index, not of the database),
+    leaving out the candidates in ``skip`` (their rows were read already). ``sync``
+    False: the caller has just synced the index (a search: it holds the index's lock
+    while it scans the vectors, and this runs meanwhile)."""
     index = vector_index(db, model_id)
-    index.sync(db)
-    rows = store.child_vectors(db, index.held(list(dict.fromkeys(candidates))))
+    if sync:
+        index.sync(db)
+    wanted = [c for c in dict.fromkeys(candidates) if c not in skip]
+    return store.child_vectors(db, index.held(wanted))
+
+
+def rank_children(rows: ChildRows, query: np.ndarray) -> list[tuple[int, float]]:
+    """(chunk id, cosine of its closest child to ``query``), best first."""
     if not rows:
         return []
     matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
@@ -177,3 +189,15 @@ def child_ranking(
     best = np.maximum.reduceat(scores, starts)
     ranked = np.argsort(-best, kind="stable")
     return [(int(owners[starts[i]]), float(best[i])) for i in ranked]
+
+
+def child_ranking(
+    db: sqlite_utils.Database, model_id: str, query: np.ndarray, candidates: Sequence[int]
+) -> list[tuple[int, float]]:
+    """(chunk id, cosine of its closest child to ``query``) for the ``candidates`` that
+    have children from ``model_id``, best first. Only candidates are scored (the chunks
+    the keyword and vector searches found): a few hundred rows read per question instead
+    of a second in-memory matrix several times the size of the chunks' (measured: the
+    same ranks on both labelled sets as scoring every child). ``search`` reads the rows
+    in two halves (``child_rows``): the keyword candidates' while the vectors are scanned."""
+    return rank_children(child_rows(db, model_id, candidates), query)

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 import numpy as np
 import sqlite_utils
 
-from app.knowledge.child_chunks import child_candidates, child_ranking
+from app.knowledge.child_chunks import ChildRows, child_candidates, child_rows, rank_children
 from app.knowledge.collections import scope_ids
 from app.knowledge.types import Hit
 from app.knowledge.vectors import vector_index
@@ -152,18 +152,32 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+_KeywordSide = tuple[list[tuple[int, float]], list[int], ChildRows]
+
+
+def _keyword_side(
+    db: sqlite_utils.Database, query: str, ids: list[int] | None, model_id: str
+) -> _KeywordSide:
+    """The keyword list, then the children of its first candidates (read from the
+    database while the caller's thread still scans the vectors)."""
+    keyword = keyword_search(db, query, ids, CANDIDATES, True)
+    asked = child_candidates(keyword)
+    return keyword, asked, child_rows(db, model_id, asked, sync=False)
+
+
 def _result(
-    pending: Future[list[tuple[int, float]]] | None,
+    pending: Future[_KeywordSide] | None,
     db: sqlite_utils.Database,
     query: str,
     ids: list[int] | None,
-) -> list[tuple[int, float]]:
+    model_id: str,
+) -> _KeywordSide:
     if pending is None:
-        return []
+        return [], [], []
     try:
         return pending.result()
     except sqlite3.ProgrammingError:  # a connection made with check_same_thread=True
-        return keyword_search(db, query, ids, CANDIDATES, True)
+        return _keyword_side(db, query, ids, model_id)
 
 
 def _gap_notices(no_vectors: int, other_model: int) -> list[str]:
@@ -210,19 +224,18 @@ def search(
         notices += _gap_notices(*chunks.embedding_gaps(db, embedder.model_id, ids))
         index = vector_index(db, embedder.model_id)
         index.sync(db)  # touches the connection: before the keyword search may use it
+        model_id = embedder.model_id
         pending = (
-            _pool().submit(keyword_search, db, query, ids, CANDIDATES, True)
-            if mode == "hybrid"
-            else None
+            _pool().submit(_keyword_side, db, query, ids, model_id) if mode == "hybrid" else None
         )  # SQLite and numpy release the GIL: the two searches overlap
         try:
             query_vector = embedder.embed_one(query)
             vector = index.search(query_vector, ids, CANDIDATES)
         finally:
-            keyword = _result(pending, db, query, ids)
-        if mode == "hybrid":  # the connection is this thread's again
-            candidates = child_candidates(vector, keyword)
-            children = child_ranking(db, embedder.model_id, query_vector, candidates)
+            keyword, asked, rows = _result(pending, db, query, ids, model_id)
+        if mode == "hybrid":  # the connection is this thread's again: the other half
+            more = child_rows(db, model_id, child_candidates(vector), set(asked), sync=False)
+            children = rank_children(rows + more, query_vector)
     if mode == "keyword":
         fused = keyword
     elif mode == "vector":

@@ -136,15 +136,18 @@ class VectorIndex:
         order, without asking the database (call ``sync`` first)."""
         if not chunk_ids:
             return []
-        with self._lock:
-            if self._sorted is None:
-                live = self._ids[: self._n]
-                self._sorted = np.sort(live[live >= 0])
-            wanted = np.asarray(chunk_ids, dtype=np.int64)
-            at = np.searchsorted(self._sorted, wanted)
-            found = at < len(self._sorted)
-            found[found] = self._sorted[at[found]] == wanted[found]
-            return [int(c) for c in wanted[found]]
+        held = self._sorted  # without the lock while it is made: a search holds the lock
+        if held is None:  # for its whole scan, and search reads children meanwhile
+            with self._lock:
+                if self._sorted is None:
+                    live = self._ids[: self._n]
+                    self._sorted = np.sort(live[live >= 0])
+                held = self._sorted
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        at = np.searchsorted(held, wanted)
+        found = at < len(held)
+        found[found] = held[at[found]] == wanted[found]
+        return [int(c) for c in wanted[found]]
 
     def _mask(self, collection_ids: list[int] | None) -> np.ndarray | None:
         """Rows to consider (None: all); cached until the next change."""
