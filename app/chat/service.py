@@ -299,9 +299,12 @@ class ConversationService(ConversationManagement):
                 if self._stop.is_set():
                     turn.session.stop()  # idempotent; covers a stop that raced the start
                 if isinstance(event, TextEvent):
-                    answer.keep(event.text)
-                    yield event  # to the front end first; then saved (the first piece at once)
+                    # Saved with the next piece (at most once a second), not before this
+                    # one reaches the front end: the first token never waits for the disk
+                    # nor competes with its delivery; the end of the turn saves them all.
                     answer.flush_due()
+                    answer.keep(event.text)
+                    yield event
                 elif isinstance(event, NoticeEvent):
                     if event.message not in warnings:
                         warnings.append(event.message)

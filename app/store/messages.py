@@ -295,8 +295,8 @@ class StreamingAnswer:
 
     def keep(self, text: str) -> None:
         """Add ``text`` without saving it yet: ``flush_due`` (or the end) saves it. The
-        service keeps a piece, hands it to the front end, then saves: the first token does
-        not wait for the disk, and an answer cut off in between still ends with it."""
+        service saves what came before a piece, keeps the piece and hands it to the front
+        end: no token waits for the disk, and an answer cut off meanwhile ends with it."""
         if self.done:
             raise RuntimeError("this answer is already finished")
         if text:
