@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -104,7 +105,7 @@ def make_job(
             save=bool(opts and opts.save),
         )
 
-    return Job(target.name, work, loop)
+    return Job(target.name, work, loop, first_out=threading.Event() if req.stream else None)
 
 
 async def _next(job: Job) -> Any:
@@ -208,6 +209,8 @@ async def _events(
             if isinstance(item, TextEvent):
                 yield head + chunk({"content": item.text})
                 head = ""
+                if job.first_out is not None:
+                    job.first_out.set()  # written: the owner thread computes the next token
             elif isinstance(item, SourcesReady):
                 sources = item.sources
             elif isinstance(item, TurnResult):
@@ -222,5 +225,7 @@ async def _events(
         yield "data: [DONE]\n\n"
         done = True
     finally:
+        if job.first_out is not None:
+            job.first_out.set()
         if not done:
             worker.cancel(job)  # the client went away mid-stream

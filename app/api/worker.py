@@ -11,6 +11,10 @@ a model loaded for one is not loaded again for the other.
 Each job's events go back to the asyncio loop of the request through its own
 ``asyncio.Queue``; ``cancel`` (a client gone) stops the running generation within one
 token (``service.stop()``), or drops the job before it starts.
+
+A streamed job's first text is on the wire before the model computes the next token
+(``Job.first_out``, at most ``FIRST_OUT_WAIT_S``): where the model's threads fill every
+core, the event loop and the client would otherwise queue behind that decode.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from app.api.errors import busy
+from app.engine.types import TextEvent
 from app.logs import get_logger
 
 log = get_logger("api")
 
 DONE = object()  # the job's last item
+FIRST_OUT_WAIT_S = 0.02  # the most the next token waits for the first to be written
 
 
 @dataclass
@@ -43,6 +49,8 @@ class Job:
     loop: asyncio.AbstractEventLoop
     out: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # A stream's: set by the event loop once the first text is written to the client.
+    first_out: threading.Event | None = None
 
 
 class JobRunner:
@@ -94,10 +102,14 @@ class JobRunner:
                 return
             with self._lock:
                 self._current, self._running_on = job, service
+            first_out = job.first_out
             for event in job.work(service):
                 if job.cancelled.is_set():
                     service.stop()  # again: run() clears a stop that came before it began
                 send(job.out.put_nowait, event)
+                if first_out is not None and isinstance(event, TextEvent):
+                    first_out.wait(FIRST_OUT_WAIT_S)  # the next token after it is out
+                    first_out = None
         except Exception as exc:  # sent to the request; a LanternError is the user's
             log.info("API job failed: %s", exc)
             send(job.out.put_nowait, Failure(exc))
