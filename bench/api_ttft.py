@@ -6,10 +6,12 @@ stack changes (issue 14: server-added TTFT goal <= 10 ms p95).
 
 Each configuration runs Lantern's API app (``app.api.server.create_app``) in a process of
 its own under uvicorn, with timestamps (``time.perf_counter``: CLOCK_MONOTONIC, shared by
-processes on Linux) at each hand-over: request parsed, job on the owner thread, service
-turn started, engine reply started, first text from the engine, on the owner thread, on
-the event loop, SSE chunk yielded; the `openai` client in this process notes when it sent
-the request and when the first content arrived. The configurations' servers run side
+processes on Linux) at each hand-over: request handed over by uvicorn, parsed, job on the
+owner thread, service turn started, question saved, engine reply started, first text from
+the engine, on the owner thread, on the event loop, SSE chunk yielded, written to the
+transport; the `openai` client in this process notes when it sent the request and when
+the first content arrived (``sent->asgi`` and ``written->client_first`` hold the client's
+own work and the kernel's). The configurations' servers run side
 by side (each with its own LANTERN_HOME) and requests alternate between them (A B C A B
 C), so the shared machine's load hits each alike. ``SERVER_ADDED`` is the client's TTFT less
 the engine's own TTFT, as in ``bench.api``.
@@ -46,8 +48,9 @@ CONFIGS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 NOW = "uvloop+httptools, switch 1 ms (lantern serve now)"
 STEPS = [
-    "sent", "handler", "owner_run", "service_run", "prepared", "engine_reply", "engine_first_text",
-    "owner_first_text", "loop_first_text", "loop_chunk", "client_first",
+    "sent", "asgi", "handler", "owner_run", "service_run", "prepared", "engine_reply",
+    "engine_first_text", "owner_first_text", "loop_first_text", "loop_chunk", "written",
+    "client_first",
 ]  # fmt: skip
 
 
@@ -69,7 +72,6 @@ def serve(port: int, marks_path: str) -> None:
     parse = server._parse
 
     def timed_parse(*a: Any) -> Any:
-        marks.clear()
         mark("handler")
         return parse(*a)
 
@@ -140,8 +142,24 @@ def serve(port: int, marks_path: str) -> None:
     if os.environ.get("B_SWITCH"):
         sys.setswitchinterval(float(os.environ["B_SWITCH"]))
     app = server.create_app(server.ServerConfig(db_path=get_paths().db))
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        """``asgi``: uvicorn hands the request over; ``written``: the first content chunk
+        went to uvicorn's transport (what follows is the kernel and the client)."""
+        if scope["type"] != "http" or scope["path"] != "/v1/chat/completions":
+            return await app(scope, receive, send)
+        marks.clear()
+        mark("asgi")
+
+        async def timed_send(message: Any) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and "loop_chunk" in marks:
+                mark("written")
+
+        await app(scope, receive, timed_send)
+
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning",
+        asgi, host="127.0.0.1", port=port, log_level="warning",
         loop=os.environ.get("B_LOOP", "auto"), http=os.environ.get("B_HTTP", "auto"),
     )  # fmt: skip
     uvicorn.Server(config).run()
