@@ -178,6 +178,7 @@ class _Server:
                "PYTHONPATH": str(root)}  # fmt: skip
         subprocess.run([sys.executable, "-m", "app", "models", "list"], cwd=root, env=env,
                        check=True, capture_output=True)  # fmt: skip
+        self.port = port
         self.marks = home / "marks.jsonl"
         self.marks.unlink(missing_ok=True)
         self.sent: list[tuple[float, float]] = []
@@ -197,7 +198,10 @@ class _Server:
                 time.sleep(0.2)
         self.client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=0)
 
-    def ask(self, i: int) -> None:
+    def ask(self, i: int, raw: bool = False) -> None:
+        if raw:
+            self.sent.append(self._raw(i))
+            return
         started, first = time.perf_counter(), 0.0
         for chunk in self.client.chat.completions.create(
             model=MODEL, messages=[{"role": "user", "content": f"Tell me about owls ({i})."}],
@@ -206,6 +210,33 @@ class _Server:
             if chunk.choices and chunk.choices[0].delta.content and not first:
                 first = time.perf_counter()
         self.sent.append((started, first))
+
+    def _raw(self, i: int) -> tuple[float, float]:
+        """The same request from a bare socket (no client library; a new connection each
+        time): the server's share without the `openai` package's own work."""
+        import re
+        import socket
+
+        body = json.dumps({
+            "model": MODEL, "messages": [{"role": "user", "content": f"Tell me about owls ({i})."}],
+            "max_tokens": 3, "temperature": 0, "stream": True,
+        }).encode()  # fmt: skip
+        head = (
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", self.port)) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            started, first, got = time.perf_counter(), 0.0, b""
+            sock.sendall(head.encode() + body)
+            while b"data: [DONE]" not in got:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                got += data
+                if not first and re.search(rb'"content": "[^"]', got):
+                    first = time.perf_counter()
+        return started, first
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -225,7 +256,7 @@ class _Server:
 
 
 def _round(
-    env: dict[str, str], home: Path, roots: dict[str, Path], requests: int, n: int
+    env: dict[str, str], home: Path, roots: dict[str, Path], requests: int, n: int, raw: bool
 ) -> dict[str, list[dict[str, Any]]]:
     """One server per configuration, all started; each request goes to each in turn."""
     servers: dict[str, _Server] = {}
@@ -235,7 +266,7 @@ def _round(
             servers[name] = _Server(env, home / f"r{n}-{k}", name, root, port)
         for i in range(requests + 1):  # the first loads the model
             for server in servers.values():
-                server.ask(i)
+                server.ask(i, raw)
         time.sleep(0.5)
     finally:
         for server in servers.values():
@@ -266,6 +297,11 @@ def main() -> int:
         help="an older tree of Lantern to compare (the stack of lantern serve now)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="a bare socket as the client instead of the openai package",
+    )
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "MARKS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -280,13 +316,14 @@ def main() -> int:
             roots[f"baseline {args.baseline} (stack of lantern serve now)"] = args.baseline
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in roots}
         for n in range(args.rounds):
-            for name, got in _round(env, home, roots, args.requests, n).items():
+            for name, got in _round(env, home, roots, args.requests, n, args.raw).items():
                 rows[name] += got
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{os.cpu_count()} CPUs shared with other work",
         "load_average_before_after": [round(x, 2) for x in (*load_before, *os.getloadavg())],
         "requests_per_config": args.requests * args.rounds,
+        "client": "bare socket" if args.raw else "openai",
         "model": "SmolLM2-135M-Instruct Q4_1, 2 threads, greedy, 3 tokens",
         "configs": {name: _summary(r) for name, r in rows.items()},
     }
