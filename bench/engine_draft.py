@@ -3,24 +3,34 @@
     python -m bench.engine_draft              # merges "draft" into bench/results/engine.json
     python -m bench.engine_draft --reps 3 --max-tokens 128 --sampled-reps 2
 
-Cases: a grounded answer (quote sections of a document), a code edit (rename a variable
-in pasted code), free text (a story); SmolLM2-135M, 2 threads as in bench/engine.py.
+Cases: a grounded answer (quote sections of a short document), the same over a long one
+(36 sections, ~1.4k tokens, as retrieved passages make), a code edit (rename a variable in
+pasted code), free text (a story); SmolLM2-135M, 2 threads as in bench/engine.py.
 
-- ``batch_cost``: what a batch of k tokens costs relative to one, as CPU time of the one
-  thread decoding (1 thread: time the thread computed, not time it waited for the shared
-  CPUs). Drafting wins only if drafted tokens are kept more often than this marginal cost.
-- ``greedy`` (the headline figures, ``speedup``): greedy decoding, the same max tokens,
-  drafting off and on alternating (off, on, on, off, ...), ``reps`` each; both runs emit
-  the same tokens (checked: ``same_text``), so tokens/s compare like with like. Consumer
-  tokens/s (``ReplyStats.tokens_per_s``), median per mode; the speedup is the ratio of the
-  medians. Also acceptance (kept / drafted), the mean kept length per drafted batch.
-- ``greedy_cpu``: the same on 1 thread, measured as the thread's CPU time per token: on
-  this shared 2-core machine (load average in the JSON) wall time is noisy, CPU time much
-  less so.
+Three modes per case: plain and drafted decoding with flash attention on (drafting needs it
+on to keep greedy tokens, ``app.engine.attention``), and plain decoding with it off, which
+is what Lantern does on a CPU by default (automatic drafting then stays off).
+
+- ``batch_cost`` / ``batch_cost_flash_off``: what a batch of k tokens costs relative to
+  one, as CPU time of the one thread decoding (1 thread: time the thread computed, not
+  time it waited for the shared CPUs). Drafting wins only if drafted tokens are kept more
+  often than this marginal cost.
+- ``greedy``: greedy decoding, the same max tokens, the modes alternating (the order
+  reversed every round), ``reps`` each; plain and drafted emit the same tokens (checked:
+  ``same_text``), so tokens/s compare like with like. Consumer tokens/s after the first
+  token (``ReplyStats.tokens_per_s``), median per mode; ``speedup`` is the ratio of the
+  drafted and plain medians, ``flash_off_over_plain`` / ``flash_off_over_drafted`` compare
+  the CPU default with them. Also acceptance (kept / drafted), the mean kept length per
+  drafted batch.
+- ``greedy_cpu`` (the headline figures in the summary): the same on 1 thread, as tokens
+  after the first per CPU second of the thread after it (the prompt's evaluation, the same
+  in every mode, is left out as in tokens/s): on this shared 2-core machine wall time is
+  noisy, CPU time much less so.
 - ``sampled``: the default sampling settings (temperature 0.7, top-p 0.95, top-k 40, repeat
   penalty 1.1) with the same seed both ways. Drafting draws the same random numbers, so
   the texts match unless a batched logit differs by rounding at a sampling boundary.
-- ``auto``: whether the default setting (``draft.AUTO``) drafts for the case.
+- ``auto``: what the default settings do per case: the flash attention a default session
+  gets here, and whether automatic drafting drafts.
 """
 
 from __future__ import annotations
@@ -54,44 +64,66 @@ CODE = (
     "    return orders\n\n\ndef total_amount(orders):\n    total = 0.0\n"
     "    for order in orders:\n        total += order['amount']\n    return total\n"
 )
+_PLACES = ("east quay", "north mole", "south pontoon", "fuel dock", "slipway", "boatyard")
+_RULES = (
+    "Boats may stay at the {p} for at most {n} nights, and every stay must be booked at "
+    "the harbour office before arrival",
+    "The speed limit near the {p} is {n} knots for every vessel, including tenders",
+    "Fuel and water are sold at the {p} from {n} in the morning until six in the evening",
+    "Waste oil goes in the red tanks beside the {p}; a fine of {n}0 euros applies otherwise",
+    "Children under {n} must wear a life jacket on the {p} at all times",
+    "The {p} closes for maintenance on the first {n} days of every March",
+)
+# A long context, as retrieved passages make one: 36 sections, about 1.4k tokens.
+DOCUMENT_LONG = "Harbour Handbook.\n" + "\n".join(
+    f"Section {i + 1}: " + _RULES[i % 6].format(p=_PLACES[(i * 5) % 6], n=i % 9 + 2) + "."
+    for i in range(36)
+)
 CASES = {
     "grounded": f"Using only this document:\n{DOCUMENT}\n\nQuote sections 2, 3 and 4 "
     "word for word.",
     "code_edit": f"Here is my code:\n{CODE}\nRewrite the whole file with the variable "
     "`orders` renamed to `rows`. Show the full code.",
     "free_text": "Write a long story about a dragon who learns to bake bread.",
+    "grounded_long": f"Using only this handbook:\n{DOCUMENT_LONG}\n\nQuote sections 8, 21 "
+    "and 30 word for word.",
 }
 
 
-def _session(threads: int) -> Any:
+def _session(threads: int, flash_attn: bool = True) -> Any:
+    """SmolLM2; flash attention on unless asked (drafting needs it, app.engine.attention)."""
     from app.engine.session import ChatSession
     from app.engine.types import LoadOptions
     from tests.fixtures.models import smollm2_path
 
-    return ChatSession.load(smollm2_path(), LoadOptions(n_ctx=2048, n_threads=threads))
+    options = LoadOptions(n_ctx=4096, n_threads=threads, flash_attn=flash_attn)
+    return ChatSession.load(smollm2_path(), options)
 
 
 def _reply(session: Any, text: str, sampling: Any, draft: int) -> tuple[Any, float]:
-    """One reply from an empty cache; (ReplyStats, CPU seconds of this thread)."""
+    """One reply from an empty cache; (ReplyStats, CPU seconds this thread spent after the
+    first token: generating, as tokens/s counts, not evaluating the prompt)."""
     from app.engine.types import ChatMessage, ReplyStats
 
     session.draft = draft
     session.forget()
-    cpu = time.thread_time()
+    first = None
     stats = None
     for event in session.reply([ChatMessage("user", text)], sampling):
         if isinstance(event, ReplyStats):
             stats = event
-    cpu = time.thread_time() - cpu
+        elif first is None:
+            first = time.thread_time()
+    cpu = time.thread_time() - (first if first is not None else time.thread_time())
     assert stats is not None
     return stats, cpu
 
 
-def batch_cost(reps: int = 9) -> dict[str, Any]:
+def batch_cost(reps: int = 9, flash_attn: bool = True) -> dict[str, Any]:
     """CPU time of one decode of k tokens (logits for all), relative to k = 1."""
     import llama_cpp
 
-    session = _session(1)
+    session = _session(1, flash_attn)
     rt = session._rt
     try:
         prompt = rt.tokenize(f"{DOCUMENT}\n{CODE}")
@@ -123,29 +155,35 @@ def batch_cost(reps: int = 9) -> dict[str, Any]:
     }
 
 
-def _summary(runs: dict[int, list[tuple[Any, float]]], cpu: bool) -> dict[str, Any]:
-    def rate(item: tuple[Any, float]) -> float:
-        stats, cpu_s = item
-        if cpu:
-            return stats.completion_tokens / cpu_s if cpu_s > 0 else 0.0
-        return float(stats.tokens_per_s)
+PLAIN, DRAFTED, FLASH_OFF = "plain", "drafted", "flash_off"
+MODES = {PLAIN: (True, 0), DRAFTED: (True, FORCED), FLASH_OFF: (False, 0)}  # (flash, draft)
 
-    plain = statistics.median(rate(r) for r in runs[0])
-    drafted = statistics.median(rate(r) for r in runs[FORCED])
-    with_stats = [s for s, _ in runs[FORCED]]
+
+def _rate(item: tuple[Any, float], cpu: bool) -> float:
+    stats, cpu_s = item
+    if cpu:  # tokens after the first per CPU second after it
+        return (stats.completion_tokens - 1) / cpu_s if cpu_s > 0 else 0.0
+    return float(stats.tokens_per_s)
+
+
+def _summary(runs: dict[str, list[tuple[Any, float]]], cpu: bool) -> dict[str, Any]:
+    rates = {mode: statistics.median(_rate(r, cpu) for r in items) for mode, items in runs.items()}
+    plain, drafted = rates[PLAIN], rates[DRAFTED]
+    with_stats = [s for s, _ in runs[DRAFTED]]
     drafted_n = sum(s.drafted_tokens for s in with_stats)
     accepted_n = sum(s.accepted_tokens for s in with_stats)
     steps = sum(s.draft_steps for s in with_stats)
-    return {
+    out = {
         "tokens_per_s_without": round(plain, 2),
         "tokens_per_s_with": round(drafted, 2),
         "speedup": round(drafted / plain, 3) if plain else None,
         "pair_speedups": [
-            round(rate(b) / rate(a), 3) for a, b in zip(runs[0], runs[FORCED], strict=True)
+            round(_rate(b, cpu) / _rate(a, cpu), 3)
+            for a, b in zip(runs[PLAIN], runs[DRAFTED], strict=True)
         ],
-        "tokens": [[s.completion_tokens for s, _ in runs[m]] for m in (0, FORCED)],
+        "tokens": [[s.completion_tokens for s, _ in runs[m]] for m in (PLAIN, DRAFTED)],
         "same_text": all(
-            a.text == b.text for (a, _), (b, _) in zip(runs[0], runs[FORCED], strict=True)
+            a.text == b.text for (a, _), (b, _) in zip(runs[PLAIN], runs[DRAFTED], strict=True)
         ),
         "drafted": drafted_n,
         "accepted": accepted_n,
@@ -153,39 +191,65 @@ def _summary(runs: dict[int, list[tuple[Any, float]]], cpu: bool) -> dict[str, A
         "mean_accepted_per_batch": round(accepted_n / steps, 2) if steps else None,
         "draft_batches": steps,
     }
-
-
-def compare(threads: int, reps: int, sampling: Any, cpu: bool, seeded: bool) -> dict[str, Any]:
-    """Drafting off vs on, alternating, for every case."""
-    from dataclasses import replace
-
-    session = _session(threads)
-    out: dict[str, Any] = {}
-    try:
-        _reply(session, "Hi.", replace(sampling, max_tokens=4), 0)  # warm-up
-        for name, text in CASES.items():
-            runs: dict[int, list[tuple[Any, float]]] = {0: [], FORCED: []}
-            for r in range(reps):
-                opts = replace(sampling, seed=100 + r) if seeded else sampling
-                for draft in (0, FORCED) if r % 2 == 0 else (FORCED, 0):
-                    runs[draft].append(_reply(session, text, opts, draft))
-            out[name] = _summary(runs, cpu)
-    finally:
-        session.close()
+    if FLASH_OFF in rates:
+        # Lantern's CPU default (flash attention off, so no automatic drafting) against
+        # plain and drafted decoding with it on.
+        off = rates[FLASH_OFF]
+        out["tokens_per_s_flash_off"] = round(off, 2)
+        out["flash_off_over_plain"] = round(off / plain, 3) if plain else None
+        out["flash_off_over_drafted"] = round(off / drafted, 3) if drafted else None
     return out
 
 
-def auto_decisions() -> dict[str, bool]:
-    """Whether the default setting drafts for each case (the prompt's length decides)."""
-    from app.engine.draft import AUTO, lookup_for
-    from app.engine.types import ChatMessage
+def compare(
+    threads: int, reps: int, sampling: Any, cpu: bool, seeded: bool, flash_off: bool = True
+) -> dict[str, Any]:
+    """Plain and drafted decoding with flash attention on (and plain with it off, Lantern's
+    CPU default), alternating the order each round, for every case."""
+    from dataclasses import replace
 
-    session = _session(1)
+    modes = {m: v for m, v in MODES.items() if flash_off or m != FLASH_OFF}
+    sessions = {flash: _session(threads, flash) for flash, _ in modes.values()}
+    out: dict[str, Any] = {}
     try:
+        for session in sessions.values():
+            _reply(session, "Hi.", replace(sampling, max_tokens=4), 0)  # warm-up
+        for name, text in CASES.items():
+            runs: dict[str, list[tuple[Any, float]]] = {m: [] for m in modes}
+            for r in range(reps):
+                opts = replace(sampling, seed=100 + r) if seeded else sampling
+                order = list(modes) if r % 2 == 0 else list(reversed(modes))
+                for mode in order:
+                    flash, draft = modes[mode]
+                    runs[mode].append(_reply(sessions[flash], text, opts, draft))
+            out[name] = _summary(runs, cpu)
+    finally:
+        for session in sessions.values():
+            session.close()
+    return out
+
+
+def auto_decisions() -> dict[str, Any]:
+    """What the default settings do for each case on this machine: a session loaded with
+    the engine's defaults (flash attention off on a CPU) drafts automatically only with
+    flash attention on, and then only with enough context (``draft.lookup_for``)."""
+    from app.engine.attention import NAMES
+    from app.engine.draft import AUTO, lookup_for
+    from app.engine.session import ChatSession
+    from app.engine.types import ChatMessage, LoadOptions
+    from tests.fixtures.models import smollm2_path
+
+    session = ChatSession.load(smollm2_path(), LoadOptions(n_ctx=4096, n_threads=1))
+    try:
+        flash = session._rt.flash_attn_type
         return {
-            name: lookup_for(session.count_tokens([ChatMessage("user", text)]) * [0], AUTO, 511)
-            is not None
-            for name, text in CASES.items()
+            "default_flash_attn": NAMES[flash],
+            "drafts": {
+                name: session._rt.drafts_exactly
+                and lookup_for(session.count_tokens([ChatMessage("user", text)]) * [0], AUTO, 511)
+                is not None
+                for name, text in CASES.items()
+            },
         }
     finally:
         session.close()
@@ -201,9 +265,10 @@ def run(
     started = time.time()
     greedy = SamplingOptions(temperature=0.0, max_tokens=max_tokens, repeat_penalty=1.0)
     result: dict[str, Any] = {
-        "method": "greedy (same tokens both ways), alternating off/on, median consumer "
-        f"tokens/s of {reps} replies per mode, {threads} threads; speedup = median with / "
-        "median without",
+        "method": "greedy (same tokens both ways), modes alternating (plain and drafted with "
+        "flash attention on, plain with it off), median consumer tokens/s after the first "
+        f"token of {reps} replies per mode, {threads} threads; speedup = median drafted / "
+        "median plain; greedy_cpu: 1 thread, tokens after the first per CPU second after it",
         "settings": {
             "min_match": MIN_MATCH,
             "max_draft": MAX_DRAFT,
@@ -212,13 +277,19 @@ def run(
             "max_tokens": max_tokens,
         },
         "batch_cost": batch_cost(),
+        "batch_cost_flash_off": batch_cost(flash_attn=False),
     }
     greedy_runs = compare(threads, reps, greedy, cpu=False, seeded=False)
     result.update(greedy_runs)  # the headline: draft.<case>.speedup (bench.engine's summary)
     result["greedy_cpu"] = compare(1, 2, greedy, cpu=True, seeded=False)
     if sampled_reps > 0:
         result["sampled"] = compare(
-            threads, sampled_reps, SamplingOptions(max_tokens=max_tokens), cpu=False, seeded=True
+            threads,
+            sampled_reps,
+            SamplingOptions(max_tokens=max_tokens),
+            cpu=False,
+            seeded=True,
+            flash_off=False,
         )
     result["auto"] = auto_decisions()
     result["loadavg"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
@@ -259,6 +330,13 @@ def table(draft: dict[str, Any]) -> str:
                     f"{r['tokens_per_s_with']} t/s x{r['speedup']} (pairs {r['pair_speedups']}), "
                     f"acceptance {r['acceptance']}, kept/batch {r['mean_accepted_per_batch']}, "
                     f"tokens {r['tokens']}, same text {r['same_text']}"
+                    + (
+                        f"; flash off plain {r['tokens_per_s_flash_off']} t/s "
+                        f"(x{r['flash_off_over_plain']} plain, x{r['flash_off_over_drafted']} "
+                        "drafted)"
+                        if "tokens_per_s_flash_off" in r
+                        else ""
+                    )
                 )
     lines.append(f"auto drafts: {draft.get('auto')}; load {draft['loadavg']}")
     return "\n".join(lines)

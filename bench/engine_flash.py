@@ -3,7 +3,8 @@
 Times, with SmolLM2 on this machine's threads, in one run alternating the two settings:
 a cold prompt of 40 / 1,000 / 2,780 tokens, a generated token at those context lengths,
 and a 15-token follow-up after 2,780 cached tokens (a turn in a long conversation).
-Lantern keeps llama.cpp's auto (on): with it off, a drafted batch's logits differ from
+These figures are why Lantern turns it off on a CPU (``app.engine.attention``) unless
+drafting is set to a number: with it off, a drafted batch's logits differ from
 single-token decodes, so drafting would no longer give exactly the greedy output.
 
     python -m bench.engine_flash      # merges "flash_attn" into bench/results/engine.json
@@ -95,6 +96,12 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     result = run()
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    result["note"] = (
+        "Applied: Lantern's chat contexts on a CPU run with flash attention off "
+        "(app.engine.attention) unless engine.draft is a number or engine.flash_attn is on; "
+        "automatic drafting drafts only where it is on, because with it off a drafted "
+        "batch's logits differ from single-token decodes."
+    )
     data["flash_attn"] = result
     RESULTS.write_text(json.dumps(data, indent=2) + "\n")
     print(json.dumps(result["off_over_auto"], indent=2))

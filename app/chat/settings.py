@@ -115,7 +115,22 @@ def load_options_for(
         n_ctx=int(n_ctx),
         n_threads=None if threads is None else int(threads),
         n_gpu_layers=None if gpu_layers is None else int(gpu_layers),
+        flash_attn=flash_attn_choice(db),
     )
+
+
+def flash_attn_choice(db: sqlite_utils.Database) -> bool | None:
+    """``engine.flash_attn`` as ``LoadOptions.flash_attn``: on, off, or ``None`` (the
+    engine picks: off on the CPU) unless drafting is set to a number, which needs it on
+    to keep greedy answers the same (``app.engine.attention``)."""
+    from app.store.settings import get_setting
+
+    choice = str(get_setting(db, "engine.flash_attn") or "auto").strip().lower()
+    if choice in ("on", "off"):
+        return choice == "on"
+    if choice != "auto":
+        log.warning("engine.flash_attn is %r; expected auto, on or off: using auto", choice)
+    return True if int(get_setting(db, "engine.draft")) > 0 else None
 
 
 def chat_model(

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     report["pool"] = _pool(report["models"])
     report["embedding_model"] = _embedding()
     report["kv_cache"] = _kv_cache()
+    report["decoding"] = _decoding()
     problems = _problems(report)
     report["problems"] = problems
     if args.json:
@@ -155,6 +156,33 @@ def _kv_cache() -> dict[str, Any]:
     }
 
 
+def _decoding() -> dict[str, Any]:
+    """Flash attention and drafting as chat models get them here (issue 12)."""
+    from app.chat.settings import flash_attn_choice
+    from app.commands.common import context
+    from app.engine.attention import NAMES, drafts_exactly, flash_attn_type
+    from app.engine.hardware import default_gpu_layers
+    from app.store.settings import get_setting
+
+    try:
+        db = context().db
+        choice, draft = flash_attn_choice(db), int(get_setting(db, "engine.draft"))
+        layers = get_setting(db, "chat.gpu_layers")
+    except LanternError as exc:
+        return {"error": str(exc)}
+    layers = default_gpu_layers() if layers is None else int(layers)
+    flash = flash_attn_type(choice, layers)
+    if draft == 0:
+        drafting = "off"
+    elif draft > 0:
+        drafting = f"on, up to {draft} tokens a step"
+    elif drafts_exactly(flash, layers):
+        drafting = "auto"
+    else:
+        drafting = "auto: off (it keeps greedy answers only on the CPU with flash attention on)"
+    return {"flash_attn": NAMES[flash], "drafting": drafting}
+
+
 def _pool(models: list[dict[str, Any]]) -> dict[str, Any]:
     """The model pool's budget (app.chat.pool) and each chat model's memory estimate; this
     process has loaded none (the window's pool is in the window's process)."""
@@ -254,6 +282,12 @@ def _print(report: dict[str, Any]) -> None:
         if "error" in kv
         else f"KV cache    {human_size(kv['bytes'])}"
         f" of {human_size(kv['budget_bytes'])} in {kv['files']} files ({kv['folder']})"
+    )
+    dec = report["decoding"]
+    out(
+        f"Decoding    {dec['error']}"
+        if "error" in dec
+        else f"Decoding    flash attention {dec['flash_attn']}, drafting {dec['drafting']}"
     )
     for problem in report["problems"]:
         out(f"PROBLEM: {problem}")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import llama_cpp
 import numpy as np
 
-from app.engine.draft import Drafter, lookup_for
+from app.engine.draft import AUTO, Drafter, lookup_for
 from app.engine.llama_runtime import LlamaRuntime
 from app.engine.sampling import Sampler
 from app.engine.types import StopReason
@@ -154,7 +154,8 @@ def generate(
     Leading whitespace of a reply is dropped unless ``strip_leading`` is false (a
     continued answer keeps the space between its old and new text). ``draft``: prompt
     lookup's most tokens per step (0: off, ``draft.AUTO``: the context decides, see
-    ``draft.lookup_for``) unless a ``drafter`` is given (e.g. ``draft_model.DraftModel``).
+    ``draft.lookup_for``, and only where drafts keep the tokens: ``app.engine.attention``)
+    unless a ``drafter`` is given (e.g. ``draft_model.DraftModel``).
     """
     ctx, vocab, batch, n_vocab = rt.ctx, rt.vocab, rt.batch, rt.n_vocab
     sample, decode = sampler.sample, llama_cpp.llama_decode
@@ -168,6 +169,8 @@ def generate(
     limit = min(max_tokens, room) if max_tokens > 0 else room
     at_limit: StopReason = "length" if 0 < max_tokens <= room else "context"
     if drafter is None:
+        if draft == AUTO and not rt.drafts_exactly:
+            draft = 0  # automatic drafting only where it keeps the greedy tokens
         drafter = lookup_for(kv, draft, rt.n_batch - 1)
     else:
         drafter.begin(kv)

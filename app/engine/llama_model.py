@@ -134,9 +134,11 @@ class LlamaModel:
         n_batch: int | None = None,
         embeddings: bool = False,
         swa_full: bool = False,
+        flash_attn_type: int = llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
     ) -> LlamaContext:
         """A context of ``n_ctx`` tokens (one sequence) with a batch of ``n_batch`` tokens
-        (default: ``n_ctx``); ``n_threads`` goes through ``resolve_threads``."""
+        (default: ``n_ctx``); ``n_threads`` goes through ``resolve_threads``;
+        ``flash_attn_type``: see ``app.engine.attention``."""
         if self.ptr is None:
             raise ModelLoadError(f"{self.path.name} was already closed; load it again.")
         threads = resolve_threads(n_threads)
@@ -149,6 +151,7 @@ class LlamaModel:
         params.no_perf = False
         params.embeddings = embeddings
         params.swa_full = swa_full
+        params.flash_attn_type = flash_attn_type
         ptr = llama_cpp.llama_init_from_model(self.ptr, params)
         if not ptr:
             raise ModelLoadError(

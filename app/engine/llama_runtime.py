@@ -20,6 +20,7 @@ from typing import Any
 
 import llama_cpp
 
+from app.engine import attention
 from app.engine.llama_model import LlamaContext, LlamaModel
 from app.logs import get_logger
 
@@ -57,8 +58,14 @@ class LlamaRuntime:
     """
 
     def __init__(
-        self, path: Path, n_ctx: int, n_threads: int | None, n_gpu_layers: int | None
+        self,
+        path: Path,
+        n_ctx: int,
+        n_threads: int | None,
+        n_gpu_layers: int | None,
+        flash_attn: bool | None = None,
     ) -> None:
+        """``flash_attn``: ``None`` lets ``app.engine.attention`` pick (off on the CPU)."""
         self.llama = LlamaModel(path, n_gpu_layers, role="a chat model")
         try:
             self.n_ctx_train = self.llama.n_ctx_train
@@ -66,8 +73,16 @@ class LlamaRuntime:
                 n_ctx = max(64, min(n_ctx, self.n_ctx_train))
             # Sliding-window models (Gemma 3): keep the full cache so a rolled-back prefix
             # stays valid for prefix reuse (the windowed cache forgets old positions).
+            layers = self.llama.n_gpu_layers
+            self.flash_attn_type = attention.flash_attn_type(flash_attn, layers)
+            # whether automatic drafting may draft (app.engine.attention)
+            self.drafts_exactly = attention.drafts_exactly(self.flash_attn_type, layers)
             self.context: LlamaContext = self.llama.new_context(
-                n_ctx, n_threads, n_batch=min(n_ctx, 512), swa_full=True
+                n_ctx,
+                n_threads,
+                n_batch=min(n_ctx, 512),
+                swa_full=True,
+                flash_attn_type=self.flash_attn_type,
             )
         except BaseException:
             self.llama.close()

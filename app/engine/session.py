@@ -10,7 +10,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from app.engine import hardware
+from app.engine import attention, hardware
 from app.engine.context_fit import answer_reserve, fit_prompt
 from app.engine.draft import AUTO, MAX_DRAFT, Drafter
 from app.engine.generate import Generation, generate
@@ -39,9 +39,10 @@ DEFAULT_LOAD = LoadOptions()
 DEFAULT_SAMPLING = SamplingOptions()
 DRAFT_TOKENS = MAX_DRAFT  # most tokens drafted per step by prompt lookup when it is on
 # Auto by default (app.engine.draft.lookup_for): prompt lookup drafts when the context holds
-# documents, code or history (64+ tokens), where answers quote it (bench/engine_draft.py;
-# simulated on recorded greedy answers with the measured batch cost: x1.41 grounded, x1.48
-# code edit, x0.99 free text even when forced); 0 turns it off (setting engine.draft).
+# documents, code or history (64+ tokens), where answers quote it (bench/engine_draft.py),
+# and only where drafting keeps greedy tokens: on the CPU with flash attention on, which a
+# default CPU load turns off because long conversations gain more from that
+# (app.engine.attention); 0 turns it off, N drafts up to N (setting engine.draft).
 DEFAULT_DRAFT = AUTO
 
 
@@ -93,16 +94,17 @@ class ChatSession:
             hardware.default_gpu_layers() if options.n_gpu_layers is None else options.n_gpu_layers
         )
         started = time.perf_counter()
-        runtime = LlamaRuntime(info.path, options.n_ctx, threads, gpu_layers)
+        runtime = LlamaRuntime(info.path, options.n_ctx, threads, gpu_layers, options.flash_attn)
         runtime.warm_up()  # not on the first turn's time to first token
         log.info(
-            "loaded %s (%s, %s) n_ctx=%d threads=%d gpu_layers=%d in %.2fs",
+            "loaded %s (%s, %s) n_ctx=%d threads=%d gpu_layers=%d flash_attn=%s in %.2fs",
             info.name,
             info.architecture,
             info.quantization,
             runtime.n_ctx,
             threads,
             gpu_layers,
+            attention.NAMES[runtime.flash_attn_type],
             time.perf_counter() - started,
         )
         return cls(info, runtime, options)
@@ -140,6 +142,8 @@ class ChatSession:
             "n_batch": self._rt.n_batch,
             "adapters": [[path, scale] for path, scale in applied],
             "llama": llama_version(),
+            # the V cache's layout differs with flash attention on and off
+            "flash_attn": self._rt.flash_attn_type,
         }
 
     def _quick_identity(self) -> str:

@@ -50,6 +50,7 @@ class LoadOptions:
     n_threads: int | None = None
     n_gpu_layers: int | None = None
     seed: int = 0xC0FFEE
+    flash_attn: bool | None = None  # None: off on the CPU, llama.cpp's auto on a GPU
 
 
 @dataclass(frozen=True)

@@ -103,8 +103,15 @@ declare(
 declare(
     "engine.draft", int, -1, "Tokens drafted per step from the conversation and documents "
     "(prompt-lookup speculative decoding): -1 auto (on when the conversation holds "
-    "documents, code or history), 0 off, N at most N. Greedy answers are the same either "
-    "way; sampled ones keep the same distribution.",
+    "documents, code or history and drafting keeps greedy answers the same: on the CPU "
+    "with flash attention on), 0 off, N at most N (loads chat models with flash attention "
+    "on). Sampled answers keep the same distribution; on a GPU a greedy answer can change "
+    "where two words are nearly tied.",
+)  # fmt: skip
+declare(
+    "engine.flash_attn", str, "auto", "Flash attention for chat models: auto (off on the "
+    "CPU, where long conversations answer several times faster without it, unless "
+    "engine.draft is a number; llama.cpp's choice on a GPU), on or off.",
 )  # fmt: skip
 
 # Local API server (issue 14): app.api, `lantern serve`.

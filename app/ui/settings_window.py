@@ -1,7 +1,8 @@
 """The Settings window (Ctrl+, / Cmd+,): the user's defaults behind every chat.
 
 Shows the data folder (with "Open folder"), and the declared settings (app.store.settings)
-for the default model, threads, GPU layers, default context length, theme and font size.
+for the default model, threads, GPU layers, default context length, theme, font size,
+drafting and flash attention, and the local API server.
 "Save" sends each changed value to the worker (``set_app_setting``, ``set_default_model``);
 the GUI thread only reads. ``applied`` tells the window to restyle.
 """
@@ -67,6 +68,22 @@ class SettingsWindow(QDialog):
         for value, label in THEMES.items():
             self.theme.addItem(label, value)
         self.font_size = self._spin("Font size", 0, 32, SYSTEM_SIZE)
+        # issue 12: how chat models decode (app.engine.attention, app.engine.draft)
+        self.drafting = self._combo(
+            "Drafting", {-1: "Automatic", 0: "Off", 16: "On (up to 16 tokens a step)"}
+        )
+        self.drafting.setToolTip(
+            "Speculative decoding from the conversation and documents: answers that quote "
+            "them come faster, with the same words. Automatic drafts only where flash "
+            "attention is on (on a GPU)."
+        )
+        self.flash_attn = self._combo(
+            "Flash attention", {"auto": "Automatic", "on": "On", "off": "Off"}
+        )
+        self.flash_attn.setToolTip(
+            "Automatic: off on the CPU (long conversations answer several times faster), "
+            "on with a GPU or when drafting is on. Takes effect when a model is next loaded."
+        )
         self.api_enabled = QCheckBox("Serve the models on 127.0.0.1 (OpenAI-compatible)", self)
         self.api_enabled.setAccessibleName("Local API server")
         self.api_port = self._spin("Local API port", 1024, 65535, None)
@@ -86,6 +103,8 @@ class SettingsWindow(QDialog):
         form.addRow("Default context length", self.context)
         form.addRow("Theme", self.theme)
         form.addRow("Font size", self.font_size)
+        form.addRow("Drafting", self.drafting)
+        form.addRow("Flash attention", self.flash_attn)
         form.addRow("Local API server", self.api_enabled)  # issue 14
         form.addRow("Local API port", self.api_port)
         buttons = QDialogButtonBox(
@@ -112,6 +131,13 @@ class SettingsWindow(QDialog):
             box.setSpecialValueText(special)
         return box
 
+    def _combo(self, name: str, choices: dict[Any, str]) -> QComboBox:
+        box = QComboBox(self)
+        box.setAccessibleName(name)
+        for value, label in choices.items():
+            box.addItem(label, value)
+        return box
+
     def load(self) -> None:
         """Show the stored values (declared defaults where none is stored)."""
         from app.models.registry import default_model, list_models
@@ -126,6 +152,8 @@ class SettingsWindow(QDialog):
             size = get_setting(self.db, "ui.font_size")
             self.api_enabled.setChecked(bool(get_setting(self.db, "api.enabled")))
             self.api_port.setValue(int(get_setting(self.db, "api.port")))
+            draft = int(get_setting(self.db, "engine.draft"))
+            flash = str(get_setting(self.db, "engine.flash_attn")).lower()
         except LanternError as exc:
             self._show_error(str(exc))
             return
@@ -137,6 +165,10 @@ class SettingsWindow(QDialog):
         self.gpu_layers.setValue(-1 if gpu is None else int(gpu))
         self.theme.setCurrentIndex(max(0, self.theme.findData(theme)))
         self.font_size.setValue(0 if size is None else int(size))
+        if self.drafting.findData(draft) < 0:  # a number set elsewhere: show it as it is
+            self.drafting.addItem(f"On (up to {draft} tokens a step)", draft)
+        self.drafting.setCurrentIndex(self.drafting.findData(draft))
+        self.flash_attn.setCurrentIndex(max(0, self.flash_attn.findData(flash)))
         self._loaded = self.values()
 
     def values(self) -> dict[str, Any]:
@@ -150,6 +182,8 @@ class SettingsWindow(QDialog):
             "default_model": self.model.currentText() or None,
             "api.enabled": self.api_enabled.isChecked(),
             "api.port": self.api_port.value(),
+            "engine.draft": self.drafting.currentData(),
+            "engine.flash_attn": self.flash_attn.currentData(),
         }
 
     def save(self) -> None:

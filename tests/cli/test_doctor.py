@@ -8,8 +8,10 @@ from pathlib import Path
 
 import llama_cpp
 import PySide6
+import sqlite_utils
 
 from app.models.starter import STARTER_NAME
+from app.store.settings import set_setting
 from tests.cli.conftest import Run, assert_one_line_error
 
 
@@ -56,3 +58,14 @@ def test_doctor_reports_a_missing_model_file(run: Run, tmp_path: Path, smollm2_p
         "gone": False,
         STARTER_NAME: True,
     }
+
+
+def test_doctor_says_how_chat_models_decode(run: Run, db: sqlite_utils.Database) -> None:
+    expected_flash = "off" if not llama_cpp.llama_supports_gpu_offload() else "auto"
+    report = json.loads(run("doctor", "--json").stdout)
+    assert report["decoding"]["flash_attn"] == expected_flash
+    set_setting(db, "engine.draft", 8)  # the window's settings dialog writes the same row
+    report = json.loads(run("doctor", "--json").stdout)
+    # drafting by number loads chat models with flash attention on (app.engine.attention)
+    assert report["decoding"] == {"flash_attn": "on", "drafting": "on, up to 8 tokens a step"}
+    assert "Decoding    flash attention on" in run("doctor").stdout

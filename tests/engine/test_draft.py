@@ -42,8 +42,9 @@ GREEDY = SamplingOptions(temperature=0.0, max_tokens=56, repeat_penalty=1.0)
 @pytest.fixture(scope="module")
 def smol(smollm2_path: Path) -> Iterator[ChatSession]:
     """SmolLM2 on one thread: the same tokens as on two (ggml splits rows, not sums), and
-    on a loaded shared machine a single thread is not slowed by waiting for its partner."""
-    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=2048, n_threads=1))
+    on a loaded shared machine a single thread is not slowed by waiting for its partner.
+    Flash attention on, as drafting needs (``app.engine.attention``)."""
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=2048, n_threads=1, flash_attn=True))
     yield session
     session.close()
 

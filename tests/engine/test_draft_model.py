@@ -22,7 +22,8 @@ GREEDY = SamplingOptions(temperature=0.0, max_tokens=48, repeat_penalty=1.0)
 
 @pytest.fixture(scope="module")
 def target(smollm2_path: Path) -> Iterator[LlamaRuntime]:
-    rt = LlamaRuntime(smollm2_path, 1024, 1, 0)
+    # flash attention on: drafted batches then give single-token logits (app.engine.attention)
+    rt = LlamaRuntime(smollm2_path, 1024, 1, 0, flash_attn=True)
     yield rt
     rt.close()
 

@@ -33,7 +33,7 @@ PLAIN = SamplingOptions(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, repeat_p
 def smol(smollm2_path: Path) -> Iterator[ChatSession]:
     """SmolLM2 on one thread: the same tokens as on two (ggml splits rows, not sums), and
     on a loaded shared machine a single thread is not slowed by waiting for its partner."""
-    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=2048, n_threads=1))
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=2048, n_threads=1, flash_attn=True))
     yield session
     session.close()
 

@@ -41,6 +41,9 @@ def test_settings_are_shown_saved_and_applied(window: Any, qtbot: Any) -> None:
     assert dialog.model.currentText() == window.picker.current_name()
     assert dialog.context.value() == 2048  # what the test store set
     assert dialog.theme.currentData() == "system"
+    assert dialog.drafting.currentData() == -1 and dialog.flash_attn.currentData() == "auto"
+    dialog.drafting.setCurrentIndex(dialog.drafting.findData(16))
+    dialog.flash_attn.setCurrentIndex(dialog.flash_attn.findData("off"))
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
     dialog.font_size.setValue(13)
     dialog.context.setValue(1024)
@@ -51,12 +54,16 @@ def test_settings_are_shown_saved_and_applied(window: Any, qtbot: Any) -> None:
     assert get_setting(window.db, "ui.font_size") == 13
     assert get_setting(window.db, "chat.context_length") == 1024
     assert get_setting(window.db, "chat.threads") is None
+    assert get_setting(window.db, "engine.draft") == 16
+    assert get_setting(window.db, "engine.flash_attn") == "off"
     app = QApplication.instance()
     assert app is not None
     assert app.palette().color(QPalette.ColorRole.Window).lightness() < 128
     assert app.font().pointSize() == 13
     window.open_settings()  # shows what is stored now
     assert window.settings_window.theme.currentData() == "dark"
+    assert window.settings_window.drafting.currentData() == 16
+    assert window.settings_window.flash_attn.currentData() == "off"
     window.settings_window.theme.setCurrentIndex(0)
     window.settings_window.font_size.setValue(0)
     with qtbot.waitSignal(window.settings_window.applied, timeout=30_000):
