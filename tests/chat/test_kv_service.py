@@ -4,12 +4,24 @@ restarts and deletes (real store, real SmolLM2)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from app.chat.service import ConversationService
 from app.chat.types import TurnRequest, TurnResult
 from app.paths import get_paths
 from app.store.db import open_db
 from tests.chat.conftest import run
+
+
+@pytest.fixture
+def service_settings() -> dict[str, Any]:
+    """Flash attention on: a regenerated answer after a restore is then the same greedy
+    text, token for token (with it off, Lantern's CPU default, the last prompt token's
+    logits from a one-token decode and from a batch differ by rounding:
+    app.engine.attention). The restore itself is exact either way."""
+    return {"chat.context_length": 2048, "engine.flash_attn": "on"}
 
 
 def kv_files() -> list[Path]:
