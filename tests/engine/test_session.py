@@ -158,10 +158,9 @@ ONE_TOKEN = SamplingOptions(temperature=0.0, max_tokens=1)
 
 @pytest.fixture(scope="module")
 def exact(smollm2_path: Path) -> Iterator[ChatSession]:
-    """SmolLM2 with flash attention on, where a token decoded alone and the same token in a
-    batch give the same numbers, so a reused cache can be compared bit for bit with a
-    fresh evaluation. (Off, Lantern's CPU default, they differ by rounding:
-    app.engine.attention; the reuse logic is the same either way.)"""
+    """SmolLM2 with flash attention on: a token decoded alone or in a batch gives the same
+    numbers (off, they differ by rounding: app.engine.attention), so a reused cache
+    compares bit for bit with a fresh evaluation."""
     session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=2048, n_threads=2, flash_attn=True))
     yield session
     session.close()
