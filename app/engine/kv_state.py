@@ -11,10 +11,12 @@ File layout (``write_state`` / ``read_state``)::
 
     b"LNTKVST1"  u32 header length  header (JSON)  tokens (int32 LE)  payload
 
-The header holds the identity, the token count and a BLAKE2b hash of the tokens (the
-"token-prefix hash") and of the payload, and the payload length. ``read_state`` returns
-``None`` with a reason for a file that is not one, is truncated, fails a hash, or was made
-by something else; the caller deletes it. Files are written 0600 through a temporary file
+The header holds the identity, the token count, a BLAKE2b hash of the tokens (the
+"token-prefix hash"), the payload length and a CRC-32 of the payload (a check against
+damage: 7 ms per 23 MB here, where BLAKE2b took 28 ms, on the path of a reopened
+conversation's first token). ``read_state`` returns ``None`` with a reason for a file that
+is not one, is truncated, fails a check, or was made by something else; the caller
+deletes it. Files are written 0600 through a temporary file
 and a rename, so a crash leaves the old file or none, never half of one.
 """
 
@@ -25,6 +27,7 @@ import hashlib
 import json
 import os
 import struct
+import zlib
 from array import array
 from dataclasses import dataclass
 from functools import cache
@@ -38,7 +41,7 @@ from app.logs import get_logger
 log = get_logger("engine")
 
 MAGIC = b"LNTKVST1"
-FORMAT = 1
+FORMAT = 2  # 2: the payload is checked by CRC-32 (1: BLAKE2b)
 SEQ = 0
 _LEN = struct.Struct("<I")
 
@@ -53,6 +56,11 @@ def llama_version() -> str:
 
 def digest(data: bytes | memoryview) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def checksum(data: bytes | memoryview) -> str:
+    """CRC-32 of a state's payload, as 8 hex digits."""
+    return f"{zlib.crc32(data):08x}"
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,11 @@ def apply(ctx: Any, memory: Any, state: KvState) -> bool:
     llama.cpp refuses it."""
     llama_cpp.llama_memory_seq_rm(memory, SEQ, 0, -1)
     data = state.payload
-    buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+    kind = ctypes.c_uint8 * len(data)
+    # llama.cpp only reads the bytes: hand it the payload itself where ctypes can point at
+    # it (a captured buffer, a file read into a bytearray), else a copy.
+    writable = isinstance(data, memoryview) and not data.readonly and data.contiguous
+    buf = kind.from_buffer(data) if writable else kind.from_buffer_copy(data)
     if int(llama_cpp.llama_state_seq_set_data(ctx, buf, len(data), SEQ)) > 0:
         return True
     llama_cpp.llama_memory_clear(memory, True)
@@ -109,7 +121,7 @@ def write_state(path: Path, state: KvState) -> int:
             "n_tokens": len(state.tokens),
             "tokens_hash": digest(token_bytes),
             "payload_len": len(state.payload),
-            "payload_hash": digest(state.payload),
+            "payload_crc32": checksum(state.payload),
         },
         sort_keys=True,
     ).encode()
@@ -140,7 +152,10 @@ def read_header(path: Path) -> dict[str, Any] | None:
 def read_state(path: Path, identity: dict[str, Any]) -> tuple[KvState | None, str]:
     """The state in ``path`` if it is whole and made by ``identity``; else (None, why)."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:  # into a bytearray: ``apply`` then needs no copy
+            data = bytearray(os.fstat(f.fileno()).st_size)
+            got = f.readinto(data)
+        del data[got:]
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})"
     start = len(MAGIC) + _LEN.size
@@ -168,13 +183,13 @@ def read_state(path: Path, identity: dict[str, Any]) -> tuple[KvState | None, st
     payload = view[body + 4 * n :]
     if digest(token_bytes) != header.get("tokens_hash"):
         return None, "tokens damaged (hash mismatch)"
-    if digest(payload) != header.get("payload_hash"):
-        return None, "payload damaged (hash mismatch)"
+    if checksum(payload) != header.get("payload_crc32"):
+        return None, "payload damaged (checksum mismatch)"
     tokens = array("i")
     tokens.frombytes(token_bytes)
     if not _little():  # pragma: no cover
         tokens.byteswap()
-    return KvState(identity, tuple(tokens), bytes(payload)), ""
+    return KvState(identity, tuple(tokens), payload), ""
 
 
 def _header(head: bytes, f: Any) -> dict[str, Any] | None:

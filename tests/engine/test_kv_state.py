@@ -92,7 +92,7 @@ def test_file_checks(smol: ChatSession, tmp_path: Path) -> None:
     (tmp_path / "flip.kvstate").write_bytes(bytes(flipped))
     assert read_state(tmp_path / "flip.kvstate", identity) == (
         None,
-        "payload damaged (hash mismatch)",
+        "payload damaged (checksum mismatch)",
     )
     token_flip = bytearray(data)
     header_end = 12 + int.from_bytes(data[8:12], "little")
