@@ -26,7 +26,9 @@ import ctypes
 import hashlib
 import json
 import os
+import queue
 import struct
+import threading
 import zlib
 from array import array
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ MAGIC = b"LNTKVST1"
 FORMAT = 2  # 2: the payload is checked by CRC-32 (1: BLAKE2b)
 SEQ = 0
 _LEN = struct.Struct("<I")
+_CHUNK = 4 << 20  # bytes read before the checksum thread takes them
 
 
 @cache
@@ -152,44 +155,71 @@ def read_header(path: Path) -> dict[str, Any] | None:
 def read_state(path: Path, identity: dict[str, Any]) -> tuple[KvState | None, str]:
     """The state in ``path`` if it is whole and made by ``identity``; else (None, why)."""
     try:
-        with open(path, "rb") as f:  # into a bytearray: ``apply`` then needs no copy
-            data = bytearray(os.fstat(f.fileno()).st_size)
-            got = f.readinto(data)
-        del data[got:]
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            try:
+                header = _header(f.read(len(MAGIC) + _LEN.size), f)
+            except ValueError:  # not JSON, or not UTF-8
+                return None, "damaged header"
+            if header is None:
+                return None, "not a Lantern KV state file"
+            try:
+                n = int(header["n_tokens"])
+                plen = int(header["payload_len"])
+            except (ValueError, KeyError, TypeError):
+                return None, "damaged header"
+            if header.get("format") != FORMAT:
+                return None, f"format {header.get('format')!r}"
+            if header.get("identity") != identity:
+                return None, f"made by {header.get('identity')!r}, not {identity!r}"
+            expected = f.tell() + 4 * n + plen
+            if size != expected or n < 0 or plen < 0:
+                return None, f"truncated or padded ({size:,} bytes, header says {expected:,})"
+            token_bytes = f.read(4 * n)
+            payload = bytearray(plen)  # a bytearray: ``apply`` then needs no copy
+            got, crc = _read_summing(f, payload)
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})"
-    start = len(MAGIC) + _LEN.size
-    if len(data) < start or data[: len(MAGIC)] != MAGIC:
-        return None, "not a Lantern KV state file"
-    (hlen,) = _LEN.unpack_from(data, len(MAGIC))
-    try:
-        header = json.loads(data[start : start + hlen])
-        n = int(header["n_tokens"])
-        plen = int(header["payload_len"])
-    except (ValueError, KeyError, TypeError):
-        return None, "damaged header"
-    if header.get("format") != FORMAT:
-        return None, f"format {header.get('format')!r}"
-    if header.get("identity") != identity:
-        return None, f"made by {header.get('identity')!r}, not {identity!r}"
-    body = start + hlen
-    if len(data) != body + 4 * n + plen:
-        return (
-            None,
-            f"truncated or padded ({len(data):,} bytes, header says {body + 4 * n + plen:,})",
-        )
-    view = memoryview(data)
-    token_bytes = view[body : body + 4 * n]
-    payload = view[body + 4 * n :]
+    if len(token_bytes) != 4 * n or got != plen:
+        return None, "truncated while reading"
     if digest(token_bytes) != header.get("tokens_hash"):
         return None, "tokens damaged (hash mismatch)"
-    if checksum(payload) != header.get("payload_crc32"):
+    if f"{crc:08x}" != header.get("payload_crc32"):
         return None, "payload damaged (checksum mismatch)"
     tokens = array("i")
     tokens.frombytes(token_bytes)
     if not _little():  # pragma: no cover
         tokens.byteswap()
-    return KvState(identity, tuple(tokens), payload), ""
+    return KvState(identity, tuple(tokens), memoryview(payload)), ""
+
+
+def _read_summing(f: Any, buf: bytearray) -> tuple[int, int]:
+    """Fill ``buf`` from ``f`` a chunk at a time while a helper thread computes the CRC-32
+    of what has arrived (reading and zlib both release the GIL), so the check costs little
+    beyond the read; (bytes read, CRC-32)."""
+    view = memoryview(buf)
+    chunks: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
+    crc = 0
+
+    def summer() -> None:
+        nonlocal crc
+        while (chunk := chunks.get()) is not None:
+            crc = zlib.crc32(chunk, crc)
+
+    helper = threading.Thread(target=summer, name="kv-state-crc", daemon=True)
+    helper.start()
+    pos = 0
+    try:
+        while pos < len(view):
+            n = f.readinto(view[pos : pos + _CHUNK])
+            if not n:
+                break
+            chunks.put(view[pos : pos + n])
+            pos += n
+    finally:
+        chunks.put(None)
+        helper.join()
+    return pos, crc
 
 
 def _header(head: bytes, f: Any) -> dict[str, Any] | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from app.engine.kv_state import KvState, read_state, write_state
 from app.engine.session import ChatSession
 from app.engine.types import ChatMessage, LoadOptions, ReplyStats, SamplingOptions
@@ -118,3 +120,22 @@ def test_llama_refusing_a_payload_leaves_an_empty_cache(smol: ChatSession) -> No
     # and the session still answers (from scratch)
     again = reply(smol, FIRST)
     assert again.evaluated_prompt_tokens == again.prompt_tokens
+
+
+def test_the_payload_is_summed_chunk_by_chunk_as_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zlib
+
+    from app.engine import kv_state
+
+    data = os.urandom(1_000_003)
+    (tmp_path / "p.bin").write_bytes(data)
+    monkeypatch.setattr(kv_state, "_CHUNK", 65_536)  # 16 chunks and a short last one
+    buf = bytearray(len(data))
+    with open(tmp_path / "p.bin", "rb") as f:
+        got, crc = kv_state._read_summing(f, buf)
+    assert got == len(data) and bytes(buf) == data and crc == zlib.crc32(data)
+    short = bytearray(len(data) + 10)  # the file ends early: what arrived is summed
+    with open(tmp_path / "p.bin", "rb") as f:
+        assert kv_state._read_summing(f, short) == (len(data), zlib.crc32(data))
