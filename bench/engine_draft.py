@@ -119,9 +119,33 @@ def _reply(session: Any, text: str, sampling: Any, draft: int) -> tuple[Any, flo
     return stats, cpu
 
 
+def time_batches(
+    rt: Any, tokens: list[int], n0: int, sizes: tuple[int, ...], reps: int, clock: Any
+) -> dict[int, list[float]]:
+    """Seconds (by ``clock``) of one decode of the first k ``tokens`` at position ``n0``
+    with logits for all, for each k in ``sizes``, ``reps`` times; the cache is cut back to
+    ``n0`` after each."""
+    import llama_cpp
+
+    times: dict[int, list[float]] = {k: [] for k in sizes}
+    batch = rt.batch
+    for _ in range(reps):
+        for k in sizes:
+            for j in range(k):
+                batch.token[j] = tokens[j]
+                batch.pos[j] = n0 + j
+                batch.logits[j] = 1
+            batch.n_tokens = k
+            t = clock()
+            llama_cpp.llama_decode(rt.ctx, batch)
+            llama_cpp.llama_synchronize(rt.ctx)
+            times[k].append(clock() - t)
+            rt.truncate(n0)
+    return times
+
+
 def batch_cost(reps: int = 9, flash_attn: bool = True) -> dict[str, Any]:
     """CPU time of one decode of k tokens (logits for all), relative to k = 1."""
-    import llama_cpp
 
     session = _session(1, flash_attn)
     rt = session._rt
@@ -129,20 +153,7 @@ def batch_cost(reps: int = 9, flash_attn: bool = True) -> dict[str, Any]:
         prompt = rt.tokenize(f"{DOCUMENT}\n{CODE}")
         n0 = rt.eval_prompt(prompt, 0, lambda: False)
         sizes = (1, 2, 3, 5, 9, 17)
-        times: dict[int, list[float]] = {k: [] for k in sizes}
-        batch = rt.batch
-        for _ in range(reps):
-            for k in sizes:
-                for j in range(k):
-                    batch.token[j] = prompt[j]
-                    batch.pos[j] = n0 + j
-                    batch.logits[j] = 1
-                batch.n_tokens = k
-                t = time.thread_time()
-                llama_cpp.llama_decode(rt.ctx, batch)
-                llama_cpp.llama_synchronize(rt.ctx)
-                times[k].append(time.thread_time() - t)
-                rt.truncate(n0)
+        times = time_batches(rt, prompt, n0, sizes, reps, time.thread_time)
     finally:
         session.close()
     one = statistics.median(times[1])

@@ -35,7 +35,6 @@ SmolLM2-135M's 30: its real shapes, used for speed; its greedy text is one repea
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -161,19 +160,14 @@ def _greedy(max_tokens: int) -> Any:
 def _session(
     path: Path, gpu_layers: int | None, threads: int | None = None, flash: int | None = None
 ) -> Any:
-    """``ChatSession.load``; ``flash``: llama.cpp's ``flash_attn_type`` (None: the
-    engine's choice), through ``LoadOptions.flash_attn`` where the engine has it."""
+    """``ChatSession.load``; ``flash``: llama.cpp's ``flash_attn_type`` as
+    ``LoadOptions.flash_attn`` (None or -1: the engine's choice, 1 on, 0 off)."""
     from app.engine.session import ChatSession
     from app.engine.types import LoadOptions
 
-    options = LoadOptions(n_ctx=4096, n_threads=threads, n_gpu_layers=gpu_layers)
-    if flash is None or (flash == -1 and not hasattr(options, "flash_attn")):
-        return ChatSession.load(path, options)
-    if hasattr(options, "flash_attn"):
-        value = None if flash == -1 else flash == 1
-        return ChatSession.load(path, dataclasses.replace(options, flash_attn=value))
-    with _flash_attn(flash):
-        return ChatSession.load(path, options)
+    value = None if flash is None or flash == -1 else flash == 1
+    options = LoadOptions(n_ctx=4096, n_threads=threads, n_gpu_layers=gpu_layers, flash_attn=value)
+    return ChatSession.load(path, options)
 
 
 def _fa(session: Any) -> Any:
@@ -521,26 +515,6 @@ def step_batch_logits(opts: Opts) -> dict[str, Any]:
     return result
 
 
-@contextmanager
-def _flash_attn(value: int) -> Iterator[None]:
-    """Contexts made inside start from ``flash_attn_type = value`` (the engine does not
-    expose it; bench/engine_flash.py does the same)."""
-    import llama_cpp
-
-    default_params = llama_cpp.llama_context_default_params
-
-    def params() -> Any:
-        made = default_params()
-        made.flash_attn_type = value
-        return made
-
-    llama_cpp.llama_context_default_params = params
-    try:
-        yield
-    finally:
-        llama_cpp.llama_context_default_params = default_params
-
-
 def step_flash_attn(opts: Opts) -> dict[str, Any]:
     settings = {"on": 1, "off": 0, "auto": -1}
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in settings}
@@ -592,7 +566,7 @@ def step_flash_attn(opts: Opts) -> dict[str, Any]:
 
 
 def step_batch_cost(opts: Opts) -> dict[str, Any]:
-    import llama_cpp
+    from bench.engine_draft import time_batches
 
     result: dict[str, Any] = {}
     for mode, layers in (("gpu", GPU), ("cpu", CPU)):
@@ -602,20 +576,8 @@ def step_batch_cost(opts: Opts) -> dict[str, Any]:
             prompt = rt.tokenize(LONG_TEXT)
             n0 = rt.eval_prompt(prompt[:500], 0, lambda: False)
             sizes = (1, 2, 4, 8, 16, 32)
-            times: dict[int, list[float]] = {k: [] for k in sizes}
-            batch = rt.batch
-            for _ in range(3 if opts.quick else 9):
-                for k in sizes:
-                    for j in range(k):
-                        batch.token[j] = prompt[500 + j]
-                        batch.pos[j] = n0 + j
-                        batch.logits[j] = 1
-                    batch.n_tokens = k
-                    t = time.perf_counter()
-                    llama_cpp.llama_decode(rt.ctx, batch)
-                    llama_cpp.llama_synchronize(rt.ctx)
-                    times[k].append(time.perf_counter() - t)
-                    rt.truncate(n0)
+            reps = 3 if opts.quick else 9
+            times = time_batches(rt, prompt[500:], n0, sizes, reps, time.perf_counter)
             ms = {k: statistics.median(v) * 1000 for k, v in times.items()}
             result[mode] = {
                 "ms": {k: round(v, 3) for k, v in ms.items()},
