@@ -35,13 +35,15 @@ def flash_attn_type(flash_attn: bool | None, n_gpu_layers: int) -> int:
     llama.cpp's auto where layers go to a GPU and off on the CPU."""
     if flash_attn is not None:
         return ON if flash_attn else OFF
-    if n_gpu_layers != 0 and hardware.gpu_offload_supported():
-        return AUTO
-    return OFF
+    return AUTO if _on_gpu(n_gpu_layers) else OFF
 
 
 def drafts_exactly(flash_type: int, n_gpu_layers: int) -> bool:
     """Whether drafted batches give a context's single-token tokens: flash attention on
     and every layer on the CPU (see the module's text)."""
-    on_gpu = n_gpu_layers != 0 and hardware.gpu_offload_supported()
-    return flash_type == ON and not on_gpu
+    return flash_type == ON and not _on_gpu(n_gpu_layers)
+
+
+def _on_gpu(n_gpu_layers: int) -> bool:
+    """Whether ``n_gpu_layers`` puts layers on a GPU with this build."""
+    return n_gpu_layers != 0 and hardware.gpu_offload_supported()
