@@ -71,12 +71,12 @@ class LlamaRuntime:
             self.n_ctx_train = self.llama.n_ctx_train
             if self.n_ctx_train > 0:
                 n_ctx = max(64, min(n_ctx, self.n_ctx_train))
-            # Sliding-window models (Gemma 3): keep the full cache so a rolled-back prefix
-            # stays valid for prefix reuse (the windowed cache forgets old positions).
             layers = self.llama.n_gpu_layers
             self.flash_attn_type = attention.flash_attn_type(flash_attn, layers)
             # whether automatic drafting may draft (app.engine.attention)
             self.drafts_exactly = attention.drafts_exactly(self.flash_attn_type, layers)
+            # Sliding-window models (Gemma 3): keep the full cache so a rolled-back prefix
+            # stays valid for prefix reuse (the windowed cache forgets old positions).
             self.context: LlamaContext = self.llama.new_context(
                 n_ctx,
                 n_threads,
