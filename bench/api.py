@@ -8,7 +8,13 @@ non-standard ``lantern.engine`` object carries the engine's own figures for that
 - throughput ratio: the client's streamed tokens/s (completion tokens ÷ first-to-last
   content chunk) ÷ the engine's tokens/s for the same answer (goal ≥ 0.95);
 - server-added TTFT: the client's time to the first content chunk minus the engine's
-  TTFT (routing, saving the question, queueing, HTTP and SSE; goal ≤ 10 ms p95).
+  TTFT (routing, saving the question, queueing, HTTP and SSE; goal ≤ 10 ms p95), three
+  ways: as the client sees it (``server_added_ttft_ms``: this also holds the `openai`
+  package's own work, building the request and parsing the events); as the server
+  measures it (``server_side_added_ttft_ms``: the final chunk's ``lantern.server.ttft_s``,
+  from the request reaching the app to its first text on the socket, less the engine's
+  TTFT); and over a null server (``added_over_null_ms``: the client's view less the same
+  client's TTFT against a server that answers at once, asked in the same round).
 Side by side, in the same run (each prompt to each server in turn): the same requests
 against `python -m llama_cpp.server` (started by tests/fixtures/llama_cpp_server.py, which
 turns off llama.cpp's AMX buffers as Lantern's engine does: the plain server segfaults on
@@ -22,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -84,6 +91,7 @@ def _stream(client: Any, model: str, prompt: str, max_tokens: int) -> dict[str, 
     first = last = 0.0
     pieces = usage = 0
     engine: dict[str, Any] = {}
+    server: dict[str, Any] = {}
     stream = client.chat.completions.create(
         model=model, messages=[{"role": "user", "content": prompt}],
         max_tokens=max_tokens, temperature=0, stream=True,
@@ -100,6 +108,7 @@ def _stream(client: Any, model: str, prompt: str, max_tokens: int) -> dict[str, 
         extra = (chunk.model_extra or {}).get("lantern")
         if extra:
             engine = extra.get("engine") or {}
+            server = extra.get("server") or {}
     tokens = usage or pieces
     span = last - first
     row: dict[str, Any] = {
@@ -112,12 +121,17 @@ def _stream(client: Any, model: str, prompt: str, max_tokens: int) -> dict[str, 
         row["engine_ttft_ms"] = round(engine["ttft_s"] * 1000, 3)
         row["server_added_ttft_ms"] = round((first - started - engine["ttft_s"]) * 1000, 3)
         row["engine_tokens_per_s"] = round(engine["tokens_per_s"], 3)
+        if server:
+            added = server["ttft_s"] - engine["ttft_s"]
+            row["server_side_added_ttft_ms"] = round(added * 1000, 3)
     return row
 
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"requests": len(rows)}
-    for key in ("client_ttft_ms", "client_tokens_per_s", "server_added_ttft_ms"):
+    keys = ("client_ttft_ms", "client_tokens_per_s", "server_added_ttft_ms",
+            "server_side_added_ttft_ms", "added_over_null_ms")  # fmt: skip
+    for key in keys:
         values = [r[key] for r in rows if key in r]
         if values:
             out[f"{key}_p50"] = round(statistics.median(values), 2)
@@ -167,6 +181,9 @@ def run(requests: int, max_tokens: int, native: bool = True) -> dict[str, Any]:
             else:
                 procs.append(started[1])
                 targets["native_llama_server"] = (_client(OpenAI, started[0]), "x")
+            null_base, null_proc = _start_null_server()
+            procs.append(null_proc)
+            targets["null_server"] = (_client(OpenAI, null_base), "x")
             rows: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
             for i in range(requests + 1):  # the first request of each warms it up
                 for name, (client, field) in targets.items():
@@ -177,16 +194,82 @@ def run(requests: int, max_tokens: int, native: bool = True) -> dict[str, Any]:
                         continue
                     if i:
                         rows[name].append(row)
+                lantern, null = rows.get("lantern_serve"), rows["null_server"]
+                if i and lantern and null and "server_added_ttft_ms" in lantern[-1]:
+                    floor = null[-1]["client_ttft_ms"]  # this round's: the same load
+                    added = lantern[-1]["server_added_ttft_ms"] - floor
+                    lantern[-1]["added_over_null_ms"] = round(added, 3)
         finally:
             stop_server(served)
             for proc in procs:
                 stop_llama_cpp_server(proc)
     out: dict[str, Any] = {}
-    for name in ("lantern_serve", "llama_cpp_server", "native_llama_server"):
+    for name in ("lantern_serve", "llama_cpp_server", "native_llama_server", "null_server"):
         out[name] = {"status": status.get(name, "measured")}
         if rows_of := (rows.get(name) if name in targets else None):
             out[name].update(_summary(rows_of))
     return out
+
+
+NULL_EVENTS = "".join(
+    f"data: {json.dumps(body)}\n\n"
+    for body in (
+        {"id": "null", "object": "chat.completion.chunk", "created": 0, "model": "x",
+         "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"},
+                      "finish_reason": None}]},
+        {"id": "null", "object": "chat.completion.chunk", "created": 0, "model": "x",
+         "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}},
+    )
+) + "data: [DONE]\n\n"  # fmt: skip
+
+
+def null_server(port: int) -> None:
+    """A server that answers every request at once with one canned streamed chunk (plain
+    asyncio, no HTTP library): what the `openai` client costs by itself."""
+    import asyncio
+
+    body = NULL_EVENTS.encode()
+    head = (
+        f"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {len(body)}\r\n\r\n"
+    ).encode()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while headers := await reader.readuntil(b"\r\n\r\n"):
+                length = 0
+                for line in headers.split(b"\r\n"):
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                writer.write(head + body)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()  # the client closed its connection
+
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def _start_null_server() -> tuple[str, subprocess.Popen[bytes]]:
+    from tests.fixtures.llama_cpp_server import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.api", "--null-server", str(port)],
+                            cwd=ROOT)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return f"http://127.0.0.1:{port}/v1", proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the null server did not start")
 
 
 def _client(cls: Any, base_url: str) -> Any:
@@ -200,7 +283,11 @@ def main() -> int:
     parser.add_argument(
         "--no-native", action="store_true", help="leave out the native llama-server"
     )
+    parser.add_argument("--null-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.null_server:
+        null_server(args.null_server)
+        return 0
     load_before = os.getloadavg()
     measured = run(args.requests, args.max_tokens, native=not args.no_native)
     results = {
@@ -211,6 +298,7 @@ def main() -> int:
         "max_tokens": args.max_tokens,
         **measured,
         "goals": {"throughput_ratio": ">= 0.95", "server_added_ttft_ms_p95": "<= 10"},
+        "how": __doc__,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

@@ -17,7 +17,14 @@ from app.api.errors import ApiError, from_lantern
 from app.api.schemas import ChatRequest
 from app.api.worker import DONE, Failure, Job, JobRunner
 from app.chat.api_turns import Target, api_turn
-from app.chat.types import Escalating, SourcesReady, TextEvent, TurnResult, TurnStarted
+from app.chat.types import (
+    AnswerStarting,
+    Escalating,
+    SourcesReady,
+    TextEvent,
+    TurnResult,
+    TurnStarted,
+)
 from app.engine.grammar import JSON_OBJECT, json_schema_grammar
 from app.engine.types import ChatMessage
 from app.errors import GrammarError, LanternError
@@ -37,8 +44,12 @@ def _usage(result: TurnResult | None) -> dict[str, int]:
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
-def _extra(result: TurnResult | None, sources: Any, saved: bool) -> dict[str, Any]:
-    """The non-standard ``lantern`` object of a response."""
+def _extra(
+    result: TurnResult | None, sources: Any, saved: bool, server_ttft_s: float | None = None
+) -> dict[str, Any]:
+    """The non-standard ``lantern`` object of a response. ``server_ttft_s`` (a stream's):
+    from the request reaching the app to its first text written to the socket; less the
+    engine's ``ttft_s``, it is what the server added before the first token."""
     row = result.message if result else {}
     out: dict[str, Any] = {"model": row.get("model"), "specialist": row.get("specialist")}
     if sources is not None:
@@ -50,6 +61,8 @@ def _extra(result: TurnResult | None, sources: Any, saved: bool) -> dict[str, An
             "tokens_per_s": stats.tokens_per_s,
             "total_s": round(stats.total_s, 6),
         }
+    if server_ttft_s is not None:
+        out["server"] = {"ttft_s": round(server_ttft_s, 6)}
     if saved and result is not None:
         out["conversation_id"] = result.conversation_id
     return out
@@ -156,28 +169,32 @@ async def complete(job: Job, worker: JobRunner, req: ChatRequest) -> Response:
     return JSONResponse(body)
 
 
-async def stream(job: Job, worker: JobRunner, req: ChatRequest) -> Response:
-    """Server-sent events. Errors before the first token are a plain error response (as
-    OpenAI's); the client going away cancels the generation."""
+async def stream(job: Job, worker: JobRunner, req: ChatRequest, received: float) -> Response:
+    """Server-sent events. What the request is refused for (an unknown model, a prompt
+    over the context, a bad template or grammar) is a plain error response, as OpenAI's;
+    the stream's headers go out once the engine has taken the prompt (``AnswerStarting``),
+    so the client gets ready while the prompt is evaluated. An error after that is an
+    ``error`` event in the stream. The client going away cancels the generation.
+    ``received``: ``time.perf_counter()`` when the request reached the app."""
     first: list[Any] = []
     try:
-        while True:  # up to the first text: a context overflow or bad model is a 4xx
+        while True:  # up to the engine taking the prompt (or the first text: a remote turn)
             item = await _next(job)
             first.append(item)
-            if item is DONE or isinstance(item, TextEvent | TurnResult):
+            if item is DONE or isinstance(item, AnswerStarting | TextEvent | TurnResult):
                 break
     except BaseException:
         worker.cancel(job)
         raise
     return StreamingResponse(
-        _events(job, worker, req, first),
+        _events(job, worker, req, first, received),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _events(
-    job: Job, worker: JobRunner, req: ChatRequest, first: list[Any]
+    job: Job, worker: JobRunner, req: ChatRequest, first: list[Any], received: float
 ) -> AsyncIterator[str]:
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
@@ -191,6 +208,7 @@ async def _events(
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     sources: Any = None
+    first_written: float | None = None
     done = False
     # The role chunk goes out in one write with the first text (one segment, one wake-up
     # of the client for the first token).
@@ -209,16 +227,19 @@ async def _events(
             if isinstance(item, TextEvent):
                 yield head + chunk({"content": item.text})
                 head = ""
+                if first_written is None:  # resumed once the chunk is on the socket
+                    first_written = time.perf_counter()
                 if job.first_out is not None:
                     job.first_out.set()  # written: the owner thread computes the next token
             elif isinstance(item, SourcesReady):
                 sources = item.sources
             elif isinstance(item, TurnResult):
                 saved = bool(req.lantern and req.lantern.save)
+                server_ttft = first_written - received if first_written is not None else None
                 yield head + chunk({}, _finish(item), usage=_usage(item),
-                                   lantern=_extra(item, sources, saved))  # fmt: skip
+                                   lantern=_extra(item, sources, saved, server_ttft))  # fmt: skip
                 head = ""
-            elif isinstance(item, TurnStarted):
+            elif isinstance(item, TurnStarted | AnswerStarting):
                 continue
         if head:
             yield head

@@ -124,6 +124,7 @@ def create_app(config: ServerConfig) -> Starlette:
         return JSONResponse({"object": "list", "data": data})
 
     async def completions(request: Request) -> Response:
+        received = time.perf_counter()
         req = _parse(ChatRequest, await request.body())
         target = resolve_model(state["db"], req.model)
         grammar = chat.response_grammar(req)
@@ -135,7 +136,7 @@ def create_app(config: ServerConfig) -> Starlette:
         job = chat.make_job(req, target, asyncio.get_running_loop(), grammar)
         worker.submit(job)
         if req.stream:
-            return await chat.stream(job, worker, req)
+            return await chat.stream(job, worker, req, received)
         return await chat.complete(job, worker, req)
 
     async def embeddings(request: Request) -> Response:

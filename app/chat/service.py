@@ -39,6 +39,7 @@ from app.chat.settings import (
     system_prompt_for,
 )
 from app.chat.types import (
+    AnswerStarting,
     CitationsReady,
     Escalating,
     ModelLoading,
@@ -295,6 +296,7 @@ class ConversationService(ConversationManagement):
             events = turn.session.reply(history.messages, sampling, cont["content"] if cont else "")
             if self._stop.is_set():  # stopped while the turn was being prepared
                 turn.session.stop()
+            yield AnswerStarting(answer.message_id)  # the prompt was taken: no refusal left
             for event in events:
                 if self._stop.is_set():
                     turn.session.stop()  # idempotent; covers a stop that raced the start

@@ -2,8 +2,9 @@
 
 A turn is an iterator: ``TurnStarted`` once the question and the answer row exist, then
 ``ModelLoading``/``ModelReady`` if the model has to be (re)loaded, ``TurnNotice``
-warnings, ``SourcesReady`` when the turn is grounded in documents, ``TextEvent`` pieces
-as they decode (the engine's own type), and exactly one final ``TurnResult``. Closing
+warnings, ``SourcesReady`` when the turn is grounded in documents, ``AnswerStarting``
+once the engine has taken the prompt, ``TextEvent`` pieces as they decode (the engine's
+own type), and exactly one final ``TurnResult``. Closing
 the iterator stops the answer (what was written so far is kept, marked stopped).
 """
 
@@ -127,7 +128,16 @@ class CitationsReady:
     citations: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class AnswerStarting:
+    """The engine took the prompt (its template rendered, it fits the context, nothing
+    is left to refuse): the answer's text follows. The local API starts its stream here,
+    so the client has the response's headers while the prompt is evaluated."""
+
+    answer_id: int
+
+
 TurnEvent = (
     TurnStarted | ModelLoading | ModelReady | TurnNotice | SourcesReady | TextEvent | TurnResult
-    | RouteChosen | Escalating | CitationsReady
+    | RouteChosen | Escalating | CitationsReady | AnswerStarting
 )  # fmt: skip

@@ -18,6 +18,7 @@ under load; the check of one token is microseconds and the full pass is rare.
 from __future__ import annotations
 
 import ctypes
+from contextlib import suppress
 from typing import Any
 
 import llama_cpp
@@ -91,6 +92,10 @@ class Sampler:
                 return int(valid["id"][int(valid["logit"].argmax())])
         llama_cpp.llama_sampler_apply(self.chain, ctypes.byref(arr))
         return int(arr.data[arr.selected].id)
+
+    def __del__(self) -> None:  # a reply never iterated (refused, or closed unstarted)
+        with suppress(Exception):  # at interpreter exit llama_cpp may be gone already
+            self.close()
 
     def close(self) -> None:
         if self.chain:

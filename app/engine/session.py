@@ -238,8 +238,9 @@ class ChatSession:
         With ``continue_text`` the answer starts with that text (a stopped answer being
         continued): only what follows it is generated and streamed.
 
-        Rendering, tokenizing and fitting happen now, so ``ContextOverflowError`` and
-        ``ChatTemplateError`` are raised by this call, before any event.
+        Rendering, tokenizing, fitting and the sampler (its grammar) happen now, so
+        ``ContextOverflowError``, ``ChatTemplateError`` and ``GrammarError`` are raised
+        by this call, before any event.
         """
         started = time.perf_counter()
         self._stop.clear()
@@ -263,9 +264,13 @@ class ChatSession:
                     dropped_messages=fitted.dropped_messages,
                 )
             )
+        seed = sampling.seed if sampling.seed is not None else self._seeds.getrandbits(32)
+        # Made now, so a grammar llama.cpp cannot parse is refused by this call too.
+        sampler = Sampler(sampling, seed, self._rt.n_vocab, self._rt.vocab)
         return self._stream(
-            fitted.tokens, fitted.dropped_messages, notices, sampling, started, not continue_text
-        )
+            fitted.tokens, fitted.dropped_messages, notices, sampling, sampler, started,
+            not continue_text,
+        )  # fmt: skip
 
     def _stream(
         self,
@@ -273,6 +278,7 @@ class ChatSession:
         dropped: int,
         notices: list[NoticeEvent],
         sampling: SamplingOptions,
+        sampler: Sampler,
         started: float,
         strip_leading: bool = True,
     ) -> Iterator[ReplyEvent]:
@@ -282,8 +288,6 @@ class ChatSession:
         restored, self._restored = self._restored, 0
         keep = rt.truncate(min(common_prefix(self._kv, prompt), len(prompt) - 1))
         del self._kv[keep:]
-        seed = sampling.seed if sampling.seed is not None else self._seeds.getrandbits(32)
-        sampler = Sampler(sampling, seed, rt.n_vocab, rt.vocab)
         gen = Generation(stop_reason="user")
         ttft = 0.0
         n_past = keep

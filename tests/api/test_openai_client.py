@@ -74,6 +74,8 @@ def test_chat_streaming_matches_usage(client: OpenAI) -> None:
     assert len(pieces) >= 2
     assert finish in ("stop", "length")
     assert extra is not None and extra["model"] == MODEL  # routed: who answered is said
+    # The server's own count, request in to first text out, holds the engine's.
+    assert extra["server"]["ttft_s"] >= extra["engine"]["ttft_s"] > 0
 
 
 def test_stop_string_cuts_the_answer(client: OpenAI) -> None:
@@ -129,6 +131,17 @@ def test_prompt_over_context_is_400_with_token_counts(client: OpenAI) -> None:
     body = err.value.body
     assert isinstance(body, dict) and body.get("code") == "context_length_exceeded"
     assert "4,096" in err.value.message and "tokens" in err.value.message
+
+
+def test_streamed_prompt_over_context_is_a_plain_400(client: OpenAI) -> None:
+    """Refused before the stream starts: a status the client raises on, not an event."""
+    long = "lantern " * 6000
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": long}], max_tokens=8, stream=True
+        )
+    body = err.value.body
+    assert isinstance(body, dict) and body.get("code") == "context_length_exceeded"
 
 
 def test_exchange_not_saved_unless_asked(client: OpenAI, served: Served) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.chat.api_turns import Target, api_turn
-from app.chat.types import TurnResult
+from app.chat.types import AnswerStarting, TurnResult, TurnStarted
 from app.engine.types import ChatMessage, TextEvent
 from app.errors import ContextOverflowError
 from app.store.conversations import list_conversations
@@ -69,10 +69,25 @@ def test_an_exchange_writes_twice_before_the_model_starts(service: Any) -> None:
     assert service.db.execute("select count(*) from conversations").fetchone()[0] == 0
 
 
+def test_answer_starting_comes_once_between_the_rows_and_the_text(service: Any) -> None:
+    """The local API starts its stream (200 and headers) on ``AnswerStarting``."""
+    events = list(api_turn(service, [ChatMessage("user", "Hi.")], Target("auto"), max_tokens=4))
+    kinds = [type(e) for e in events]
+    assert kinds.count(AnswerStarting) == 1
+    started, answering = kinds.index(TurnStarted), kinds.index(AnswerStarting)
+    assert started < answering < kinds.index(TextEvent)
+    result = events[-1]
+    assert isinstance(result, TurnResult)
+    assert events[answering] == AnswerStarting(result.message["id"])
+
+
 def test_a_saved_exchange_whose_model_fails_is_kept_with_the_failed_answer(service: Any) -> None:
     too_long = [ChatMessage("user", "word " * 9000)]  # more than the model's context
+    seen: list[Any] = []
     with pytest.raises(ContextOverflowError):
-        list(api_turn(service, too_long, Target("auto"), max_tokens=4, save=True))
+        for event in api_turn(service, too_long, Target("auto"), max_tokens=4, save=True):
+            seen.append(event)
+    assert not [e for e in seen if isinstance(e, AnswerStarting)]  # refused before it
     (conv,) = list_conversations(service.db)
     question, answer = active_path(service.db, conv["id"])
     assert question["content"] == too_long[0].content

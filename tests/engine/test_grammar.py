@@ -74,3 +74,13 @@ def test_bad_schema_is_a_clear_error(schema: object, says: str) -> None:
 def test_unparsable_grammar_is_a_grammar_error(smol: ChatSession) -> None:
     with pytest.raises(GrammarError):
         _answer(smol, "Hi", SamplingOptions(max_tokens=4, grammar='root ::= "unclosed'))
+
+
+def test_unparsable_grammar_is_refused_by_the_reply_call_itself(smol: ChatSession) -> None:
+    """Before any event, as a prompt over the context is: the local API answers 400 for
+    what ``reply`` refuses and only then starts its stream."""
+    bad = SamplingOptions(max_tokens=4, grammar='root ::= "unclosed')
+    with pytest.raises(GrammarError):
+        smol.reply([ChatMessage("user", "Hi")], bad)  # not iterated
+    text, _ = _answer(smol, "Hi", SamplingOptions(max_tokens=4))  # the session still works
+    assert text
