@@ -45,6 +45,10 @@ CONFIGS: dict[str, dict[str, str]] = {
     "uvloop+httptools, switch 1 ms (lantern serve now)": {
         "B_LOOP": "uvloop", "B_HTTP": "httptools", "B_SWITCH": "0.001",
     },
+    "uvloop+httptools, switch 1 ms, libgomp's default spin (before app.openmp_env)": {
+        "B_LOOP": "uvloop", "B_HTTP": "httptools", "B_SWITCH": "0.001",
+        "GOMP_SPINCOUNT": "300000",
+    },
 }  # fmt: skip
 NOW = "uvloop+httptools, switch 1 ms (lantern serve now)"
 STEPS = [
