@@ -115,3 +115,20 @@ def test_a_background_ingest_embeds_with_one_lane_per_cpu(
         assert embedder is not None and len(embedder._lanes) == usable_cpus()
     finally:
         assert client.shutdown()
+
+
+def test_a_job_hands_the_gil_to_the_window_every_millisecond(
+    client: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    """While a job runs the switch interval is 1 ms (the window's thread waits at most that
+    for the GIL between the worker's Python steps); the interval found is put back after."""
+    (tmp_path / "a.md").write_text("# A\n\nalpha keeper\n")
+    before = sys.getswitchinterval()
+    assert before > 0.001  # the interpreter's default, 5 ms
+    during: list[float] = []  # plain callables: they run on the worker's thread, in the job
+    client.worker.started.connect(lambda _job: during.append(sys.getswitchinterval()))
+    client.worker.progress.connect(lambda _p: during.append(sys.getswitchinterval()))
+    report = _run(qtbot, client, lambda: client.add([tmp_path], collection="ui"))
+    assert [r.status for r in report.results] == ["indexed"]
+    assert len(during) >= 2 and all(x == pytest.approx(0.001) for x in during)
+    assert sys.getswitchinterval() == pytest.approx(before)
