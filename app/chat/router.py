@@ -125,6 +125,8 @@ class Router:
 
     def mention(self, text: str) -> RouteDecision | None:
         """The decision of a leading ``@name`` alone (None without one)."""
+        if not text.lstrip().startswith("@"):  # no specialist rows to read (the local API)
+            return None
         mentioned = self._mention(text, store.list_specialists(self.db))
         if mentioned is None:
             return None

@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         key_hash=key_hash,
         cors_origins=tuple(origins),
         queue_size=int(get_setting(args.db, "api.queue_size")),
+        freeze_gc=True,
     )
     server = uvicorn.Server(
         uvicorn.Config(
