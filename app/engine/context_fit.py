@@ -43,9 +43,9 @@ def fit_prompt(
         return FittedPrompt(full, 0)
     alone = to_tokens([*head, body[-1]]) if len(body) > 1 else full
     if len(alone) > budget:
-        system = " and the system prompt" if head else ""
+        what = "The message and the system prompt take" if head else "The message takes"
         raise ContextOverflowError(
-            f"The message{system} take {len(alone):,} tokens, but the model's context holds "
+            f"{what} {len(alone):,} tokens, but the model's context holds "
             f"{n_ctx:,} tokens with {reserve:,} kept for the answer. Shorten the message "
             "or load the model with a larger context length."
         )

@@ -56,8 +56,13 @@ def test_only_last_message_fits() -> None:
 
 def test_single_huge_message_is_an_error() -> None:
     msgs = [ChatMessage("system", "hi"), ChatMessage("user", " ".join(["w"] * 500))]
-    with pytest.raises(ContextOverflowError, match=r"505 tokens.*256 tokens with 64"):
+    with pytest.raises(
+        ContextOverflowError,
+        match=r"^The message and the system prompt take 505 tokens.*256 tokens with 64",
+    ):
         fit_prompt(msgs, words, n_ctx=256, reserve=64)
+    with pytest.raises(ContextOverflowError, match=r"^The message takes 502 tokens"):
+        fit_prompt(msgs[1:], words, n_ctx=256, reserve=64)
 
 
 def test_no_system_prompt() -> None:
