@@ -23,7 +23,6 @@ from app.chat.types import (
     SourcesReady,
     TextEvent,
     TurnResult,
-    TurnStarted,
 )
 from app.engine.grammar import JSON_OBJECT, json_schema_grammar
 from app.engine.types import ChatMessage
@@ -210,8 +209,9 @@ async def _events(
     sources: Any = None
     first_written: float | None = None
     done = False
-    # The role chunk goes out in one write with the first text (one segment, one wake-up
-    # of the client for the first token).
+    # The role chunk goes out as soon as the engine has taken the prompt: the client has
+    # parsed it before the first text comes (a remote turn has no ``AnswerStarting``: its
+    # role chunk goes out in one write with the first text).
     head = chunk({"role": "assistant", "content": ""})
     try:
         pending = list(first)
@@ -239,8 +239,9 @@ async def _events(
                 yield head + chunk({}, _finish(item), usage=_usage(item),
                                    lantern=_extra(item, sources, saved, server_ttft))  # fmt: skip
                 head = ""
-            elif isinstance(item, TurnStarted | AnswerStarting):
-                continue
+            elif isinstance(item, AnswerStarting) and head:
+                yield head
+                head = ""
         if head:
             yield head
         yield "data: [DONE]\n\n"

@@ -181,6 +181,9 @@ def test_curl_parses_the_event_stream(served: Served) -> None:
     chunks = [json.loads(e[6:]) for e in events[:-1]]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert chunks[-1]["choices"][0]["finish_reason"] in ("stop", "length")
+    # The role first, on its own (sent once the model took the prompt), then the text.
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert all("role" not in c["choices"][0]["delta"] for c in chunks[1:])
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
     assert text.strip()
 
