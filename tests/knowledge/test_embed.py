@@ -98,6 +98,33 @@ def test_two_lanes_give_the_same_vectors_as_one(minilm_path: Path) -> None:
     assert np.allclose(got, expected, atol=1e-6)
 
 
+def test_a_lane_held_up_leaves_the_other_texts_to_the_free_lane(minilm_path: Path) -> None:
+    """The lanes share one queue: while one lane is stuck on a text (its core busy with
+    other work), the other takes every remaining text; each text is encoded once."""
+    texts = [f"harbour light {i} " * (2 + i % 5) for i in range(12)]
+    with Embedder(minilm_path, n_threads=1) as one:
+        expected = one.embed(texts)
+    with Embedder(minilm_path, n_threads=2) as two:
+        first_lane = two._lanes[0]
+        done_by: dict[int, list[int]] = {id(lane): [] for lane in two._lanes}
+        rest_done = threading.Event()
+        encode = two._encode_one
+
+        def recording(lane: Any, tokens: list[int], out: np.ndarray) -> None:
+            if lane is first_lane and not done_by[id(lane)]:
+                rest_done.wait(20)  # held up until the other lane has done the rest
+            encode(lane, tokens, out)
+            done_by[id(lane)].append(len(tokens))
+            if sum(map(len, done_by.values())) == len(texts) - 1:
+                rest_done.set()
+
+        two._encode_one = recording  # type: ignore[method-assign]
+        got = two.embed(texts)
+    counts = sorted(len(v) for v in done_by.values())
+    assert counts == [1, len(texts) - 1]  # a fixed share each would have left 6 waiting
+    assert np.allclose(got, expected, atol=1e-6)
+
+
 def test_embedding_does_not_call_back_into_python_per_text(
     embedder: Embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
