@@ -198,19 +198,18 @@ class Ingestor:
             parts.append(embedder.embed([c.embed_text() for c in batch]))
             self._chunks += len(batch)
             self._report(path)
+        vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
         # issue 11: the chunks' sentence groups too, before the vectors mark the document
         ids = pending.written.chunk_ids
         self._in_children = True
         try:
             counted = CountingEmbedder(embedder, lambda n: self._child_batch(n, path))
-            store_children(self.db, counted, pending.chunks, ids, self.cancel.is_set)
+            store_children(self.db, counted, pending.chunks, ids, self.cancel.is_set, vectors)
         finally:
             self._in_children = False
         if self.cancel.is_set():
             raise _Cancelled
-        vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
         blobs = [np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in vectors]
-        ids = pending.written.chunk_ids
         vector_index(self.db, embedder.model_id)  # make sure it exists to be updated
         done = set_document_vectors(
             self.db, pending.written.document_id, ids, blobs, embedder.model_id

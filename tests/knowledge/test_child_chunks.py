@@ -117,3 +117,37 @@ def test_children_of_another_model_are_not_compared(
     query = embedder.embed_one(QUESTION)
     assert child_ranking(db, embedder.model_id, query, ids)
     assert child_ranking(db, "another-model.gguf:123", query, ids) == []
+
+
+@pytest.mark.slow
+def test_a_passage_that_is_its_own_one_child_is_embedded_once(
+    db: sqlite_utils.Database, embedder: Embedder, keeper_pdf: Path
+) -> None:
+    """The short pages are one sentence group each, with the very tokens of the passage:
+    the child gets the passage's vector and the embedder sees that text once."""
+    seen: list[str] = []
+    embed = embedder.embed
+
+    def recording(texts: list[str]) -> object:
+        seen.extend(texts)
+        return embed(texts)
+
+    embedder.embed = recording  # type: ignore[method-assign]
+    [result] = Ingestor(db, embedder).add([keeper_pdf], "lh").results
+    assert result.status == "indexed" and result.chunks == 3
+    rows = db.execute(
+        "SELECT c.page_start, c.embedding, k.embedding FROM chunks c "
+        "JOIN child_chunks k ON k.chunk_id = c.id ORDER BY k.id"
+    ).fetchall()
+    by_page: dict[int, list[tuple[bytes, bytes]]] = {}
+    for page, own, child in rows:
+        by_page.setdefault(page, []).append((own, child))
+    assert len(by_page[1]) > 1 and len(by_page[2]) == len(by_page[3]) == 1
+    for page in (2, 3):
+        [(own, child)] = by_page[page]
+        assert child == own  # the passage's own vector, byte for byte
+    assert all(own != child for own, child in by_page[1])
+    stairs = [t for t in seen if "one hundred and twelve steps" in t]
+    stores = [t for t in seen if "tinned beef" in t]
+    assert len(stairs) == len(stores) == 1  # not embedded a second time as a child
+    assert len(seen) == 3 + len(by_page[1])
