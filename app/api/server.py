@@ -118,9 +118,9 @@ def create_app(config: ServerConfig) -> Starlette:
         worker: JobRunner = state["worker"]
         return JSONResponse({"status": "ok", "version": __version__, "queued": worker.pending()})
 
-    async def models(request: Request) -> Response:
+    def model_objects() -> list[dict[str, Any]]:
         now = int(time.time())
-        data = [
+        return [
             {
                 "id": m["id"],
                 "object": "model",
@@ -130,7 +130,18 @@ def create_app(config: ServerConfig) -> Starlette:
             }
             for m in served_models(state["db"])
         ]
-        return JSONResponse({"object": "list", "data": data})
+
+    async def models(request: Request) -> Response:
+        return JSONResponse({"object": "list", "data": model_objects()})
+
+    async def model(request: Request) -> Response:
+        """``GET /v1/models/{id}`` (editors check the model they are set up with)."""
+        wanted = request.path_params["model"]
+        for row in model_objects():
+            if row["id"] == wanted:
+                return JSONResponse(row)
+        resolve_model(state["db"], wanted)  # the same 404 as a chat request naming it
+        raise ApiError(404, f"The model {wanted!r} does not exist.", code="model_not_found")
 
     async def completions(request: Request) -> Response:
         received = time.perf_counter()
@@ -209,6 +220,7 @@ def create_app(config: ServerConfig) -> Starlette:
     routes = [
         Route("/health", handler(health), methods=["GET"]),
         Route("/v1/models", handler(models), methods=["GET"]),
+        Route("/v1/models/{model:path}", handler(model), methods=["GET"]),
         Route("/v1/chat/completions", handler(completions), methods=["POST"]),
         Route("/v1/embeddings", handler(embeddings), methods=["POST"]),
     ]

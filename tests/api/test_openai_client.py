@@ -28,6 +28,14 @@ def test_models_list_has_models_specialists_and_auto(client: OpenAI) -> None:
     assert "specialist:General" in ids
 
 
+def test_one_model_by_id(client: OpenAI) -> None:
+    for name in ("auto", MODEL, "specialist:General"):
+        assert client.models.retrieve(name).id == name
+    with pytest.raises(openai.NotFoundError) as err:
+        client.models.retrieve("no-such-model")
+    assert "no-such-model" in err.value.message
+
+
 def test_chat_not_streaming(client: OpenAI) -> None:
     r = client.chat.completions.create(
         model=MODEL,
