@@ -12,6 +12,7 @@ never sees a document pays nothing for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 log = get_logger("ui.docs")
 NO_COLLECTION = "(none: only this chat's own documents)"
 _HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
+_START_AFTER_MS = 30  # a job starts this long after its strip was shown (see _start)
+_WARM_UP_MS = 2500  # IngestProgress.warm_up, after the window's other start-up work
 
 
 class _WatchBridge(QObject):
@@ -70,6 +73,10 @@ class DocsController(QObject):
         self._reembed_timer.timeout.connect(self.reembed_if_stale)
         self._reembed_timer.timeout.connect(self.start_watching)
         self._reembed_timer.start()
+        # the progress strip's one-time polish and layout, away from the first drop
+        self._warm_timer = QTimer(self, singleShot=True, interval=_WARM_UP_MS)
+        self._warm_timer.timeout.connect(self.progress.warm_up)
+        self._warm_timer.start()
         self.documents = DocumentsClient(window.db_path, self)  # collection changes
         self.documents.error.connect(lambda text: self.window.banner.show_message("error", text))
         self.chips = AttachmentChips(window)
@@ -157,10 +164,25 @@ class DocsController(QObject):
             self._add(paths, cid)
 
     def _add(self, paths: list[Path], cid: int) -> None:
+        self._start(lambda client: client.add(list(paths), conversation_id=int(cid)))
+        log.info("adding %d path(s) to conversation %s", len(paths), cid)
+
+    def _start(self, submit: Callable[[IngestClient], object]) -> None:
+        """Show the progress strip, then queue the job ``_START_AFTER_MS`` later: showing
+        it lays out the window again and paints it (tens of ms on the GUI thread the first
+        time), which then does not compete with the job's first steps for the CPU and the
+        GIL (``bench/docs_ingest.py``: the heartbeat's worst gap came right after a drop)."""
         self._hide_timer.stop()
         self.last_report = None
-        self.ingest().add(list(paths), conversation_id=int(cid))
-        log.info("adding %d path(s) to conversation %s", len(paths), cid)
+        client = self.ingest()
+        if not client.busy:  # a queued job's strip shows once it starts
+            self.progress.on_started(None)
+
+        def start() -> None:
+            if client.running:  # not after the window has shut the worker down
+                submit(client)
+
+        QTimer.singleShot(_START_AFTER_MS, self, start)
 
     def ingest(self) -> IngestClient:
         """The ingest worker's handle (its thread starts on first use)."""
@@ -281,14 +303,10 @@ class DocsController(QObject):
         self.view.present()
 
     def index_into(self, collection: str, paths: list[Path]) -> None:
-        self._hide_timer.stop()
-        self.last_report = None
-        self.ingest().add(list(paths), collection=collection)
+        self._start(lambda client: client.add(list(paths), collection=collection))
 
     def reindex(self, collection: str) -> None:
-        self._hide_timer.stop()
-        self.last_report = None
-        self.ingest().rescan(collection)
+        self._start(lambda client: client.rescan(collection))
 
     def collections_changed(self) -> None:
         """After any change of collections or their files: views, chips, watched folders."""
@@ -325,6 +343,7 @@ class DocsController(QObject):
 
     def shutdown(self) -> None:
         self._reembed_timer.stop()
+        self._warm_timer.stop()
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None

@@ -211,6 +211,11 @@ class IngestClient(QObject):
     def busy(self) -> bool:
         return bool(self._jobs)
 
+    @property
+    def running(self) -> bool:
+        """False once ``shutdown`` was called: no more jobs are taken."""
+        return self._running
+
     def add(
         self, paths: list[Path], collection: str | None = None, conversation_id: int | None = None
     ) -> IngestJob:

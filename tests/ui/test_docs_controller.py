@@ -190,3 +190,28 @@ def test_sources_panel_says_which_embedding_model_search_uses(window: Any) -> No
     assert label.startswith("Embedding model: ")
     # the window fixture's fresh home has none registered: the panel says so and how to fix
     assert "keyword-only" in label and "setup.sh" in label
+
+
+def test_the_strip_is_shown_before_the_job_starts(window: Any, qtbot: Any, tmp_path: Path) -> None:
+    """A drop shows the progress strip at once and queues the job a moment later, so the
+    window's new layout and paint do not compete with the job's first steps."""
+    note = tmp_path / "lighthouse.md"
+    note.write_text(NOTE, encoding="utf-8")
+    docs = window.docs
+    docs.ingest()
+    reports = Recorder(docs.client.worker.finished)
+    docs.index_into("harbor", [note])
+    assert docs.progress.isVisible() and docs.progress.label.text() == "Reading documents…"
+    assert not docs.client.busy  # the job is not queued yet
+    qtbot.waitUntil(lambda: bool(reports.items), timeout=120_000)
+    assert [r.status for r in reports.items[0].results] == ["indexed"]
+
+
+def test_the_strip_is_laid_out_once_before_its_first_show(window: Any, qtbot: Any) -> None:
+    """warm_up (run by a timer once the window is up, away from the first drop) shows and
+    hides the strip in one go: it is laid out in the window and stays hidden."""
+    strip = window.docs.progress
+    assert window.docs._warm_timer.interval() > 1000  # after the window's start-up work
+    strip.hide()
+    strip.warm_up()
+    assert not strip.isVisible() and strip.label.text() == "Reading documents…"
