@@ -36,7 +36,6 @@ log = get_logger("ui.docs")
 NO_COLLECTION = "(none: only this chat's own documents)"
 _HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
 _START_AFTER_MS = 30  # a job starts this long after its strip was shown (see _start)
-_WARM_UP_MS = 2500  # IngestProgress.warm_up, after the window's other start-up work
 
 
 class _WatchBridge(QObject):
@@ -73,10 +72,6 @@ class DocsController(QObject):
         self._reembed_timer.timeout.connect(self.reembed_if_stale)
         self._reembed_timer.timeout.connect(self.start_watching)
         self._reembed_timer.start()
-        # the progress strip's one-time polish and layout, away from the first drop
-        self._warm_timer = QTimer(self, singleShot=True, interval=_WARM_UP_MS)
-        self._warm_timer.timeout.connect(self.progress.warm_up)
-        self._warm_timer.start()
         self.documents = DocumentsClient(window.db_path, self)  # collection changes
         self.documents.error.connect(lambda text: self.window.banner.show_message("error", text))
         self.chips = AttachmentChips(window)
@@ -343,7 +338,6 @@ class DocsController(QObject):
 
     def shutdown(self) -> None:
         self._reembed_timer.stop()
-        self._warm_timer.stop()
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None

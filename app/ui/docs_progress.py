@@ -70,19 +70,6 @@ class IngestProgress(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setVisible(False)
 
-    def warm_up(self) -> None:
-        """Show and hide the hidden strip in one go (nothing is painted in between): Qt
-        polishes its widgets and lays the window out with it now, so its first real show
-        after a drop costs what any later one does (measured under Xvfb: about 50 ms of
-        the GUI thread at the first show, 26-32 ms after this; this call takes 40-45 ms
-        once, at a quiet moment)."""
-        if self.isVisible():
-            return
-        self.bar.setRange(0, 0)
-        self.label.setText("Reading documents…")
-        self.setVisible(True)
-        self.setVisible(False)
-
     def _on_cancel(self) -> None:
         self.cancel_button.setEnabled(False)
         self.label.setText("Cancelling…")

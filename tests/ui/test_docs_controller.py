@@ -205,13 +205,3 @@ def test_the_strip_is_shown_before_the_job_starts(window: Any, qtbot: Any, tmp_p
     assert not docs.client.busy  # the job is not queued yet
     qtbot.waitUntil(lambda: bool(reports.items), timeout=120_000)
     assert [r.status for r in reports.items[0].results] == ["indexed"]
-
-
-def test_the_strip_is_laid_out_once_before_its_first_show(window: Any, qtbot: Any) -> None:
-    """warm_up (run by a timer once the window is up, away from the first drop) shows and
-    hides the strip in one go: it is laid out in the window and stays hidden."""
-    strip = window.docs.progress
-    assert window.docs._warm_timer.interval() > 1000  # after the window's start-up work
-    strip.hide()
-    strip.warm_up()
-    assert not strip.isVisible() and strip.label.text() == "Reading documents…"
