@@ -12,6 +12,8 @@ never sees a document pays nothing for them.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,7 @@ class _WatchBridge(QObject):
     """Carries the watcher's "these collections changed" to the GUI thread."""
 
     changed = Signal(object)  # set of collection names
+    loaded = Signal()  # app.knowledge.watch was imported off the GUI thread
 
 
 class DocsController(QObject):
@@ -70,7 +73,7 @@ class DocsController(QObject):
         # it has shut down and closed its database)
         self._reembed_timer = QTimer(self, singleShot=True, interval=1000)
         self._reembed_timer.timeout.connect(self.reembed_if_stale)
-        self._reembed_timer.timeout.connect(self.start_watching)
+        self._reembed_timer.timeout.connect(self._prepare_watching)
         self._reembed_timer.start()
         self.documents = DocumentsClient(window.db_path, self)  # collection changes
         self.documents.error.connect(lambda text: self.window.banner.show_message("error", text))
@@ -81,6 +84,8 @@ class DocsController(QObject):
         self.watcher: Any = None
         self._bridge = _WatchBridge(self)
         self._bridge.changed.connect(self._on_folders_changed)
+        self._bridge.loaded.connect(self.start_watching)
+        self._closed = False
         self._job: Any = None  # the ingest job running now
 
     @Slot()
@@ -309,10 +314,25 @@ class DocsController(QObject):
         self.update_watched()
         self.changed.emit()
 
+    def _prepare_watching(self) -> None:
+        """Import the watcher's modules (watchdog, the extractors' suffixes: about 190 ms
+        under Xvfb, where the window's thread stalled for it a second after it opened) on
+        a helper thread, then start watching on the GUI thread."""
+        if self.watcher is not None:
+            return
+
+        def load() -> None:
+            import app.knowledge.watch  # noqa: F401
+
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                self._bridge.loaded.emit()
+
+        threading.Thread(target=load, name="lantern-watch-import", daemon=True).start()
+
     @Slot()
     def start_watching(self) -> None:
         """Watch every folder added to a collection (watchdog, on its own threads)."""
-        if self.watcher is not None:
+        if self.watcher is not None or self._closed:
             return
         from app.knowledge.watch import FolderWatcher
 
@@ -337,6 +357,7 @@ class DocsController(QObject):
             self.ingest().rescan(name, retry_problems=False)
 
     def shutdown(self) -> None:
+        self._closed = True
         self._reembed_timer.stop()
         if self.watcher is not None:
             self.watcher.stop()

@@ -205,3 +205,12 @@ def test_the_strip_is_shown_before_the_job_starts(window: Any, qtbot: Any, tmp_p
     assert not docs.client.busy  # the job is not queued yet
     qtbot.waitUntil(lambda: bool(reports.items), timeout=120_000)
     assert [r.status for r in reports.items[0].results] == ["indexed"]
+
+
+def test_the_window_starts_watching_folders_by_itself(window: Any, qtbot: Any) -> None:
+    """A second after it opens, the window imports the watcher off its own thread and then
+    starts watching (folders added to collections are re-indexed when they change)."""
+    import sys
+
+    qtbot.waitUntil(lambda: window.docs.watcher is not None, timeout=30_000)
+    assert "app.knowledge.watch" in sys.modules
