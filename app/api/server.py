@@ -35,6 +35,7 @@ from app.api.schemas import ChatRequest, EmbeddingRequest
 from app.api.worker import DONE, Failure, Job, JobRunner, ServiceWorker
 from app.chat.api_turns import resolve_model, served_models
 from app.errors import LanternError
+from app.gc_pauses import freeze_startup_objects
 from app.logs import get_logger
 
 log = get_logger("api")
@@ -92,8 +93,8 @@ def create_app(config: ServerConfig) -> Starlette:
         await asyncio.to_thread(worker.start)
         state["worker"], state["db"] = worker, open_db(config.db_path)
         if config.freeze_gc:
-            gc.collect()
-            gc.freeze()
+            gc.collect()  # nothing is served yet: a full pass costs no request anything
+            freeze_startup_objects()
         log.info("API server ready (key %s)", "required" if keys.required else "not required")
         try:
             yield

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.gc_pauses import freeze_startup_objects
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.conversation_sidebar import ConversationSidebar
 from app.ui.docs_controller import DocsController
-from app.ui.gc_pauses import freeze_startup_objects
 from app.ui.inference_worker import InferenceClient
 from app.ui.model_controller import ModelController
 from app.ui.model_picker import ModelPicker

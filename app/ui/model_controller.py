@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.errors import LanternError
+from app.gc_pauses import freeze_startup_objects
 from app.logs import get_logger
-from app.ui.gc_pauses import freeze_startup_objects
 from app.ui.inference_worker import InferenceClient
 from app.ui.model_picker import ModelPicker
 from app.ui.notice_banner import NoticeBanner

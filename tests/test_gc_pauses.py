@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from app.ui.gc_pauses import freeze_startup_objects
+from app.gc_pauses import freeze_startup_objects
 
 
 def test_freeze_moves_live_objects_out_of_collections() -> None:

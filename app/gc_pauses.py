@@ -1,4 +1,4 @@
-"""Keep Python's garbage collector from pausing the GUI thread.
+"""Keep Python's garbage collector from pausing the GUI thread (and `lantern serve`).
 
 A full (oldest-generation) collection walks every tracked object: after PySide6,
 sqlite-utils, numpy and llama-cpp-python are imported that is hundreds of thousands of
