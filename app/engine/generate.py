@@ -37,6 +37,9 @@ from app.engine.llama_runtime import LlamaRuntime
 from app.engine.sampling import Sampler
 from app.engine.types import StopReason
 from app.errors import InferenceError
+from app.logs import get_logger
+
+log = get_logger("engine")
 
 
 @dataclass
@@ -69,6 +72,18 @@ class Generation:
     def tokens_per_s(self) -> float:
         span = self.ended_at - self.first_token_at
         return self.decode_steps / span if self.decode_steps and span > 0 else 0.0
+
+
+def _end_of_text(decoder: codecs.IncrementalDecoder) -> str:
+    """What the decoder still holds once the last token is in. A character whose bytes
+    were cut (the length limit or a stop fell between its tokens) is dropped: it was
+    never written, and "\ufffd" at the end of an answer reads as a fault."""
+    held, _ = decoder.getstate()
+    if held:
+        log.debug("The answer ended inside a character (%d of its bytes): dropped", len(held))
+        decoder.reset()
+        return ""
+    return decoder.decode(b"", True)
 
 
 class StopText:
@@ -161,7 +176,8 @@ def generate(
     sample, decode = sampler.sample, llama_cpp.llama_decode
     sync, is_eog = llama_cpp.llama_synchronize, llama_cpp.llama_vocab_is_eog
     logits_at, as_array = llama_cpp.llama_get_logits_ith, np.ctypeslib.as_array
-    piece, utf8 = rt.piece_reader(), codecs.getincrementaldecoder("utf-8")("replace").decode
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    piece, utf8 = rt.piece_reader(), decoder.decode
     stopped, now = stop_event.is_set, time.perf_counter
     tokens, positions, want_logits = batch.token, batch.pos, batch.logits
     stop_text = StopText(stop_strings) if stop_strings else None
@@ -266,7 +282,7 @@ def generate(
                 result.drafted += len(proposal)
                 result.accepted += kept - 1
                 result.draft_steps += 1
-        tail = utf8(b"", True) + (stop_text.flush() if stop_text is not None else "")
+        tail = _end_of_text(decoder) + (stop_text.flush() if stop_text is not None else "")
         if tail and (started or tail.strip()):
             parts.append(tail)
             yield tail
