@@ -361,10 +361,42 @@ def explained_heartbeat() -> Any:
     return Explained()
 
 
-def bench_gui(pdf: Path, model: Path, budget_s: float = 240.0) -> dict[str, Any]:
+def _gc_log() -> list[dict[str, Any]]:
+    """Python's collections that took over 5 ms: when (since the drop; negative: while
+    idle), which generation, on which thread, how long (a full collection walks every
+    object not frozen by ``app.gc_pauses``, holding the GIL)."""
+    import gc
+    import threading
+
+    log: list[dict[str, Any]] = []
+    started: dict[int, float] = {}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        now = time.perf_counter()
+        thread = threading.get_ident()
+        if phase == "start":
+            started[thread] = now
+        elif thread in started and (now - started[thread]) * 1000 > 5:
+            log.append(
+                {
+                    "t": started[thread],  # bench_gui makes it at_ms since the drop
+                    "generation": info["generation"],
+                    "ms": round((now - started.pop(thread)) * 1000, 1),
+                    "gui_thread": threading.current_thread() is threading.main_thread(),
+                }
+            )
+
+    gc.callbacks.append(on_gc)
+    return log
+
+
+def bench_gui(pdf: Path, model: Path, budget_s: float = 240.0, messages: int = 0) -> dict[str, Any]:
     """(e): the real window ingests the PDF through its worker; heartbeat gaps. Its thread
     runs at nice 10, so on cores busy with other work the embedding pass can take very
-    long: after ``budget_s`` its rate so far is recorded and the job is cancelled."""
+    long: after ``budget_s`` its rate so far is recorded and the job is cancelled
+    (``--drop-only`` passes a few seconds: the drop and the reading pass, then Cancel).
+    ``messages``: the window shows a conversation of that many messages (``bench.ui``'s
+    mixed Markdown) when the file is dropped, instead of no chat."""
     from bench.gui import _default_platform, _run_until
 
     _default_platform(os.environ)
@@ -386,10 +418,19 @@ def bench_gui(pdf: Path, model: Path, budget_s: float = 240.0) -> dict[str, Any]
     register_file(db, model, name="all-MiniLM-L6-v2", in_place=True)
     set_default(db, "all-MiniLM-L6-v2", "embedding")
     assert embedding_status(db)["ok"]
+    cid = None
+    if messages:
+        from bench.ui import _build_conversation
+
+        cid = _build_conversation(db, messages)
     window = MainWindow(db, paths.db)
     window.show()
+    if cid is not None:
+        window.sidebar.refresh()
+        window.sidebar.select(cid)
     beat = explained_heartbeat()
     beat.start()
+    collections = _gc_log()
 
     class Phases(QObject):
         """On the GUI thread: pass 1 (searchable) vs pass 2 (embedding) by progress."""
@@ -463,6 +504,8 @@ def bench_gui(pdf: Path, model: Path, budget_s: float = 240.0) -> dict[str, Any]
     )
     return {
         "platform": os.environ.get("QT_QPA_PLATFORM") or f"xcb on {os.environ.get('DISPLAY')}",
+        "app": str(Path(sys.modules["app"].__file__ or "").parent.parent),
+        "messages_shown": messages,
         "embedder_lanes": lanes,
         "pages": rows[0] if rows else pages,
         "chunks": rows[1] if rows else None,
@@ -478,6 +521,9 @@ def bench_gui(pdf: Path, model: Path, budget_s: float = 240.0) -> dict[str, Any]
         "worst_stall_during_ingest_ms": worst,
         "stalls_explained": explained,
         "worst_stall_blocked_in_process_during_ingest_ms": blocked,
+        "gc_collections_over_5_ms": [
+            {"at_ms": round((c.pop("t") - start) * 1000, 1), **c} for c in collections
+        ],
         "goal_ms": GOAL_STALL_MS,
         "load_before": load_before,
         "load_after": uptime(),
@@ -504,15 +550,69 @@ def run(gui: bool = True) -> dict[str, Any]:
     return result
 
 
-def window_part() -> dict[str, Any]:
-    """(e) in a separate process: the window needs its own QApplication and LANTERN_HOME."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.docs_ingest", "--gui-only"],
-        cwd=ROOT, capture_output=True, text=True, timeout=2400,
-    )  # fmt: skip
+def window_part(extra: tuple[str, ...] = (), app_root: Path | None = None) -> dict[str, Any]:
+    """(e) in a separate process: the window needs its own QApplication and LANTERN_HOME.
+    ``app_root``: a folder holding another tree's ``app`` package (the baseline of
+    ``--compare-drop``), imported instead of this tree's."""
+    cmd = [sys.executable, "-m", "bench.docs_ingest", "--gui-only", *extra]
+    if app_root is not None:
+        cmd += ["--app-root", str(app_root)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=2400)
     if proc.returncode != 0:
-        raise RuntimeError(f"the window part failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"the window part failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+        )
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _drop_figures(window: dict[str, Any]) -> dict[str, Any]:
+    """One run's figures at the drop: the reading pass (drop until searchable by keywords)
+    and the idle window before it."""
+    gaps, explained = window["heartbeat_gaps_ms"], window["stalls_explained"]
+    drop = explained.get("extract_and_write", {}).get("worst_gaps", [])
+    return {
+        "drop_worst_ms": gaps["extract_and_write"]["worst_ms"],
+        "drop_worst_gap": drop[0] if drop else None,  # ran / waited for a CPU / blocked
+        "idle_worst_ms": gaps["idle_window"]["worst_ms"],
+        "searchable_s": window["searchable_s"],
+        "gc_over_5_ms": window.get("gc_collections_over_5_ms"),
+        "load_before": window["load_before"],
+    }
+
+
+def compare_drop(base: Path, rounds: int, messages: int, drop_s: float) -> dict[str, Any]:
+    """This tree's window against ``base``'s ``app`` (e.g. ``git archive COMMIT app``),
+    alternating run by run (the order flips each round): the worst heartbeat gap from the
+    drop until the PDF is searchable, and the idle window's worst gap before it."""
+    sides: dict[str, Any] = {"this tree": None, "baseline": base}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
+    for r in range(rounds):
+        for name in list(sides)[:: 1 if r % 2 == 0 else -1]:
+            extra = ("--drop-only", str(drop_s), "--messages", str(messages))
+            figures = _drop_figures(window_part(extra, sides[name]))
+            runs[name].append(figures)
+            print(f"round {r + 1} {name}: {json.dumps(figures)}", flush=True)
+
+    def summary(side: list[dict[str, Any]]) -> dict[str, Any]:
+        drops = [f["drop_worst_ms"] for f in side]
+        idles = [f["idle_worst_ms"] for f in side]
+        return {
+            "drop_worst_ms_per_run": drops,
+            "drop_worst_ms_median": round(float(np.median(drops)), 1),
+            "drop_worst_ms_max": max(drops),
+            "runs_over_goal": sum(d > GOAL_STALL_MS for d in drops),
+            "idle_worst_ms_per_run": idles,
+            "idle_worst_ms_max": max(idles),
+        }
+
+    return {
+        "baseline_app": str(base),
+        "rounds": rounds,
+        "messages_shown": messages,
+        "goal_ms": GOAL_STALL_MS,
+        "summary": {name: summary(side) for name, side in runs.items()},
+        "runs": runs,
+    }
 
 
 def merge(result: dict[str, Any]) -> None:
@@ -529,18 +629,44 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the window part (e); merges ingest.window into the results",
     )
+    parser.add_argument(
+        "--compare-drop",
+        type=Path,
+        metavar="BASE",
+        help="only the drop: this tree's window against the app package under BASE, "
+        "alternating; merges ingest.drop_compare",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="--compare-drop rounds")
+    parser.add_argument(
+        "--messages", type=int, default=0, help="the window shows a chat of N messages"
+    )
     parser.add_argument("--gui-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--drop-only", type=float, help=argparse.SUPPRESS)  # seconds
+    parser.add_argument("--app-root", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--pdf", type=Path, help=argparse.SUPPRESS)  # a smoke test's file
     args = parser.parse_args(argv)
     if args.gui_only:
+        if args.app_root is not None:  # before anything imports app
+            sys.path.insert(0, str(args.app_root.resolve()))
         from bench.docs import obtain_pdf
         from tests.fixtures.minilm_gguf import minilm_gguf_path
 
         pdf = args.pdf or obtain_pdf()[0]
-        print(json.dumps(bench_gui(pdf, minilm_gguf_path())), flush=True)
+        budget = args.drop_only if args.drop_only is not None else 240.0
+        window = bench_gui(pdf, minilm_gguf_path(), budget, args.messages)
+        print(json.dumps(window), flush=True)
+        return 0
+    if args.compare_drop is not None:
+        compared = compare_drop(args.compare_drop, args.rounds, args.messages, 3.0)
+        compared |= {"load_at_end": uptime()}
+        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        key = f"drop_compare_{args.messages}_messages"
+        data.setdefault("ingest", {})[key] = compared
+        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+        print(json.dumps(compared["summary"], indent=2))
         return 0
     if args.window_only:
-        window = window_part()
+        window = window_part(("--messages", str(args.messages)))
         data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         data.setdefault("ingest", {})["window"] = window
         RESULTS.write_text(json.dumps(data, indent=2) + "\n")

@@ -360,6 +360,13 @@ class ChatView(LazyItems):
         super().resizeEvent(event)
         self._undo.place()
 
+    def reserve_bottom(self, height: int) -> None:
+        """Room for a strip floating over the bottom of the view (``app.ui.docs_overlay``):
+        the last message can scroll above it; a view following its end stays there."""
+        margins = self._column.contentsMargins()
+        margins.setBottom(12 + height)
+        self._column.setContentsMargins(margins)
+
     # -- text, for tests and accessibility -------------------------------------------
 
     def toPlainText(self) -> str:

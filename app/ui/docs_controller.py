@@ -25,6 +25,7 @@ from app.knowledge import collections as colls
 from app.logs import get_logger
 from app.ui.attachment_chips import AttachmentChips
 from app.ui.docs_drop import DropTarget, choose_documents
+from app.ui.docs_overlay import BottomOverlay
 from app.ui.docs_progress import IngestProgress
 from app.ui.documents_sources import ChatSources
 from app.ui.documents_worker import DocumentsClient
@@ -38,6 +39,7 @@ log = get_logger("ui.docs")
 NO_COLLECTION = "(none: only this chat's own documents)"
 _HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
 _START_AFTER_MS = 30  # a job starts this long after its strip was shown (see _start)
+_WARM_UP_MS = 2500  # IngestProgress.warm_up, after the window's other start-up work
 
 
 class _WatchBridge(QObject):
@@ -54,6 +56,11 @@ class DocsController(QObject):
         super().__init__(window)
         self.window = window
         self.progress = IngestProgress(window)
+        # over the bottom of the transcript, outside the window's layout (docs_overlay)
+        self.progress_overlay = BottomOverlay(self.progress, window.chat_view)
+        self._warm_timer = QTimer(self, singleShot=True, interval=_WARM_UP_MS)
+        self._warm_timer.timeout.connect(self.progress.warm_up)
+        self._warm_timer.start()
         self.chat_sources = ChatSources(window)  # the Sources panel, for the chat on screen
         self.sources = self.chat_sources.panel
         self.dock = self.chat_sources.dock
@@ -168,10 +175,10 @@ class DocsController(QObject):
         log.info("adding %d path(s) to conversation %s", len(paths), cid)
 
     def _start(self, submit: Callable[[IngestClient], object]) -> None:
-        """Show the progress strip, then queue the job ``_START_AFTER_MS`` later: showing
-        it lays out the window again and paints it (tens of ms on the GUI thread the first
-        time), which then does not compete with the job's first steps for the CPU and the
-        GIL (``bench/docs_ingest.py``: the heartbeat's worst gap came right after a drop)."""
+        """Show the progress strip, then queue the job ``_START_AFTER_MS`` later: the
+        strip's layout and paint then do not compete with the job's first steps for the
+        CPU and the GIL (``bench/docs_ingest.py``: the heartbeat's worst gap came right
+        after a drop)."""
         self._hide_timer.stop()
         self.last_report = None
         client = self.ingest()
@@ -359,6 +366,7 @@ class DocsController(QObject):
     def shutdown(self) -> None:
         self._closed = True
         self._reembed_timer.stop()
+        self._warm_timer.stop()
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None

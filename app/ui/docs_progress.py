@@ -1,12 +1,18 @@
 """A compact ingest progress strip: bar, "files · pages · chunks · ETA", Cancel, and the
-per-file problems of the last run."""
+per-file problems of the last run.
+
+It is a card that floats over the bottom of the transcript (``app.ui.docs_overlay``), so
+showing it, and each new line of text, lays out and paints the strip alone, never the
+window."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -46,14 +52,20 @@ def describe(p: Any) -> str:
     return text
 
 
-class IngestProgress(QWidget):
+class IngestProgress(QFrame):
     cancel_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("ingestStrip")
+        self.setStyleSheet(  # a card: the transcript under it does not show through
+            "#ingestStrip { background: palette(window); border: 1px solid palette(mid);"
+            " border-radius: 6px; }"
+        )
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
         self.label = plain_label(QLabel(""))
+        self.label.setWordWrap(True)  # a narrow window: more lines, never a wider window
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self._on_cancel)
         self.problems = QListWidget()
@@ -63,12 +75,29 @@ class IngestProgress(QWidget):
         row.addWidget(self.bar, 1)
         row.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.setSpacing(4)
         layout.addLayout(row)
         layout.addWidget(self.label)
         layout.addWidget(self.problems)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setVisible(False)
+
+    def warm_up(self) -> None:
+        """While hidden: polish the strip's widgets, lay it out and paint it once off
+        screen, so the first drop does not pay for that (the window's layout is not
+        touched: the strip floats)."""
+        if self.isVisible():
+            return
+        self.bar.setRange(0, 0)
+        self.label.setText("Reading documents…")
+        self.ensurePolished()
+        self.resize(self.sizeHint())
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        pixmap = QPixmap(self.size())
+        self.render(pixmap)
 
     def _on_cancel(self) -> None:
         self.cancel_button.setEnabled(False)

@@ -74,7 +74,6 @@ class MainWindow(QMainWindow):
         self.chat.writer = self.writer  # issue 10: branch switch, delete and undo
         self.writer.error.connect(self.chat._store_error)
         self.docs = DocsController(self)
-        self._banner_row.insertWidget(0, self.docs.progress)
         self._banner_row.addWidget(self.docs.chips)  # issue 11: what the chat draws on
         self._build_menus()
         self.specialists = SpecialistsUi(self)  # issue 9: menus, pool status, routing

@@ -1,0 +1,79 @@
+"""A strip that floats over the bottom of the transcript instead of taking a row of the
+window's layout: the documents' ingest progress.
+
+Why: in a layout row, showing the strip (on a drop) and every change of its text made the
+window lay itself out again and repaint the transcript and the composer, tens of ms of
+the GUI thread at the moment the user drops a file (``python -m bench.docs_ingest
+--compare-drop``). Floating, the window's layout never hears of the strip: showing it
+lays out and paints the strip alone.
+
+``BottomOverlay(strip, view)`` makes ``strip`` a child of the scroll area ``view`` (not of
+its scrolled content), keeps it across the bottom of the view's viewport (an event filter
+on the view's viewport: resizes; on the strip: shows, hides and new size hints) and asks the view to
+keep that much room under its last message (``view.reserve_bottom(px)``), so the end of
+the conversation can always be scrolled above the strip; a view that follows its end
+stays at the end.
+"""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
+
+MARGIN = 10  # between the strip and the view's sides and bottom edge
+
+
+class BottomOverlay(QObject):
+    """Keeps ``strip`` floating across the bottom of ``view`` (see the module docstring)."""
+
+    def __init__(self, strip: QWidget, view: QAbstractScrollArea) -> None:
+        super().__init__(strip)
+        self.strip = strip
+        self.view = view
+        self._reserved = 0
+        strip.setParent(view)  # over the viewport, not scrolled with the content
+        strip.hide()
+        self._viewport = view.viewport()
+        self._viewport.installEventFilter(self)  # resized after the view's own Resize
+        strip.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if watched is self._viewport:
+            if kind == QEvent.Type.Resize and self.strip.isVisible():
+                self.place()
+        elif watched is self.strip:
+            if kind == QEvent.Type.Show or (
+                kind == QEvent.Type.LayoutRequest and self.strip.isVisible()
+            ):
+                self.place()
+            elif kind == QEvent.Type.Hide and self.strip.isHidden():  # hidden itself
+                self._reserve(0)
+        return False
+
+    def geometry(self) -> QRect:
+        """Where the strip goes: the viewport's width less the margins, at its bottom."""
+        area = self.view.viewport().geometry()
+        width = max(1, area.width() - 2 * MARGIN)
+        layout = self.strip.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            height = layout.totalHeightForWidth(width)
+        else:
+            height = self.strip.sizeHint().height()
+        height = min(height, max(1, area.height() - 2 * MARGIN))
+        return QRect(area.left() + MARGIN, area.bottom() + 1 - MARGIN - height, width, height)
+
+    def place(self) -> None:
+        rect = self.geometry()
+        if self.strip.geometry() != rect:
+            self.strip.setGeometry(rect)
+        self.strip.raise_()
+        self._reserve(rect.height() + MARGIN)
+
+    def _reserve(self, height: int) -> None:
+        if height != self._reserved and shiboken6.isValid(self.view):
+            self._reserved = height
+            reserve = getattr(self.view, "reserve_bottom", None)
+            if reserve is not None:
+                reserve(height)

@@ -1,0 +1,172 @@
+"""What showing the documents' progress strip costs the window's GUI thread: floating over
+the transcript (``app.ui.docs_overlay``, what the window does) against a row of the
+window's layout above the composer (where it was before), in ONE process and window,
+alternating cycle by cycle.
+
+    DISPLAY=:81 python -m bench.docs_strip [--cycles 12] [--messages 40]
+
+Each cycle puts the same strip in one place, hides it, lets the window settle, then shows
+it as a drop does (``IngestProgress.on_started``) and records the longest gap of a 5 ms
+heartbeat over the next 400 ms (the window's layout and paint happen in those event loop
+passes); then one progress update (``on_progress``: new text, as during embedding) and
+its gap. No ingest runs: this is the strip's own cost, without the worker's CPU and GIL.
+The first show of each placement is reported apart (the first in the layout row is
+also that placement's first layout). Merges
+``ingest.strip_show`` into bench/results/docs.json with ``uptime`` load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "docs.json"
+SETTLE_MS = 400
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def _wait(ms: int) -> None:
+    from PySide6.QtCore import QTimer
+
+    from bench.gui import _run_until
+
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.start(ms)
+    _run_until([timer.timeout], ms / 1000 + 5)
+
+
+class Placement:
+    """Moves the window's strip between the overlay and the old layout row."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.strip = window.docs.progress
+        self.overlay = window.docs.progress_overlay
+        self.view = window.chat_view
+
+    def floating(self) -> None:
+        self.strip.hide()
+        self.window._banner_row.removeWidget(self.strip)
+        self.strip.setParent(self.view)
+        self.view.viewport().installEventFilter(self.overlay)
+        self.strip.installEventFilter(self.overlay)
+
+    def in_row(self) -> None:
+        self.strip.hide()
+        self.view.viewport().removeEventFilter(self.overlay)
+        self.strip.removeEventFilter(self.overlay)
+        self.overlay._reserve(0)
+        self.window._banner_row.insertWidget(0, self.strip)  # as main_window did
+
+
+def measure(cycles: int, messages: int) -> dict[str, Any]:
+    from bench.gui import _default_platform
+
+    _default_platform(os.environ)
+    os.environ["LANTERN_HOME"] = tempfile.mkdtemp(prefix="lantern-bench-strip-")
+    from PySide6.QtWidgets import QApplication
+
+    from app.knowledge.ingest_report import Progress
+    from app.logs import setup_logging
+    from app.paths import get_paths
+    from app.ui.main import open_store
+    from app.ui.main_window import MainWindow
+    from bench.docs_ingest import explained_heartbeat
+
+    qt_app = QApplication.instance() or QApplication([])
+    paths = get_paths().ensure()
+    setup_logging(paths.log_file)
+    db = open_store(paths.db)
+    cid = None
+    if messages:
+        from bench.ui import _build_conversation
+
+        cid = _build_conversation(db, messages)
+    window = MainWindow(db, paths.db)
+    window.show()
+    if cid is not None:
+        window.sidebar.refresh()
+        window.sidebar.select(cid)
+    _wait(3000)  # the strip's warm-up (DocsController, 2.5 s) has run, as in the app
+    beat = explained_heartbeat()
+    beat.start()
+    place = Placement(window)
+    strip = window.docs.progress
+    load_before = uptime()
+    names = {"floating": place.floating, "layout row": place.in_row}
+    shows: dict[str, list[float]] = {name: [] for name in names}
+    texts: dict[str, list[float]] = {name: [] for name in names}
+    view_moved: dict[str, bool] = {name: False for name in names}
+    for cycle in range(cycles):
+        for name in list(names)[:: 1 if cycle % 2 == 0 else -1]:
+            beat.phase = "setup"
+            names[name]()
+            _wait(SETTLE_MS)
+            before = window.chat_view.geometry()
+            beat.phase = f"show {name} {cycle}"
+            beat._last = time.perf_counter()
+            strip.on_started(None)
+            _wait(SETTLE_MS)
+            view_moved[name] |= window.chat_view.geometry() != before
+            shows[name].append(beat.summary(beat.phase)["worst_ms"])
+            beat.phase = f"text {name} {cycle}"
+            beat._last = time.perf_counter()
+            pdf = Path("cmu-user.pdf")
+            strip.on_progress(Progress(0, 1, 202, 40 + cycle, pdf, 9.0, 130.0, 1, 675, 0, True))
+            _wait(SETTLE_MS)
+            texts[name].append(beat.summary(beat.phase)["worst_ms"])
+    beat.timer.stop()
+    window.close()
+    qt_app.processEvents()
+
+    def side(name: str) -> dict[str, Any]:
+        later = shows[name][1:]
+        return {
+            "first_show_worst_gap_ms": shows[name][0],
+            "later_shows_worst_gap_ms": later,
+            "later_shows_median_ms": round(statistics.median(later), 1) if later else None,
+            "text_update_worst_gap_ms": texts[name],
+            "text_update_median_ms": round(statistics.median(texts[name]), 1),
+            "chat_view_geometry_changed": view_moved[name],
+        }
+
+    return {
+        "platform": os.environ.get("QT_QPA_PLATFORM") or f"xcb on {os.environ.get('DISPLAY')}",
+        "messages_shown": messages,
+        "cycles": cycles,
+        "placements": {name: side(name) for name in names},
+        "load_before": load_before,
+        "load_after": uptime(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cycles", type=int, default=12)
+    parser.add_argument("--messages", type=int, default=40)
+    parser.add_argument("--no-save", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    result = measure(args.cycles, args.messages)
+    if not args.no_save:
+        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        data.setdefault("ingest", {})[f"strip_show_{args.messages}_messages"] = result
+        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

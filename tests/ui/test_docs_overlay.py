@@ -1,0 +1,160 @@
+"""The ingest progress strip floats over the bottom of the transcript (app/ui/docs_overlay.py):
+showing it, or changing its text, never lays the window out again; it follows the view's
+size, stays above the messages, leaves room to read the last one, and Cancel still works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from app.knowledge.ingest_report import Progress
+from app.ui.chat_view import ChatView
+from app.ui.docs_overlay import MARGIN, BottomOverlay
+from app.ui.docs_progress import IngestProgress
+from tests.ui.conftest import Recorder
+
+
+class LayoutRequests(QObject):
+    """Counts the LayoutRequest events a widget receives (its layout must be redone)."""
+
+    def __init__(self, widget: Any) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def _embedding(chunks: int) -> Progress:
+    return Progress(0, 1, 202, chunks, Path("manual.pdf"), 9.0, 130.0, 1, 675, 0, True)
+
+
+def test_showing_the_strip_does_not_lay_the_window_out_again(window: Any, qtbot: Any) -> None:
+    strip, view = window.docs.progress, window.chat_view
+    qtbot.wait(50)
+    column = view.parentWidget()  # the chat view, the banner row and the composer
+    view_at, composer_at = view.geometry(), window.composer.geometry()
+    requests = LayoutRequests(column)
+    strip.on_started(None)
+    qtbot.waitUntil(strip.isVisible)
+    for chunks in (10, 20, 300):  # new text while embedding: the strip's own layout only
+        strip.on_progress(_embedding(chunks))
+        qtbot.wait(20)
+    assert strip.parentWidget() is view and strip.label.text().startswith("Searchable now")
+    assert requests.count == 0
+    assert view.geometry() == view_at and window.composer.geometry() == composer_at
+
+
+def test_the_strip_spans_the_bottom_of_the_view_and_follows_its_size(
+    window: Any, qtbot: Any
+) -> None:
+    strip, view = window.docs.progress, window.chat_view
+    strip.on_started(None)
+    qtbot.waitUntil(strip.isVisible)
+
+    def placed() -> bool:
+        area = view.viewport().geometry()
+        rect = strip.geometry()
+        return (
+            rect.width() == area.width() - 2 * MARGIN
+            and rect.left() == area.left() + MARGIN
+            and rect.bottom() == area.bottom() - MARGIN
+            and rect.height() >= strip.minimumSizeHint().height()
+        )
+
+    assert placed()
+    width = view.width()
+    window.resize(window.width() - 200, window.height() - 120)
+    qtbot.waitUntil(lambda: view.width() < width)
+    qtbot.waitUntil(placed)
+
+
+def test_the_strip_is_above_the_transcript_and_its_cancel_button_gets_the_click(
+    window: Any, qtbot: Any
+) -> None:
+    strip, view = window.docs.progress, window.chat_view
+    strip.on_started(None)
+    qtbot.waitUntil(strip.isVisible)
+    button = strip.cancel_button
+    centre = button.mapTo(view, QPoint(button.width() // 2, button.height() // 2))
+    assert view.childAt(centre) is button  # not the transcript's viewport under it
+    assert view.childAt(strip.geometry().center()) in (strip, strip.label, strip.bar)
+
+
+def test_cancel_on_the_floating_strip_stops_a_running_ingest(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(300):
+        (folder / f"note{i:03}.md").write_text(f"# Note {i}\n\nLighthouse keeper log {i}.\n")
+    docs = window.docs
+    client = docs.ingest()
+    clicked: list[bool] = []
+
+    def click_cancel(_p: Any) -> None:
+        if not clicked:
+            clicked.append(True)
+            qtbot.mouseClick(docs.progress.cancel_button, Qt.MouseButton.LeftButton)
+
+    progress = Recorder(client.worker.progress, click_cancel)
+    reports = Recorder(client.worker.finished)
+    docs.index_into("notes", [folder])
+    qtbot.waitUntil(lambda: bool(reports.items), timeout=120_000)
+    report = reports.items[0]
+    assert progress.items and clicked and report.cancelled
+    assert report.count("indexed") < 300
+    assert docs.progress.label.text().startswith("Cancelled: ")
+
+
+def _rows(n: int) -> list[dict[str, Any]]:
+    text = "A paragraph of an answer that wraps over a few lines of the view. " * 6
+    return [
+        {"id": i + 1, "role": "user" if i % 2 == 0 else "assistant", "content": f"{i} {text}"}
+        for i in range(n)
+    ]
+
+
+def test_the_last_message_scrolls_above_the_strip_and_the_room_goes_with_it(qtbot: Any) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(640, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_messages(_rows(12))
+    strip = IngestProgress()
+    BottomOverlay(strip, view)
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
+    strip.on_started(None)
+    strip.on_progress(_embedding(40))
+
+    def last_above_strip() -> bool:
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        last = view.items()[-1]
+        bottom = last.mapTo(view, QPoint(0, last.height())).y()
+        return bar.value() == bar.maximum() and bottom <= strip.geometry().top()
+
+    qtbot.waitUntil(last_above_strip)  # the view followed its end above the strip
+    with_strip = bar.maximum()
+    assert view._column.contentsMargins().bottom() == 12 + strip.height() + MARGIN
+    strip.hide()
+    qtbot.waitUntil(lambda: bar.maximum() < with_strip)  # the room goes with the strip
+    assert view._column.contentsMargins().bottom() == 12
+
+
+def test_warm_up_prepares_the_hidden_strip_without_showing_it(qtbot: Any) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.show()
+    strip = IngestProgress()
+    BottomOverlay(strip, view)
+    strip.warm_up()
+    assert strip.isHidden() and strip.testAttribute(Qt.WidgetAttribute.WA_WState_Polished)
+    assert strip.label.text() == "Reading documents…"
