@@ -4,6 +4,9 @@ the embedder's levers, and the window's event loop while its worker ingests.
     python -m bench.docs_ingest            # merges "ingest" into bench/results/docs.json
     python -m bench.docs_ingest --no-gui   # without the window part
     python -m bench.docs_ingest --window-only  # only the window part (e), merged
+    python -m bench.docs_ingest --compare-drop BASE [--rounds 5] [--messages 40] [--real-drop]
+        # the drop only: this tree's window against the ``app`` package under BASE
+        # (e.g. ``git archive COMMIT app | tar -x -C BASE``), alternating runs
 
 The PDF is the cmu-user manual (202 pages, see ``bench/docs.py``); the embedding model is
 all-MiniLM-L6-v2 f16 GGUF (tests/fixtures/minilm_gguf.py). Everything runs in ONE process
@@ -22,7 +25,10 @@ cores; ``uptime`` load is recorded before and after each part.
     through its own worker (``app/ui/docs_ingest_worker.py``); a 5 ms QTimer heartbeat on
     the GUI thread records the longest gap per phase, with an idle baseline first, and
     splits each gap over 25 ms into time the GUI thread waited for a CPU (the machine's
-    load) and time it was blocked inside the process (GIL, locks: Lantern's doing).
+    load) and time it was blocked inside the process (GIL, locks: Lantern's doing), and
+    lists Python's garbage collections over 5 ms. ``--messages N`` shows a chat of N
+    messages when the file arrives; ``--real-drop`` drops it on the transcript (the chat
+    shown, or a new chat) instead of adding it to a collection.
 """
 
 from __future__ import annotations
@@ -390,13 +396,32 @@ def _gc_log() -> list[dict[str, Any]]:
     return log
 
 
-def bench_gui(pdf: Path, model: Path, budget_s: float = 240.0, messages: int = 0) -> dict[str, Any]:
+def _drop_on(widget: Any, paths: list[Path]) -> None:
+    """A real drag and drop of ``paths`` on ``widget`` (enter, then drop), as a file
+    manager's would arrive (tests/ui/test_docs_controller.py does the same)."""
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton)
+    args += (Qt.KeyboardModifier.NoModifier,)
+    QApplication.sendEvent(widget, QDragEnterEvent(QPoint(10, 10), *args))
+    QApplication.sendEvent(widget, QDropEvent(QPointF(10, 10), *args))
+
+
+def bench_gui(
+    pdf: Path, model: Path, budget_s: float = 240.0, messages: int = 0, real_drop: bool = False
+) -> dict[str, Any]:
     """(e): the real window ingests the PDF through its worker; heartbeat gaps. Its thread
     runs at nice 10, so on cores busy with other work the embedding pass can take very
     long: after ``budget_s`` its rate so far is recorded and the job is cancelled
     (``--drop-only`` passes a few seconds: the drop and the reading pass, then Cancel).
     ``messages``: the window shows a conversation of that many messages (``bench.ui``'s
-    mixed Markdown) when the file is dropped, instead of no chat."""
+    mixed Markdown) when the file is dropped, instead of no chat. ``real_drop``: the PDF is
+    dropped on the transcript (into the chat shown, or a new chat when none is) instead of
+    being added to a collection ``bench`` through ``DocsController.index_into``."""
     from bench.gui import _default_platform, _run_until
 
     _default_platform(os.environ)
@@ -464,7 +489,10 @@ def bench_gui(pdf: Path, model: Path, budget_s: float = 240.0, messages: int = 0
     _run_until([settle.timeout], 5)
     beat.phase = "extract_and_write"
     beat._last = beat.origin = start = time.perf_counter()
-    window.docs.index_into("bench", [pdf])
+    if real_drop:
+        _drop_on(window.chat_view.viewport(), [pdf])
+    else:
+        window.docs.index_into("bench", [pdf])
     done = [client.worker.finished, client.worker.failed]
     finished = _run_until(done, budget_s)
     end = time.perf_counter()
@@ -506,6 +534,7 @@ def bench_gui(pdf: Path, model: Path, budget_s: float = 240.0, messages: int = 0
         "platform": os.environ.get("QT_QPA_PLATFORM") or f"xcb on {os.environ.get('DISPLAY')}",
         "app": str(Path(sys.modules["app"].__file__ or "").parent.parent),
         "messages_shown": messages,
+        "real_drop": real_drop,
         "embedder_lanes": lanes,
         "pages": rows[0] if rows else pages,
         "chunks": rows[1] if rows else None,
@@ -580,7 +609,9 @@ def _drop_figures(window: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def compare_drop(base: Path, rounds: int, messages: int, drop_s: float) -> dict[str, Any]:
+def compare_drop(
+    base: Path, rounds: int, messages: int, drop_s: float, real_drop: bool = False
+) -> dict[str, Any]:
     """This tree's window against ``base``'s ``app`` (e.g. ``git archive COMMIT app``),
     alternating run by run (the order flips each round): the worst heartbeat gap from the
     drop until the PDF is searchable, and the idle window's worst gap before it."""
@@ -589,6 +620,7 @@ def compare_drop(base: Path, rounds: int, messages: int, drop_s: float) -> dict[
     for r in range(rounds):
         for name in list(sides)[:: 1 if r % 2 == 0 else -1]:
             extra = ("--drop-only", str(drop_s), "--messages", str(messages))
+            extra += ("--real-drop",) if real_drop else ()
             figures = _drop_figures(window_part(extra, sides[name]))
             runs[name].append(figures)
             print(f"round {r + 1} {name}: {json.dumps(figures)}", flush=True)
@@ -609,6 +641,7 @@ def compare_drop(base: Path, rounds: int, messages: int, drop_s: float) -> dict[
         "baseline_app": str(base),
         "rounds": rounds,
         "messages_shown": messages,
+        "real_drop": real_drop,
         "goal_ms": GOAL_STALL_MS,
         "summary": {name: summary(side) for name, side in runs.items()},
         "runs": runs,
@@ -638,6 +671,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=5, help="--compare-drop rounds")
     parser.add_argument(
+        "--real-drop",
+        action="store_true",
+        help="drop the PDF on the transcript (the chat shown, or a new one) instead of "
+        "adding it to a collection",
+    )
+    parser.add_argument(
         "--messages", type=int, default=0, help="the window shows a chat of N messages"
     )
     parser.add_argument("--gui-only", action="store_true", help=argparse.SUPPRESS)
@@ -653,20 +692,22 @@ def main(argv: list[str] | None = None) -> int:
 
         pdf = args.pdf or obtain_pdf()[0]
         budget = args.drop_only if args.drop_only is not None else 240.0
-        window = bench_gui(pdf, minilm_gguf_path(), budget, args.messages)
+        window = bench_gui(pdf, minilm_gguf_path(), budget, args.messages, args.real_drop)
         print(json.dumps(window), flush=True)
         return 0
     if args.compare_drop is not None:
-        compared = compare_drop(args.compare_drop, args.rounds, args.messages, 3.0)
+        compared = compare_drop(args.compare_drop, args.rounds, args.messages, 3.0, args.real_drop)
         compared |= {"load_at_end": uptime()}
         data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        key = f"drop_compare_{args.messages}_messages"
+        key = f"drop_compare_{args.messages}_messages{'_real_drop' if args.real_drop else ''}"
         data.setdefault("ingest", {})[key] = compared
         RESULTS.write_text(json.dumps(data, indent=2) + "\n")
         print(json.dumps(compared["summary"], indent=2))
         return 0
     if args.window_only:
-        window = window_part(("--messages", str(args.messages)))
+        window = window_part(
+            ("--messages", str(args.messages)) + (("--real-drop",) if args.real_drop else ())
+        )
         data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         data.setdefault("ingest", {})["window"] = window
         RESULTS.write_text(json.dumps(data, indent=2) + "\n")

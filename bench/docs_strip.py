@@ -4,6 +4,7 @@ window's layout above the composer (where it was before), in ONE process and win
 alternating cycle by cycle.
 
     DISPLAY=:81 python -m bench.docs_strip [--cycles 12] [--messages 40]
+    DISPLAY=:81 python -m bench.docs_strip --first-show 6 [--messages 40]
 
 Each cycle puts the same strip in one place, hides it, lets the window settle, then shows
 it as a drop does (``IngestProgress.on_started``) and records the longest gap of a 5 ms
@@ -12,7 +13,12 @@ passes); then one progress update (``on_progress``: new text, as during embeddin
 its gap. No ingest runs: this is the strip's own cost, without the worker's CPU and GIL.
 The first show of each placement is reported apart (the first in the layout row is
 also that placement's first layout). Merges
-``ingest.strip_show`` into bench/results/docs.json with ``uptime`` load.
+``ingest.strip_show_N_messages`` into bench/results/docs.json with ``uptime`` load.
+
+``--first-show``: fresh windows, alternating, with and without the strip's warm-up
+(``IngestProgress.warm_up``, 2.5 s after the window opens): its own duration, the idle
+window's worst gap, and the worst gap at the strip's first show 3 s after opening
+(``ingest.strip_first_show_N_messages``).
 """
 
 from __future__ import annotations
@@ -153,16 +159,121 @@ def measure(cycles: int, messages: int) -> dict[str, Any]:
     }
 
 
+def first_show(warm: bool, messages: int) -> dict[str, Any]:
+    """One fresh window: the strip's first show (as on a first drop) 3 s after the window
+    opened, with its warm-up (the window's own, at 2.5 s) or without it."""
+    from bench.gui import _default_platform
+
+    _default_platform(os.environ)
+    os.environ["LANTERN_HOME"] = tempfile.mkdtemp(prefix="lantern-bench-strip-")
+    from PySide6.QtWidgets import QApplication
+
+    from app.logs import setup_logging
+    from app.paths import get_paths
+    from app.ui.main import open_store
+    from app.ui.main_window import MainWindow
+    from bench.docs_ingest import explained_heartbeat
+
+    qt_app = QApplication.instance() or QApplication([])
+    paths = get_paths().ensure()
+    setup_logging(paths.log_file)
+    db = open_store(paths.db)
+    cid = None
+    if messages:
+        from bench.ui import _build_conversation
+
+        cid = _build_conversation(db, messages)
+    window = MainWindow(db, paths.db)
+    strip = window.docs.progress
+    warm_up = strip.warm_up
+    took: list[float] = []
+
+    def timed_warm_up() -> None:
+        started = time.perf_counter()
+        warm_up()
+        took.append((time.perf_counter() - started) * 1000)
+
+    window.docs._warm_timer.timeout.disconnect()
+    window.docs._warm_timer.timeout.connect(timed_warm_up if warm else lambda: None)
+    window.show()
+    if cid is not None:
+        window.sidebar.refresh()
+        window.sidebar.select(cid)
+    beat = explained_heartbeat()
+    beat.start()
+    beat.phase = "idle"
+    _wait(3000)
+    beat.phase = "first show"
+    beat._last = time.perf_counter()
+    strip.on_started(None)
+    _wait(SETTLE_MS)
+    beat.timer.stop()
+    window.close()
+    qt_app.processEvents()
+    return {
+        "warm_up_ms": round(took[0], 1) if took else None,
+        "idle_worst_ms": beat.summary("idle")["worst_ms"],
+        "first_show_worst_ms": beat.summary("first show")["worst_ms"],
+    }
+
+
+def compare_first_show(rounds: int, messages: int) -> dict[str, Any]:
+    """``first_show`` in fresh processes, with and without the warm-up, alternating."""
+    runs: dict[str, list[dict[str, Any]]] = {"warm-up": [], "no warm-up": []}
+    for r in range(rounds):
+        for name in list(runs)[:: 1 if r % 2 == 0 else -1]:
+            cmd = [sys.executable, "-m", "bench.docs_strip", "--child-first-show"]
+            cmd += ["--messages", str(messages)] + (["--warm"] if name == "warm-up" else [])
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+            if proc.returncode != 0:
+                raise RuntimeError(f"exit {proc.returncode}:\n{proc.stderr[-3000:]}")
+            runs[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            print(f"round {r + 1} {name}: {runs[name][-1]}", flush=True)
+    return {
+        "rounds": rounds,
+        "messages_shown": messages,
+        "summary": {
+            name: {
+                "first_show_worst_ms_median": statistics.median(
+                    x["first_show_worst_ms"] for x in side
+                ),
+                "first_show_worst_ms_max": max(x["first_show_worst_ms"] for x in side),
+                "idle_worst_ms_max": max(x["idle_worst_ms"] for x in side),
+            }
+            for name, side in runs.items()
+        },
+        "runs": runs,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cycles", type=int, default=12)
     parser.add_argument("--messages", type=int, default=40)
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument(
+        "--first-show",
+        type=int,
+        metavar="ROUNDS",
+        help="instead: the first show in fresh windows with and without the warm-up",
+    )
+    parser.add_argument("--child-first-show", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    result = measure(args.cycles, args.messages)
+    if args.child_first_show:
+        print(json.dumps(first_show(args.warm, args.messages)), flush=True)
+        return 0
+    load = uptime()
+    if args.first_show:
+        result = compare_first_show(args.first_show, args.messages)
+        key = f"strip_first_show_{args.messages}_messages"
+    else:
+        result = measure(args.cycles, args.messages)
+        key = f"strip_show_{args.messages}_messages"
+    result |= {"load_at_start": load, "load_at_end": uptime()}
     if not args.no_save:
         data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        data.setdefault("ingest", {})[f"strip_show_{args.messages}_messages"] = result
+        data.setdefault("ingest", {})[key] = result
         RESULTS.write_text(json.dumps(data, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0

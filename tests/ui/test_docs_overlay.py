@@ -158,3 +158,25 @@ def test_warm_up_prepares_the_hidden_strip_without_showing_it(qtbot: Any) -> Non
     strip.warm_up()
     assert strip.isHidden() and strip.testAttribute(Qt.WidgetAttribute.WA_WState_Polished)
     assert strip.label.text() == "Reading documents…"
+
+
+def test_the_strip_bench_runs_and_sees_the_layout_row_move_the_transcript(tmp_path: Path) -> None:
+    """``python -m bench.docs_strip`` (one cycle, printed only): in the same window the old
+    layout row moves the transcript when the strip shows, the floating strip does not."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(tmp_path))
+    env.pop("DISPLAY", None)
+    command = [sys.executable, "-m", "bench.docs_strip", "--cycles", "1", "--messages", "4"]
+    command.append("--no-save")
+    proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout[proc.stdout.index("{") :])
+    placements = result["placements"]
+    assert placements["floating"]["chat_view_geometry_changed"] is False
+    assert placements["layout row"]["chat_view_geometry_changed"] is True
+    assert result["platform"] == "offscreen" and "load" in result["load_at_start"]
