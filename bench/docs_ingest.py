@@ -421,12 +421,13 @@ def bench_gui(
     ``messages``: the window shows a conversation of that many messages (``bench.ui``'s
     mixed Markdown) when the file is dropped, instead of no chat. ``real_drop``: the PDF is
     dropped on the transcript (into the chat shown, or a new chat when none is) instead of
-    being added to a collection ``bench`` through ``DocsController.index_into``."""
+    being added to a collection ``bench`` through ``DocsController.index_into``, and it is
+    the window's first: the ingest worker is made by the drop, not before it."""
     from bench.gui import _default_platform, _run_until
 
     _default_platform(os.environ)
     os.environ["LANTERN_HOME"] = tempfile.mkdtemp(prefix="lantern-bench-ingest-")
-    from PySide6.QtCore import QObject, QTimer, Slot
+    from PySide6.QtCore import QObject, QTimer, Signal, Slot
     from PySide6.QtWidgets import QApplication
 
     from app.knowledge.embedding_model import embedding_status
@@ -460,11 +461,23 @@ def bench_gui(
     class Phases(QObject):
         """On the GUI thread: pass 1 (searchable) vs pass 2 (embedding) by progress."""
 
+        done = Signal()  # the worker finished or failed
+
         def __init__(self) -> None:
             super().__init__()
             self.marks: dict[str, float] = {}
             self.last: Any = None
             self.last_at = 0.0
+
+        def follow(self, client: Any) -> Any:
+            client.worker.progress.connect(self.on_progress)
+            client.worker.finished.connect(self.on_done)
+            client.worker.failed.connect(self.on_done)
+            return client
+
+        @Slot(object)
+        def on_done(self, _result: object) -> None:
+            self.done.emit()
 
         @Slot(object)
         def on_progress(self, p: Any) -> None:
@@ -478,9 +491,13 @@ def bench_gui(
     idle.setSingleShot(True)
     idle.start(10_000)
     _run_until([idle.timeout], 15)
-    client = window.docs.ingest()
     phases = Phases()
-    client.worker.progress.connect(phases.on_progress)
+    docs = window.docs
+    if real_drop:  # a first drop makes the worker itself (DocsController.ingest)
+        make_client = docs.ingest
+        docs.ingest = lambda: make_client() if docs.client else phases.follow(make_client())
+    else:
+        phases.follow(docs.ingest())
     beat.phase = "bench_itself"  # uptime() forks a process from this thread
     load_before = uptime()
     settle = QTimer()  # the events that waited meanwhile are the bench's, not the drop's
@@ -493,8 +510,9 @@ def bench_gui(
         _drop_on(window.chat_view.viewport(), [pdf])
     else:
         window.docs.index_into("bench", [pdf])
-    done = [client.worker.finished, client.worker.failed]
+    done = [phases.done]
     finished = _run_until(done, budget_s)
+    client = docs.client
     end = time.perf_counter()
     partial: dict[str, Any] = {}
     if not finished:  # the embedding pass ran past the budget: its rate so far, then cancel

@@ -324,12 +324,16 @@ class DocsController(QObject):
     def _prepare_watching(self) -> None:
         """Import the watcher's modules (watchdog, the extractors' suffixes: about 190 ms
         under Xvfb, where the window's thread stalled for it a second after it opened) on
-        a helper thread, then start watching on the GUI thread."""
+        a helper thread, then start watching on the GUI thread. The ingest worker's
+        modules too: the first drop imported them on the GUI thread (``ingest``), 5-40 ms
+        of a drop's 12-60 ms there (tests/ui/test_docs_overlay.py, bench/docs_ingest.py
+        ``--real-drop``); the worker's thread is still made on the first drop."""
         if self.watcher is not None:
             return
 
         def load() -> None:
-            import app.knowledge.watch  # noqa: F401
+            import app.knowledge.watch
+            import app.ui.docs_ingest_worker  # noqa: F401
 
             with contextlib.suppress(RuntimeError):  # the window closed meanwhile
                 self._bridge.loaded.emit()

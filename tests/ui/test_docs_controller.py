@@ -214,3 +214,66 @@ def test_the_window_starts_watching_folders_by_itself(window: Any, qtbot: Any) -
 
     qtbot.waitUntil(lambda: window.docs.watcher is not None, timeout=30_000)
     assert "app.knowledge.watch" in sys.modules
+
+
+_FIRST_DROP_SCRIPT = """
+import json, sys, threading, time
+from PySide6.QtWidgets import QApplication
+
+threads = {}
+
+class Watch:  # records which thread imports the ingest worker's module
+    def find_spec(self, name, path=None, target=None):
+        if name == "app.ui.docs_ingest_worker":
+            threads[name] = threading.current_thread() is threading.main_thread()
+        return None
+
+sys.meta_path.insert(0, Watch())
+qt = QApplication([])
+from app.paths import get_paths
+from app.ui.main import open_store
+from app.ui.main_window import MainWindow
+
+paths = get_paths().ensure()
+window = MainWindow(open_store(paths.db), paths.db)
+window.show()
+opened = "app.ui.docs_ingest_worker" in sys.modules
+deadline = time.monotonic() + 60
+while window.docs.watcher is None and time.monotonic() < deadline:
+    qt.processEvents()
+    time.sleep(0.01)
+print(json.dumps({
+    "at_open": opened,
+    "imported": "app.ui.docs_ingest_worker" in sys.modules,
+    "on_gui_thread": threads.get("app.ui.docs_ingest_worker"),
+    "worker_made": window.docs.client is not None,
+}))
+window.shutdown()
+"""
+
+
+def test_the_ingest_worker_is_imported_off_the_gui_thread_before_the_first_drop(
+    lantern_home: Path,
+) -> None:
+    """A fresh window imports the ingest worker's modules on a helper thread about a
+    second after it opens (with the watcher's), so the first drop does not; the worker's
+    thread itself is still made on the first drop."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run(
+        [sys.executable, "-c", _FIRST_DROP_SCRIPT],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "at_open": False,
+        "imported": True,
+        "on_gui_thread": False,
+        "worker_made": False,
+    }
