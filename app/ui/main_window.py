@@ -312,7 +312,14 @@ class MainWindow(QMainWindow):
 
         dialog = self.welcome = WelcomeDialog(starter_name(self.db), self)
         dialog.open_models.connect(self.open_model_manager)
+        dialog.typed.connect(self._type_into_message_box)
         dialog.open()
+
+    def _type_into_message_box(self, text: str) -> None:
+        """A key typed while the welcome was open: the message box gets it and the focus."""
+        self.activateWindow()
+        self.composer.input.setFocus()
+        self.composer.input.insertPlainText(text)
 
     def _show_shortcuts(self) -> None:
         from app.ui.dialogs import fit_title

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.errors import LanternError
@@ -43,7 +44,12 @@ def welcome_text(model: str | None) -> str:
 
 
 class WelcomeDialog(QDialog):
+    """Closing it is the only thing it asks for: a user who starts typing a question
+    instead (the message box is right there) closes it, and the text goes on into the
+    message box (``typed``) rather than being lost to the dialog."""
+
     open_models = Signal()  # the user asked for a stronger model
+    typed = Signal(str)  # the first character of a message typed while it was open
 
     def __init__(self, model: str | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +75,15 @@ class WelcomeDialog(QDialog):
         column.addWidget(self.text)
         column.addLayout(row)
         self.setMinimumWidth(520)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Reached for keys the focused button does not take (it takes space and Enter).
+        text = event.text()
+        if text and text.isprintable() and not text.isspace():
+            self.accept()
+            self.typed.emit(text)
+            return
+        super().keyPressEvent(event)
 
     def _models(self) -> None:
         self.accept()

@@ -47,3 +47,35 @@ def test_welcome_says_when_no_chat_model_is_installed() -> None:
 
     assert "No chat model is installed yet" in welcome_text(None)
     assert f"{STARTER}" in welcome_text(STARTER)
+
+
+def test_typing_a_question_while_the_welcome_is_open_loses_nothing(
+    window: Any, qtbot: Any
+) -> None:
+    """A new user clicks the message box and types while the welcome is still up: the
+    dialog used to swallow the first word and take the space as "Start chatting"."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    window.show_welcome()
+    dialog = window.welcome
+    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.isActiveWindow())
+    focused = QApplication.focusWidget()
+    assert focused is not None and dialog.isAncestorOf(focused)  # the dialog has the keys
+    qtbot.keyClick(focused, "W", Qt.KeyboardModifier.ShiftModifier)
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: window.composer.input.hasFocus())
+    qtbot.keyClicks(QApplication.focusWidget(), "rite a haiku.")
+    assert window.composer.input.toPlainText() == "Write a haiku."
+
+
+def test_space_and_enter_still_press_the_welcome_buttons(window: Any, qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    window.show_welcome()
+    dialog = window.welcome
+    qtbot.waitExposed(dialog)
+    qtbot.keyClick(dialog.start_button, Qt.Key.Key_Space)
+    assert not dialog.isVisible()
+    assert window.composer.input.toPlainText() == ""
