@@ -66,7 +66,8 @@ class IngestProgress(QFrame):
         self.bar.setTextVisible(False)
         self.label = plain_label(QLabel(""))
         self.label.setWordWrap(True)  # a narrow window: more lines, never a wider window
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("Cancel")  # "Close" once a run is over
+        self._running = False
         self.cancel_button.clicked.connect(self._on_cancel)
         self.problems = QListWidget()
         self.problems.setMaximumHeight(96)  # a few lines; it scrolls past that
@@ -100,15 +101,27 @@ class IngestProgress(QFrame):
         self.render(pixmap)
 
     def _on_cancel(self) -> None:
+        """Cancel while a run goes on; once it is over the same button closes the strip
+        (it floats over the transcript: the problems of the last run stay until then)."""
+        if not self._running:
+            self.hide()
+            return
         self.cancel_button.setEnabled(False)
         self.label.setText("Cancelling…")
         self.cancel_requested.emit()
+
+    def _over(self) -> None:
+        self._running = False
+        self.cancel_button.setText("Close")
+        self.cancel_button.setEnabled(True)
 
     @Slot(object)
     def on_started(self, _job: object = None) -> None:
         self.problems.clear()
         self.problems.setVisible(False)
         self.bar.setRange(0, 0)  # busy until the first count arrives
+        self._running = True
+        self.cancel_button.setText("Cancel")
         self.cancel_button.setEnabled(True)
         self.label.setText("Reading documents…")
         self.setVisible(True)
@@ -122,12 +135,12 @@ class IngestProgress(QFrame):
         else:
             self.bar.setRange(0, max(1, p.files_total))
             self.bar.setValue(p.files_done)
-        if self.cancel_button.isEnabled():
+        if self._running and self.cancel_button.isEnabled():  # not while cancelling
             self.label.setText(describe(p))
 
     @Slot(object)
     def on_finished(self, report: Any) -> None:
-        self.cancel_button.setEnabled(False)
+        self._over()
         indexed = report.count("indexed") + report.count("updated")
         parts = [f"{indexed} added", f"{report.count('unchanged')} unchanged"]
         if report.count("removed"):
@@ -145,6 +158,6 @@ class IngestProgress(QFrame):
 
     @Slot(str)
     def on_failed(self, message: str) -> None:
-        self.cancel_button.setEnabled(False)
+        self._over()
         self.bar.setRange(0, 1)
         self.label.setText(message)

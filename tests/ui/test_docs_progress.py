@@ -71,3 +71,34 @@ def test_progress_cancel_and_problems(qtbot: Any) -> None:
     assert (
         w.problems.item(0).text() == "scan.pdf: no text found (scanned PDF; OCR is not supported)"
     )
+
+
+def test_once_a_run_is_over_the_button_closes_the_strip(qtbot: Any) -> None:
+    """The strip floats over the transcript, so a run's problems stay until the user
+    closes it: Cancel becomes Close when the run ends, and Cancel again on the next run."""
+    w = IngestProgress()
+    qtbot.addWidget(w)
+    w.on_started()
+    w.show()
+    assert w.cancel_button.text() == "Cancel"
+    report = IngestReport([FileResult(Path("/d/scan.pdf"), "failed", "no text found")])
+    w.on_finished(report)
+    assert w.cancel_button.text() == "Close" and w.cancel_button.isEnabled()
+    with qtbot.assertNotEmitted(w.cancel_requested):
+        w.cancel_button.click()
+    assert w.isHidden()
+    w.on_started()
+    assert w.isVisible() and w.cancel_button.text() == "Cancel" and not w.problems.isVisible()
+    w.on_failed("Lantern could not write its database: the disk is full.")
+    assert w.cancel_button.text() == "Close"
+    w.cancel_button.click()
+    assert w.isHidden()
+
+
+def test_progress_after_cancel_keeps_saying_cancelling(qtbot: Any) -> None:
+    w = IngestProgress()
+    qtbot.addWidget(w)
+    w.on_started()
+    w.cancel_button.click()
+    w.on_progress(Progress(1, 4, 10, 20, Path("a.pdf"), 1.0, 3.0))
+    assert w.label.text() == "Cancelling…"
