@@ -627,6 +627,17 @@ def _drop_figures(window: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _commit() -> str:
+    """This tree's commit, and whether files differ from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "app").splitlines()]
+    head = git("rev-parse", "--short", "HEAD").strip()
+    return head + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
+
+
 def compare_drop(
     base: Path, rounds: int, messages: int, drop_s: float, real_drop: bool = False
 ) -> dict[str, Any]:
@@ -657,6 +668,7 @@ def compare_drop(
 
     return {
         "baseline_app": str(base),
+        "this_tree_commit": _commit(),
         "rounds": rounds,
         "messages_shown": messages,
         "real_drop": real_drop,
@@ -726,6 +738,7 @@ def main(argv: list[str] | None = None) -> int:
         window = window_part(
             ("--messages", str(args.messages)) + (("--real-drop",) if args.real_drop else ())
         )
+        window["this_tree_commit"] = _commit()
         data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         data.setdefault("ingest", {})["window"] = window
         RESULTS.write_text(json.dumps(data, indent=2) + "\n")

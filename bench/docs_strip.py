@@ -270,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         result = measure(args.cycles, args.messages)
         key = f"strip_show_{args.messages}_messages"
-    result |= {"load_at_start": load, "load_at_end": uptime()}
+    from bench.docs_ingest import _commit
+
+    result |= {"this_tree_commit": _commit(), "load_at_start": load, "load_at_end": uptime()}
     if not args.no_save:
         data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         data.setdefault("ingest", {})[key] = result
