@@ -180,3 +180,19 @@ def test_the_strip_bench_runs_and_sees_the_layout_row_move_the_transcript(tmp_pa
     assert placements["floating"]["chat_view_geometry_changed"] is False
     assert placements["layout row"]["chat_view_geometry_changed"] is True
     assert result["platform"] == "offscreen" and "load" in result["load_at_start"]
+
+
+def test_the_undo_strip_shows_above_the_progress_strip(qtbot: Any) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(640, 420)
+    view.show()
+    strip = IngestProgress()
+    BottomOverlay(strip, view)
+    strip.on_started(None)
+    qtbot.waitUntil(strip.isVisible)
+    view.offer_undo("Deleted 3 messages.", lambda: None)
+    assert view.undo_strip.isVisible()
+    assert view.undo_strip.geometry().bottom() < strip.geometry().top()
+    strip.hide()  # the undo strip goes back to the bottom of the view
+    assert view.undo_strip.geometry().bottom() > strip.geometry().top()
