@@ -93,7 +93,6 @@ class ChatView(LazyItems):
         self._column.addStretch(1)
         self.setWidget(container)
         self._undo = UndoStrip(self)
-        self._reserved_bottom = 0  # a floating strip's room (reserve_bottom)
 
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
@@ -352,7 +351,6 @@ class ChatView(LazyItems):
     def offer_undo(self, text: str, undo: Callable[[], None]) -> None:
         """Show "text [Undo]" over the bottom of the view for a while."""
         self._undo.offer(text, undo)
-        self._place_undo()
 
     @property
     def undo_strip(self) -> UndoStrip:
@@ -360,22 +358,12 @@ class ChatView(LazyItems):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        self._place_undo()
+        self._undo.place()
 
     def reserve_bottom(self, height: int) -> None:
-        """Room for a strip floating over the bottom of the view (``app.ui.docs_overlay``):
-        the last message can scroll above it; a view following its end stays there; the
-        undo strip shows above it."""
-        margins = self._column.contentsMargins()
-        margins.setBottom(12 + height)
-        self._column.setContentsMargins(margins)
-        self._reserved_bottom = height
-        self._place_undo()
-
-    def _place_undo(self) -> None:
-        self._undo.place()
-        if self._reserved_bottom:
-            self._undo.move(self._undo.x(), self._undo.y() - self._reserved_bottom)
+        """Room under the last message for a strip floating over the view (docs_overlay)."""
+        m = self._column.contentsMargins()
+        self._column.setContentsMargins(m.left(), m.top(), m.right(), 12 + height)
 
     # -- text, for tests and accessibility -------------------------------------------
 

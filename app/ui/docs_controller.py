@@ -57,7 +57,8 @@ class DocsController(QObject):
         self.window = window
         self.progress = IngestProgress(window)
         # over the bottom of the transcript, outside the window's layout (docs_overlay)
-        self.progress_overlay = BottomOverlay(self.progress, window.chat_view)
+        view = window.chat_view
+        self.progress_overlay = BottomOverlay(self.progress, view, view.undo_strip)
         self._warm_timer = QTimer(self, singleShot=True, interval=_WARM_UP_MS)
         self._warm_timer.timeout.connect(self.progress.warm_up)
         self._warm_timer.start()

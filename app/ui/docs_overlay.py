@@ -12,7 +12,8 @@ its scrolled content), keeps it across the bottom of the view's viewport (an eve
 on the view's viewport: resizes; on the strip: shows, hides and new size hints) and asks the view to
 keep that much room under its last message (``view.reserve_bottom(px)``), so the end of
 the conversation can always be scrolled above the strip; a view that follows its end
-stays at the end.
+stays at the end. ``keep_above``: another widget floating at the bottom of the view (the
+transcript's undo strip) is moved up to show above the strip rather than over it.
 """
 
 from __future__ import annotations
@@ -22,21 +23,27 @@ from PySide6.QtCore import QEvent, QObject, QRect
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 MARGIN = 10  # between the strip and the view's sides and bottom edge
+GAP = 6  # between the strip and a widget kept above it
 
 
 class BottomOverlay(QObject):
     """Keeps ``strip`` floating across the bottom of ``view`` (see the module docstring)."""
 
-    def __init__(self, strip: QWidget, view: QAbstractScrollArea) -> None:
+    def __init__(
+        self, strip: QWidget, view: QAbstractScrollArea, keep_above: QWidget | None = None
+    ) -> None:
         super().__init__(strip)
         self.strip = strip
         self.view = view
+        self.keep_above = keep_above
         self._reserved = 0
         strip.setParent(view)  # over the viewport, not scrolled with the content
         strip.hide()
         self._viewport = view.viewport()
         self._viewport.installEventFilter(self)  # resized after the view's own Resize
         strip.installEventFilter(self)
+        if keep_above is not None:  # shown or moved (placed by its own code): lift it
+            keep_above.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
@@ -50,6 +57,8 @@ class BottomOverlay(QObject):
                 self.place()
             elif kind == QEvent.Type.Hide and self.strip.isHidden():  # hidden itself
                 self._reserve(0)
+        elif kind in (QEvent.Type.Show, QEvent.Type.Move):  # keep_above
+            self._lift()
         return False
 
     def geometry(self) -> QRect:
@@ -70,6 +79,15 @@ class BottomOverlay(QObject):
             self.strip.setGeometry(rect)
         self.strip.raise_()
         self._reserve(rect.height() + MARGIN)
+        self._lift()
+
+    def _lift(self) -> None:
+        other = self.keep_above
+        if other is None or not other.isVisible() or not self.strip.isVisible():
+            return
+        top = self.strip.geometry().top() - GAP
+        if other.geometry().bottom() >= top:
+            other.move(other.x(), top - other.height())
 
     def _reserve(self, height: int) -> None:
         if height != self._reserved and shiboken6.isValid(self.view):
