@@ -411,6 +411,49 @@ def _drop_on(widget: Any, paths: list[Path]) -> None:
     QApplication.sendEvent(widget, QDropEvent(QPointF(10, 10), *args))
 
 
+def bench_window(messages: int = 0, embedder: Path | None = None) -> tuple[Any, ...]:
+    """The real window on a fresh LANTERN_HOME (Xvfb if DISPLAY is set, else offscreen):
+    (QApplication, the store, the window, ``show``: shows it with the chat of ``messages``
+    messages, ``bench.ui``'s mixed Markdown, selected, or no chat). ``embedder``: the
+    default embedding model."""
+    from bench.gui import _default_platform
+
+    _default_platform(os.environ)
+    os.environ["LANTERN_HOME"] = tempfile.mkdtemp(prefix="lantern-bench-ingest-")
+    from PySide6.QtWidgets import QApplication
+
+    from app.logs import setup_logging
+    from app.paths import get_paths
+    from app.ui.main import open_store
+    from app.ui.main_window import MainWindow
+
+    qt_app = QApplication.instance() or QApplication([])
+    paths = get_paths().ensure()
+    setup_logging(paths.log_file)
+    db = open_store(paths.db)
+    if embedder is not None:
+        from app.knowledge.embedding_model import embedding_status
+        from app.models.registry import register_file, set_default
+
+        register_file(db, embedder, name="all-MiniLM-L6-v2", in_place=True)
+        set_default(db, "all-MiniLM-L6-v2", "embedding")
+        assert embedding_status(db)["ok"]
+    cid = None
+    if messages:
+        from bench.ui import _build_conversation
+
+        cid = _build_conversation(db, messages)
+    window = MainWindow(db, paths.db)
+
+    def show() -> None:
+        window.show()
+        if cid is not None:
+            window.sidebar.refresh()
+            window.sidebar.select(cid)
+
+    return qt_app, db, window, show
+
+
 def bench_gui(
     pdf: Path, model: Path, budget_s: float = 240.0, messages: int = 0, real_drop: bool = False
 ) -> dict[str, Any]:
@@ -423,37 +466,12 @@ def bench_gui(
     dropped on the transcript (into the chat shown, or a new chat when none is) instead of
     being added to a collection ``bench`` through ``DocsController.index_into``, and it is
     the window's first: the ingest worker is made by the drop, not before it."""
-    from bench.gui import _default_platform, _run_until
-
-    _default_platform(os.environ)
-    os.environ["LANTERN_HOME"] = tempfile.mkdtemp(prefix="lantern-bench-ingest-")
     from PySide6.QtCore import QObject, QTimer, Signal, Slot
-    from PySide6.QtWidgets import QApplication
 
-    from app.knowledge.embedding_model import embedding_status
-    from app.logs import setup_logging
-    from app.models.registry import register_file, set_default
-    from app.paths import get_paths
-    from app.ui.main import open_store
-    from app.ui.main_window import MainWindow
+    from bench.gui import _run_until
 
-    qt_app = QApplication.instance() or QApplication([])
-    paths = get_paths().ensure()
-    setup_logging(paths.log_file)
-    db = open_store(paths.db)
-    register_file(db, model, name="all-MiniLM-L6-v2", in_place=True)
-    set_default(db, "all-MiniLM-L6-v2", "embedding")
-    assert embedding_status(db)["ok"]
-    cid = None
-    if messages:
-        from bench.ui import _build_conversation
-
-        cid = _build_conversation(db, messages)
-    window = MainWindow(db, paths.db)
-    window.show()
-    if cid is not None:
-        window.sidebar.refresh()
-        window.sidebar.select(cid)
+    qt_app, db, window, show = bench_window(messages, model)
+    show()
     beat = explained_heartbeat()
     beat.start()
     collections = _gc_log()

@@ -29,7 +29,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -79,33 +78,11 @@ class Placement:
 
 
 def measure(cycles: int, messages: int) -> dict[str, Any]:
-    from bench.gui import _default_platform
-
-    _default_platform(os.environ)
-    os.environ["LANTERN_HOME"] = tempfile.mkdtemp(prefix="lantern-bench-strip-")
-    from PySide6.QtWidgets import QApplication
-
     from app.knowledge.ingest_report import Progress
-    from app.logs import setup_logging
-    from app.paths import get_paths
-    from app.ui.main import open_store
-    from app.ui.main_window import MainWindow
-    from bench.docs_ingest import explained_heartbeat
+    from bench.docs_ingest import bench_window, explained_heartbeat
 
-    qt_app = QApplication.instance() or QApplication([])
-    paths = get_paths().ensure()
-    setup_logging(paths.log_file)
-    db = open_store(paths.db)
-    cid = None
-    if messages:
-        from bench.ui import _build_conversation
-
-        cid = _build_conversation(db, messages)
-    window = MainWindow(db, paths.db)
-    window.show()
-    if cid is not None:
-        window.sidebar.refresh()
-        window.sidebar.select(cid)
+    qt_app, _db, window, show = bench_window(messages)
+    show()
     _wait(3000)  # the strip's warm-up (DocsController, 2.5 s) has run, as in the app
     beat = explained_heartbeat()
     beat.start()
@@ -162,28 +139,9 @@ def measure(cycles: int, messages: int) -> dict[str, Any]:
 def first_show(warm: bool, messages: int) -> dict[str, Any]:
     """One fresh window: the strip's first show (as on a first drop) 3 s after the window
     opened, with its warm-up (the window's own, at 2.5 s) or without it."""
-    from bench.gui import _default_platform
+    from bench.docs_ingest import bench_window, explained_heartbeat
 
-    _default_platform(os.environ)
-    os.environ["LANTERN_HOME"] = tempfile.mkdtemp(prefix="lantern-bench-strip-")
-    from PySide6.QtWidgets import QApplication
-
-    from app.logs import setup_logging
-    from app.paths import get_paths
-    from app.ui.main import open_store
-    from app.ui.main_window import MainWindow
-    from bench.docs_ingest import explained_heartbeat
-
-    qt_app = QApplication.instance() or QApplication([])
-    paths = get_paths().ensure()
-    setup_logging(paths.log_file)
-    db = open_store(paths.db)
-    cid = None
-    if messages:
-        from bench.ui import _build_conversation
-
-        cid = _build_conversation(db, messages)
-    window = MainWindow(db, paths.db)
+    qt_app, _db, window, show = bench_window(messages)
     strip = window.docs.progress
     warm_up = strip.warm_up
     took: list[float] = []
@@ -195,10 +153,7 @@ def first_show(warm: bool, messages: int) -> dict[str, Any]:
 
     window.docs._warm_timer.timeout.disconnect()
     window.docs._warm_timer.timeout.connect(timed_warm_up if warm else lambda: None)
-    window.show()
-    if cid is not None:
-        window.sidebar.refresh()
-        window.sidebar.select(cid)
+    show()
     beat = explained_heartbeat()
     beat.start()
     beat.phase = "idle"

@@ -35,6 +35,26 @@ def _embedding(chunks: int) -> Progress:
     return Progress(0, 1, 202, chunks, Path("manual.pdf"), 9.0, 130.0, 1, 675, 0, True)
 
 
+def _shown(window: Any, qtbot: Any) -> tuple[Any, Any]:
+    """The window's strip, shown as a drop shows it, and the transcript under it."""
+    strip, view = window.docs.progress, window.chat_view
+    strip.on_started(None)
+    qtbot.waitUntil(strip.isVisible)
+    return strip, view
+
+
+def _floating(qtbot: Any, keep_undo: bool = False) -> tuple[ChatView, IngestProgress]:
+    """A transcript of its own (640x420, shown) with a strip floating over it."""
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(640, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    strip = IngestProgress()
+    BottomOverlay(strip, view, view.undo_strip if keep_undo else None)
+    return view, strip
+
+
 def test_showing_the_strip_does_not_lay_the_window_out_again(window: Any, qtbot: Any) -> None:
     strip, view = window.docs.progress, window.chat_view
     qtbot.wait(50)
@@ -54,9 +74,7 @@ def test_showing_the_strip_does_not_lay_the_window_out_again(window: Any, qtbot:
 def test_the_strip_spans_the_bottom_of_the_view_and_follows_its_size(
     window: Any, qtbot: Any
 ) -> None:
-    strip, view = window.docs.progress, window.chat_view
-    strip.on_started(None)
-    qtbot.waitUntil(strip.isVisible)
+    strip, view = _shown(window, qtbot)
 
     def placed() -> bool:
         area = view.viewport().geometry()
@@ -78,9 +96,7 @@ def test_the_strip_spans_the_bottom_of_the_view_and_follows_its_size(
 def test_the_strip_is_above_the_transcript_and_its_cancel_button_gets_the_click(
     window: Any, qtbot: Any
 ) -> None:
-    strip, view = window.docs.progress, window.chat_view
-    strip.on_started(None)
-    qtbot.waitUntil(strip.isVisible)
+    strip, view = _shown(window, qtbot)
     button = strip.cancel_button
     centre = button.mapTo(view, QPoint(button.width() // 2, button.height() // 2))
     assert view.childAt(centre) is button  # not the transcript's viewport under it
@@ -122,14 +138,8 @@ def _rows(n: int) -> list[dict[str, Any]]:
 
 
 def test_the_last_message_scrolls_above_the_strip_and_the_room_goes_with_it(qtbot: Any) -> None:
-    view = ChatView()
-    qtbot.addWidget(view)
-    view.resize(640, 420)
-    view.show()
-    qtbot.waitExposed(view)
+    view, strip = _floating(qtbot)
     view.show_messages(_rows(12))
-    strip = IngestProgress()
-    BottomOverlay(strip, view)
     bar = view.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
     strip.on_started(None)
@@ -150,11 +160,7 @@ def test_the_last_message_scrolls_above_the_strip_and_the_room_goes_with_it(qtbo
 
 
 def test_warm_up_prepares_the_hidden_strip_without_showing_it(qtbot: Any) -> None:
-    view = ChatView()
-    qtbot.addWidget(view)
-    view.show()
-    strip = IngestProgress()
-    BottomOverlay(strip, view)
+    _view, strip = _floating(qtbot)
     strip.warm_up()
     assert strip.isHidden() and strip.testAttribute(Qt.WidgetAttribute.WA_WState_Polished)
     assert strip.label.text() == "Reading documents…"
@@ -183,12 +189,7 @@ def test_the_strip_bench_runs_and_sees_the_layout_row_move_the_transcript(tmp_pa
 
 
 def test_the_undo_strip_shows_above_the_progress_strip(qtbot: Any) -> None:
-    view = ChatView()
-    qtbot.addWidget(view)
-    view.resize(640, 420)
-    view.show()
-    strip = IngestProgress()
-    BottomOverlay(strip, view, view.undo_strip)
+    view, strip = _floating(qtbot, keep_undo=True)
     strip.on_started(None)
     qtbot.waitUntil(strip.isVisible)
     undo = view.undo_strip
