@@ -85,9 +85,10 @@ def store_children(
     chunk_vectors: np.ndarray | None = None,
 ) -> int:
     """Embed the children of a document's chunks (``chunk_ids``: their ids, same order)
-    and store them, unless the ``docs.child_chunks`` setting is off. Call it before the
-    document's vectors are stored: children count only once the document is marked as
-    embedded by the model. Nothing is stored when ``should_stop`` says so midway.
+    and store them, unless the ``docs.child_chunks`` setting is off. Children count
+    only while their document is marked as embedded by the model (an ingest stores them
+    after the passages' vectors: pass 3). Nothing is stored when ``should_stop`` says so
+    midway.
     ``chunk_vectors`` (the chunks' own vectors, same order), when given: a passage that
     is its own one child (the same words, so the same tokens) lends it its vector instead
     of being embedded twice (3.7% of the embedder's tokens on bench/docs' 202-page PDF).

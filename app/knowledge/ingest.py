@@ -4,12 +4,17 @@
    keywords at once (about 90 pages/s on 2 cores, ``bench/docs_ingest.py``);
 2. embed each written file's chunks and store its vectors (one transaction per file,
    ``documents.embed_model`` set with them): meaning-based search follows, far slower
-   (the embedding model is what costs, see ``bench/docs_ingest.py``).
+   (the embedding model is what costs, see ``bench/docs_ingest.py``);
+3. once every file is searchable by meaning, their passages' sentence groups (child
+   chunks, ``app.knowledge.child_chunks``): finer meaning search. They are about as many
+   tokens again as the passages, so the files do not wait for them to be found by
+   meaning; each file's children are stored in one transaction.
 
 Incremental: a file whose size and mtime match its indexed row is skipped; if they
 differ, its SHA-256 decides; a document without vectors from the current model is
 re-indexed (so a run cancelled or stopped during pass 2 is finished by the next rescan);
-an unchanged one embedded without child chunks gets them from its stored passages;
+an unchanged one embedded without child chunks (pass 3 cancelled, or indexed before they
+existed) gets them from its stored passages;
 files that are gone are purged on ``rescan``. Every problem becomes a per-file message and
 the other files go on. ``cancel`` (a ``threading.Event``) is checked between files, inside
 extraction and between embedding batches: a file cut short in pass 1 is not written at
@@ -91,7 +96,7 @@ class Ingestor:
         self._chunking = {"target": chunk_target, "max_tokens": chunk_max, "overlap": chunk_overlap}
         self._pages = self._chunks = self._done = self._total = 0
         self._bytes_done = self._bytes_total = 0
-        self._searchable = self._to_embed = self._children = 0
+        self._searchable = self._to_embed = self._children = self._meaning = 0
         self._in_children = False
         self._embed_start: float | None = None
         self._start = time.monotonic()
@@ -105,7 +110,7 @@ class Ingestor:
             Progress(
                 self._done, self._total, self._pages, self._chunks, current, elapsed,
                 self._eta(elapsed), self._searchable, self._to_embed, self._children,
-                self._embed_start is not None,
+                self._embed_start is not None, self._meaning,
             )
         )  # fmt: skip
 
@@ -129,7 +134,7 @@ class Ingestor:
         self._start = time.monotonic()
         self._done, self._total = 0, len(files)
         self._pages = self._chunks = self._bytes_done = 0
-        self._searchable = self._to_embed = self._children = 0
+        self._searchable = self._to_embed = self._children = self._meaning = 0
         self._embed_start = None
         self._bytes_total = sum(_size(p) for p in files)
 
@@ -186,8 +191,9 @@ class Ingestor:
         return result, written, chunks
 
     # pass 2 -----------------------------------------------------------------------------
-    def _embed(self, pending: _Pending, path: Path) -> None:
-        """Embed one written file's chunks and store the vectors in one transaction."""
+    def _embed(self, pending: _Pending, path: Path) -> np.ndarray:
+        """Embed one written file's chunks and store the vectors in one transaction (the
+        file is searchable by meaning from then on); returns them for pass 3."""
         assert self.embedder is not None
         embedder = self.embedder
         parts = []
@@ -199,23 +205,15 @@ class Ingestor:
             self._chunks += len(batch)
             self._report(path)
         vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
-        # issue 11: the chunks' sentence groups too, before the vectors mark the document
-        ids = pending.written.chunk_ids
-        self._in_children = True
-        try:
-            counted = CountingEmbedder(embedder, lambda n: self._child_batch(n, path))
-            store_children(self.db, counted, pending.chunks, ids, self.cancel.is_set, vectors)
-        finally:
-            self._in_children = False
-        if self.cancel.is_set():
-            raise _Cancelled
         blobs = [np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in vectors]
         vector_index(self.db, embedder.model_id)  # make sure it exists to be updated
         done = set_document_vectors(
-            self.db, pending.written.document_id, ids, blobs, embedder.model_id
-        )
+            self.db, pending.written.document_id, pending.written.chunk_ids, blobs,
+            embedder.model_id,
+        )  # fmt: skip
         if done is not None:
             apply_write(self.db, done, embedder.model_id, vectors)
+        return vectors
 
     def _child_batch(self, n: int, path: Path) -> None:
         self._children += n
@@ -223,22 +221,50 @@ class Ingestor:
 
     def _embed_all(self, pending: list[_Pending], report: IngestReport) -> None:
         self._embed_start = time.monotonic()
+        embedded: list[tuple[_Pending, np.ndarray]] = []
         for n, item in enumerate(pending):
             result = report.results[item.at]
             try:
-                self._embed(item, result.path)
+                embedded.append((item, self._embed(item, result.path)))
             except _Cancelled:
                 report.cancelled = True
                 for later in pending[n:]:
                     keyword_only(report, later.at, "adding meaning-based search was cancelled")
-                return
+                return  # the files done lack their children: the next run adds them
             except StoreError:
                 raise
             except Exception as exc:  # the embedding model failed on this file
                 log.exception("could not embed %s", result.path)
                 keyword_only(report, item.at, f"the embedding model failed ({exc})")
-            self._done += 1
+                self._done += 1
+            else:
+                self._meaning += 1
             self._report(result.path)
+        self._children_of(embedded, report)
+
+    def _children_of(
+        self, embedded: list[tuple[_Pending, np.ndarray]], report: IngestReport
+    ) -> None:
+        """Pass 3: the sentence groups of the files pass 2 embedded."""
+        assert self.embedder is not None
+        for item, vectors in embedded:
+            path = report.results[item.at].path
+            counted = CountingEmbedder(self.embedder, partial(self._child_batch, path=path))
+            ids = item.written.chunk_ids
+            self._in_children = True
+            try:
+                store_children(self.db, counted, item.chunks, ids, self.cancel.is_set, vectors)
+            except StoreError:
+                raise
+            except Exception:  # searchable by meaning all the same; the next run retries
+                log.exception("could not embed the sentence groups of %s", path)
+            finally:
+                self._in_children = False
+            if self.cancel.is_set():
+                report.cancelled = True
+                return
+            self._done += 1
+            self._report(path)
 
     def _run(self, collection_id: int, files: list[Path], report: IngestReport) -> None:
         self._begin(files)

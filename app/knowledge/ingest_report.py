@@ -35,6 +35,7 @@ class Progress:
     chunks_to_embed: int = 0  # chunks written in pass 1 that pass 2 embeds (``chunks``: done)
     child_chunks: int = 0  # their sentence groups embedded so far (ETA unknown meanwhile)
     embedding: bool = False  # pass 2 runs: the files written are searchable by keywords now
+    by_meaning: int = 0  # files searchable by meaning so far (pass 2 done; children may follow)
 
 
 @dataclass

@@ -29,8 +29,13 @@ from app.ui.safe_text import plain_label, tooltip
 def describe(p: Any) -> str:
     """Reading: '3 of 10 files · 120 pages · 800 passages · about 12 s left'.
     Embedding (pass 2): 'Searchable now by keywords · meaning search in progress: 340 of
-    800 passages · about 2 min left' (then the passages' sentence groups, no ETA)."""
-    if getattr(p, "embedding", False):
+    800 passages · about 2 min left'; then 'Searchable now by meaning · finer search in
+    progress: 350 sentence groups' (pass 3, the passages' sentence groups, no ETA)."""
+    embedding = bool(getattr(p, "embedding", False))
+    if embedding and getattr(p, "by_meaning", 0) and p.chunks >= p.chunks_to_embed:
+        text = f"Searchable now by meaning · finer search in progress: {p.child_chunks} "
+        text += "sentence groups"
+    elif embedding:
         text = (
             "Searchable now by keywords · meaning search in progress: "
             f"{p.chunks} of {p.chunks_to_embed} passages"

@@ -158,13 +158,15 @@ def test_cancel_between_files_and_mid_file(
     ]
     assert _fts(db, "tides") > 0 and _fts(db, "charlie") == 1
     assert seen[0].files_total == 3 and any(p.eta_s is not None for p in seen)
-    # the next rescan finishes what was cancelled
+    # the next rescan finishes what was cancelled: a.txt's sentence groups (pass 3 never
+    # ran) from its stored passage, b.txt and c.txt from the files
     again = Ingestor(db, embedder).rescan()
     assert [(r.path.name, r.status) for r in again.results] == [
-        ("a.txt", "unchanged"),
+        ("a.txt", "updated"),
         ("b.txt", "updated"),
         ("c.txt", "updated"),
     ]
+    assert "sentence groups added" in again.results[0].message
     assert _count(db, "documents") == 3
     assert db.execute("SELECT count(*) FROM documents WHERE embed_model IS NULL").fetchone()[0] == 0
 

@@ -125,3 +125,58 @@ def test_progress_keeps_moving_while_child_chunks_are_embedded(
     # the window says "searchable now by keywords" from the first progress of pass 2 on
     assert not any(p.embedding for p in seen if p.searchable == 0)  # still reading
     assert all(p.embedding for p in seen if p.chunks or p.child_chunks)
+
+
+def test_searchable_by_meaning_before_the_sentence_groups_are_embedded(
+    db: sqlite_utils.Database, tmp_path: Path, lantern_home: Path, embedder: Embedder
+) -> None:
+    """Pass 3: the children (about as many tokens again as the passages) come after the
+    file is marked as embedded, so it is found by meaning while they are embedded."""
+    pdf = _manual(tmp_path / "manual.pdf")
+    other = open_db(lantern_home / "data" / "lantern.db")  # as the window's connection
+    during: list[tuple[str | None, int, str]] = []
+
+    def on_progress(p: Progress) -> None:
+        if p.child_chunks and not during:  # the first batch of children is embedded
+            model = other.execute("SELECT embed_model FROM documents").fetchone()[0]
+            kids = other.execute("SELECT count(*) FROM child_chunks").fetchone()[0]
+            hits = search(other, "when is the oil delivered", embedder=embedder,
+                          mode="vector", k=3).hits  # fmt: skip
+            during.append((model, kids, hits[0].text if hits else ""))
+            assert p.by_meaning == 1 and p.files_done == 0 and p.chunks == p.chunks_to_embed
+
+    try:
+        report = Ingestor(db, embedder, progress=on_progress).add([pdf])
+    finally:
+        other.close()
+    [(model, kids, top)] = during
+    assert model == embedder.model_id and kids == 0 and "supply boat" in top
+    assert report.results[0].message == "" and not report.cancelled
+    assert int(db.execute("SELECT count(*) FROM child_chunks").fetchone()[0]) > 0
+
+
+def test_cancelled_while_embedding_sentence_groups_keeps_meaning_search(
+    db: sqlite_utils.Database, tmp_path: Path, embedder: Embedder
+) -> None:
+    """A cancel in pass 3 keeps the file searchable by meaning (no "keywords only"
+    message) and stores none of its children; the next run adds them."""
+    import threading
+
+    pdf = _manual(tmp_path / "manual.pdf")
+    cancel = threading.Event()
+
+    def on_progress(p: Progress) -> None:
+        if p.by_meaning:  # searchable by meaning, no sentence group embedded yet
+            cancel.set()
+
+    report = Ingestor(db, embedder, progress=on_progress, cancel=cancel).add([pdf])
+    [result] = report.results
+    assert report.cancelled and result.message == ""
+    assert db.execute("SELECT embed_model FROM documents").fetchone()[0] == embedder.model_id
+    assert int(db.execute("SELECT count(*) FROM child_chunks").fetchone()[0]) == 0
+    found = search(db, "when is the oil delivered", embedder=embedder, mode="vector", k=3).hits
+    assert found and "supply boat" in found[0].text
+
+    [again] = Ingestor(db, embedder).add([pdf]).results
+    assert again.status == "updated" and "sentence groups added" in again.message
+    assert int(db.execute("SELECT count(*) FROM child_chunks").fetchone()[0]) > 0

@@ -28,11 +28,12 @@ def test_describe_says_searchable_now_while_meaning_search_follows() -> None:
         "Searchable now by keywords · meaning search in progress: 30 of 120 passages"
         " · about 2 min left"
     )
-    children = Progress(2, 3, 60, 120, Path("c.pdf"), 30.0, None, 3, 120, 350, embedding=True)
+    children = Progress(0, 3, 60, 120, Path("c.pdf"), 30.0, None, 3, 120, 350, True, 3)
     assert describe(children) == (
-        "Searchable now by keywords · meaning search in progress: 120 of 120 passages, "
-        "350 sentence groups"
+        "Searchable now by meaning · finer search in progress: 350 sentence groups"
     )
+    one_embedded = Progress(0, 3, 60, 50, Path("b.pdf"), 12.0, 60.0, 3, 120, 0, True, 1)
+    assert describe(one_embedded).startswith("Searchable now by keywords · meaning search")
 
 
 def test_the_bar_follows_the_passages_while_they_are_embedded(qtbot: Any) -> None:
