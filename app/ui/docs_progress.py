@@ -63,6 +63,7 @@ class IngestProgress(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ingestStrip")
+        self.setAccessibleName("Adding documents")
         self.setStyleSheet(  # a card: the transcript under it does not show through
             "#ingestStrip { background: palette(window); border: 1px solid palette(mid);"
             " border-radius: 6px; }"
