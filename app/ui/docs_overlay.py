@@ -19,7 +19,7 @@ transcript's undo strip) is moved up to show above the strip rather than over it
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtCore import QEvent, QObject, QRect, QTimer
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 MARGIN = 10  # between the strip and the view's sides and bottom edge
@@ -36,7 +36,12 @@ class BottomOverlay(QObject):
         self.strip = strip
         self.view = view
         self.keep_above = keep_above
-        self._reserved = 0
+        self._reserved = self._pending = 0
+        # the transcript's new room is laid out and painted in the next event loop pass,
+        # not in the one that shows the strip (python -m bench.docs_strip: the reflow
+        # of a 40-message transcript was about half of the show's 13-16 ms)
+        self._reserve_timer = QTimer(self, singleShot=True, interval=0)
+        self._reserve_timer.timeout.connect(self._apply_reserve)
         strip.setParent(view)  # over the viewport, not scrolled with the content
         strip.hide()
         self._viewport = view.viewport()
@@ -90,6 +95,12 @@ class BottomOverlay(QObject):
             other.move(other.x(), top - other.height())
 
     def _reserve(self, height: int) -> None:
+        self._pending = height
+        if height != self._reserved:
+            self._reserve_timer.start()
+
+    def _apply_reserve(self) -> None:
+        height = self._pending
         if height != self._reserved and shiboken6.isValid(self.view):
             self._reserved = height
             reserve = getattr(self.view, "reserve_bottom", None)
