@@ -471,7 +471,8 @@ def bench_gui(
     mixed Markdown) when the file is dropped, instead of no chat. ``real_drop``: the PDF is
     dropped on the transcript (into the chat shown, or a new chat when none is) instead of
     being added to a collection ``bench`` through ``DocsController.index_into``, and it is
-    the window's first: the ingest worker is made by the drop, not before it."""
+    the window's first: the ingest worker is not made by the bench before it (the window
+    makes it 2.5 s after it opens; a tree before that, on the first drop)."""
     from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
     from bench.gui import _run_until
@@ -517,7 +518,7 @@ def bench_gui(
     _run_until([idle.timeout], 15)
     phases = Phases()
     docs = window.docs
-    if real_drop:  # a first drop makes the worker itself (DocsController.ingest)
+    if real_drop and docs.client is None:  # the drop makes the worker (an older tree)
         make_client = docs.ingest
         docs.ingest = lambda: make_client() if docs.client else phases.follow(make_client())
     else:

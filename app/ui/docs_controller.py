@@ -6,8 +6,10 @@ what the shown chat draws on (``attachment_chips``), folders watched for changes
 (``app.knowledge.watch``; a change queues a rescan on the ingest worker), and the Sources
 panel kept to the chat on screen.
 
-The ingest thread and its embedding model are created on the first drop, so a window that
-never sees a document pays nothing for them.
+The ingest worker's thread is made, idle, a few seconds after the window opens (with the
+progress strip's warm-up: a first drop made it on the GUI thread); its database and the
+embedding model are opened by its first job, so a window that never sees a document pays
+only for an idle thread.
 """
 
 from __future__ import annotations
@@ -60,8 +62,11 @@ class DocsController(QObject):
         view = window.chat_view
         self.progress_overlay = BottomOverlay(self.progress, view, view.undo_strip)
         self._warm_timer = QTimer(self, singleShot=True, interval=_WARM_UP_MS)
-        self._warm_timer.timeout.connect(self.progress.warm_up)
+        self._warm_timer.timeout.connect(self._warm_up)
         self._warm_timer.start()
+        self._pending: list[Callable[[IngestClient], object]] = []  # jobs to queue (_start)
+        self._submit_timer = QTimer(self, singleShot=True, interval=_START_AFTER_MS)
+        self._submit_timer.timeout.connect(self._submit_pending)
         self.chat_sources = ChatSources(window)  # the Sources panel, for the chat on screen
         self.sources = self.chat_sources.panel
         self.dock = self.chat_sources.dock
@@ -172,8 +177,11 @@ class DocsController(QObject):
             self._add(paths, cid)
 
     def _add(self, paths: list[Path], cid: int) -> None:
-        self._start(lambda client: client.add(list(paths), conversation_id=int(cid)))
-        log.info("adding %d path(s) to conversation %s", len(paths), cid)
+        def submit(client: IngestClient) -> object:
+            log.info("adding %d path(s) to conversation %s", len(paths), cid)
+            return client.add(list(paths), conversation_id=int(cid))
+
+        self._start(submit)
 
     def _start(self, submit: Callable[[IngestClient], object]) -> None:
         """Show the progress strip, then queue the job ``_START_AFTER_MS`` later: the
@@ -182,18 +190,30 @@ class DocsController(QObject):
         after a drop)."""
         self._hide_timer.stop()
         self.last_report = None
-        client = self.ingest()
-        if not client.busy:  # a queued job's strip shows once it starts
+        if not self.ingest().busy:  # a queued job's strip shows once it starts
             self.progress.on_started(None)
+        self._pending.append(submit)
+        if not self._submit_timer.isActive():
+            self._submit_timer.start()
 
-        def start() -> None:
-            if client.running:  # not after the window has shut the worker down
+    @Slot()
+    def _submit_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        client = self.client
+        if client is not None and client.running:  # not after the window shut it down
+            for submit in pending:
                 submit(client)
 
-        QTimer.singleShot(_START_AFTER_MS, self, start)
+    @Slot()
+    def _warm_up(self) -> None:
+        """What a first drop would otherwise do on the GUI thread: the strip's polish,
+        layout and first paint (off screen), and the ingest worker's thread (idle)."""
+        self.progress.warm_up()
+        if not self._closed:
+            self.ingest()
 
     def ingest(self) -> IngestClient:
-        """The ingest worker's handle (its thread starts on first use)."""
+        """The ingest worker's handle (its thread starts on first use: ``_warm_up``)."""
         if self.client is None:
             from app.ui.docs_ingest_worker import IngestClient
 
@@ -326,10 +346,8 @@ class DocsController(QObject):
         """Import the watcher's modules (watchdog, the extractors' suffixes: about 190 ms
         under Xvfb, where the window's thread stalled for it a second after it opened) on
         a helper thread, then start watching on the GUI thread. The ingest worker's
-        modules too: the first drop imported them on the GUI thread (``ingest``); its own
-        handling took 17-61 ms then, 12-14 ms with them imported before (3 alternating
-        Xvfb windows, a 40-message chat, load 2-2.8). The worker's thread is still made
-        on the first drop."""
+        modules too: a first drop took 17-61 ms of the GUI thread importing them, 12-14
+        ms without (3 alternating Xvfb windows, a 40-message chat, load 2-2.8)."""
         if self.watcher is not None:
             return
 
@@ -373,6 +391,7 @@ class DocsController(QObject):
         self._closed = True
         self._reembed_timer.stop()
         self._warm_timer.stop()
+        self._submit_timer.stop()
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
