@@ -133,20 +133,27 @@ class LlamaModel:
         *,
         n_batch: int | None = None,
         embeddings: bool = False,
+        n_seq_max: int = 1,
         swa_full: bool = False,
         flash_attn_type: int = llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
     ) -> LlamaContext:
-        """A context of ``n_ctx`` tokens (one sequence) with a batch of ``n_batch`` tokens
-        (default: ``n_ctx``); ``n_threads`` goes through ``resolve_threads``;
+        """A context of ``n_ctx`` tokens with a batch of ``n_batch`` tokens (default:
+        ``n_ctx``); ``n_threads`` goes through ``resolve_threads``; ``n_seq_max``: how many
+        sequences one batch may carry (an embedding context may pool several texts per
+        call; every token still starts as sequence 0); it must divide ``n_ctx``: llama.cpp
+        rounds ``n_ctx`` down to a multiple of it, and with 3 and 512 it aborted the
+        process on the first call (``GGML_ASSERT(ggml_can_mul_mat)``);
         ``flash_attn_type``: see ``app.engine.attention``."""
         if self.ptr is None:
             raise ModelLoadError(f"{self.path.name} was already closed; load it again.")
+        if n_seq_max < 1 or n_ctx % n_seq_max:
+            raise ValueError(f"n_seq_max {n_seq_max} must be at least 1 and divide n_ctx {n_ctx}")
         threads = resolve_threads(n_threads)
         n_batch = min(n_batch or n_ctx, n_ctx)
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
         params.n_batch = params.n_ubatch = n_batch
-        params.n_seq_max = 1
+        params.n_seq_max = n_seq_max
         params.n_threads = params.n_threads_batch = threads
         params.no_perf = False
         params.embeddings = embeddings

@@ -245,3 +245,52 @@ def test_amx_workaround_only_for_quantized_files(
     monkeypatch.setattr(llama_cpp, "llama_model_load_from_file", load)
     LlamaModel(smollm2_path if which == "smollm2" else minilm_gguf_path(), 0).close()
     assert seen == [extra_bufts]
+
+
+# -- several texts per embedding call (n_seq_max) -------------------------------------
+
+
+def _encode_texts(model: LlamaModel, context: Any, texts: list[list[int]]) -> list[np.ndarray]:
+    """``texts`` in one ``llama_encode``, text i as sequence i; their pooled vectors."""
+    batch, n = context.batch, 0
+    for seq, tokens in enumerate(texts):
+        for pos, token in enumerate(tokens):
+            batch.token[n], batch.pos[n], batch.logits[n] = token, pos, 1
+            batch.seq_id[n][0] = seq
+            n += 1
+    batch.n_tokens = n
+    context.encode(n)
+    return [
+        np.ctypeslib.as_array(
+            llama_cpp.llama_get_embeddings_seq(context.ptr, s), (model.n_embd,)
+        ).copy()
+        for s in range(len(texts))
+    ]
+
+
+def test_an_embedding_context_takes_several_texts_per_call(minilm_path: Path) -> None:
+    model = LlamaModel(minilm_path, 0, role="an embedding model")
+    try:
+        texts = [
+            model.tokenize(t, add_special=True, parse_special=False)
+            for t in (
+                "How do I keep only some rows of a table?",
+                "The lighthouse keeper wound the clockwork every evening.",
+                "Filter the data frame with a logical condition on one column.",
+            )
+        ]
+        single = model.new_context(512, 1, embeddings=True)
+        packed = model.new_context(512, 1, embeddings=True, n_seq_max=4)
+        one_by_one = [_encode_texts(model, single, [t])[0] for t in texts]
+        together = _encode_texts(model, packed, texts)
+        one_by_one = [v / np.linalg.norm(v) for v in one_by_one]
+        together = [v / np.linalg.norm(v) for v in together]
+        for a, b in zip(one_by_one, together, strict=True):
+            assert np.abs(a - b).max() < 1e-3
+        assert float(one_by_one[0] @ one_by_one[1]) < 0.9  # three different vectors
+        with pytest.raises(InferenceError):  # one sequence only: a second is refused
+            _encode_texts(model, single, texts[:2])
+        with pytest.raises(ValueError, match="divide"):  # llama.cpp would abort on it
+            model.new_context(512, 1, embeddings=True, n_seq_max=3)
+    finally:
+        model.close()
