@@ -209,6 +209,7 @@ class DocsController(QObject):
         """What a first drop would otherwise do on the GUI thread: the strip's polish,
         layout and first paint (off screen), and the ingest worker's thread (idle)."""
         self.progress.warm_up()
+        self.progress_overlay.prepare()
         if not self._closed:
             self.ingest()
 

@@ -8,12 +8,18 @@ the GUI thread at the moment the user drops a file (``python -m bench.docs_inges
 lays out and paints the strip alone.
 
 ``BottomOverlay(strip, view)`` makes ``strip`` a child of the scroll area ``view`` (not of
-its scrolled content), keeps it across the bottom of the view's viewport (an event filter
-on the view's viewport: resizes; on the strip: shows, hides and new size hints) and asks the view to
-keep that much room under its last message (``view.reserve_bottom(px)``), so the end of
-the conversation can always be scrolled above the strip; a view that follows its end
-stays at the end. ``keep_above``: another widget floating at the bottom of the view (the
-transcript's undo strip) is moved up to show above the strip rather than over it.
+its scrolled content) and keeps it across the bottom of the view's viewport (an event
+filter on the viewport: resizes; on the strip: shows, hides and new size hints).
+
+The view keeps room for the strip under its last message at all times
+(``view.reserve_bottom(px)``, set once before the window is painted), so the end of the
+conversation is never under the strip and showing it moves nothing: moving the
+transcript repaints all of it (40-70 ms of the GUI thread under Xvfb at low load, more
+than the rest of a drop). Only a strip taller than usual (a narrow window, the problems
+of a finished run) asks for more room while it shows.
+
+``keep_above``: another widget floating at the bottom of the view (the transcript's undo
+strip) is moved up to show above the strip rather than over it.
 """
 
 from __future__ import annotations
@@ -37,13 +43,16 @@ class BottomOverlay(QObject):
         self.view = view
         self.keep_above = keep_above
         self._reserved = self._pending = 0
-        # the transcript's new room is laid out and painted in the next event loop pass,
-        # not in the one that shows the strip (python -m bench.docs_strip: the reflow
-        # of a 40-message transcript was about half of the show's 13-16 ms)
+        # more room than usual is laid out and painted in the next event loop pass, not
+        # in the one that shows the strip
         self._reserve_timer = QTimer(self, singleShot=True, interval=0)
         self._reserve_timer.timeout.connect(self._apply_reserve)
         strip.setParent(view)  # over the viewport, not scrolled with the content
         strip.hide()
+        strip.ensurePolished()
+        self._usual = strip.sizeHint().height() + MARGIN  # the room always kept
+        self._pending = self._usual
+        self._apply_reserve()
         self._viewport = view.viewport()
         self._viewport.installEventFilter(self)  # resized after the view's own Resize
         strip.installEventFilter(self)
@@ -53,15 +62,15 @@ class BottomOverlay(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         if watched is self._viewport:
-            if kind == QEvent.Type.Resize and self.strip.isVisible():
-                self.place()
+            if kind == QEvent.Type.Resize:
+                self.place() if self.strip.isVisible() else self.prepare()
         elif watched is self.strip:
             if kind == QEvent.Type.Show or (
                 kind == QEvent.Type.LayoutRequest and self.strip.isVisible()
             ):
                 self.place()
             elif kind == QEvent.Type.Hide and self.strip.isHidden():  # hidden itself
-                self._reserve(0)
+                self._reserve(self._usual)
         elif kind in (QEvent.Type.Show, QEvent.Type.Move):  # keep_above
             self._lift()
         return False
@@ -78,11 +87,23 @@ class BottomOverlay(QObject):
         height = min(height, max(1, area.height() - 2 * MARGIN))
         return QRect(area.left() + MARGIN, area.bottom() + 1 - MARGIN - height, width, height)
 
+    def prepare(self) -> None:
+        """Put the hidden strip where it will show, on top of its siblings (moving it
+        when it shows would repaint both places and everything between them: the whole
+        transcript and the window under it, 45-60 ms of a drop under Xvfb), and keep its
+        room under the last message (at once: the view is being resized anyway)."""
+        if self.strip.isHidden():
+            rect = self.geometry()
+            if self.strip.geometry() != rect:
+                self.strip.setGeometry(rect)
+            self.strip.raise_()
+            self._usual = self._pending = rect.height() + MARGIN
+            self._apply_reserve()
+
     def place(self) -> None:
         rect = self.geometry()
         if self.strip.geometry() != rect:
             self.strip.setGeometry(rect)
-        self.strip.raise_()
         self._reserve(rect.height() + MARGIN)
         self._lift()
 
@@ -95,7 +116,7 @@ class BottomOverlay(QObject):
             other.move(other.x(), top - other.height())
 
     def _reserve(self, height: int) -> None:
-        self._pending = height
+        self._pending = height = max(height, self._usual)
         if height != self._reserved:
             self._reserve_timer.start()
 

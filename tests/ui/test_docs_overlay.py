@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtWidgets import QApplication
 
-from app.knowledge.ingest_report import Progress
+from app.knowledge.ingest_report import FileResult, IngestReport, Progress
 from app.ui.chat_view import ChatView
 from app.ui.docs_overlay import MARGIN, BottomOverlay
 from app.ui.docs_progress import IngestProgress
@@ -47,11 +46,11 @@ def _floating(qtbot: Any, keep_undo: bool = False) -> tuple[ChatView, IngestProg
     """A transcript of its own (640x420, shown) with a strip floating over it."""
     view = ChatView()
     qtbot.addWidget(view)
+    strip = IngestProgress()
+    BottomOverlay(strip, view, view.undo_strip if keep_undo else None)
     view.resize(640, 420)
     view.show()
     qtbot.waitExposed(view)
-    strip = IngestProgress()
-    BottomOverlay(strip, view, view.undo_strip if keep_undo else None)
     return view, strip
 
 
@@ -137,26 +136,32 @@ def _rows(n: int) -> list[dict[str, Any]]:
     ]
 
 
-def test_the_last_message_scrolls_above_the_strip_and_the_room_goes_with_it(qtbot: Any) -> None:
+def test_the_last_message_is_above_the_strip_and_showing_it_moves_nothing(qtbot: Any) -> None:
+    """The view keeps the strip's room under its last message all along, so the strip
+    never covers it and showing the strip does not move (repaint) the transcript; only a
+    taller strip (the problems of a finished run) asks for more room while it shows."""
     view, strip = _floating(qtbot)
     view.show_messages(_rows(12))
     bar = view.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
-    strip.on_started(None)
-    strip.on_progress(_embedding(40))
-
-    def last_above_strip() -> bool:
-        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        last = view.items()[-1]
-        bottom = last.mapTo(view, QPoint(0, last.height())).y()
-        return bar.value() == bar.maximum() and bottom <= strip.geometry().top()
-
-    qtbot.waitUntil(last_above_strip)  # the view followed its end above the strip
-    with_strip = bar.maximum()
-    assert view._column.contentsMargins().bottom() == 12 + strip.height() + MARGIN
+    qtbot.wait(200)  # the scroll bar appeared: the messages wrap again, once
+    room = view._column.contentsMargins().bottom()
+    assert room >= 12 + strip.sizeHint().height() + MARGIN
+    at_end = bar.value()
+    strip.on_started(None)  # as a drop shows it
+    qtbot.waitUntil(strip.isVisible)
+    qtbot.wait(50)
+    last = view.items()[-1]
+    assert last.mapTo(view, QPoint(0, last.height())).y() <= strip.geometry().top()
+    assert bar.value() == at_end and view._column.contentsMargins().bottom() == room
+    failed = FileResult(Path("/d/scan.pdf"), "failed", "no text found")
+    strip.on_finished(IngestReport([failed, FileResult(Path("/d/e.txt"), "failed", "empty")]))
+    qtbot.waitUntil(lambda: view._column.contentsMargins().bottom() > room)  # taller now
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())  # still at the end, above it
+    last = view.items()[-1]
+    assert last.mapTo(view, QPoint(0, last.height())).y() <= strip.geometry().top()
     strip.hide()
-    qtbot.waitUntil(lambda: bar.maximum() < with_strip)  # the room goes with the strip
-    assert view._column.contentsMargins().bottom() == 12
+    qtbot.waitUntil(lambda: view._column.contentsMargins().bottom() == room)
 
 
 def test_warm_up_prepares_the_hidden_strip_without_showing_it(qtbot: Any) -> None:
