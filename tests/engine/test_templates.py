@@ -221,3 +221,29 @@ def test_segments_follow_a_reasoning_template_that_drops_the_thinking() -> None:
         ("<|user|>", True),
         ("What is 2+2?", False),
     ]
+
+
+def test_placeholder_split_is_the_split_at_this_renders_mark() -> None:
+    """The skeleton is split with one pattern compiled once, as ``re.split`` with the
+    render's own mark in the pattern did: a placeholder with another mark stays text."""
+    import re
+    import secrets
+
+    from app.engine.templates import _pua_number, _split_at_placeholders
+
+    def mark() -> str:
+        return "".join(chr(0xE000 + b) for b in secrets.token_bytes(8))
+
+    ours, other = mark(), mark()
+    holder = [f"\uf8fe{ours}{_pua_number(i)}\uf8ff" for i in (0, 1, 300)]
+    decoy = f"\uf8fe{other}{_pua_number(2)}\uf8ff"
+    skeletons = [
+        f"<s>{holder[0]}</s>",
+        f"{holder[0]}{holder[1]} and {decoy} then {holder[2]}",
+        "no placeholder at all",
+        f"\uf8fe{ours}\uf8ff broken {holder[1]}",  # a mark without a number is text
+        "",
+    ]
+    for skeleton in skeletons:
+        expected = re.split(f"\uf8fe{ours}([\ue100-\ue1ff]+)\uf8ff", skeleton)
+        assert _split_at_placeholders(skeleton, ours) == expected
