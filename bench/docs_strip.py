@@ -68,12 +68,14 @@ class Placement:
         self.strip.setParent(self.view)
         self.view.viewport().installEventFilter(self.overlay)
         self.strip.installEventFilter(self.overlay)
+        self.overlay.prepare()  # in place, and its room kept under the last message
 
     def in_row(self) -> None:
         self.strip.hide()
         self.view.viewport().removeEventFilter(self.overlay)
         self.strip.removeEventFilter(self.overlay)
-        self.overlay._reserve(0)
+        self.overlay._usual = self.overlay._pending = 0  # no room kept in the transcript
+        self.overlay._apply_reserve()
         self.window._banner_row.insertWidget(0, self.strip)  # as main_window did
 
 

@@ -58,13 +58,12 @@ class DocsController(QObject):
         super().__init__(window)
         self.window = window
         self.progress = IngestProgress(window)
-        # over the bottom of the transcript, outside the window's layout (docs_overlay)
-        view = window.chat_view
+        view = window.chat_view  # the strip floats over it (docs_overlay)
         self.progress_overlay = BottomOverlay(self.progress, view, view.undo_strip)
         self._warm_timer = QTimer(self, singleShot=True, interval=_WARM_UP_MS)
         self._warm_timer.timeout.connect(self._warm_up)
         self._warm_timer.start()
-        self._pending: list[Callable[[IngestClient], object]] = []  # jobs to queue (_start)
+        self._pending: list[Callable[[IngestClient], object]] = []  # see _start
         self._submit_timer = QTimer(self, singleShot=True, interval=_START_AFTER_MS)
         self._submit_timer.timeout.connect(self._submit_pending)
         self.chat_sources = ChatSources(window)  # the Sources panel, for the chat on screen
