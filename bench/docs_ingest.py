@@ -510,6 +510,8 @@ def bench_gui(
             if p.chunks_to_embed and "searchable" not in self.marks:
                 self.marks["searchable"] = time.perf_counter()
                 beat.phase = "embedding"
+            if getattr(p, "by_meaning", 0) and "by_meaning" not in self.marks:
+                self.marks["by_meaning"] = time.perf_counter()  # the sentence groups follow
 
     beat.phase = "idle_window"
     idle = QTimer()
@@ -584,6 +586,14 @@ def bench_gui(
         "embedded": bool(rows and rows[2]),
         "searchable_s": round(searchable, 2),
         "searchable_pages_per_s": round((rows[0] if rows else pages) / searchable, 1),
+        "searchable_by_meaning_s": (
+            round(phases.marks["by_meaning"] - start, 2) if "by_meaning" in phases.marks else None
+        ),
+        "searchable_by_meaning_pages_per_s": (
+            round((rows[0] if rows else pages) / (phases.marks["by_meaning"] - start), 2)
+            if "by_meaning" in phases.marks
+            else None
+        ),
         "embedded_s": round(end - start, 2) if finished else None,
         "embedded_pages_per_s": (
             round((rows[0] if rows else pages) / (end - start), 2) if finished else None
