@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.common import err, note, out
-from app.knowledge.collections import list_collections, record_results, scope_ids
+from app.knowledge.collections import list_collections, record_results, remove_path, scope_ids
 from app.knowledge.extract import Limits
 from app.knowledge.index import list_documents
-from app.knowledge.ingest import Ingestor, remove_path
+from app.knowledge.ingest import Ingestor
 from app.knowledge.ingest_report import IngestReport, Progress
 from app.knowledge.retrieve import KEYWORD_ONLY_ASKED_NOTICE, KEYWORD_ONLY_NOTICE, search
 

@@ -212,11 +212,26 @@ def record_results(db: sqlite_utils.Database, collection: str, results: list[Any
 _CLEARS = frozenset({"indexed", "updated", "unchanged", "removed"})
 
 
+def remove_path(db: sqlite_utils.Database, path: Path, collection: str | None = None) -> int:
+    """Forget a file, or every file under a folder; returns how many documents went."""
+    from app.knowledge import index
+    from app.knowledge.vectors import apply_write
+
+    target = str(Path(path).expanduser().absolute())
+    scope = [int(find_collection(db, collection)["id"])] if collection else None
+    removed = 0
+    for doc in index.list_documents(db, scope):
+        if doc["path"] == target or doc["path"].startswith(target.rstrip("/\\") + os.sep):
+            apply_write(db, index.remove_document(db, int(doc["id"])))
+            removed += 1
+    under = target.rstrip("/\\") + os.sep
+    rows.remove_sources(db, target, under, scope[0] if scope else None)
+    return removed
+
+
 def remove_file(db: sqlite_utils.Database, collection: str, path: str) -> int:
     """Forget a file (or a folder's files) in one collection; returns documents removed.
     The file on disk is not touched."""
-    from app.knowledge.ingest import remove_path
-
     row = find_collection(db, collection)
     removed = remove_path(db, Path(path), row["name"])
     rows.clear_problems(db, int(row["id"]), [str(Path(path).expanduser().absolute())])

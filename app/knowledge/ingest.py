@@ -24,7 +24,6 @@ all; one cut short in pass 2 stays searchable by keywords and says so.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -246,25 +245,13 @@ class Ingestor:
         self, embedded: list[tuple[_Pending, np.ndarray]], report: IngestReport
     ) -> None:
         """Pass 3: the sentence groups of the files pass 2 embedded."""
-        assert self.embedder is not None
-        for item, vectors in embedded:
-            path = report.results[item.at].path
-            counted = CountingEmbedder(self.embedder, partial(self._child_batch, path=path))
-            ids = item.written.chunk_ids
-            self._in_children = True
-            try:
-                store_children(self.db, counted, item.chunks, ids, self.cancel.is_set, vectors)
-            except StoreError:
-                raise
-            except Exception:  # searchable by meaning all the same; the next run retries
-                log.exception("could not embed the sentence groups of %s", path)
-            finally:
-                self._in_children = False
-            if self.cancel.is_set():
-                report.cancelled = True
-                return
-            self._done += 1
-            self._report(path)
+        self._store_children(
+            report,
+            [(item.at, partial(store_children, self.db, chunks=item.chunks,
+                               chunk_ids=item.written.chunk_ids, should_stop=self.cancel.is_set,
+                               chunk_vectors=vectors))
+             for item, vectors in embedded],
+        )  # fmt: skip
 
     def _run(self, collection_id: int, files: list[Path], report: IngestReport) -> None:
         self._begin(files)
@@ -319,25 +306,46 @@ class Ingestor:
             self._add_children(backfill, report)
 
     def _add_children(self, backfill: list[tuple[int, int]], report: IngestReport) -> None:
-        """Child chunks for unchanged documents embedded without them (pass 2)."""
-        assert self.embedder is not None
-        self._in_children = True
+        """Child chunks for unchanged documents embedded without them (pass 3)."""
         self._embed_start = self._embed_start or time.monotonic()
-        try:
-            for at, document_id in backfill:
-                r = report.results[at]
-                counted = CountingEmbedder(self.embedder, partial(self._child_batch, path=r.path))
-                added = add_missing_children(self.db, counted, document_id, self.cancel.is_set)
-                if self.cancel.is_set():
-                    report.cancelled = True
-                    return
-                if added:
-                    why = f"{added} sentence groups added for finer meaning search"
-                    report.results[at] = FileResult(r.path, "updated", why, r.pages, r.chunks)
-                self._done += 1
-                self._report(r.path)
-        finally:
-            self._in_children = False
+        self._store_children(
+            report,
+            [(at, partial(add_missing_children, self.db, document_id=doc,
+                          should_stop=self.cancel.is_set))
+             for at, doc in backfill],
+            say_added=True,
+        )  # fmt: skip
+
+    def _store_children(
+        self,
+        report: IngestReport,
+        files: list[tuple[int, Callable[..., int]]],
+        say_added: bool = False,
+    ) -> None:
+        """For each (result index, store(embedder) -> children stored): its children,
+        progress meanwhile; a failure leaves the file searchable by meaning (logged)."""
+        assert self.embedder is not None
+        for at, store in files:
+            r = report.results[at]
+            counted = CountingEmbedder(self.embedder, partial(self._child_batch, path=r.path))
+            self._in_children = True
+            try:
+                added = store(embedder=counted)
+            except StoreError:
+                raise
+            except Exception:  # the next run retries (the document still lacks them)
+                log.exception("could not embed the sentence groups of %s", r.path)
+                added = 0
+            finally:
+                self._in_children = False
+            if self.cancel.is_set():
+                report.cancelled = True
+                return
+            if added and say_added:
+                why = f"{added} sentence groups added for finer meaning search"
+                report.results[at] = FileResult(r.path, "updated", why, r.pages, r.chunks)
+            self._done += 1
+            self._report(r.path)
 
     # public -----------------------------------------------------------------------------
     def _notices(self, report: IngestReport) -> None:
@@ -409,17 +417,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def remove_path(db: sqlite_utils.Database, path: Path, collection: str | None = None) -> int:
-    """Forget a file, or every file under a folder; returns how many documents went."""
-    target = str(Path(path).expanduser().absolute())
-    scope = [int(colls.find_collection(db, collection)["id"])] if collection else None
-    removed = 0
-    for doc in index.list_documents(db, scope):
-        if doc["path"] == target or doc["path"].startswith(target.rstrip("/\\") + os.sep):
-            apply_write(db, index.remove_document(db, int(doc["id"])))
-            removed += 1
-    under = target.rstrip("/\\") + os.sep
-    store_collections.remove_sources(db, target, under, scope[0] if scope else None)
-    return removed

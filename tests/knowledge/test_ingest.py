@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import sqlite_utils
 
+from app.knowledge.collections import remove_path
 from app.knowledge.embed import Embedder
 from app.knowledge.extract import Limits
 from app.knowledge.extract_docx import MiB
-from app.knowledge.ingest import Ingestor, remove_path
+from app.knowledge.ingest import Ingestor
 from app.knowledge.ingest_report import Progress
 from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE, keyword_search, search
 from tests.fixtures.docs.make import make_docx, make_pdf, make_zip_bomb_docx
