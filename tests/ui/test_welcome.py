@@ -49,9 +49,7 @@ def test_welcome_says_when_no_chat_model_is_installed() -> None:
     assert f"{STARTER}" in welcome_text(STARTER)
 
 
-def test_typing_a_question_while_the_welcome_is_open_loses_nothing(
-    window: Any, qtbot: Any
-) -> None:
+def test_typing_a_question_while_the_welcome_is_open_loses_nothing(window: Any, qtbot: Any) -> None:
     """A new user clicks the message box and types while the welcome is still up: the
     dialog used to swallow the first word and take the space as "Start chatting"."""
     from PySide6.QtCore import Qt
