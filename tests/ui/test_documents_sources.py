@@ -158,3 +158,36 @@ def test_attribution_adds_no_second_marker_where_the_model_wrote_one() -> None:
     added = attributed_markdown("Built in 1871. Red in 1953.", citations, 1)
     assert added.startswith("Built in 1871. [1] Red in 1953. \u26a0")
     assert attributed_markdown("Built in 1871.", citations[:1], 0) == "Built in 1871."
+
+
+def test_attribution_marks_and_links_stay_out_of_code() -> None:
+    """An answer's code block is shown as code: a "not found" mark or a ``[n]`` link put
+    there would be shown inside the code (seen under Xvfb in a bash block). The mark
+    goes only after prose; ``[1]`` in code stays code."""
+    from app.ui.citation_links import (
+        NOT_FOUND_MARK,
+        attributed_markdown,
+        link_citations_markdown,
+        remember_attribution,
+    )
+
+    text = (
+        "You can use the exit command to leave the debugger.\n\n"
+        "```bash\nexit -1  # or exit +1 for a more precise option\n```\n\n"
+        "Then `items[1]` is read again."
+    )
+    citations = [
+        {"sentence": "You can use the exit command to leave the debugger.", "source": 1},
+        {"sentence": "exit -1  # or exit +1 for a more precise option", "source": None},
+        {"sentence": "Then `items[1]` is read again.", "source": None},
+    ]
+    marked = attributed_markdown(text, citations, 2)
+    assert "option\n```" in marked  # the code block is as the model wrote it
+    assert marked.startswith("You can use the exit command to leave the debugger. [1]")
+    assert marked.endswith("is read again." + NOT_FOUND_MARK)
+    assert marked.count(NOT_FOUND_MARK) == 1
+
+    remember_attribution(77, citations)
+    linked = link_citations_markdown(text, 77, 2)
+    assert "`items[1]`" in linked  # not a citation link inside inline code
+    assert "debugger. [\\[1\\]](cite:77:1)" in linked
