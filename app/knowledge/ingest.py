@@ -47,6 +47,7 @@ from app.knowledge.chunk import approx_tokens, chunk_blocks
 from app.knowledge.embed import Embedder
 from app.knowledge.extract import ExtractStopped, Limits, read_document
 from app.knowledge.ingest_report import FileResult, IngestReport, Progress, Status, keyword_only
+from app.knowledge.ingest_tally import Tally, file_size
 from app.knowledge.retrieve import KEYWORD_ONLY_NOTICE
 from app.knowledge.scan import expand, unreadable_notice
 from app.knowledge.types import Chunk
@@ -93,49 +94,12 @@ class Ingestor:
         self.progress = progress
         self.cancel = cancel or threading.Event()
         self._chunking = {"target": chunk_target, "max_tokens": chunk_max, "overlap": chunk_overlap}
-        self._pages = self._chunks = self._done = self._total = 0
-        self._bytes_done = self._bytes_total = 0
-        self._searchable = self._to_embed = self._children = self._meaning = 0
-        self._in_children = False
-        self._embed_start: float | None = None
-        self._start = time.monotonic()
+        self._tally = Tally()
 
     # progress -------------------------------------------------------------------------
     def _report(self, current: Path | None) -> None:
-        if self.progress is None:
-            return
-        elapsed = time.monotonic() - self._start
-        self.progress(
-            Progress(
-                self._done, self._total, self._pages, self._chunks, current, elapsed,
-                self._eta(elapsed), self._searchable, self._to_embed, self._children,
-                self._embed_start is not None, self._meaning,
-            )
-        )  # fmt: skip
-
-    def _eta(self, elapsed: float) -> float | None:
-        if self._in_children:  # how many children a passage has is not known ahead
-            return None
-        if self._embed_start is not None and self._to_embed:  # pass 2: by chunks
-            spent = time.monotonic() - self._embed_start
-            if self._chunks >= self._to_embed:  # the last passages' children may follow
-                return 0.0 if self._done >= self._total else None
-            if self._chunks:
-                return spent / self._chunks * (self._to_embed - self._chunks)
-            return None
-        if self._bytes_done and self._bytes_total > self._bytes_done:
-            return elapsed / self._bytes_done * (self._bytes_total - self._bytes_done)
-        if self._total and self._done >= self._total:
-            return 0.0
-        return None
-
-    def _begin(self, files: list[Path]) -> None:
-        self._start = time.monotonic()
-        self._done, self._total = 0, len(files)
-        self._pages = self._chunks = self._bytes_done = 0
-        self._searchable = self._to_embed = self._children = self._meaning = 0
-        self._embed_start = None
-        self._bytes_total = sum(_size(p) for p in files)
+        if self.progress is not None:
+            self.progress(self._tally.progress(current))
 
     # one file ---------------------------------------------------------------------------
     def _fresh(self, row: dict | None) -> bool:
@@ -184,7 +148,7 @@ class Ingestor:
             self.db, collection_id, extracted, state, chunks, None, None
         )  # searchable by keywords from here on; pass 2 adds the vectors
         apply_write(self.db, written)
-        self._pages += extracted.pages
+        self._tally.pages += extracted.pages
         status: Status = "updated" if row else "indexed"
         result = FileResult(path, status, pages=extracted.pages, chunks=len(chunks))
         return result, written, chunks
@@ -201,7 +165,7 @@ class Ingestor:
                 raise _Cancelled
             batch = pending.chunks[start : start + EMBED_BATCH]
             parts.append(embedder.embed([c.embed_text() for c in batch]))
-            self._chunks += len(batch)
+            self._tally.chunks += len(batch)
             self._report(path)
         vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
         blobs = [np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in vectors]
@@ -215,11 +179,11 @@ class Ingestor:
         return vectors
 
     def _child_batch(self, n: int, path: Path) -> None:
-        self._children += n
+        self._tally.children += n
         self._report(path)
 
     def _embed_all(self, pending: list[_Pending], report: IngestReport) -> None:
-        self._embed_start = time.monotonic()
+        self._tally.embed_start = time.monotonic()
         embedded: list[tuple[_Pending, np.ndarray]] = []
         for n, item in enumerate(pending):
             result = report.results[item.at]
@@ -235,9 +199,9 @@ class Ingestor:
             except Exception as exc:  # the embedding model failed on this file
                 log.exception("could not embed %s", result.path)
                 keyword_only(report, item.at, f"the embedding model failed ({exc})")
-                self._done += 1
+                self._tally.done += 1
             else:
-                self._meaning += 1
+                self._tally.meaning += 1
             self._report(result.path)
         self._children_of(embedded, report)
 
@@ -254,7 +218,7 @@ class Ingestor:
         )  # fmt: skip
 
     def _run(self, collection_id: int, files: list[Path], report: IngestReport) -> None:
-        self._begin(files)
+        self._tally = Tally.begin(files)
         self._report(files[0] if files else None)
         pending: list[_Pending] = []
         model_id = self.embedder.model_id if self.embedder else None
@@ -264,7 +228,7 @@ class Ingestor:
             if self.cancel.is_set():
                 report.cancelled = True
                 break
-            size = _size(path)
+            size = file_size(path)
             try:
                 outcome = self._index_file(collection_id, path)
             except _Cancelled:
@@ -281,21 +245,21 @@ class Ingestor:
                 outcome = FileResult(path, "failed", f"could not be indexed ({type(exc).__name__})")
             if isinstance(outcome, tuple):
                 result, written, chunks = outcome
-                self._searchable += 1
+                self._tally.searchable += 1
                 if self.embedder is not None and chunks:
                     pending.append(_Pending(len(report.results), written, chunks))
-                    self._to_embed += len(chunks)
+                    self._tally.to_embed += len(chunks)
                 else:
-                    self._chunks += len(chunks)
-                    self._done += 1
+                    self._tally.chunks += len(chunks)
+                    self._tally.done += 1
             elif outcome.status == "unchanged" and str(path) in lacking:
                 result = outcome
                 backfill.append((len(report.results), lacking[str(path)]))
             else:
                 result = outcome
-                self._done += 1
+                self._tally.done += 1
             report.results.append(result)
-            self._bytes_done += size
+            self._tally.bytes_done += size
             self._report(path)
         if report.cancelled:
             for item in pending:
@@ -307,7 +271,7 @@ class Ingestor:
 
     def _add_children(self, backfill: list[tuple[int, int]], report: IngestReport) -> None:
         """Child chunks for unchanged documents embedded without them (pass 3)."""
-        self._embed_start = self._embed_start or time.monotonic()
+        self._tally.embed_start = self._tally.embed_start or time.monotonic()
         self._store_children(
             report,
             [(at, partial(add_missing_children, self.db, document_id=doc,
@@ -328,7 +292,7 @@ class Ingestor:
         for at, store in files:
             r = report.results[at]
             counted = CountingEmbedder(self.embedder, partial(self._child_batch, path=r.path))
-            self._in_children = True
+            self._tally.in_children = True
             try:
                 added = store(embedder=counted)
             except StoreError:
@@ -337,14 +301,14 @@ class Ingestor:
                 log.exception("could not embed the sentence groups of %s", r.path)
                 added = 0
             finally:
-                self._in_children = False
+                self._tally.in_children = False
             if self.cancel.is_set():
                 report.cancelled = True
                 return
             if added and say_added:
                 why = f"{added} sentence groups added for finer meaning search"
                 report.results[at] = FileResult(r.path, "updated", why, r.pages, r.chunks)
-            self._done += 1
+            self._tally.done += 1
             self._report(r.path)
 
     # public -----------------------------------------------------------------------------
@@ -410,10 +374,3 @@ class Ingestor:
             if report.cancelled:
                 break
         return report
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
