@@ -219,12 +219,12 @@ def remove_path(db: sqlite_utils.Database, path: Path, collection: str | None = 
 
     target = str(Path(path).expanduser().absolute())
     scope = [int(find_collection(db, collection)["id"])] if collection else None
+    under = target.rstrip("/\\") + os.sep
     removed = 0
     for doc in index.list_documents(db, scope):
-        if doc["path"] == target or doc["path"].startswith(target.rstrip("/\\") + os.sep):
+        if doc["path"] == target or doc["path"].startswith(under):
             apply_write(db, index.remove_document(db, int(doc["id"])))
             removed += 1
-    under = target.rstrip("/\\") + os.sep
     rows.remove_sources(db, target, under, scope[0] if scope else None)
     return removed
 
