@@ -45,12 +45,9 @@ from typing import Any
 
 import numpy as np
 
+from bench.docs_ingest import uptime
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "docs.json"
-
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def _build_info() -> dict[str, Any]:
@@ -281,10 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     result = driver(args)
     print(json.dumps(result["ratios_to_project_build_per_round"], indent=1))
     print(json.dumps(result["cosine_to_project_build_min_mean"], indent=1))
-    if args.write:  # read just before writing: others merge their parts into docs.json too
-        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        data.setdefault("ingest", {})["blas"] = result
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+    if args.write:
+        from bench.docs_ingest import merge_ingest
+
+        merge_ingest("blas", result)
     return 0
 
 

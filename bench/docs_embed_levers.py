@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.docs_ingest import RESULTS, _MultiSeq, uptime
+from bench.docs_ingest import _MultiSeq, merge_ingest, uptime
 
 CLS_SEP = (101, 102)  # MiniLM's [CLS] and [SEP]
 
@@ -308,9 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     result["load_at_end"] = uptime()
     print(json.dumps(result["arithmetic"], indent=1), flush=True)
     if args.write:
-        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        data.setdefault("ingest", {})["embed_levers_low_load"] = result
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+        merge_ingest("embed_levers_low_load", result)
     return 0
 
 

@@ -33,15 +33,7 @@ from typing import Any
 import numpy as np
 
 from app.knowledge.embed import Embedder
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "docs.json"
-
-
-def uptime() -> str:
-    import subprocess
-
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+from bench.docs_ingest import uptime
 
 
 class PackedEmbedder(Embedder):
@@ -225,10 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(json.dumps(result["ingest_two_lanes"]["pages_per_s_ratio_per_round"]))
     result["load_at_end"] = uptime()
-    if args.write:  # read just before writing: others merge their parts into docs.json too
-        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        data.setdefault("ingest", {})["pack"] = result
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+    if args.write:
+        from bench.docs_ingest import merge_ingest
+
+        merge_ingest("pack", result)
     return 0
 
 

@@ -713,6 +713,14 @@ def compare_drop(
     }
 
 
+def merge_ingest(key: str, result: dict[str, Any]) -> None:
+    """Write ``result`` as ``ingest.KEY`` of bench/results/docs.json, read just before
+    writing (other benches merge their own keys into it)."""
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data.setdefault("ingest", {})[key] = result
+    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+
+
 def merge(result: dict[str, Any]) -> None:
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     data["ingest"] = result
@@ -763,10 +771,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare_drop is not None:
         compared = compare_drop(args.compare_drop, args.rounds, args.messages, 3.0, args.real_drop)
         compared |= {"load_at_end": uptime()}
-        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         key = f"drop_compare_{args.messages}_messages{'_real_drop' if args.real_drop else ''}"
-        data.setdefault("ingest", {})[key] = compared
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+        merge_ingest(key, compared)
         print(json.dumps(compared["summary"], indent=2))
         return 0
     if args.window_only:
@@ -774,9 +780,7 @@ def main(argv: list[str] | None = None) -> int:
             ("--messages", str(args.messages)) + (("--real-drop",) if args.real_drop else ())
         )
         window["this_tree_commit"] = _commit()
-        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        data.setdefault("ingest", {})["window"] = window
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+        merge_ingest("window", window)
         print(json.dumps(window, indent=2))
         return 0
     result = run(gui=not args.no_gui)

@@ -33,13 +33,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.docs_ingest import uptime
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "docs.json"
 SETTLE_MS = 400
-
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def _wait(ms: int) -> None:
@@ -229,13 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         result = measure(args.cycles, args.messages)
         key = f"strip_show_{args.messages}_messages"
-    from bench.docs_ingest import _commit
+    from bench.docs_ingest import _commit, merge_ingest
 
     result |= {"this_tree_commit": _commit(), "load_at_start": load, "load_at_end": uptime()}
     if not args.no_save:
-        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        data.setdefault("ingest", {})[key] = result
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+        merge_ingest(key, result)
     print(json.dumps(result, indent=2))
     return 0
 
