@@ -121,13 +121,15 @@ def _own_child(
     passage may have line breaks: the same tokens for a BERT vocabulary, maybe not for
     others, so the tokens are compared)."""
     counts = np.bincount(np.asarray(parents, dtype=np.int64), minlength=len(chunks))
-    return {
-        i: p
-        for i, p in enumerate(parents)
-        if counts[p] == 1
-        and texts[i].split() == chunks[p].embed_text().split()
-        and embedder.tokenize(texts[i]) == embedder.tokenize(chunks[p].embed_text())
-    }
+    own: dict[int, int] = {}
+    for i, p in enumerate(parents):
+        if counts[p] != 1:
+            continue
+        passage = chunks[p].embed_text()  # built once: the words, then the tokens
+        same_words = texts[i].split() == passage.split()
+        if same_words and embedder.tokenize(texts[i]) == embedder.tokenize(passage):
+            own[i] = p
+    return own
 
 
 def documents_lacking_children(
