@@ -1,12 +1,13 @@
 """OpenAI-style requests as conversation-service turns (the local API, issue 14).
 
-An OpenAI request carries the whole conversation. ``api_turn`` writes its earlier
-messages into a new conversation (its system messages become that conversation's system
-prompt), sends the last user message through ``ConversationService.run`` (routing,
-specialists, grounding, the model pool: the same as the window and the CLI) and, unless
-the request asked to keep it, deletes the conversation afterwards. The service saves
-every turn as it streams (so a crash keeps the answer); deleting a finished exchange is
-one transaction and keeps the service free of an API-only code path.
+An OpenAI request carries the whole conversation. An unsaved exchange (the default) is
+answered in memory by ``app.chat.unsaved_turn``: the service's routing, specialists,
+grounding and model pool, the request's messages as the history, no row written. A saved
+one (``lantern.save``), and an unsaved one that needs a stored conversation (a specialist
+that may escalate, a remote endpoint), has its earlier messages written into a new
+conversation (its system messages become that conversation's system prompt) and its last
+user message sent through ``ConversationService.run`` (the same as the window and the
+CLI); unless the request asked to keep it, that conversation is deleted afterwards.
 
 ``served_models`` and ``resolve_model`` say what the ``model`` field may name: installed
 chat models, ``specialist:NAME`` and ``auto`` (routed).
@@ -15,7 +16,7 @@ chat models, ``specialist:NAME`` and ``auto`` (routed).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlite_utils
@@ -90,6 +91,22 @@ def api_turn(
     body = [m for m in messages if m.role != "system"]
     if not body or body[-1].role != "user":
         raise LanternError("The last message must be the user's: there is nothing to answer.")
+    request = TurnRequest(
+        "send",
+        text=body[-1].content,
+        model=target.model,
+        specialist=target.specialist,
+        max_tokens=max_tokens,
+        collection=collection,
+        sampling=tuple((sampling or {}).items()),
+    )
+    if not save:
+        from app.chat import unsaved_turn
+
+        turn = unsaved_turn.plan(service, request, system or None, body[:-1])
+        if turn is not None:
+            yield from _cut_at_stops(service, unsaved_turn.answer(service, turn), stop)
+            return
     from app.store import conversations as convs
     from app.store import messages as msgs
     from app.store.transaction import immediate
@@ -103,17 +120,8 @@ def api_turn(
         for m in body[:-1]:
             msgs.add_message(db, conv["id"], m.role, m.content)
     try:
-        request = TurnRequest(
-            "send",
-            conversation_id=conv["id"],
-            text=body[-1].content,
-            model=target.model,
-            specialist=target.specialist,
-            max_tokens=max_tokens,
-            collection=collection,
-            sampling=tuple((sampling or {}).items()),
-        )
-        yield from _cut_at_stops(service, service.run(request), stop)
+        stored = replace(request, conversation_id=conv["id"])
+        yield from _cut_at_stops(service, service.run(stored), stop)
     finally:
         if not save:
             service.delete(conv["id"])

@@ -111,6 +111,15 @@ class ConversationService(ConversationManagement):
 
     # -- the owner thread ----------------------------------------------------------------
 
+    def begin_turn(self) -> None:
+        """A turn run outside ``run`` begins (``app.chat.unsaved_turn``): a stop asked
+        for before it is forgotten, as ``run`` forgets it."""
+        self._stop.clear()
+
+    def stop_requested(self) -> bool:
+        """Whether ``stop()`` was called since the running turn began."""
+        return self._stop.is_set()
+
     def load_model(
         self,
         name: str | None = None,
