@@ -58,13 +58,36 @@ class KeptEmbedder:
     """The default embedding model, opened on first use and kept until ``close``.
 
     Satisfies retrieval's ``QueryEmbedder``; a turn whose documents are pasted whole
-    never opens it. Reopened when the default embedding model changes.
+    never opens it. Reopened when the default embedding model changes. Keeps the
+    reranker too (``reranker()``), on the same terms.
     """
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db
         self._embedder: Any = None
         self._path: Path | None = None
+        self._reranker: Any = None
+        self._reranker_path: Path | None = None
+
+    def reranker(self) -> Any:
+        """The installed reranker (``app.knowledge.rerank.Reranker``) when the
+        ``docs.rerank`` setting is on, else ``None``."""
+        from app.knowledge.rerank import Reranker, reranker_path
+        from app.store.settings import get_setting
+
+        path = reranker_path(self._db) if get_setting(self._db, "docs.rerank") else None
+        if path != self._reranker_path:
+            self._close_reranker()
+            if path is not None:
+                log.info("opening the reranker %s", path.name)
+                self._reranker = Reranker(path)
+                self._reranker_path = path
+        return self._reranker
+
+    def _close_reranker(self) -> None:
+        if self._reranker is not None:
+            self._reranker.close()
+        self._reranker, self._reranker_path = None, None
 
     def current(self) -> Any:
         """The embedder for the registry's default embedding model, or ``None``."""
@@ -72,7 +95,7 @@ class KeptEmbedder:
 
         path = embedding_model_path(self._db)
         if path != self._path:
-            self.close()
+            self._close_embedder()
             if path is not None:
                 from app.knowledge.embed import Embedder
 
@@ -86,6 +109,10 @@ class KeptEmbedder:
         return self._embedder is not None
 
     def close(self) -> None:
+        self._close_embedder()
+        self._close_reranker()
+
+    def _close_embedder(self) -> None:
         if self._embedder is not None:
             self._embedder.close()
         self._embedder, self._path = None, None
@@ -152,5 +179,5 @@ def ground(
     return build_grounding(
         db, question, budget_tokens=budget, count_tokens=count,
         collection=scope.collection, conversation_id=scope.conversation_id,
-        embedder=_query_embedder(db, embedder),
+        embedder=_query_embedder(db, embedder), reranker=embedder.reranker(),
     )  # fmt: skip

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.common import err, note, out
+from app.errors import ModelFileError
 from app.knowledge.collections import list_collections, record_results, remove_path, scope_ids
 from app.knowledge.extract import Limits
 from app.knowledge.index import list_documents
@@ -57,6 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     sr.add_argument("--mode", choices=("hybrid", "keyword", "vector"), default="hybrid")
     _model_args(sr)
+    sr.add_argument("--reranker", type=Path, metavar="GGUF",
+                    help="reorder the results with this reranker (default: the installed "
+                    "one, when the docs.rerank setting is on)")  # fmt: skip
+    sr.add_argument("--no-rerank", action="store_true", help="do not rerank")
     sr.add_argument("--json", action="store_true", help="print JSON")
     sr.set_defaults(func=run_search)
 
@@ -214,16 +219,33 @@ def run_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reranker(args: argparse.Namespace) -> Any:
+    from app.knowledge.rerank import Reranker, reranker_path
+    from app.store.settings import get_setting
+
+    if args.no_rerank:
+        return None
+    if args.reranker is not None:
+        if not args.reranker.is_file():
+            raise ModelFileError(f"The reranker file {args.reranker} does not exist.")
+        return Reranker(args.reranker)
+    path = reranker_path(args.db) if get_setting(args.db, "docs.rerank") else None
+    return Reranker(path) if path is not None else None
+
+
 def run_search(args: argparse.Namespace) -> int:
     embedder = None if args.mode == "keyword" else _embedder(args)
+    reranker = None
     try:
+        reranker = _reranker(args)
         result = search(
             args.db, args.query, collection=args.collection, conversation_id=args.conversation,
-            embedder=embedder, k=args.k, mode=args.mode,
+            embedder=embedder, k=args.k, mode=args.mode, reranker=reranker,
         )  # fmt: skip
     finally:
-        if embedder is not None:
-            embedder.close()
+        for model in (embedder, reranker):
+            if model is not None:
+                model.close()
     result.notices = _asked_notices(result.notices, args)
     if args.json:
         out(json.dumps({

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     report["database"], report["models"] = _store(args)
     report["pool"] = _pool(report["models"])
     report["embedding_model"] = _embedding()
+    report["reranker"] = _reranker()
     report["kv_cache"] = _kv_cache()
     report["decoding"] = _decoding()
     problems = _problems(report)
@@ -216,6 +217,17 @@ def _embedding() -> dict[str, Any]:
         return {"name": None, "path": None, "ok": False, "message": str(exc)}
 
 
+def _reranker() -> dict[str, Any]:
+    """The optional reranker document search uses (app.knowledge.rerank)."""
+    from app.commands.common import context
+    from app.knowledge.rerank import reranker_status
+
+    try:
+        return reranker_status(context().db)
+    except LanternError as exc:
+        return {"name": None, "ok": False, "message": str(exc)}
+
+
 def _problems(report: dict[str, Any]) -> list[str]:
     problems = []
     if not report["llama_cpp"]["installed"]:
@@ -265,6 +277,7 @@ def _print(report: dict[str, Any]) -> None:
         mark = " (default)" if m["default_chat"] else ""
         out(f"  - {m['name']}{mark}: {m['kind']}, {state}, {m['path']}")
     out(f"Embedding   {report['embedding_model']['message']}")
+    out(f"Reranker    {report['reranker']['message']}")
     pool = report["pool"]
     if "error" in pool:
         out(f"Model pool  {pool['error']}")

@@ -42,6 +42,7 @@ EMBEDDING_ARCHS = frozenset(
         "t5encoder",
     }
 )
+RANK_POOLING = 4  # llama.cpp's LLAMA_POOLING_TYPE_RANK, as GGUF's {arch}.pooling_type
 # Files that cannot chat on their own and are attached to a model instead.
 ADAPTER_ARCHS = frozenset({"clip"})
 
@@ -188,7 +189,11 @@ def _kind(header: GGUFHeader, arch: str) -> ModelKind:
     meta = header.metadata
     if _str(meta.get("general.type")) == "adapter" or arch in ADAPTER_ARCHS:
         return "adapter"
-    if arch in EMBEDDING_ARCHS or f"{arch}.pooling_type" in meta:
+    pooling = meta.get(f"{arch}.pooling_type")
+    # a sequence classifier (a reranker): rank pooling, or a BERT-style head without it
+    if pooling == RANK_POOLING or any(t.name == "cls.output.weight" for t in header.tensors):
+        return "reranker"
+    if arch in EMBEDDING_ARCHS or pooling is not None:
         return "embedding"
     return "chat"
 

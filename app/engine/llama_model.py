@@ -118,6 +118,7 @@ class LlamaModel:
         self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
         self.n_ctx_train = int(llama_cpp.llama_model_n_ctx_train(ptr))
         self.n_embd = int(llama_cpp.llama_model_n_embd(ptr))
+        self.n_cls_out = int(llama_cpp.llama_model_n_cls_out(ptr))  # a reranker's scores
         self.has_encoder = bool(llama_cpp.llama_model_has_encoder(ptr))
         self._contexts: list[LlamaContext] = []
         self._tok_buf = (llama_cpp.llama_token * 0)()
@@ -224,9 +225,14 @@ class LlamaContext:
             self.batch.seq_id[i][0] = 0
 
     @property
+    def pooling(self) -> int:
+        """llama.cpp's ``LLAMA_POOLING_TYPE_*`` for this context (the model's own)."""
+        return int(llama_cpp.llama_pooling_type(self.ptr))
+
+    @property
     def pooled(self) -> bool:
         """Whether llama.cpp pools token vectors into one per sequence."""
-        return bool(llama_cpp.llama_pooling_type(self.ptr) != llama_cpp.LLAMA_POOLING_TYPE_NONE)
+        return self.pooling != llama_cpp.LLAMA_POOLING_TYPE_NONE
 
     def set_threads(self, n_threads: int) -> None:
         if n_threads != self.n_threads:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-ModelKind = Literal["chat", "embedding", "adapter"]
+ModelKind = Literal["chat", "embedding", "reranker", "adapter"]
 StopReason = Literal["eos", "length", "context", "user"]
 """``length``: ``max_tokens`` reached; ``context``: the context window is full."""
 

@@ -95,22 +95,41 @@ def _write_vocab(writer: gguf.GGUFWriter, tokenizer: dict[str, Any]) -> None:
     writer.add_add_eos_token(True)
 
 
-def convert(out: Path, source: Path | None = None) -> Path:
-    """Write the f16 GGUF to ``out`` (atomically, via a temporary file)."""
-    source = source or model_zip()
-    with zipfile.ZipFile(source) as zf:
+def read_package(source: Path | None = None) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """(config, tokenizer, tensors) of the package's model, checked for mean pooling."""
+    with zipfile.ZipFile(source or model_zip()) as zf:
         config = json.loads(zf.read("config.json"))
         pooling = json.loads(zf.read("1_Pooling/config.json"))
         tokenizer = json.loads(zf.read("tokenizer.json"))
         tensors = read_safetensors(zf.read("model.safetensors"))
     if not pooling.get("pooling_mode_mean_tokens"):
         raise ModelFileError("Expected mean pooling in the package's 1_Pooling/config.json.")
+    return config, tokenizer, tensors
+
+
+def convert(out: Path, source: Path | None = None) -> Path:
+    """Write the f16 GGUF to ``out`` (atomically, via a temporary file)."""
+    config, tokenizer, tensors = read_package(source)
+    return write_bert_gguf(out, "all-MiniLM-L6-v2", config, tokenizer, tensors)
+
+
+def write_bert_gguf(
+    out: Path,
+    name: str,
+    config: dict[str, Any],
+    tokenizer: dict[str, Any],
+    tensors: dict[str, Any],
+    pooling: gguf.PoolingType = gguf.PoolingType.MEAN,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """A BERT GGUF from Hugging Face tensors; ``extra``: tensors already named the GGUF
+    way (a reranker's ``cls.*`` head, which goes with ``PoolingType.RANK``)."""
     n_layers = config["num_hidden_layers"]
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.BERT, n_layers)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + f".part{os.getpid()}")
     writer = gguf.GGUFWriter(tmp, "bert")
-    writer.add_name("all-MiniLM-L6-v2")
+    writer.add_name(name)
     writer.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
     writer.add_context_length(config["max_position_embeddings"])
     writer.add_embedding_length(config["hidden_size"])
@@ -119,16 +138,17 @@ def convert(out: Path, source: Path | None = None) -> Path:
     writer.add_head_count(config["num_attention_heads"])
     writer.add_layer_norm_eps(config["layer_norm_eps"])
     writer.add_causal_attention(False)
-    writer.add_pooling_type(gguf.PoolingType.MEAN)
+    writer.add_pooling_type(pooling)
     _write_vocab(writer, tokenizer)
-    for name, array in tensors.items():
-        new_name = names.get_name(name.removeprefix("bert."), try_suffixes=(".weight", ".bias"))
-        if new_name is None:  # embeddings.position_ids, pooler.* (mean pooling needs neither)
-            continue
+    renamed = {}
+    for hf_name, array in tensors.items():
+        new_name = names.get_name(hf_name.removeprefix("bert."), try_suffixes=(".weight", ".bias"))
+        if new_name is not None:  # not embeddings.position_ids, pooler.* (mean pooling)
+            renamed[new_name] = array
+    for new_name, array in {**renamed, **(extra or {})}.items():
         # llama.cpp adds the token-type row to f32 activations directly: it must stay f32
         half = array.ndim >= 2 and not new_name.startswith("token_types")
-        data = array.astype(np.float16 if half else np.float32)
-        writer.add_tensor(new_name, data)
+        writer.add_tensor(new_name, array.astype(np.float16 if half else np.float32))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

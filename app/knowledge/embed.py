@@ -76,7 +76,11 @@ class Embedder:
     """
 
     def __init__(
-        self, path: Path, n_threads: int | None = None, n_gpu_layers: int | None = 0
+        self,
+        path: Path,
+        n_threads: int | None = None,
+        n_gpu_layers: int | None = 0,
+        role: str = "an embedding model",
     ) -> None:
         import llama_cpp
 
@@ -85,7 +89,7 @@ class Embedder:
         self._llama = llama_cpp
         self._owner = threading.get_ident()
         self.path = Path(path)
-        self._model = LlamaModel(self.path, n_gpu_layers, role="an embedding model")
+        self._model = LlamaModel(self.path, n_gpu_layers, role=role)
         try:
             self.model_id = model_id_for(self.path)
             self.max_tokens = min(self._model.n_ctx_train or 512, 2048)
@@ -103,8 +107,11 @@ class Embedder:
             raise
         self._context = self._lanes[0]
         self._ctx: Any = self._context.ptr
-        self.dim = self._model.n_embd
         self._pooled = self._context.pooled
+        # A reranker (rank pooling) gives its classification head's scores per text, not
+        # a vector: ``dim`` is then the number of scores (one for relevance).
+        self.ranks = self._context.pooling == llama_cpp.LLAMA_POOLING_TYPE_RANK
+        self.dim = self._model.n_cls_out if self.ranks else self._model.n_embd
         # A model without a KV cache (BERT and other non-causal embedders) is run with
         # llama_encode: llama_decode would only log "calling encode() instead" first, a
         # call back into Python (the GIL, in a lane at lowered priority) for every text.
@@ -129,7 +136,14 @@ class Embedder:
 
     def tokenize(self, text: str, add_special: bool = True) -> list[int]:
         self._check_thread()
+        if self._model.closed:  # its vocabulary is freed: llama.cpp would crash
+            raise RuntimeError("this Embedder was closed")
         return self._model.tokenize(text, add_special, parse_special=False)
+
+    @property
+    def vocab(self) -> Any:
+        """The model's ``llama_vocab`` pointer (its special tokens)."""
+        return self._model.vocab
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text, add_special=False))
@@ -205,21 +219,29 @@ class Embedder:
         """Unit-length float32 vectors, one row per text (long texts are truncated)."""
         self._check_thread()
         start = time.perf_counter()
-        if self._model.closed:
-            raise RuntimeError("this Embedder was closed")
-        perf0 = [self._llama.llama_perf_context(lane.ptr) for lane in self._lanes]
-        result = np.zeros((len(texts), self.dim), dtype=np.float32)
         tokens_all = []
         for text in texts:
             tokens = self.tokenize(text) or [0]
             if len(tokens) > self.max_tokens:
                 tokens = tokens[: self.max_tokens - 1] + tokens[-1:]  # keep the final [SEP]
             tokens_all.append(tokens)
-        self._encode_all(tokens_all, result)
+        result = self.encode_tokens(tokens_all, start)
         norms = np.linalg.norm(result, axis=1, keepdims=True)
         result /= np.where(norms > 0, norms, 1.0)
+        return result
+
+    def encode_tokens(self, tokens_all: list[list[int]], start: float | None = None) -> np.ndarray:
+        """The model's pooled output for each token list (each at most ``max_tokens``), as
+        llama.cpp gives it: not normalized (a reranker's scores, see ``ranks``)."""
+        self._check_thread()
+        start = time.perf_counter() if start is None else start
+        if self._model.closed:
+            raise RuntimeError("this Embedder was closed")
+        perf0 = [self._llama.llama_perf_context(lane.ptr) for lane in self._lanes]
+        result = np.zeros((len(tokens_all), self.dim), dtype=np.float32)
+        self._encode_all(tokens_all, result)
         perf1 = [self._llama.llama_perf_context(lane.ptr) for lane in self._lanes]
-        self.stats.texts += len(texts)
+        self.stats.texts += len(tokens_all)
         self.stats.tokens += sum(len(t) for t in tokens_all)
         self.stats.wall_s += time.perf_counter() - start
         # lanes run side by side: llama.cpp's time is the busiest lane's, tokens are all

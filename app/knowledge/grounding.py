@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from app.knowledge.collections import scope_ids
-from app.knowledge.retrieve import QueryEmbedder, search
+from app.knowledge.retrieve import PassageReranker, QueryEmbedder, search
 from app.knowledge.types import Hit
 from app.store.chunks import document_chunks
 
@@ -78,6 +78,7 @@ def build_grounding(
     conversation_id: int | None = None,
     embedder: QueryEmbedder | None = None,
     k: int = 6,
+    reranker: PassageReranker | None = None,
 ) -> Grounding:
     """The system text and sources for answering ``question`` from a collection and/or a
     conversation's documents, within ``budget_tokens`` (counted with ``count_tokens``)."""
@@ -92,7 +93,7 @@ def build_grounding(
     else:
         result = search(
             db, question, collection=collection, conversation_id=conversation_id,
-            embedder=embedder, k=k,
+            embedder=embedder, k=k, reranker=reranker,
         )  # fmt: skip
         notices = result.notices
         hits, mode, pieces = [], result.mode, []

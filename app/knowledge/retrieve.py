@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 import numpy as np
@@ -18,6 +18,7 @@ import sqlite_utils
 
 from app.knowledge.child_chunks import ChildRows, child_candidates, child_rows, rank_children
 from app.knowledge.collections import scope_ids
+from app.knowledge.rerank import RERANK_CANDIDATES
 from app.knowledge.types import Hit
 from app.knowledge.vectors import vector_index
 from app.store import chunks
@@ -55,6 +56,12 @@ class QueryEmbedder(Protocol):
     model_id: str
 
     def embed_one(self, text: str) -> np.ndarray: ...
+
+
+class PassageReranker(Protocol):
+    """``app.knowledge.rerank.Reranker``: a score per passage, higher is better."""
+
+    def score(self, question: str, passages: list[str]) -> np.ndarray: ...
 
 
 @dataclass
@@ -206,8 +213,10 @@ def search(
     embedder: QueryEmbedder | None = None,
     k: int = 5,
     mode: Mode = "hybrid",
+    reranker: PassageReranker | None = None,
 ) -> SearchResult:
-    """Top ``k`` chunks for ``query`` in a collection and/or a conversation's documents."""
+    """Top ``k`` chunks for ``query`` in a collection and/or a conversation's documents;
+    with a ``reranker``, the first ``RERANK_CANDIDATES`` are reordered by its scores."""
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
     ids = scope_ids(db, collection, conversation_id)
@@ -242,7 +251,19 @@ def search(
         fused = vector
     else:
         fused = rrf([keyword, vector, children], weights=(KEYWORD_WEIGHT, 1.0, CHILD_WEIGHT))
-    return SearchResult(distinct_hits(load_hits(db, fused[: k * 3]), k), mode, notices)
+    if reranker is None:
+        return SearchResult(distinct_hits(load_hits(db, fused[: k * 3]), k), mode, notices)
+    pool = max(k, RERANK_CANDIDATES)
+    hits = distinct_hits(load_hits(db, fused[: pool * 3]), pool)
+    return SearchResult(reranked(reranker, query, hits)[:k], mode, notices)
+
+
+def reranked(reranker: PassageReranker, query: str, hits: list[Hit]) -> list[Hit]:
+    """``hits`` ordered by the reranker's scores (which become their ``score``); ties keep
+    the fused order."""
+    scores = reranker.score(query, [hit.text for hit in hits])
+    order = sorted(range(len(hits)), key=lambda i: -float(scores[i]))
+    return [replace(hits[i], score=round(float(scores[i]), 6)) for i in order]
 
 
 def distinct_hits(hits: list[Hit], k: int) -> list[Hit]:

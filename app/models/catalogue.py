@@ -17,7 +17,7 @@ from typing import Any
 from app.models.fit import ModelShape
 
 SCHEMA_VERSION = 1
-KINDS = ("chat", "embedding")
+KINDS = ("chat", "embedding", "reranker")
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ def pick_file(listing: RepoFiles, n_ctx: int = 4096) -> HubModelFile:
     entry = catalogue.find_by_repo(listing.repo_id)
     shape = entry.shape if entry else None
     params = listing.parameters or (entry.parameters if entry else None)
-    embedding = bool(entry and entry.kind == "embedding")
+    embedding = bool(entry and entry.kind in ("embedding", "reranker"))
     machine = fit.Machine.current()
     chosen = fit.recommend(listing.files, machine, shape, n_ctx, params, embedding)
     if chosen is None:

@@ -26,7 +26,7 @@ from app.store.timestamps import utc_now
 
 log = get_logger("models")
 
-KINDS = ("chat", "embedding", "adapter")
+KINDS = ("chat", "embedding", "reranker", "adapter")
 _DEFAULT_COLUMN = {"chat": "is_default_chat", "embedding": "is_default_embedding"}
 _CHUNK = 4 * 1024 * 1024
 

@@ -86,7 +86,7 @@ def view_of(
     entry = catalogue.find_by_repo(listing.repo_id)
     shape = shape or (entry.shape if entry else None)
     params = listing.parameters or (entry.parameters if entry else None)
-    embedding = bool(entry and entry.kind == "embedding")
+    embedding = bool(entry and entry.kind in ("embedding", "reranker"))
     best = fit.recommend(listing.files, machine, shape, n_ctx, params, embedding)
     rows = tuple(
         FileRow(

@@ -139,6 +139,8 @@ declare("ui.welcome_shown", bool, False, "Whether the first-run welcome has been
 declare("docs.child_chunks", bool, True, "Also embed each passage's sentence groups when "
         "indexing, so a question finds the passage by its closest sentences (about twice the "
         "embedding work per document).")  # fmt: skip
+declare("docs.rerank", bool, True, "When a reranker is installed (catalogue kind 'reranker'), "
+        "it reorders the first passages found for a question (app.knowledge.rerank).")  # fmt: skip
 
 
 def setting(key: str) -> Setting:

@@ -106,9 +106,15 @@ class SourcesPanel(QWidget):
         self.sentences_title.setVisible(bool(rows))
         self.sentences.setVisible(bool(rows))
 
-    def set_embedding_status(self, status: dict[str, Any]) -> None:
-        """``app.knowledge.embedding_model.embedding_status``: shown under the title."""
-        self.search_model.setText(f"Embedding model: {status['message']}")
+    def set_embedding_status(
+        self, status: dict[str, Any], reranker: dict[str, Any] | None = None
+    ) -> None:
+        """``app.knowledge.embedding_model.embedding_status`` (and, when one is installed,
+        ``app.knowledge.rerank.reranker_status``): shown under the title."""
+        text = f"Embedding model: {status['message']}"
+        if reranker is not None and reranker.get("name"):
+            text += f"\nReranker: {reranker['message']}"
+        self.search_model.setText(text)
         self.search_model.setToolTip(str(status.get("path") or ""))
 
     def _on_activated(self, item: QListWidgetItem) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QUrl, Slot
 
 from app.errors import LanternError
 from app.knowledge.embedding_model import embedding_status
+from app.knowledge.rerank import reranker_status
 from app.store.citations import answer_citations
 from app.store.messages import active_path, get_message, message_sources
 from app.ui.citation_links import forget_attributions, parse_cite_link, remember_attribution
@@ -33,7 +34,7 @@ class ChatSources(QObject):
         forget_attributions()  # a new window: message ids of another database are void
         self.panel = SourcesPanel(window)
         self.dock = window.add_panel(self.panel, "Sources")
-        self.panel.set_embedding_status(embedding_status(window.db))
+        self.panel.set_embedding_status(embedding_status(window.db), reranker_status(window.db))
         self.dock.hide()
         window.client.worker.sources_ready.connect(self._on_sources)
         window.client.worker.citations_ready.connect(self._on_citations)

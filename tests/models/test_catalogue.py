@@ -25,6 +25,8 @@ WANTED = {
     "nomic-embed-text-v1.5",
     "bge-small-en-v1.5",
     "all-minilm-l6-v2",
+    "jina-reranker-v1-tiny-en",  # rerankers (issue 11: optional, offered in the catalogue)
+    "bge-reranker-v2-m3",
 }
 
 
@@ -44,6 +46,8 @@ def test_entries_are_well_formed() -> None:
         assert e.checked
         if e.kind == "embedding":
             assert "embeddings" in e.good_for
+        if e.kind == "reranker":
+            assert "reranking" in e.good_for
         if e.sha256 is not None:
             assert re.fullmatch(r"[0-9a-f]{64}", e.sha256)
 
