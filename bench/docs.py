@@ -226,8 +226,16 @@ def build_synthetic(db: Any, source: list[str], n_chunks: int, dim: int, model_i
 
 
 def bench_latency(
-    embedder: Any, source: list[str], questions: list[str], n_chunks: int, folder: Path
+    embedder: Any,
+    source: list[str],
+    questions: list[str],
+    n_chunks: int,
+    folder: Path,
+    reranker: Any = None,
 ) -> dict:
+    """p50/p95 of each search mode; with ``reranker``, hybrid search reranked too (the
+    FAKE reranker of tests.fixtures.fake_reranker: a MiniLM-L6 cross encoder's shape and
+    cost, meaningless scores; a real reranker cannot be downloaded here)."""
     from app.knowledge import retrieve
     from app.knowledge.retrieve import search
     from app.knowledge.vectors import vector_index
@@ -265,6 +273,10 @@ def bench_latency(
         "hybrid_children_of_50_candidates": children_of_50,
         "hybrid_with_query_embedding": plain("hybrid", embedder),
     }
+    if reranker is not None:
+        variants["hybrid_reranked_minilm_l6_shape"] = lambda d, q: search(
+            d, q, collection="synthetic", embedder=cached, k=5, reranker=reranker
+        )
     # Each variant on its own connection (its own SQLite page cache: a new question reads
     # its rows from the OS cache, as a new question does in use), and the order of the
     # variants rotates question by question, so none is always first under a load change.
@@ -466,6 +478,8 @@ def latency_only(n_chunks: int, threads: int) -> int:
     from app.knowledge.chunk import chunk_blocks
     from app.knowledge.embed import Embedder
     from app.knowledge.extract import read_document
+    from app.knowledge.rerank import RERANK_CANDIDATES, Reranker
+    from tests.fixtures.fake_reranker import fake_reranker_path
     from tests.fixtures.minilm_gguf import minilm_gguf_path
 
     route_llama_log()
@@ -477,8 +491,17 @@ def latency_only(n_chunks: int, threads: int) -> int:
     with (
         tempfile.TemporaryDirectory() as tmp,
         Embedder(minilm_gguf_path(), n_threads=threads) as embedder,
+        Reranker(fake_reranker_path(), n_threads=threads) as reranker,
     ):
-        latency = bench_latency(embedder, source, questions, n_chunks, Path(tmp))
+        latency = bench_latency(embedder, source, questions, n_chunks, Path(tmp), reranker)
+        latency["reranker"] = {
+            "model": "FAKE reranker (tests.fixtures.fake_reranker): all-MiniLM-L6's body with "
+            "an untrained rank-pooling head, the shape and cost of the ms-marco-MiniLM-L-6 "
+            "cross encoder; timing only, its order means nothing",
+            "candidates": RERANK_CANDIDATES,
+            "tokens_per_question": round(reranker.stats.tokens / max(1, reranker.stats.texts))
+            * RERANK_CANDIDATES,
+        }
     latency["load_average"] = {"at_start": load_start, "at_end": os.getloadavg()}
     latency["uptime"] = {"at_start": uptime_start, "at_end": _uptime()}
     latency["how"] = (

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import LanternError
+from app.knowledge.rerank import reranker_status
 from app.store.settings import get_setting
 from app.ui.store_writer import StoreWriter
 from app.ui.style import THEMES
@@ -87,6 +88,8 @@ class SettingsWindow(QDialog):
         self.api_enabled = QCheckBox("Serve the models on 127.0.0.1 (OpenAI-compatible)", self)
         self.api_enabled.setAccessibleName("Local API server")
         self.api_port = self._spin("Local API port", 1024, 65535, None)
+        self.rerank = QCheckBox("Reorder the passages a question finds with the reranker", self)
+        self.rerank.setAccessibleName("Reranking")
         self.error = QLabel("", self)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b3261e;")
@@ -107,6 +110,7 @@ class SettingsWindow(QDialog):
         form.addRow("Flash attention", self.flash_attn)
         form.addRow("Local API server", self.api_enabled)  # issue 14
         form.addRow("Local API port", self.api_port)
+        form.addRow("Document reranking", self.rerank)  # issue 11
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -154,6 +158,8 @@ class SettingsWindow(QDialog):
             self.api_port.setValue(int(get_setting(self.db, "api.port")))
             draft = int(get_setting(self.db, "engine.draft"))
             flash = str(get_setting(self.db, "engine.flash_attn")).lower()
+            self.rerank.setChecked(bool(get_setting(self.db, "docs.rerank")))
+            reranker = reranker_status(self.db)
         except LanternError as exc:
             self._show_error(str(exc))
             return
@@ -169,6 +175,8 @@ class SettingsWindow(QDialog):
             self.drafting.addItem(f"On (up to {draft} tokens a step)", draft)
         self.drafting.setCurrentIndex(self.drafting.findData(draft))
         self.flash_attn.setCurrentIndex(max(0, self.flash_attn.findData(flash)))
+        self.rerank.setEnabled(reranker["name"] is not None)
+        self.rerank.setToolTip(f"Reranker: {reranker['message']}")
         self._loaded = self.values()
 
     def values(self) -> dict[str, Any]:
@@ -184,6 +192,7 @@ class SettingsWindow(QDialog):
             "api.port": self.api_port.value(),
             "engine.draft": self.drafting.currentData(),
             "engine.flash_attn": self.flash_attn.currentData(),
+            "docs.rerank": self.rerank.isChecked(),
         }
 
     def save(self) -> None:

@@ -52,3 +52,25 @@ def test_panel_lists_each_sentence_with_its_source_or_not_found(qtbot: Any) -> N
         panel.sentences.itemActivated.emit(panel.sentences.item(1))
     panel.set_sources(SOURCES)  # the next answer's sources: its sentences are not known yet
     assert panel.sentences.count() == 0
+
+
+def test_panel_names_the_reranker_only_when_one_is_installed(
+    qtbot: Any, db: Any, minilm_path: Any
+) -> None:
+    """Under the title: the embedding model, and the reranker once one is registered (the
+    FAKE one of tests.fixtures.fake_reranker; no real reranker can be downloaded here)."""
+    from app.knowledge.embedding_model import embedding_status
+    from app.knowledge.rerank import reranker_status
+    from app.models.registry import register_file
+    from tests.fixtures.fake_reranker import fake_reranker_path
+
+    panel = SourcesPanel(open_files=False)
+    qtbot.addWidget(panel)
+    register_file(db, minilm_path)
+    panel.set_embedding_status(embedding_status(db), reranker_status(db))
+    assert "Reranker" not in panel.search_model.text()
+    row = register_file(db, fake_reranker_path())
+    panel.set_embedding_status(embedding_status(db), reranker_status(db))
+    text = panel.search_model.text()
+    assert text.startswith("Embedding model: all-MiniLM-L6-v2")
+    assert f"Reranker: {row['name']} (reorders search results)" in text

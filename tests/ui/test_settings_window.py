@@ -110,3 +110,25 @@ def test_tab_goes_from_the_message_box_to_send(window: Any, qtbot: Any) -> None:
     qtbot.waitUntil(window.composer.input.hasFocus)
     qtbot.keyClick(window.composer.input, Qt.Key.Key_Tab)
     qtbot.waitUntil(window.composer.send_button.hasFocus)
+
+
+def test_reranking_can_be_turned_off_once_a_reranker_is_installed(
+    window: Any, qtbot: Any
+) -> None:
+    """Issue 11: the optional reranker. Without one the switch is greyed out and says how
+    to get one; with one (the FAKE reranker of tests.fixtures.fake_reranker: no real
+    reranker can be downloaded here) it turns reranking off and on."""
+    from app.models.registry import register_file
+    from tests.fixtures.fake_reranker import fake_reranker_path
+
+    dialog = _open(window, qtbot)
+    assert not dialog.rerank.isEnabled() and "none" in dialog.rerank.toolTip()
+    dialog.reject()
+    register_file(window.db, fake_reranker_path())
+    dialog = _open(window, qtbot)
+    assert dialog.rerank.isEnabled() and dialog.rerank.isChecked()
+    assert "reorders search results" in dialog.rerank.toolTip()
+    dialog.rerank.setChecked(False)
+    with qtbot.waitSignal(dialog.applied, timeout=30_000):
+        dialog.save()
+    assert get_setting(window.db, "docs.rerank") is False
