@@ -112,9 +112,7 @@ def test_tab_goes_from_the_message_box_to_send(window: Any, qtbot: Any) -> None:
     qtbot.waitUntil(window.composer.send_button.hasFocus)
 
 
-def test_reranking_can_be_turned_off_once_a_reranker_is_installed(
-    window: Any, qtbot: Any
-) -> None:
+def test_reranking_can_be_turned_off_once_a_reranker_is_installed(window: Any, qtbot: Any) -> None:
     """Issue 11: the optional reranker. Without one the switch is greyed out and says how
     to get one; with one (the FAKE reranker of tests.fixtures.fake_reranker: no real
     reranker can be downloaded here) it turns reranking off and on."""
