@@ -9,7 +9,7 @@ only when retrieval needs it, and kept open by the caller between turns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,40 @@ def docs_scope(
     return DocsScope(named, conversation_id if own else None)
 
 
+class _Kept:
+    """One model file, opened on first use and reopened when the file to use changes."""
+
+    def __init__(self, what: str, opener: Callable[[Path], Any]) -> None:
+        self._what, self._opener = what, opener
+        self.model: Any = None
+        self._path: Path | None = None
+
+    def get(self, path: Path | None) -> Any:
+        if path != self._path:
+            self.close()
+            if path is not None:
+                log.info("opening the %s %s", self._what, path.name)
+                self.model, self._path = self._opener(path), path
+        return self.model
+
+    def close(self) -> None:
+        if self.model is not None:
+            self.model.close()
+        self.model, self._path = None, None
+
+
+def _open_embedder(path: Path) -> Any:
+    from app.knowledge.embed import Embedder
+
+    return Embedder(path)
+
+
+def _open_reranker(path: Path) -> Any:
+    from app.knowledge.rerank import Reranker
+
+    return Reranker(path)
+
+
 class KeptEmbedder:
     """The default embedding model, opened on first use and kept until ``close``.
 
@@ -64,58 +98,31 @@ class KeptEmbedder:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db
-        self._embedder: Any = None
-        self._path: Path | None = None
-        self._reranker: Any = None
-        self._reranker_path: Path | None = None
-
-    def reranker(self) -> Any:
-        """The installed reranker (``app.knowledge.rerank.Reranker``) when the
-        ``docs.rerank`` setting is on, else ``None``."""
-        from app.knowledge.rerank import Reranker, reranker_path
-        from app.store.settings import get_setting
-
-        path = reranker_path(self._db) if get_setting(self._db, "docs.rerank") else None
-        if path != self._reranker_path:
-            self._close_reranker()
-            if path is not None:
-                log.info("opening the reranker %s", path.name)
-                self._reranker = Reranker(path)
-                self._reranker_path = path
-        return self._reranker
-
-    def _close_reranker(self) -> None:
-        if self._reranker is not None:
-            self._reranker.close()
-        self._reranker, self._reranker_path = None, None
+        self._embedder = _Kept("embedding model", _open_embedder)
+        self._reranker = _Kept("reranker", _open_reranker)
 
     def current(self) -> Any:
         """The embedder for the registry's default embedding model, or ``None``."""
         from app.knowledge.embedding_model import embedding_model_path
 
-        path = embedding_model_path(self._db)
-        if path != self._path:
-            self._close_embedder()
-            if path is not None:
-                from app.knowledge.embed import Embedder
+        return self._embedder.get(embedding_model_path(self._db))
 
-                log.info("opening the embedding model %s", path.name)
-                self._embedder = Embedder(path)
-                self._path = path
-        return self._embedder
+    def reranker(self) -> Any:
+        """The installed reranker (``app.knowledge.rerank.Reranker``) when the
+        ``docs.rerank`` setting is on, else ``None``."""
+        from app.knowledge.rerank import reranker_path
+        from app.store.settings import get_setting
+
+        on = get_setting(self._db, "docs.rerank")
+        return self._reranker.get(reranker_path(self._db) if on else None)
 
     @property
     def is_open(self) -> bool:
-        return self._embedder is not None
+        return self._embedder.model is not None
 
     def close(self) -> None:
-        self._close_embedder()
-        self._close_reranker()
-
-    def _close_embedder(self) -> None:
-        if self._embedder is not None:
-            self._embedder.close()
-        self._embedder, self._path = None, None
+        self._embedder.close()
+        self._reranker.close()
 
 
 class _Lazy:

@@ -21,16 +21,19 @@ def embedding_model_path(db: sqlite_utils.Database, override: Path | None = None
         if not Path(override).is_file():
             raise ModelFileError(f"The embedding model file {override} does not exist.")
         return Path(override)
-    try:
-        from app.models.registry import default_model
-    except ImportError:  # pragma: no cover - the registry ships with the app
-        return None
-    row = default_model(db, "embedding")
+    return registered_file(db, "embedding")
+
+
+def registered_file(db: sqlite_utils.Database, kind: str) -> Path | None:
+    """The file of the registry's default model of ``kind`` when it is present."""
+    from app.models.registry import default_model
+
+    row = default_model(db, kind)
     if row is None:
         return None
     path = Path(row["path"])
     if not path.is_file():
-        log.warning("embedding model %s is missing its file %s", row["name"], path)
+        log.warning("%s model %s is missing its file %s", kind, row["name"], path)
         return None
     return path
 

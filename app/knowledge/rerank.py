@@ -25,9 +25,6 @@ import sqlite_utils
 
 from app.errors import ModelFileError
 from app.knowledge.embed import Embedder
-from app.logs import get_logger
-
-log = get_logger("knowledge")
 
 RERANK_CANDIDATES = 10  # measured in bench.docs (latency with the reranker on)
 PASSAGE_TOKENS = 256  # a passage is cut here: the cost grows with every token
@@ -93,16 +90,9 @@ class Reranker:
 
 def reranker_path(db: sqlite_utils.Database) -> Path | None:
     """The first registered reranker whose file is present, or ``None`` (no reranking)."""
-    from app.models.registry import default_model
+    from app.knowledge.embedding_model import registered_file
 
-    row = default_model(db, "reranker")
-    if row is None:
-        return None
-    path = Path(row["path"])
-    if not path.is_file():
-        log.warning("reranker %s is missing its file %s", row["name"], path)
-        return None
-    return path
+    return registered_file(db, "reranker")
 
 
 def reranker_status(db: sqlite_utils.Database) -> dict[str, Any]:
