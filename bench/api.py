@@ -8,13 +8,14 @@ non-standard ``lantern.engine`` object carries the engine's own figures for that
 - throughput ratio: the client's streamed tokens/s (completion tokens ÷ first-to-last
   content chunk) ÷ the engine's tokens/s for the same answer (goal ≥ 0.95);
 - server-added TTFT: the client's time to the first content chunk minus the engine's
-  TTFT (routing, saving the question, queueing, HTTP and SSE; goal ≤ 10 ms p95), three
-  ways: as the client sees it (``server_added_ttft_ms``: this also holds the `openai`
-  package's own work, building the request and parsing the events); as the server
-  measures it (``server_side_added_ttft_ms``: the final chunk's ``lantern.server.ttft_s``,
-  from the request reaching the app to its first text on the socket, less the engine's
-  TTFT); and over a null server (``added_over_null_ms``: the client's view less the same
-  client's TTFT against a server that answers at once, asked in the same round).
+  TTFT (routing, queueing, HTTP and SSE; an unsaved exchange, as here, writes nothing to
+  the database; goal ≤ 10 ms p95), three ways: as the client sees it
+  (``server_added_ttft_ms``: this also holds the `openai` package's own work, building
+  the request and parsing the events); as the server measures it
+  (``server_side_added_ttft_ms``: the final chunk's ``lantern.server.ttft_s``, from the
+  request reaching the app to its first text on the socket, less the engine's TTFT); and
+  over a null server (``added_over_null_ms``: the client's view less the same client's
+  TTFT against a server that answers at once, asked in the same round).
 Side by side, in the same run (each prompt to each server in turn): the same requests
 against `python -m llama_cpp.server` (started by tests/fixtures/llama_cpp_server.py, which
 turns off llama.cpp's AMX buffers as Lantern's engine does: the plain server segfaults on

@@ -4,17 +4,19 @@ stack changes (issue 14: server-added TTFT goal <= 10 ms p95).
     python -m bench.api_ttft [--requests 10] [--rounds 2] [--only TEXT] [--baseline DIR]
                                                             # bench/results/api_ttft.json
 
-Each configuration runs Lantern's API app (``app.api.server.create_app``) in a process of
-its own under uvicorn, with timestamps (``time.perf_counter``: CLOCK_MONOTONIC, shared by
-processes on Linux) at each hand-over: request handed over by uvicorn, parsed, job on the
-owner thread, service turn started, question saved, engine reply started, first text from
-the engine, on the owner thread, on the event loop, SSE chunk yielded, written to the
-transport; the `openai` client in this process notes when it sent the request and when
-the first content arrived (``sent->asgi`` and ``written->client_first`` hold the client's
-own work and the kernel's). The configurations' servers run side
-by side (each with its own LANTERN_HOME) and requests alternate between them (A B C A B
-C), so the shared machine's load hits each alike. ``SERVER_ADDED`` is the client's TTFT less
-the engine's own TTFT, as in ``bench.api``.
+Each configuration runs Lantern's API app (``app.api.server.create_app``) in a process
+of its own under uvicorn, with timestamps (``time.perf_counter``: CLOCK_MONOTONIC,
+shared by processes on Linux) at each hand-over: request handed over by uvicorn, parsed,
+job on the owner thread, service turn started, question saved (an unsaved exchange
+answered in memory, ``app.chat.unsaved_turn``: routed and its model picked, the model
+ready), engine reply started, first text from the engine, on the owner thread, on the
+event loop, SSE chunk yielded, written to the transport; the `openai` client in this
+process notes when it sent the request and when the first content arrived
+(``sent->asgi`` and ``written->client_first`` hold the client's own work and the
+kernel's). The configurations' servers run side by side (each with its own LANTERN_HOME)
+and requests alternate between them (A B C A B C), so the shared machine's load hits
+each alike. ``SERVER_ADDED`` is the client's TTFT less the engine's own TTFT, as in
+``bench.api``.
 
 ``--baseline DIR``: an older tree of Lantern (``git archive COMMIT | tar -x -C DIR``) runs
 as one more configuration (the server stack of `lantern serve` now, that tree's app),
@@ -96,6 +98,10 @@ def serve(port: int, marks_path: str) -> None:
 
     service_run = service.ConversationService.run
     prepare = service.ConversationService._prepare
+    try:  # an unsaved exchange answered in memory (not in a tree before 0a2de59)
+        from app.chat import unsaved_turn
+    except ImportError:
+        unsaved_turn = None  # type: ignore[assignment]
 
     def timed_prepare(self: Any, *a: Any) -> Any:
         turn = yield from prepare(self, *a)
@@ -105,6 +111,21 @@ def serve(port: int, marks_path: str) -> None:
     def timed_service_run(self: Any, request: Any) -> Any:
         mark("service_run")
         yield from service_run(self, request)
+
+    if unsaved_turn is not None:
+        unsaved_answer, unsaved_session = unsaved_turn.answer, unsaved_turn._session
+
+        def timed_unsaved_answer(*a: Any) -> Any:
+            mark("service_run")  # routed and its model picked, in memory (no rows)
+            yield from unsaved_answer(*a)
+
+        def timed_unsaved_session(*a: Any) -> Any:
+            got = yield from unsaved_session(*a)
+            mark("prepared")  # the model ready: what is left is settings, history, KV
+            return got
+
+        unsaved_turn.answer = timed_unsaved_answer  # type: ignore[assignment]
+        unsaved_turn._session = timed_unsaved_session  # type: ignore[assignment]
 
     reply = session.ChatSession.reply
 
