@@ -106,6 +106,7 @@ def load_options_for(
     threads = threads_override()
     if threads is None:
         threads = user_default(db, "threads")
+    fixed = threads  # the user's number is every thread count; else prompts' per turn
     if threads is None and policy.reserve_cores:
         from app.engine.hardware import default_threads
 
@@ -116,6 +117,7 @@ def load_options_for(
         n_threads=None if threads is None else int(threads),
         n_gpu_layers=None if gpu_layers is None else int(gpu_layers),
         flash_attn=flash_attn_choice(db),
+        n_threads_batch=None if fixed is None else int(fixed),
     )
 
 

@@ -215,6 +215,7 @@ class LlamaContext:
         self.model = model
         self.ptr: Any = ptr
         self.n_threads = n_threads
+        self.n_threads_batch = n_threads
         self.embeddings = embeddings
         self.n_ctx = int(llama_cpp.llama_n_ctx(ptr))
         self.n_batch = int(llama_cpp.llama_n_batch(ptr))
@@ -234,10 +235,12 @@ class LlamaContext:
         """Whether llama.cpp pools token vectors into one per sequence."""
         return self.pooling != llama_cpp.LLAMA_POOLING_TYPE_NONE
 
-    def set_threads(self, n_threads: int) -> None:
-        if n_threads != self.n_threads:
-            llama_cpp.llama_set_n_threads(self.ptr, n_threads, n_threads)
-            self.n_threads = n_threads
+    def set_threads(self, n_threads: int, n_threads_batch: int | None = None) -> None:
+        """Threads for one-token decodes and for batches (default: the same number)."""
+        batch = n_threads if n_threads_batch is None else n_threads_batch
+        if (n_threads, batch) != (self.n_threads, self.n_threads_batch):
+            llama_cpp.llama_set_n_threads(self.ptr, n_threads, batch)
+            self.n_threads, self.n_threads_batch = n_threads, batch
 
     def decode(self, n_tokens: int) -> None:
         """Run the first ``n_tokens`` of ``batch`` through the model (typed errors)."""

@@ -5,20 +5,22 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from app.engine import attention, hardware
+from app.engine import attention, hardware, thread_choice
 from app.engine.context_fit import answer_reserve, fit_prompt
 from app.engine.draft import AUTO, MAX_DRAFT, Drafter
 from app.engine.generate import Generation, generate
 from app.engine.gguf_info import inspect_gguf
 from app.engine.kv_state import KvState, apply, capture, digest, llama_version
+from app.engine.llama_model import resolve_threads
 from app.engine.llama_runtime import LlamaRuntime, Perf
 from app.engine.sampling import Sampler
 from app.engine.templates import ChatFormat
+from app.engine.thread_choice import ThreadChoice
 from app.engine.token_memo import TokenMemo
 from app.engine.types import (
     ChatMessage,
@@ -75,6 +77,10 @@ class ChatSession:
         self._quick_id: str | None = None
         self._restored = 0  # tokens restored from a saved state since the last reply
         self._memo: tuple[tuple[tuple[ChatMessage, ...], str], list[int]] | None = None
+        # Prompt-eval threads per turn unless the load options fix them: every core when
+        # the others are idle (app.engine.thread_choice); replaceable by tests.
+        self.choose_prompt_threads: Callable[[int], ThreadChoice] = thread_choice.prompt_threads
+        self.last_prompt_threads = runtime.context.n_threads_batch  # the latest turn's
         # Each turn tokenizes only its new pieces (app.engine.token_memo).
         llama = runtime.llama
         if not isinstance(llama.tokenize, TokenMemo):
@@ -95,6 +101,8 @@ class ChatSession:
         )
         started = time.perf_counter()
         runtime = LlamaRuntime(info.path, options.n_ctx, threads, gpu_layers, options.flash_attn)
+        if options.n_threads_batch is None:
+            thread_choice.MONITOR.start()  # a turn looks back at what the CPUs did
         runtime.warm_up()  # not on the first turn's time to first token
         log.info(
             "loaded %s (%s, %s) n_ctx=%d threads=%d gpu_layers=%d flash_attn=%s in %.2fs",
@@ -288,6 +296,8 @@ class ChatSession:
         restored, self._restored = self._restored, 0
         keep = rt.truncate(min(common_prefix(self._kv, prompt), len(prompt) - 1))
         del self._kv[keep:]
+        decode_threads = rt.context.n_threads
+        rt.context.set_threads(decode_threads, self._prompt_threads(len(prompt) - keep))
         gen = Generation(stop_reason="user")
         ttft = 0.0
         n_past = keep
@@ -299,6 +309,8 @@ class ChatSession:
                 self._kv.clear()
                 rt.truncate(0)
                 raise
+            finally:  # drafted batches while answering: as many threads as one token
+                rt.context.set_threads(decode_threads)
             self._kv.extend(prompt[keep:n_past])
             # A 1-token prompt suffix counts as an "eval" in llama.cpp: keep it apart.
             prompt_perf = rt.perf()
@@ -356,6 +368,19 @@ class ChatSession:
             stats.llama_decode_tokens_per_s,
         )
         yield stats
+
+    def _prompt_threads(self, n_new: int) -> int:
+        """Threads for evaluating ``n_new`` prompt tokens now: the load options' number,
+        else the per-turn choice (at most the engine's default threads)."""
+        fixed = self.options.n_threads_batch
+        if fixed is not None:
+            threads = resolve_threads(fixed)
+        else:
+            choice = self.choose_prompt_threads(hardware.default_threads())
+            threads = choice.threads
+            log.debug("prompt of %d new tokens on %d threads: %s", n_new, threads, choice.reason)
+        self.last_prompt_threads = threads
+        return threads
 
     def close(self) -> None:
         """Free the model and its context."""

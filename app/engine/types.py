@@ -51,6 +51,8 @@ class LoadOptions:
     n_gpu_layers: int | None = None
     seed: int = 0xC0FFEE
     flash_attn: bool | None = None  # None: off on the CPU, llama.cpp's auto on a GPU
+    # prompt evaluation; None: chosen per turn from the idle cores (app.engine.thread_choice)
+    n_threads_batch: int | None = None
 
 
 @dataclass(frozen=True)
