@@ -126,8 +126,8 @@ class Embedder:
         self._token_views: dict[int, np.ndarray] = {}  # each lane's llama_batch.token
         self.stats = EmbedStats()
         log.info(
-            "embedding model %s loaded: dim %d, %d threads in %d lanes",
-            self.path.name, self.dim, threads, len(self._lanes),
+            "%s loaded as %s: %d %s, %d threads in %d lanes", self.path.name, role, self.dim,
+            "score(s)" if self.ranks else "dims", threads, len(self._lanes),
         )  # fmt: skip
 
     def _check_thread(self) -> None:
