@@ -21,6 +21,7 @@ from app.chat.history import QUESTION_LABEL
 from app.engine.context_fit import answer_reserve
 from app.engine.session import ChatSession
 from app.engine.types import ChatMessage
+from app.errors import LanternError
 from app.knowledge.grounding import Grounding, build_grounding
 from app.logs import get_logger
 
@@ -100,6 +101,7 @@ class KeptEmbedder:
         self._db = db
         self._embedder = _Kept("embedding model", _open_embedder)
         self._reranker = _Kept("reranker", _open_reranker)
+        self.reranker_problem: str | None = None
 
     def current(self) -> Any:
         """The embedder for the registry's default embedding model, or ``None``."""
@@ -109,12 +111,25 @@ class KeptEmbedder:
 
     def reranker(self) -> Any:
         """The installed reranker (``app.knowledge.rerank.Reranker``) when the
-        ``docs.rerank`` setting is on, else ``None``."""
+        ``docs.rerank`` setting is on, else ``None``. One that cannot be loaded (a damaged
+        file) is ``None`` too, with ``reranker_problem`` saying why: search goes on."""
         from app.knowledge.rerank import reranker_path
         from app.store.settings import get_setting
 
         on = get_setting(self._db, "docs.rerank")
-        return self._reranker.get(reranker_path(self._db) if on else None)
+        path = reranker_path(self._db) if on else None
+        try:
+            model = self._reranker.get(path)
+        except LanternError as exc:
+            assert path is not None
+            log.warning("the reranker %s could not be loaded: %s", path, exc)
+            self.reranker_problem = (
+                f"The reranker {path.name} could not be loaded, so the passages found are "
+                f"not reranked: {exc} Remove it in Models, or download it again."
+            )
+            return None
+        self.reranker_problem = None
+        return model
 
     @property
     def is_open(self) -> bool:
@@ -183,8 +198,12 @@ def ground(
         return Grounding(SAME_SOURCES, whole.sources, "whole", [], count(SAME_SOURCES))
     if whole.mode == "whole" and whole.tokens <= budget:
         return whole
-    return build_grounding(
+    reranker = embedder.reranker()
+    found = build_grounding(
         db, question, budget_tokens=budget, count_tokens=count,
         collection=scope.collection, conversation_id=scope.conversation_id,
-        embedder=_query_embedder(db, embedder), reranker=embedder.reranker(),
+        embedder=_query_embedder(db, embedder), reranker=reranker,
     )  # fmt: skip
+    if embedder.reranker_problem:
+        found.notices.append(embedder.reranker_problem)
+    return found

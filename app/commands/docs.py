@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.common import err, note, out
-from app.errors import ModelFileError
+from app.errors import LanternError, ModelFileError
 from app.knowledge.collections import list_collections, record_results, remove_path, scope_ids
 from app.knowledge.extract import Limits
 from app.knowledge.index import list_documents
@@ -230,7 +230,13 @@ def _reranker(args: argparse.Namespace) -> Any:
             raise ModelFileError(f"The reranker file {args.reranker} does not exist.")
         return Reranker(args.reranker)
     path = reranker_path(args.db) if get_setting(args.db, "docs.rerank") else None
-    return Reranker(path) if path is not None else None
+    if path is None:
+        return None
+    try:
+        return Reranker(path)
+    except LanternError as exc:  # the installed one is damaged: search without it
+        note(f"The reranker {path.name} could not be loaded, so results are not reranked: {exc}")
+        return None
 
 
 def run_search(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ import pytest
 import sqlite_utils
 
 from app.chat.service import ConversationService
-from app.chat.types import TurnRequest
+from app.chat.types import TurnNotice, TurnRequest
 from app.engine.gguf_info import inspect_gguf
 from app.errors import ModelFileError
 from app.knowledge.embed import Embedder
@@ -212,3 +212,36 @@ def test_a_closed_reranker_says_so_instead_of_crashing(fake_reranker: Path) -> N
     model.close()
     with pytest.raises(RuntimeError, match="closed"):
         model.score("question", ["passage"])
+
+
+def test_a_damaged_reranker_is_reported_and_search_goes_on(
+    service: ConversationService, tmp_path: Path, fake_reranker: Path, lantern_home: Path
+) -> None:
+    """The installed reranker's file was damaged after it was added: the grounded turn
+    still answers from its sources and says why they were not reranked; so does `docs
+    search`."""
+    import shutil
+
+    from app.knowledge.ingest import Ingestor
+    from app.store.conversations import create_conversation, update_settings
+    from tests.chat.conftest import run
+    from tests.cli.conftest import run_cli
+
+    copy = tmp_path / "reranker.gguf"
+    shutil.copyfile(fake_reranker, copy)
+    register_file(service.db, copy)
+    with copy.open("r+b") as f:
+        f.truncate(copy.stat().st_size // 2)
+    (tmp_path / "keeper.md").write_text(
+        "\n\n".join(f"## {name}\n\n" + f"{text} " * 30 for name, text in TOPICS)
+    )
+    cid = create_conversation(service.db)["id"]
+    update_settings(service.db, cid, context_length=1024, max_tokens=4)
+    Ingestor(service.db, None).add([tmp_path / "keeper.md"], conversation_id=cid)
+    result, events = run(service, TurnRequest("send", cid, "What does the keeper do at night?"))
+    assert result.sources
+    said = " ".join(e.message for e in events if isinstance(e, TurnNotice))
+    assert "reranker.gguf could not be loaded" in said and "not reranked" in said
+    found = run_cli(lantern_home, "docs", "search", "keeper night", "--json")
+    assert found.returncode == 0 and json.loads(found.stdout)["results"]
+    assert "could not be loaded" in found.stderr
