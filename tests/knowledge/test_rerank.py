@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from app.knowledge.rerank import RERANK_CANDIDATES, Reranker, reranker_path, rer
 from app.knowledge.retrieve import search
 from app.models.registry import register_file
 from app.store.settings import set_setting
+from tests.models.conftest import hub, hub_server  # noqa: F401 - fixtures
 
 TOPICS = [
     ("lamps", "The lamp is lit at dusk and put out at dawn by the keeper."),
@@ -245,3 +247,30 @@ def test_a_damaged_reranker_is_reported_and_search_goes_on(
     found = run_cli(lantern_home, "docs", "search", "keeper night", "--json")
     assert found.returncode == 0 and json.loads(found.stdout)["results"]
     assert "could not be loaded" in found.stderr
+
+
+def test_the_catalogues_reranker_downloads_as_a_reranker(
+    hub: Any,  # noqa: F811 - the fixture imported above
+    db: sqlite_utils.Database,
+    fake_reranker: Path,
+) -> None:
+    """`lantern models download` of the catalogue's jina reranker from the local hub (the
+    real hub protocol; the file served is the FAKE reranker, as no real one is here): it is
+    verified and registered as a reranker, and search then uses it."""
+    from app.cli import main
+    from app.models.catalogue import find
+    from tests.fixtures.hub_server import HubFile, HubRepo
+
+    entry = find("jina-reranker-v1-tiny-en")
+    assert entry is not None and entry.kind == "reranker"
+    repo = HubRepo(entry.repo, tags=["gguf", "text-classification"])
+    repo.add(HubFile(entry.file, source=fake_reranker))
+    hub.add_repo(repo)
+    try:
+        assert main(["models", "download", entry.repo]) == 0
+    finally:
+        del hub.repos[entry.repo]  # the hub is shared by the session's tests
+    status = reranker_status(db)
+    assert status["ok"] and "reorders search results" in status["message"]
+    path = reranker_path(db)
+    assert path is not None and path.name == entry.file
