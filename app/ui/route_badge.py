@@ -45,7 +45,9 @@ NOT_YET = "Routing requests are not available in this build yet."
 def route_text(row: dict[str, Any]) -> str:
     """ "Code · SmolLM2 — matched 'traceback' — confidence 0.52"; an escalation's reason
     (when the route does not say it) and a remote mark added."""
-    model = row.get("model") or "unknown model"
+    # No model is recorded for answers imported without one (a ChatGPT export without
+    # "model_slug", a Lantern export of such rows): say so, do not guess.
+    model = row.get("model") or "model not recorded"
     specialist = row.get("specialist")
     who = f"{specialist} \u00b7 {model}" if specialist else model
     parts = [who]
