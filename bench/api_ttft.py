@@ -112,20 +112,21 @@ def serve(port: int, marks_path: str) -> None:
         mark("service_run")
         yield from service_run(self, request)
 
-    if unsaved_turn is not None:
-        unsaved_answer, unsaved_session = unsaved_turn.answer, unsaved_turn._session
+    if unsaved_turn is not None:  # the requests here are unsaved: no stored turn runs
+        unsaved_answer = unsaved_turn.answer
+        model_session = service.ConversationService.model_session
 
         def timed_unsaved_answer(*a: Any) -> Any:
             mark("service_run")  # routed and its model picked, in memory (no rows)
             yield from unsaved_answer(*a)
 
-        def timed_unsaved_session(*a: Any) -> Any:
-            got = yield from unsaved_session(*a)
+        def timed_model_session(*a: Any) -> Any:
+            got = yield from model_session(*a)
             mark("prepared")  # the model ready: what is left is settings, history, KV
             return got
 
         unsaved_turn.answer = timed_unsaved_answer  # type: ignore[assignment]
-        unsaved_turn._session = timed_unsaved_session  # type: ignore[assignment]
+        service.ConversationService.model_session = timed_model_session  # type: ignore[method-assign]
 
     reply = session.ChatSession.reply
 

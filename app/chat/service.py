@@ -205,7 +205,7 @@ class ConversationService(ConversationManagement):
         for notice in notices:
             yield TurnNotice("model", notice)
         remote = bool(model.get("remote"))  # a remote endpoint: no local model to load
-        session = None if remote else (yield from self._session(model, conv))
+        session = None if remote else (yield from self.model_session(model, conv))
         # Every write before the model starts: one commit, no WAL checkpoint (the first
         # piece's save after it does that).
         with immediate(db, checkpoint=False):
@@ -252,9 +252,11 @@ class ConversationService(ConversationManagement):
                 turn.sources_from = target
         return turn
 
-    def _session(
+    def model_session(
         self, model: dict[str, Any], conv: dict[str, Any] | None
     ) -> Generator[TurnEvent, None, ChatSession]:
+        """The session of ``model`` with ``conv``'s load options; ``ModelLoading`` and
+        ``ModelReady`` when it has to be loaded (also ``app.chat.unsaved_turn``'s)."""
         options = load_options_for(self.db, conv, model, self.policy)
         if self.pool.is_loaded(model, options):
             return self.pool.session_for(model, options)

@@ -30,11 +30,9 @@ from app.chat.grounding import DocsScope, ground
 from app.chat.history import build_history, question_text
 from app.chat.notes import answer_note
 from app.chat.router import RouteDecision
-from app.chat.settings import load_options_for, sampling_for, system_prompt_for
+from app.chat.settings import sampling_for, system_prompt_for
 from app.chat.types import (
     AnswerStarting,
-    ModelLoading,
-    ModelReady,
     SourcesReady,
     TurnEvent,
     TurnNotice,
@@ -101,7 +99,7 @@ def answer(service: ConversationService, turn: UnsavedTurn) -> Iterator[TurnEven
         yield routing.chosen_event(turn.route, turn.model["name"])
     for notice in turn.notices:
         yield TurnNotice("model", notice)
-    session = yield from _session(service, turn.model, conv)
+    session = yield from service.model_session(turn.model, conv)
     spec = turn.route.specialist if turn.route is not None else None
     sampling = routing.sampling(db, sampling_for(db, conv, request.max_tokens), conv, spec)
     if request.sampling:
@@ -132,18 +130,6 @@ def answer(service: ConversationService, turn: UnsavedTurn) -> Iterator[TurnEven
     stats, pieces = yield from _reply(service, session, history.messages, sampling, warnings)
     row = _answer_row(turn, "".join(pieces), stats)
     yield TurnResult(UNSAVED, row, stats, sources, warnings, answer_note(row))
-
-
-def _session(
-    service: ConversationService, model: dict[str, Any], conv: dict[str, Any]
-) -> Generator[TurnEvent, None, ChatSession]:
-    options = load_options_for(service.db, conv, model, service.policy)
-    if service.pool.is_loaded(model, options):
-        return service.pool.session_for(model, options)
-    yield ModelLoading(model["name"])
-    session = service.pool.session_for(model, options)
-    yield ModelReady(model["name"], session.info)
-    return session
 
 
 def _reply(
