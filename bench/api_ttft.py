@@ -167,7 +167,9 @@ def serve(port: int, marks_path: str) -> None:
     chat._events = timed_events  # type: ignore[assignment]
     if os.environ.get("B_SWITCH"):
         sys.setswitchinterval(float(os.environ["B_SWITCH"]))
-    app = server.create_app(server.ServerConfig(db_path=get_paths().db))
+    # freeze_gc: as `lantern serve` (app.commands.serve), full collections skip what
+    # was alive at start
+    app = server.create_app(server.ServerConfig(db_path=get_paths().db, freeze_gc=True))
 
     async def asgi(scope: Any, receive: Any, send: Any) -> None:
         """``asgi``: uvicorn hands the request over; ``written``: the first content chunk
