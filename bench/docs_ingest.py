@@ -28,7 +28,9 @@ cores; ``uptime`` load is recorded before and after each part.
     load) and time it was blocked inside the process (GIL, locks: Lantern's doing), and
     lists Python's garbage collections over 5 ms. ``--messages N`` shows a chat of N
     messages when the file arrives; ``--real-drop`` drops it on the transcript (the chat
-    shown, or a new chat) instead of adding it to a collection.
+    shown, or with ``--messages 0`` a new chat: the first-run state, no chat made yet; the
+    store worker makes it and the window shows it a few hundred ms later, in the heartbeat
+    gap reported as ``new_chat_gap_ms``) instead of adding it to a collection.
 """
 
 from __future__ import annotations
@@ -460,6 +462,20 @@ def bench_window(messages: int = 0, embedder: Path | None = None) -> tuple[Any, 
     return qt_app, db, window, show
 
 
+def _new_chat_gap(gaps: list[float], shown_at: list[float], start: float) -> dict[str, Any]:
+    """When a drop's new chat showed (ms after the drop) and the heartbeat gap it fell in
+    (the sidebar's list, the empty transcript, chips, settings and their paint): the
+    ticks are at ``start`` + the running sum of the gaps. Empty if no chat was made."""
+    if not shown_at:
+        return {}
+    at, elapsed = (shown_at[0] - start) * 1000, 0.0
+    for gap in gaps:
+        elapsed += gap
+        if elapsed >= at:
+            return {"new_chat_shown_ms": round(at, 1), "new_chat_gap_ms": round(gap, 1)}
+    return {"new_chat_shown_ms": round(at, 1), "new_chat_gap_ms": None}
+
+
 def bench_gui(
     pdf: Path, model: Path, budget_s: float = 240.0, messages: int = 0, real_drop: bool = False
 ) -> dict[str, Any]:
@@ -531,6 +547,8 @@ def bench_gui(
     settle.setSingleShot(True)
     settle.start(300)
     _run_until([settle.timeout], 5)
+    shown_at: list[float] = []  # a drop with no chat shown: when the new chat showed
+    window.sidebar.selected.connect(lambda _cid: shown_at.append(time.perf_counter()))
     beat.phase = "extract_and_write"
     beat._last = beat.origin = start = time.perf_counter()
     if real_drop:
@@ -568,6 +586,7 @@ def bench_gui(
     window.close()
     qt_app.processEvents()
     searchable = phases.marks.get("searchable", end) - start
+    new_chat = _new_chat_gap(beat.gaps.get("extract_and_write", []), shown_at, start)
     phases_run = [p for p in beat.gaps if p not in ("done", "bench_itself")]
     summary = {phase: beat.summary(phase) for phase in phases_run}
     worst = max(s["worst_ms"] for name, s in summary.items() if name != "idle_window")
@@ -581,6 +600,7 @@ def bench_gui(
         "messages_shown": messages,
         "real_drop": real_drop,
         "embedder_lanes": lanes,
+        **new_chat,
         "pages": rows[0] if rows else pages,
         "chunks": rows[1] if rows else None,
         "embedded": bool(rows and rows[2]),
@@ -655,6 +675,8 @@ def _drop_figures(window: dict[str, Any]) -> dict[str, Any]:
     return {
         "drop_worst_ms": gaps["extract_and_write"]["worst_ms"],
         "drop_worst_gap": drop[0] if drop else None,  # ran / waited for a CPU / blocked
+        "new_chat_shown_ms": window.get("new_chat_shown_ms"),  # --messages 0 --real-drop
+        "new_chat_gap_ms": window.get("new_chat_gap_ms"),
         "idle_worst_ms": gaps["idle_window"]["worst_ms"],
         "searchable_s": window["searchable_s"],
         "gc_over_5_ms": window.get("gc_collections_over_5_ms"),
@@ -692,7 +714,17 @@ def compare_drop(
     def summary(side: list[dict[str, Any]]) -> dict[str, Any]:
         drops = [f["drop_worst_ms"] for f in side]
         idles = [f["idle_worst_ms"] for f in side]
+        new_chat = [f["new_chat_gap_ms"] for f in side if f.get("new_chat_gap_ms") is not None]
         return {
+            **(
+                {
+                    "new_chat_gap_ms_per_run": new_chat,
+                    "new_chat_gap_ms_median": round(float(np.median(new_chat)), 1),
+                    "new_chat_gap_ms_max": max(new_chat),
+                }
+                if new_chat
+                else {}
+            ),
             "drop_worst_ms_per_run": drops,
             "drop_worst_ms_median": round(float(np.median(drops)), 1),
             "drop_worst_ms_max": max(drops),

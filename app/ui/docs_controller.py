@@ -168,10 +168,14 @@ class DocsController(QObject):
     @Slot(list)
     def add(self, paths: list[Path]) -> None:
         """Index ``paths`` (files or folders) as documents of the shown conversation (a new
-        one, created first, when none is shown)."""
+        one when none is shown: the strip shows at the drop, the store worker makes the
+        chat, the job is queued once the window shows it; ``bench.docs_ingest``)."""
         cid = self.window.chat.shown_id
         if cid is None:
-            self.window.sidebar.new_conversation(then=lambda new_id: self._add(paths, new_id))
+            self._show_strip()
+            self.window.sidebar.new_conversation(
+                then=lambda new_id: self._add(paths, new_id), on_error=self._on_failed
+            )
         else:
             self._add(paths, cid)
 
@@ -187,13 +191,16 @@ class DocsController(QObject):
         strip's layout and paint then do not compete with the job's first steps for the
         CPU and the GIL (``bench/docs_ingest.py``: the heartbeat's worst gap came right
         after a drop)."""
+        self._show_strip()  # again for a drop that made a new chat (add): no change
+        self._pending.append(submit)
+        if not self._submit_timer.isActive():
+            self._submit_timer.start()
+
+    def _show_strip(self) -> None:
         self._hide_timer.stop()
         self.last_report = None
         if not self.ingest().busy:  # a queued job's strip shows once it starts
             self.progress.on_started(None)
-        self._pending.append(submit)
-        if not self._submit_timer.isActive():
-            self._submit_timer.start()
 
     @Slot()
     def _submit_pending(self) -> None:
@@ -266,10 +273,12 @@ class DocsController(QObject):
             self._hide_timer.start(_HIDE_DONE_MS)
 
     @Slot(object)
-    def _on_failed(self, failure: Failure) -> None:
+    def _on_failed(self, failure: Failure | str) -> None:
+        """The job failed, or the new chat a drop was for could not be made."""
+        message = failure if isinstance(failure, str) else failure.message
         self._job = None
-        self.progress.on_failed(failure.message)
-        self.window.banner.show_message("error", failure.message)
+        self.progress.on_failed(message)
+        self.window.banner.show_message("error", message)
 
     def reembed_if_stale(self) -> bool:
         """After the default embedding model changed: re-embed, in the background, every
@@ -344,14 +353,14 @@ class DocsController(QObject):
 
     def _prepare_watching(self) -> None:
         """Import the watcher's modules (watchdog, the extractors' suffixes: about 190 ms
-        under Xvfb, where the window's thread stalled for it a second after it opened) on
-        a helper thread, then start watching on the GUI thread. The ingest worker's
-        modules too: a first drop took 17-61 ms of the GUI thread importing them, 12-14
-        ms without (3 alternating Xvfb windows, a 40-message chat, load 2-2.8)."""
+        under Xvfb) on a helper thread, then start watching on the GUI thread. The ingest
+        worker's modules too (a first drop took 17-61 ms of the GUI thread importing them),
+        and app.knowledge.index (5-11 ms: the chips of the chat a drop makes)."""
         if self.watcher is not None:
             return
 
         def load() -> None:
+            import app.knowledge.index
             import app.knowledge.watch
             import app.ui.docs_ingest_worker  # noqa: F401
 

@@ -223,9 +223,9 @@ from PySide6.QtWidgets import QApplication
 
 threads = {}
 
-class Watch:  # records which thread imports the ingest worker's module
+class Watch:  # records which thread imports the ingest worker's module (and index)
     def find_spec(self, name, path=None, target=None):
-        if name == "app.ui.docs_ingest_worker":
+        if name in ("app.ui.docs_ingest_worker", "app.knowledge.index"):
             threads[name] = threading.current_thread() is threading.main_thread()
         return None
 
@@ -249,6 +249,7 @@ print(json.dumps({
     "at_open": opened or made_at_open,
     "imported": "app.ui.docs_ingest_worker" in sys.modules,
     "on_gui_thread": threads.get("app.ui.docs_ingest_worker"),
+    "index_on_gui_thread": threads.get("app.knowledge.index"),
     "thread_running": window.docs.client.worker_thread.isRunning(),
     "opened_db_or_model": worker._db is not None or worker._embedder is not None,
     "strip_polished": window.docs.progress.testAttribute(Qt.WidgetAttribute.WA_WState_Polished),
@@ -260,8 +261,9 @@ window.shutdown()
 def test_the_window_prepares_the_first_drop_while_idle(lantern_home: Path) -> None:
     """What a first drop did on the GUI thread is done while the window is idle: the
     ingest worker's modules are imported on a helper thread about a second after it
-    opens (with the watcher's), and at 2.5 s its thread is started (idle: no database or
-    embedding model opened) and the progress strip is polished off screen."""
+    opens (with the watcher's, and app.knowledge.index, which a new chat's chips need),
+    and at 2.5 s its thread is started (idle: no database or embedding model opened) and
+    the progress strip is polished off screen."""
     import json
     import os
     import subprocess
@@ -279,6 +281,7 @@ def test_the_window_prepares_the_first_drop_while_idle(lantern_home: Path) -> No
         "at_open": False,
         "imported": True,
         "on_gui_thread": False,
+        "index_on_gui_thread": False,
         "thread_running": True,
         "opened_db_or_model": False,
         "strip_polished": True,
