@@ -3,8 +3,8 @@ the GUI thread, and show the sources an answer used (citations open the file at 
 
 Also: the Documents view (collections and their files, ``documents_view``), the chips of
 what the shown chat draws on (``attachment_chips``), folders watched for changes
-(``app.knowledge.watch``; a change queues a rescan on the ingest worker), and the Sources
-panel kept to the chat on screen.
+(``app.knowledge.watch``; a change queues a rescan on the ingest worker), the Sources
+panel kept to the chat on screen, and the chat's named collection (``docs_collection_choice``).
 
 The ingest worker's thread is made, idle, a few seconds after the window opens (with the
 progress strip's warm-up: a first drop made it on the GUI thread); its database and the
@@ -26,6 +26,7 @@ from app.errors import LanternError
 from app.knowledge import collections as colls
 from app.logs import get_logger
 from app.ui.attachment_chips import AttachmentChips
+from app.ui.docs_collection_choice import choose_collection, use_collection
 from app.ui.docs_drop import DropTarget, choose_documents
 from app.ui.docs_overlay import BottomOverlay
 from app.ui.docs_progress import IngestProgress
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from app.ui.worker_base import Failure
 
 log = get_logger("ui.docs")
-NO_COLLECTION = "(none: only this chat's own documents)"
 _HIDE_DONE_MS = 6000  # a finished run with no problems leaves the strip after this
 _START_AFTER_MS = 30  # a job starts this long after its strip was shown (see _start)
 _WARM_UP_MS = 2500  # IngestProgress.warm_up, after the window's other start-up work
@@ -110,60 +110,11 @@ class DocsController(QObject):
     @Slot()
     def choose_collection(self) -> None:
         """Let the shown conversation also draw on a named collection (or stop doing so)."""
-        from PySide6.QtWidgets import QInputDialog
-
-        from app.knowledge.collections import list_collections
-        from app.store.conversations import get_conversation
-
-        db = self.window.db
-        try:
-            names = [c["name"] for c in list_collections(db) if c["conversation_id"] is None]
-        except LanternError as exc:
-            self.window.banner.show_message("error", str(exc))
-            return
-        if not names:
-            self.window.banner.show_message(
-                "info",
-                "There are no named document collections yet: make one in the Documents "
-                "view (Chat menu, Documents\u2026, Ctrl+Shift+D).",
-            )
-            self.open_documents()
-            return
-        cid = self.window.chat.shown_id
-        current = get_conversation(db, cid).get("docs_collection") if cid is not None else None
-        choices = [NO_COLLECTION, *names]
-        index = choices.index(current) if current in choices else 0
-        name, ok = QInputDialog.getItem(
-            self.window, "Document collection", "Answers in this chat also use:", choices, index,
-            False,
-        )  # fmt: skip
-        if not ok:
-            return
-        self.use_collection(None if name == NO_COLLECTION else name)
+        choose_collection(self)
 
     def use_collection(self, chosen: str | None) -> None:
         """The shown conversation (a new one if none is shown) also draws on ``chosen``."""
-        cid = self.window.chat.shown_id
-
-        def done(_row: object) -> None:
-            self.refresh_chips()
-            self.window.banner.show_message(
-                "info",
-                f"Answers in this chat now also use the collection {chosen!r}."
-                if chosen
-                else "This chat no longer uses a named collection.",
-            )
-
-        if cid is None:
-            self.window.sidebar.new_conversation(
-                then=lambda new_id: self.window.writer.request(
-                    "update_settings", done, conversation_id=new_id, docs_collection=chosen
-                )
-            )
-        else:
-            self.window.writer.request(
-                "update_settings", done, conversation_id=cid, docs_collection=chosen
-            )
+        use_collection(self, chosen)
 
     @Slot(list)
     def add(self, paths: list[Path]) -> None:

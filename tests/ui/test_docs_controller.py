@@ -18,7 +18,7 @@ from app.store.messages import (
     message_sources,
     save_sources,
 )
-from app.ui.docs_controller import NO_COLLECTION
+from app.ui.docs_collection_choice import NO_COLLECTION
 from tests.ui.conftest import Recorder, load_model, new_chat, send, settle
 
 NOTE = """# Harbor Lighthouse
