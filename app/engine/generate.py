@@ -17,6 +17,12 @@ residual max(0, p - q). Every emitted token is one draw of the sampler from the 
 logits after exactly the emitted prefix, so greedy output is the same token for token, and
 a seeded sampled output consumes the same random numbers.
 
+Characters stay whole (``app.engine.utf8_guard``): while the chosen tokens end inside a
+multi-byte character, only tokens that continue it (or end the answer) are sampled, so no
+"\ufffd" is written mid-answer. Per token this costs one bytearray lookup unless a token
+is not plain whole characters. Drafted rows are sampled by the same ``choose`` in order,
+so the guard sees each row's prefix.
+
 Confidence: for each emitted token the loop adds log p(token) and the entropy of the raw
 softmax of the logits it sampled from (``ReplyStats.mean_logprob`` / ``mean_entropy``).
 """
@@ -36,6 +42,7 @@ from app.engine.draft import AUTO, Drafter, lookup_for
 from app.engine.llama_runtime import LlamaRuntime
 from app.engine.sampling import Sampler
 from app.engine.types import StopReason
+from app.engine.utf8_guard import CLEAN, Utf8Guard, utf8_vocab
 from app.errors import InferenceError
 from app.logs import get_logger
 
@@ -176,8 +183,15 @@ def generate(
     sample, decode = sampler.sample, llama_cpp.llama_decode
     sync, is_eog = llama_cpp.llama_synchronize, llama_cpp.llama_vocab_is_eog
     logits_at, as_array = llama_cpp.llama_get_logits_ith, np.ctypeslib.as_array
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    piece, utf8 = rt.piece_reader(), decoder.decode
+    # Chosen tokens keep UTF-8 whole (``utf8_guard``); bytes that still cannot form a
+    # character (held bytes the guard gave up on) are dropped, never shown as "\ufffd".
+    decoder = codecs.getincrementaldecoder("utf-8")("ignore")
+    table = utf8_vocab(rt)
+    piece, utf8 = table.piece, decoder.decode
+    guard = Utf8Guard(table, sampler, ctx)
+    within, after = guard.within, guard.after
+    # llama.cpp's grammar sampler keeps UTF-8 whole itself (it tracks partial characters)
+    clean = table.clean if sampler.grammar is None else bytearray([CLEAN]) * n_vocab
     stopped, now = stop_event.is_set, time.perf_counter
     tokens, positions, want_logits = batch.token, batch.pos, batch.logits
     stop_text = StopText(stop_strings) if stop_strings else None
@@ -201,7 +215,12 @@ def generate(
     def choose(row: int) -> int:
         nonlocal sample_s
         t0 = now()
-        tok = sample(ctx, row)
+        if guard.need:  # a character is incomplete: only its continuations
+            tok = within(row)
+        else:
+            tok = sample(ctx, row)
+            if clean[tok] != CLEAN:
+                tok = after(tok, row)
         sample_s += now() - t0
         lp, ent = _score(as_array(logits_at(ctx, row), shape=(n_vocab,)), tok)
         result.logprob_sum += lp

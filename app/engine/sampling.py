@@ -93,6 +93,28 @@ class Sampler:
         llama_cpp.llama_sampler_apply(self.chain, ctypes.byref(arr))
         return int(arr.data[arr.selected].id)
 
+    def logits(self, ctx: Any, index: int) -> np.ndarray:
+        """The logits of batch row ``index`` of the last decode (a view, not a copy)."""
+        ptr = llama_cpp.llama_get_logits_ith(ctx, index)
+        return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+
+    def pick(self, ctx: Any, index: int, ids: np.ndarray) -> int:
+        """Like ``sample``, but only the tokens ``ids`` are candidates (the chain sees the
+        model's logits of just those: its draw is renormalized over them). The token is
+        accepted by the chain (its penalties' history). Not for a grammar sampler."""
+        logits = self.logits(ctx, index)
+        if self.argmax_only:
+            return int(ids[int(logits[ids].argmax())])
+        cands = np.zeros(len(ids), dtype=TOKEN_DATA)
+        cands["id"] = ids
+        cands["logit"] = logits[ids]
+        data = cands.ctypes.data_as(TOKEN_DATA_P)
+        arr = llama_cpp.llama_token_data_array(data, len(ids), -1, False)
+        llama_cpp.llama_sampler_apply(self.chain, ctypes.byref(arr))
+        token = int(arr.data[arr.selected].id)
+        llama_cpp.llama_sampler_accept(self.chain, token)
+        return token
+
     def __del__(self) -> None:  # a reply never iterated (refused, or closed unstarted)
         with suppress(Exception):  # at interpreter exit llama_cpp may be gone already
             self.close()
