@@ -154,3 +154,20 @@ def test_a_new_chat_the_poll_listed_first_is_selected_without_a_rebuild(
     qtbot.waitUntil(lambda: bool(made), timeout=60_000)
     assert changes.resets == changes.inserted == 0
     assert sidebar.current_id() == made[0] and sidebar.titles() == ["New chat", "older"]
+
+
+def test_a_drop_whose_new_chat_cannot_be_made_says_so_in_the_strip(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    # the window's writes happen on the worker's connection: make it fail like a read-only disk
+    window.client.worker.service().db.execute("PRAGMA query_only = ON")
+    note = tmp_path / "lighthouse.md"
+    note.write_text(NOTE, encoding="utf-8")
+    _drop(window.chat_view.viewport(), [note])
+    docs = window.docs
+    qtbot.waitUntil(lambda: window.banner.level == "error", timeout=30_000)
+    assert "read-only" in window.banner.text()
+    assert "read-only" in docs.progress.label.text()
+    assert docs.progress.cancel_button.text() == "Close"  # the strip can be closed
+    assert window.sidebar.ids() == [] and window.chat.shown_id is None
+    assert docs._pending == [] and not docs._submit_timer.isActive()  # nothing queued
