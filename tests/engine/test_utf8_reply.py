@@ -46,15 +46,15 @@ def smol(smollm2_path: Path) -> Iterator[ChatSession]:
     session.close()
 
 
-def _reply(smol: ChatSession, prompt: str, options: SamplingOptions) -> tuple[str, bytes]:
-    """The answer's text and the bytes of its tokens (those now in the KV cache)."""
+def _reply(smol: ChatSession, prompt: str, options: SamplingOptions) -> tuple[ReplyStats, bytes]:
+    """The answer's stats (its text) and the bytes of its tokens (those now in the cache)."""
     smol.forget()
     events = list(smol.reply([ChatMessage("user", prompt)], options))
     stats = events[-1]
     assert isinstance(stats, ReplyStats)
     table = utf8_vocab(smol._rt)
     generated = smol._kv[len(smol.last_prompt) :]
-    return stats.text, b"".join(table.piece(t) for t in generated)
+    return stats, b"".join(table.piece(t) for t in generated)
 
 
 @pytest.mark.parametrize(("prompt", "seed", "temperature", "max_tokens"), BROKEN)
@@ -65,10 +65,36 @@ def test_a_sampled_answer_has_no_broken_character(
         temperature=temperature, top_k=0, top_p=1.0, repeat_penalty=1.0,
         max_tokens=max_tokens, seed=seed,
     )  # fmt: skip
-    text, data = _reply(smol, prompt, options)
+    stats, data = _reply(smol, prompt, options)
+    text = stats.text
     assert len(text) > 20
     assert "\ufffd" not in text
     assert advance(data) is not None  # the chosen tokens themselves are valid UTF-8
+
+
+DRAFTED_PROMPT = "Copy this line exactly, twice: 🌧️☀️🌈 Zürich → Genève ✓ 🍕🍣 日本語"
+
+
+def test_a_drafted_answer_stays_whole_and_equals_the_plain_one(smollm2_path: Path) -> None:
+    """Prompt lookup drafts the quoted emoji byte tokens; the guard samples each drafted row
+    after that row's prefix, so the seeded answer is the same with drafting as without
+    (flash attention on: a batch's logits equal single-token ones). Before the guard this
+    seed's answer broke a character after its drafted emoji."""
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=2048, n_threads=1, flash_attn=True))
+    options = SamplingOptions(
+        temperature=1.0, top_k=0, top_p=1.0, repeat_penalty=1.0, max_tokens=60, seed=24
+    )
+    try:
+        session.draft = 8
+        drafted, data = _reply(session, DRAFTED_PROMPT, options)
+        session.draft = 0
+        plain, _ = _reply(session, DRAFTED_PROMPT, options)
+    finally:
+        session.close()
+    assert drafted.accepted_tokens > 0
+    assert "\ufffd" not in drafted.text
+    assert advance(data) is not None
+    assert drafted.text == plain.text
 
 
 class StrayLeadSampler(Sampler):
