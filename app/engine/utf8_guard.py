@@ -13,8 +13,9 @@ the model's distribution renormalized over them. A token that would break UTF-8 
 clean state (a stray continuation byte, 0xC0, 0xFF...) is drawn again without such tokens
 (rare; the chain has then already counted the rejected token in its penalties' history:
 ``llama_sampler_sample`` accepts what it picks).
-When the model gives the continuations (and an end) under ``MIN_MASS`` together, forcing one
-would write a random character: the held bytes are dropped instead (the generate loop's
+When the likeliest continuation (or end) is under ``MIN_RATIO`` as likely as the model's
+likeliest token, forcing one would write a random character: the held bytes are dropped
+instead (the generate loop's
 decoder ignores bytes that cannot form a character) and the token is drawn from the clean
 tokens.
 
@@ -26,6 +27,7 @@ this machine) and kept.
 
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any
 
@@ -42,7 +44,8 @@ State = tuple[int, int, int]
 """(continuation bytes still needed, lowest and highest allowed value of the next one)."""
 
 CLEAR: State = (0, 0x80, 0xBF)
-MIN_MASS = 0.01  # continuations (or an end) less likely than this: the held bytes are dropped
+MIN_RATIO = 0.01  # best continuation / likeliest token below this: the held bytes are dropped
+_LOG_MIN_RATIO = math.log(MIN_RATIO)
 UNKNOWN, CLEAN, CHECK = 0, 1, 2  # Utf8Vocab.clean: not seen yet, keeps the state clear, other
 
 
@@ -195,7 +198,7 @@ class Utf8Guard:
         ids = self.table.continuing(self.state)
         logits = self.sampler.logits(self.ctx, row)
         n_cont = len(ids) - self.table.eog_count()
-        if n_cont > 0 and _mass(logits, ids) >= MIN_MASS:
+        if n_cont > 0 and float(logits[ids].max()) >= float(logits.max()) + _LOG_MIN_RATIO:
             token = self.sampler.pick(self.ctx, row, ids)
             self._set(advance(self.table.piece(token), self.state))
             return token
@@ -207,10 +210,3 @@ class Utf8Guard:
     def _set(self, state: State | None) -> None:
         self.state = state if state is not None else CLEAR
         self.need = self.state[0]
-
-
-def _mass(logits: np.ndarray, ids: np.ndarray) -> float:
-    """Probability the raw softmax of ``logits`` gives the tokens ``ids``."""
-    top = float(logits.max())
-    total = float(np.exp(logits - top).sum())
-    return float(np.exp(logits[ids] - top).sum()) / total
