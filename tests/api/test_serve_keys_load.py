@@ -1,4 +1,5 @@
-"""`lantern serve` keys, a client leaving mid-stream, and a bounded load test."""
+"""`lantern serve` keys, a client leaving mid-stream (a saved and an unsaved exchange),
+and a bounded load test."""
 
 from __future__ import annotations
 
@@ -73,6 +74,51 @@ def test_client_leaving_mid_stream_stops_the_answer(served: Served) -> None:
     assert row is not None and row[0] == "stopped", row
     assert row[1] == "user"
     assert len(row[2].split()) < 300  # far from 1,500 tokens: stopped, not finished
+
+
+def test_client_leaving_an_unsaved_stream_frees_the_model_and_leaves_no_row(
+    served: Served,
+) -> None:
+    """The default exchange (answered in memory, ``app.chat.unsaved_turn``): the client
+    going away stops it too, and nothing of it reaches the database."""
+
+    def rows() -> tuple[int, int]:
+        db = open_db(served.home / "data" / "lantern.db")
+        try:
+            return (
+                db.execute("select count(*) from conversations").fetchone()[0],
+                db.execute("select count(*) from messages").fetchone()[0],
+            )
+        finally:
+            db.close()
+
+    def queued() -> int:
+        health = served.base_url.removesuffix("/v1") + "/health"
+        with urllib.request.urlopen(health, timeout=30) as r:
+            return sum(json.loads(r.read())["queued"].values())
+
+    before = rows()
+    client = OpenAI(base_url=served.base_url, api_key="x", max_retries=0)
+    stream = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Write a very long story about a lighthouse."}],
+        max_tokens=1500, stream=True,
+    )  # fmt: skip
+    got = 0
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            got += 1
+        if got >= 3:
+            break
+    assert queued() == 1  # still answering
+    stream.close()  # the connection goes away
+    # Stopped within a token; the whole story runs far longer (400-1,300 tokens, over
+    # 25 s on this machine; the saved exchange's test above stops it under 300 words)
+    deadline = time.monotonic() + 10
+    while queued() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert queued() == 0  # the job ended: its generation was stopped
+    assert rows() == before
 
 
 def test_bounded_load_every_request_answered_or_429(served: Served) -> None:
