@@ -1,6 +1,7 @@
 """Prompt evaluation on 1 vs 2 threads, with the other core idle and with it busy.
 
     python -m bench.prompt_threads [--rounds 5]      # bench/results/prompt_threads.json
+    nice -n -15 python -m bench.prompt_threads --rounds 3 --idle-only idle_nice-15
 
 One process, one SmolLM2 context (``LlamaRuntime``, n_ctx 2048, batches of 512): each
 round evaluates a cold ~1,500-token prompt (and a 40-token one) on 1 and on 2 threads,
@@ -95,7 +96,7 @@ def condition(rt: Any, tokens: list[int], rounds: int) -> dict[str, Any]:
     out: dict[str, Any] = {"uptime_before": uptime(), "rule_picks": [], "rounds": []}
     for r in range(rounds):
         time.sleep(0.6)  # the rule looks back ~0.5 s: at nothing of ours
-        choice = thread_choice.prompt_threads(hardware.default_threads())
+        choice = thread_choice.turn_threads(hardware.default_threads())
         out["rule_picks"].append({"threads": choice.threads, "reason": choice.reason})
         row: dict[str, Any] = {}
         order = (1, 2) if r % 2 == 0 else (2, 1)
@@ -131,6 +132,12 @@ def condition(rt: Any, tokens: list[int], rounds: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--idle-only",
+        metavar="KEY",
+        help="run only the idle condition and merge it into the JSON under KEY (e.g. "
+        "idle_nice-15 under 'nice -n -15', a stand-in for idle cores on a busy machine)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from app.engine import thread_choice
@@ -152,6 +159,18 @@ def main() -> None:
         "pinned to CPU 1; busy_nice10: the same at nice 10. Times are wall ms around "
         "LlamaRuntime.eval_prompt.",
     }
+    if args.idle_only:
+        try:
+            found = condition(rt, tokens, args.rounds)
+        finally:
+            rt.close()
+        found["command"] = f"{result['command']} --idle-only {args.idle_only}"
+        found["nice"] = os.nice(0)
+        merged = json.loads(RESULTS.read_text()) if RESULTS.exists() else result
+        merged[args.idle_only] = found
+        RESULTS.write_text(json.dumps(merged, indent=2) + "\n")
+        print(json.dumps(found["median"], indent=2))
+        return
     try:
         result["idle"] = condition(rt, tokens, args.rounds)
         for name, nice in (("busy", 0), ("busy_nice10", 10)):

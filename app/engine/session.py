@@ -77,10 +77,11 @@ class ChatSession:
         self._quick_id: str | None = None
         self._restored = 0  # tokens restored from a saved state since the last reply
         self._memo: tuple[tuple[tuple[ChatMessage, ...], str], list[int]] | None = None
-        # Prompt-eval threads per turn unless the load options fix them: every core when
-        # the others are idle (app.engine.thread_choice); replaceable by tests.
-        self.choose_prompt_threads: Callable[[int], ThreadChoice] = thread_choice.prompt_threads
-        self.last_prompt_threads = runtime.context.n_threads_batch  # the latest turn's
+        # Threads per turn where the load options leave them to the engine: every core
+        # when the others are idle (app.engine.thread_choice); replaceable by tests.
+        self.choose_threads: Callable[[int], ThreadChoice] = thread_choice.turn_threads
+        self._load_threads = runtime.context.n_threads
+        self.last_threads = (runtime.context.n_threads, runtime.context.n_threads_batch)
         # Each turn tokenizes only its new pieces (app.engine.token_memo).
         llama = runtime.llama
         if not isinstance(llama.tokenize, TokenMemo):
@@ -296,8 +297,8 @@ class ChatSession:
         restored, self._restored = self._restored, 0
         keep = rt.truncate(min(common_prefix(self._kv, prompt), len(prompt) - 1))
         del self._kv[keep:]
-        decode_threads = rt.context.n_threads
-        rt.context.set_threads(decode_threads, self._prompt_threads(len(prompt) - keep))
+        decode_threads, prompt_threads = self._turn_threads(len(prompt) - keep)
+        rt.context.set_threads(decode_threads, prompt_threads)
         gen = Generation(stop_reason="user")
         ttft = 0.0
         n_past = keep
@@ -369,18 +370,26 @@ class ChatSession:
         )
         yield stats
 
-    def _prompt_threads(self, n_new: int) -> int:
-        """Threads for evaluating ``n_new`` prompt tokens now: the load options' number,
-        else the per-turn choice (at most the engine's default threads)."""
-        fixed = self.options.n_threads_batch
-        if fixed is not None:
-            threads = resolve_threads(fixed)
-        else:
-            choice = self.choose_prompt_threads(hardware.default_threads())
-            threads = choice.threads
-            log.debug("prompt of %d new tokens on %d threads: %s", n_new, threads, choice.reason)
-        self.last_prompt_threads = threads
-        return threads
+    def _turn_threads(self, n_new: int) -> tuple[int, int]:
+        """(decode, prompt) threads for a turn evaluating ``n_new`` prompt tokens now. The
+        load options' numbers stand; what they leave to the engine is chosen now (at most
+        the engine's default threads): the prompt's (``n_threads_batch`` None), and the
+        decode's too when ``n_threads`` is None (the CLI and the API; the window fixes one
+        decode thread). Two decode threads beside a busy core are 5-9x slower than one, and about 2x
+        faster on idle cores (``bench/results/prompt_threads.json``)."""
+        options = self.options
+        decode = self._load_threads
+        prompt = decode if options.n_threads_batch is None else options.n_threads_batch
+        if options.n_threads_batch is None or options.n_threads is None:
+            choice = self.choose_threads(hardware.default_threads())
+            if options.n_threads_batch is None:
+                prompt = choice.threads
+            if options.n_threads is None:
+                decode = choice.threads
+            log.debug("turn of %d new prompt tokens: prompt on %d threads, decode on %d: %s",
+                      n_new, prompt, decode, choice.reason)  # fmt: skip
+        self.last_threads = (decode, resolve_threads(prompt))
+        return self.last_threads
 
     def close(self) -> None:
         """Free the model and its context."""

@@ -1,13 +1,15 @@
-"""How many threads a turn's prompt evaluation gets: every core when the others are idle.
+"""How many threads a turn gets: every core when the others are idle, else fewer.
 
 llama.cpp's OpenMP threads wait for each other at every layer, so a prompt evaluated on
-two threads while another process (or this process's document-embedding lanes) keeps
-one core busy runs SLOWER than on one thread; on an idle machine two threads nearly halve
-it (``bench/prompt_threads.py``). So the prompt-eval ("batch") thread count is chosen per
-turn from what the CPUs did just before it:
+two threads while another process (or this process's document-embedding lanes) keeps a
+core busy runs SLOWER than on one thread, and one-token decodes far slower still
+(``bench/results/prompt_threads.json``); on idle cores two threads share the work. So a
+turn's prompt-eval ("batch") threads, and its decode threads where the load options leave
+them to the engine too (the CLI and the API; the window fixes one decode thread), are
+chosen per turn from what the CPUs did just before it:
 
 - ``CpuMonitor`` samples the system's and this process's CPU times every ``TICK_S`` on a
-  daemon thread (two cheap reads), so a turn looks back ~0.3-0.6 s without waiting;
+  daemon thread (two cheap reads), so a turn looks back ~0.4-0.65 s without waiting;
 - ``CpuReading``: the cores other programs kept busy over that window (system busy time
   less this process's own, so the previous turn's decoding does not count against the
   next), and this process's threads running right now other than the caller and the main
@@ -121,7 +123,8 @@ class CpuMonitor:
 
     def __init__(self, tick_s: float = TICK_S) -> None:
         self.tick_s = tick_s
-        self._samples: deque[_Sample] = deque(maxlen=4)
+        # enough samples that one is at least WINDOW_S old, whatever the tick
+        self._samples: deque[_Sample] = deque(maxlen=math.ceil(WINDOW_S / tick_s) + 2)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._native_id: int | None = None
@@ -195,6 +198,6 @@ def _load_average(cpus: int) -> CpuReading:
 MONITOR = CpuMonitor()
 
 
-def prompt_threads(most: int) -> ThreadChoice:
+def turn_threads(most: int) -> ThreadChoice:
     """The per-turn choice for the calling thread, from the process's ``MONITOR``."""
     return choose(MONITOR.reading(), most)

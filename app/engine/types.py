@@ -47,7 +47,7 @@ class LoadOptions:
     """How to load a model; ``None`` means the engine picks (see ``hardware``)."""
 
     n_ctx: int = 4096
-    n_threads: int | None = None
+    n_threads: int | None = None  # decoding; None: chosen per turn too, like the prompt's
     n_gpu_layers: int | None = None
     seed: int = 0xC0FFEE
     flash_attn: bool | None = None  # None: off on the CPU, llama.cpp's auto on a GPU

@@ -194,7 +194,8 @@ class Utf8Guard:
 
     def within(self, row: int) -> int:
         """Choose while a character is incomplete: only a token continuing it, or an end of
-        generation; the held bytes are dropped when the model gives those ~no chance."""
+        generation; the held bytes are dropped when the best of those is under ``MIN_RATIO`` as
+        likely as the model's likeliest token."""
         ids = self.table.continuing(self.state)
         logits = self.sampler.logits(self.ctx, row)
         n_cont = len(ids) - self.table.eog_count()

@@ -140,26 +140,44 @@ def test_a_turn_evaluates_its_prompt_on_the_chosen_threads(smollm2_path: Path) -
         def busy(most: int) -> ThreadChoice:
             return ThreadChoice(1, "injected: the other core is busy")
 
-        session.choose_prompt_threads = idle
+        session.choose_threads = idle
         session.forget()
         on_two = list(session.reply(QUESTION, GREEDY))
         assert seen[-1] == (1, 2)  # decode keeps its one thread; the prompt gets two
         assert asked == [hardware.default_threads()]
-        assert session.last_prompt_threads == 2
+        assert session.last_threads == (1, 2)
         # answering (and drafting) runs on the decode threads again
         assert llama_cpp.llama_n_threads_batch(session._rt.ctx) == 1
 
-        session.choose_prompt_threads = busy
+        session.choose_threads = busy
         session.forget()
         on_one = list(session.reply(QUESTION, GREEDY))
         assert seen[-1] == (1, 1)
         assert on_one[-1].text == on_two[-1].text  # type: ignore[union-attr]
 
-        session.choose_prompt_threads = thread_choice.prompt_threads  # the real reading
+        session.choose_threads = thread_choice.turn_threads  # the real reading
         session.forget()
         list(session.reply(QUESTION, GREEDY))
         assert 1 <= seen[-1][1] <= hardware.default_threads()
-        assert seen[-1][1] == session.last_prompt_threads
+        assert seen[-1] == session.last_threads
+    finally:
+        session.close()
+
+
+def test_automatic_decode_threads_follow_the_turn_s_choice(smollm2_path: Path) -> None:
+    """Where the load options leave decoding to the engine too (the CLI, the API), the
+    answer's one-token decodes get the turn's choice: one thread beside a busy core."""
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512))
+    try:
+        seen = spy_on_prompt_threads(session)
+        session.choose_threads = lambda most: ThreadChoice(1, "injected: busy")
+        list(session.reply(QUESTION, GREEDY))
+        assert seen[-1] == (1, 1)
+        assert llama_cpp.llama_n_threads(session._rt.ctx) == 1  # what the answer ran on
+        session.choose_threads = lambda most: ThreadChoice(2, "injected: idle")
+        list(session.reply(QUESTION, GREEDY))
+        assert seen[-1] == (2, 2)
+        assert llama_cpp.llama_n_threads(session._rt.ctx) == 2
     finally:
         session.close()
 
@@ -173,7 +191,7 @@ def test_fixed_prompt_threads_are_not_chosen_per_turn(smollm2_path: Path) -> Non
         def refuse(most: int) -> ThreadChoice:
             raise AssertionError("a fixed thread count must not be chosen per turn")
 
-        session.choose_prompt_threads = refuse
+        session.choose_threads = refuse
         list(session.reply(QUESTION, GREEDY))
         assert seen == [(1, 2)]
     finally:
