@@ -1,4 +1,11 @@
-"""Fit a conversation into the context window by dropping its oldest turns."""
+"""Fit a conversation into the context window by dropping its oldest turns.
+
+Once a conversation outgrows the context, the prompt's start stays where the previous
+turn's began for as long as what follows it fits (``FitAnchor``), so the next turn reuses
+the KV cache instead of evaluating the whole prompt again; when it no longer fits, enough
+turns are dropped to leave ``slack`` tokens free, room for the next few turns at the same
+start (llama.cpp's server discards half its context for the same reason).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,19 @@ from app.errors import ContextOverflowError
 
 
 @dataclass(frozen=True)
+class FitAnchor:
+    """Where a fitted prompt began: ``dropped`` non-system messages left out, ``first``
+    the one after them."""
+
+    dropped: int
+    first: ChatMessage
+
+
+@dataclass(frozen=True)
 class FittedPrompt:
     tokens: list[int]
     dropped_messages: int  # how many of the oldest non-system messages were left out
+    anchor: FitAnchor | None = None  # where it began, when messages were left out
 
 
 def answer_reserve(n_ctx: int, max_tokens: int) -> int:
@@ -26,12 +43,17 @@ def fit_prompt(
     to_tokens: Callable[[Sequence[ChatMessage]], list[int]],
     n_ctx: int,
     reserve: int,
+    anchor: FitAnchor | None = None,
+    slack: int = 0,
 ) -> FittedPrompt:
     """Tokens of the longest suffix of whole turns that fits ``n_ctx - reserve``.
 
     The system prompt (first message, if ``role == "system"``) is always kept. A turn
     starts at a user message. Raises ``ContextOverflowError`` if the last message (with
-    the system prompt) does not fit on its own.
+    the system prompt) does not fit on its own. When the whole conversation does not fit:
+    the suffix from ``anchor`` (the previous fit's start, if this conversation still has
+    that message there) if it fits, else the longest suffix after it that fits in
+    ``slack`` tokens less (in the budget alone if none does).
     """
     if not messages:
         raise ValueError("a reply needs at least one message")
@@ -52,8 +74,19 @@ def fit_prompt(
     # Candidate starts: each user message after the first, then the last message alone.
     starts = [i for i in range(1, len(body) - 1) if body[i].role == "user"]
     starts.append(len(body) - 1)
-    found = {len(starts) - 1: alone}  # suffix index -> its tokens, known to fit
-    lo, hi = 0, len(starts) - 1
+    last = len(starts) - 1
+    lo = 0
+    if anchor is not None and anchor.dropped in starts and body[anchor.dropped] == anchor.first:
+        lo = starts.index(anchor.dropped)
+        tokens = alone if lo == last else to_tokens([*head, *body[anchor.dropped :]])
+        if len(tokens) <= budget:
+            return _fitted(tokens, body, anchor.dropped)
+        lo += 1  # never bring back what the previous turn left out: its prefix is gone
+    roomy = budget - slack
+    if slack > 0 and len(alone) <= roomy:
+        budget = roomy
+    found = {last: alone}  # suffix index -> its tokens, known to fit
+    hi = last
     while lo < hi:  # smallest index whose suffix fits (fit is monotone in dropped turns)
         mid = (lo + hi) // 2
         tokens = to_tokens([*head, *body[starts[mid] :]])
@@ -62,4 +95,8 @@ def fit_prompt(
             found[mid] = tokens
         else:
             lo = mid + 1
-    return FittedPrompt(found[hi], starts[hi])
+    return _fitted(found[hi], body, starts[hi])
+
+
+def _fitted(tokens: list[int], body: list[ChatMessage], dropped: int) -> FittedPrompt:
+    return FittedPrompt(tokens, dropped, FitAnchor(dropped, body[dropped]))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.engine import attention, hardware, thread_choice
-from app.engine.context_fit import answer_reserve, fit_prompt
+from app.engine.context_fit import FitAnchor, FittedPrompt, answer_reserve, fit_prompt
 from app.engine.draft import AUTO, MAX_DRAFT, Drafter
 from app.engine.generate import Generation, generate
 from app.engine.gguf_info import inspect_gguf
@@ -77,6 +77,7 @@ class ChatSession:
         self._quick_id: str | None = None
         self._restored = 0  # tokens restored from a saved state since the last reply
         self._memo: tuple[tuple[tuple[ChatMessage, ...], str], list[int]] | None = None
+        self._fit_anchor: FitAnchor | None = None  # where the last prompt began, if trimmed
         # Threads per turn where the load options leave them to the engine: every core
         # when the others are idle (app.engine.thread_choice); replaceable by tests.
         self.choose_threads: Callable[[int], ThreadChoice] = thread_choice.turn_threads
@@ -194,11 +195,19 @@ class ChatSession:
         """The tokens ``reply`` will use for these arguments (fitted to the context). Like
         ``reply`` it starts a new request: a stop asked before it is forgotten."""
         self._stop.clear()
+        return self._fit(messages, max_tokens, continue_text).tokens
+
+    def _fit(
+        self, messages: Sequence[ChatMessage], max_tokens: int, continue_text: str
+    ) -> FittedPrompt:
+        """The prompt fitted to the context; an outgrown conversation keeps the last start
+        while it fits, a new one leaves a quarter of the room free (``context_fit``)."""
         reserve = answer_reserve(self.n_ctx, max_tokens)
-        fitted = fit_prompt(
-            list(messages), lambda ms: self._tokens(ms, continue_text), self.n_ctx, reserve
-        )
-        return fitted.tokens
+        slack = (self.n_ctx - reserve) // 4
+        fitted = fit_prompt(list(messages), lambda ms: self._tokens(ms, continue_text),
+                            self.n_ctx, reserve, self._fit_anchor, slack)  # fmt: skip
+        self._fit_anchor = fitted.anchor
+        return fitted
 
     def set_adapters(self, adapters: Sequence[tuple[Path, float]]) -> bool:
         """Apply these LoRA adapters ((file, scale) pairs; none: remove them) on the context
@@ -253,13 +262,7 @@ class ChatSession:
         """
         started = time.perf_counter()
         self._stop.clear()
-        reserve = answer_reserve(self.n_ctx, sampling.max_tokens)
-        fitted = fit_prompt(
-            messages,
-            lambda ms: self._tokens(ms, continue_text),
-            self.n_ctx,
-            reserve,
-        )
+        fitted = self._fit(messages, sampling.max_tokens, continue_text)
         self.last_prompt = fitted.tokens
         notices: list[NoticeEvent] = []
         if self._format.notice:

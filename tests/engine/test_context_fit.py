@@ -76,3 +76,44 @@ def test_answer_reserve() -> None:
     assert answer_reserve(4096, 512) == 512
     assert answer_reserve(512, 512) == 128
     assert answer_reserve(2048, 0) == 512
+
+
+def test_an_outgrown_conversation_keeps_its_start_while_it_fits() -> None:
+    """The next turn of a trimmed conversation starts where the last one did (its KV cache
+    is reused) while that fits; a new start leaves ``slack`` free for the turns after it."""
+    msgs = conversation(10)  # turns of 20 tokens; budget 100, slack 20
+    first = fit_prompt(msgs, words, n_ctx=150, reserve=50, slack=20)
+    # 4 (system) + 5 (last) + k * 20 <= 80  ->  k = 3 turns kept
+    assert first.dropped_messages == 14 and len(first.tokens) == 69
+    assert first.anchor is not None and first.anchor.first == msgs[1 + 14]
+
+    answer = ChatMessage("assistant", " ".join(["w"] * 8))
+    grown = [*msgs, answer, ChatMessage("user", "next question here")]  # + 10 + 5
+    second = fit_prompt(grown, words, n_ctx=150, reserve=50, anchor=first.anchor, slack=20)
+    assert second.dropped_messages == 14  # the same start: 84 tokens still fit in 100
+    assert second.tokens == words([msgs[0], *grown[1 + 14 :]])
+    unanchored = fit_prompt(grown, words, n_ctx=150, reserve=50, slack=20)
+    assert unanchored.dropped_messages == 16  # what a fresh fit would have dropped
+
+    grown += [answer, ChatMessage("user", "one more question here")]  # 84 + 10 + 6 = 100
+    third = fit_prompt(grown, words, n_ctx=150, reserve=50, anchor=second.anchor, slack=20)
+    assert third.dropped_messages == 14 and len(third.tokens) == 100
+    grown += [answer, ChatMessage("user", "and again")]  # 100 + 10 + 4: over the budget
+    fourth = fit_prompt(grown, words, n_ctx=150, reserve=50, anchor=third.anchor, slack=20)
+    assert fourth.dropped_messages > 14
+    assert len(fourth.tokens) <= 80  # the new start leaves the slack free
+    assert fourth.anchor is not None and fourth.anchor.first.role == "user"
+
+
+def test_an_anchor_from_another_conversation_is_ignored() -> None:
+    msgs = conversation(10)
+    first = fit_prompt(msgs, words, n_ctx=150, reserve=50, slack=20)
+    other = [msgs[0], *[ChatMessage(m.role, m.content + " x") for m in msgs[1:]]]
+    fitted = fit_prompt(other, words, n_ctx=150, reserve=50, anchor=first.anchor)
+    assert fitted == fit_prompt(other, words, n_ctx=150, reserve=50)
+
+
+def test_slack_gives_way_when_only_the_last_message_fits() -> None:
+    msgs = conversation(3, words_per_message=40)
+    fitted = fit_prompt(msgs, words, n_ctx=60, reserve=10, slack=45)  # 9 > 50 - 45
+    assert fitted.dropped_messages == 6 and len(fitted.tokens) == 9
