@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,11 @@ from app.engine.draft import AUTO, MAX_DRAFT, Drafter
 from app.engine.generate import Generation, generate
 from app.engine.gguf_info import inspect_gguf
 from app.engine.kv_state import KvState, apply, capture, digest, llama_version
-from app.engine.llama_model import resolve_threads
 from app.engine.llama_runtime import LlamaRuntime, Perf
 from app.engine.sampling import Sampler
 from app.engine.templates import ChatFormat
-from app.engine.thread_choice import ThreadChoice
 from app.engine.token_memo import TokenMemo
+from app.engine.turn_threads import TurnThreads
 from app.engine.types import (
     ChatMessage,
     LoadOptions,
@@ -79,10 +78,8 @@ class ChatSession:
         self._memo: tuple[tuple[tuple[ChatMessage, ...], str], list[int]] | None = None
         self._fit_anchor: FitAnchor | None = None  # where the last prompt began, if trimmed
         # Threads per turn where the load options leave them to the engine: every core
-        # when the others are idle (app.engine.thread_choice); replaceable by tests.
-        self.choose_threads: Callable[[int], ThreadChoice] = thread_choice.turn_threads
-        self._load_threads = runtime.context.n_threads
-        self.last_threads = (runtime.context.n_threads, runtime.context.n_threads_batch)
+        # when the others are idle (app.engine.turn_threads).
+        self.threads = TurnThreads(options, runtime.context.n_threads)
         # Each turn tokenizes only its new pieces (app.engine.token_memo).
         llama = runtime.llama
         if not isinstance(llama.tokenize, TokenMemo):
@@ -103,7 +100,7 @@ class ChatSession:
         )
         started = time.perf_counter()
         runtime = LlamaRuntime(info.path, options.n_ctx, threads, gpu_layers, options.flash_attn)
-        if options.n_threads_batch is None:
+        if options.n_threads_batch is None or options.n_threads is None:
             thread_choice.MONITOR.start()  # a turn looks back at what the CPUs did
         runtime.warm_up()  # not on the first turn's time to first token
         log.info(
@@ -300,7 +297,7 @@ class ChatSession:
         restored, self._restored = self._restored, 0
         keep = rt.truncate(min(common_prefix(self._kv, prompt), len(prompt) - 1))
         del self._kv[keep:]
-        decode_threads, prompt_threads = self._turn_threads(len(prompt) - keep)
+        decode_threads, prompt_threads = self.threads.for_turn(len(prompt) - keep)
         rt.context.set_threads(decode_threads, prompt_threads)
         gen = Generation(stop_reason="user")
         ttft = 0.0
@@ -336,6 +333,7 @@ class ChatSession:
                         if not ttft:
                             ttft = time.perf_counter() - started
                         yield TextEvent(text)
+                        self.threads.while_answering(rt.context)
         finally:
             sampler.close()
         decode = rt.perf().since(prompt_perf)
@@ -372,27 +370,6 @@ class ChatSession:
             stats.llama_decode_tokens_per_s,
         )
         yield stats
-
-    def _turn_threads(self, n_new: int) -> tuple[int, int]:
-        """(decode, prompt) threads for a turn evaluating ``n_new`` prompt tokens now. The
-        load options' numbers stand; what they leave to the engine is chosen now (at most
-        the engine's default threads): the prompt's (``n_threads_batch`` None), and the
-        decode's too when ``n_threads`` is None (the CLI and the API; the window fixes one
-        decode thread). Two decode threads beside a busy core are 5-9x slower than one, and about 2x
-        faster on idle cores (``bench/results/prompt_threads.json``)."""
-        options = self.options
-        decode = self._load_threads
-        prompt = decode if options.n_threads_batch is None else options.n_threads_batch
-        if options.n_threads_batch is None or options.n_threads is None:
-            choice = self.choose_threads(hardware.default_threads())
-            if options.n_threads_batch is None:
-                prompt = choice.threads
-            if options.n_threads is None:
-                decode = choice.threads
-            log.debug("turn of %d new prompt tokens: prompt on %d threads, decode on %d: %s",
-                      n_new, prompt, decode, choice.reason)  # fmt: skip
-        self.last_threads = (decode, resolve_threads(prompt))
-        return self.last_threads
 
     def close(self) -> None:
         """Free the model and its context."""

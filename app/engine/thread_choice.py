@@ -64,7 +64,8 @@ class ThreadChoice:
 
 
 def choose(reading: CpuReading, most: int) -> ThreadChoice:
-    """Threads for a prompt evaluation: the free cores, at least 1 and at most ``most``."""
+    """Threads for a prompt evaluation or an answer's decodes: the free cores, at least 1
+    and at most ``most``."""
     busy = reading.others_busy + reading.lanes_running
     free = min(reading.cpus, math.floor(reading.cpus - busy + BUSY_CORE))
     threads = max(1, min(most, free))

@@ -1,6 +1,7 @@
-"""Prompt-eval threads per turn (app.engine.thread_choice): the rule on given readings,
-real readings of a busy process and of this process's embedding lanes, and a real
-SmolLM2 session evaluating a turn's prompt on the chosen number of threads."""
+"""Threads per turn (app.engine.thread_choice, app.engine.turn_threads): the rule on given
+readings, real readings of a busy process and of this process's embedding lanes, and a
+real SmolLM2 session evaluating a turn's prompt, and decoding its answer, on the chosen
+number of threads."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
@@ -16,10 +18,10 @@ import pytest
 import sqlite_utils
 
 from app.chat.settings import LoadPolicy, load_options_for
-from app.engine import hardware, thread_choice
+from app.engine import hardware, thread_choice, turn_threads
 from app.engine.session import ChatSession
 from app.engine.thread_choice import BUSY_CORE, CpuMonitor, CpuReading, ThreadChoice, choose
-from app.engine.types import ChatMessage, LoadOptions, SamplingOptions
+from app.engine.types import ChatMessage, LoadOptions, SamplingOptions, TextEvent
 
 
 def reading(others: float, lanes: int = 0, cpus: int = 2) -> CpuReading:
@@ -140,26 +142,26 @@ def test_a_turn_evaluates_its_prompt_on_the_chosen_threads(smollm2_path: Path) -
         def busy(most: int) -> ThreadChoice:
             return ThreadChoice(1, "injected: the other core is busy")
 
-        session.choose_threads = idle
+        session.threads.choose = idle
         session.forget()
         on_two = list(session.reply(QUESTION, GREEDY))
         assert seen[-1] == (1, 2)  # decode keeps its one thread; the prompt gets two
         assert asked == [hardware.default_threads()]
-        assert session.last_threads == (1, 2)
+        assert session.threads.last == (1, 2)
         # answering (and drafting) runs on the decode threads again
         assert llama_cpp.llama_n_threads_batch(session._rt.ctx) == 1
 
-        session.choose_threads = busy
+        session.threads.choose = busy
         session.forget()
         on_one = list(session.reply(QUESTION, GREEDY))
         assert seen[-1] == (1, 1)
         assert on_one[-1].text == on_two[-1].text  # type: ignore[union-attr]
 
-        session.choose_threads = thread_choice.turn_threads  # the real reading
+        session.threads.choose = thread_choice.turn_threads  # the real reading
         session.forget()
         list(session.reply(QUESTION, GREEDY))
         assert 1 <= seen[-1][1] <= hardware.default_threads()
-        assert seen[-1] == session.last_threads
+        assert seen[-1] == session.threads.last
     finally:
         session.close()
 
@@ -170,16 +172,56 @@ def test_automatic_decode_threads_follow_the_turn_s_choice(smollm2_path: Path) -
     session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512))
     try:
         seen = spy_on_prompt_threads(session)
-        session.choose_threads = lambda most: ThreadChoice(1, "injected: busy")
+        session.threads.choose = lambda most: ThreadChoice(1, "injected: busy")
         list(session.reply(QUESTION, GREEDY))
         assert seen[-1] == (1, 1)
         assert llama_cpp.llama_n_threads(session._rt.ctx) == 1  # what the answer ran on
-        session.choose_threads = lambda most: ThreadChoice(2, "injected: idle")
+        session.threads.choose = lambda most: ThreadChoice(2, "injected: idle")
         list(session.reply(QUESTION, GREEDY))
         assert seen[-1] == (2, 2)
         assert llama_cpp.llama_n_threads(session._rt.ctx) == 2
     finally:
         session.close()
+
+
+def test_automatic_decode_threads_follow_load_that_starts_mid_answer(
+    smollm2_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer's decode threads are chosen again while it is generated: a core that
+    becomes busy mid-answer takes the answer to one thread (llama.cpp's own count read
+    between tokens), and the window's fixed decode thread is never chosen again."""
+    monkeypatch.setattr(turn_threads, "RECHECK_S", 0.0)
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512))
+    try:
+        picks = iter([2, 2])  # the turn, then the first check: idle; then busy
+
+        def choose(most: int) -> ThreadChoice:
+            return ThreadChoice(next(picks, 1), "injected")
+
+        session.threads.choose = choose
+        during: list[int] = []
+        for event in session.reply(QUESTION, replace(GREEDY, max_tokens=6)):
+            if isinstance(event, TextEvent):
+                during.append(llama_cpp.llama_n_threads(session._rt.ctx))
+        assert during[0] == 2 and during[-1] == 1 and during == sorted(during, reverse=True)
+        assert session.threads.last[0] == 1
+    finally:
+        session.close()
+
+    fixed = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512, n_threads=1))
+    try:
+        calls: list[int] = []
+
+        def count(most: int) -> ThreadChoice:
+            calls.append(most)
+            return ThreadChoice(2, "injected")
+
+        fixed.threads.choose = count
+        list(fixed.reply(QUESTION, replace(GREEDY, max_tokens=6)))
+        assert len(calls) == 1  # the prompt's threads only, before the answer
+        assert llama_cpp.llama_n_threads(fixed._rt.ctx) == 1
+    finally:
+        fixed.close()
 
 
 def test_fixed_prompt_threads_are_not_chosen_per_turn(smollm2_path: Path) -> None:
@@ -191,7 +233,7 @@ def test_fixed_prompt_threads_are_not_chosen_per_turn(smollm2_path: Path) -> Non
         def refuse(most: int) -> ThreadChoice:
             raise AssertionError("a fixed thread count must not be chosen per turn")
 
-        session.choose_threads = refuse
+        session.threads.choose = refuse
         list(session.reply(QUESTION, GREEDY))
         assert seen == [(1, 2)]
     finally:
