@@ -111,7 +111,9 @@ def grounded_before(home: Path) -> list[dict[str, Any]]:
     from tests.fixtures.models import smollm2_path
 
     db, cid = _setup(home)
-    session = ChatSession.load(smollm2_path(), LoadOptions(n_ctx=4096, n_threads=2))
+    session = ChatSession.load(
+        smollm2_path(), LoadOptions(n_ctx=4096, n_threads=2, n_threads_batch=2)
+    )
     sampling = SamplingOptions(temperature=0.0, max_tokens=MAX_TOKENS)
     history: list[ChatMessage] = []
     rows = []

@@ -112,7 +112,9 @@ def task_chat(model: Path, out: Path) -> dict[str, Any]:
         "The keeper climbed the stairs of the lighthouse every evening, trimmed the wick, "
         "wound the clockwork and wrote the weather into the log before the ships came in. "
     )
-    session = ChatSession.load(model, LoadOptions(n_ctx=2048))
+    threads = hardware.default_threads()
+    options = LoadOptions(n_ctx=2048, n_threads=threads, n_threads_batch=threads)
+    session = ChatSession.load(model, options)
     session.draft = 0
     prompt_rates, decode_rates = [], []
     for i in range(5):  # the first warms up; each prompt differs from its first token

@@ -224,7 +224,9 @@ def hyde(s: LeverSet, n: int) -> dict[str, Any]:
     from app.knowledge import retrieve
     from tests.fixtures.models import smollm2_path
 
-    session = ChatSession.load(smollm2_path(), LoadOptions(n_ctx=1024, n_threads=2))
+    session = ChatSession.load(
+        smollm2_path(), LoadOptions(n_ctx=1024, n_threads=2, n_threads_batch=2)
+    )
     sampling = SamplingOptions(temperature=0.0, max_tokens=60, repeat_penalty=1.0)
     asked = [q["question"] for q in s.questions if q.get("style") == "paraphrased"][:n]
     written: dict[str, str] = {}

@@ -87,7 +87,9 @@ def _session(n_ctx: int) -> Any:
     from app.engine.types import LoadOptions
     from tests.fixtures.models import smollm2_path
 
-    return ChatSession.load(smollm2_path(), LoadOptions(n_ctx=n_ctx, n_threads=THREADS))
+    return ChatSession.load(
+        smollm2_path(), LoadOptions(n_ctx=n_ctx, n_threads=THREADS, n_threads_batch=THREADS)
+    )
 
 
 def _consume(events: Any) -> Any:

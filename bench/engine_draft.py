@@ -96,7 +96,9 @@ def _session(threads: int, flash_attn: bool = True) -> Any:
     from app.engine.types import LoadOptions
     from tests.fixtures.models import smollm2_path
 
-    options = LoadOptions(n_ctx=4096, n_threads=threads, flash_attn=flash_attn)
+    options = LoadOptions(
+        n_ctx=4096, n_threads=threads, n_threads_batch=threads, flash_attn=flash_attn
+    )
     return ChatSession.load(smollm2_path(), options)
 
 
@@ -250,7 +252,9 @@ def auto_decisions() -> dict[str, Any]:
     from app.engine.types import ChatMessage, LoadOptions
     from tests.fixtures.models import smollm2_path
 
-    session = ChatSession.load(smollm2_path(), LoadOptions(n_ctx=4096, n_threads=1))
+    session = ChatSession.load(
+        smollm2_path(), LoadOptions(n_ctx=4096, n_threads=1, n_threads_batch=1)
+    )
     try:
         flash = session._rt.flash_attn_type
         return {

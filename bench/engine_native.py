@@ -372,7 +372,9 @@ def bench_llama_bench(threads: int, reps: int = 3) -> dict[str, Any]:
     args = [str(NATIVE_BIN / "llama-bench"), "-m", str(model), "-p", "0", "-n", "128",
             "-r", "1", "-o", "json", "-t", str(threads),
             *(["--repack", "0"] if cpu_has_amx() else [])]  # fmt: skip
-    session = ChatSession.load(model, LoadOptions(n_ctx=2048, n_threads=threads))
+    session = ChatSession.load(
+        model, LoadOptions(n_ctx=2048, n_threads=threads, n_threads_batch=threads)
+    )
     native: list[float] = []
     ours: list[float] = []
     story = [ChatMessage("user", "Write a long story about a dragon who learns to bake bread.")]

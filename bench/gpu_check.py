@@ -166,7 +166,13 @@ def _session(
     from app.engine.types import LoadOptions
 
     value = None if flash is None or flash == -1 else flash == 1
-    options = LoadOptions(n_ctx=4096, n_threads=threads, n_gpu_layers=gpu_layers, flash_attn=value)
+    options = LoadOptions(
+        n_ctx=4096,
+        n_threads=threads,
+        n_threads_batch=threads,
+        n_gpu_layers=gpu_layers,
+        flash_attn=value,
+    )
     return ChatSession.load(path, options)
 
 

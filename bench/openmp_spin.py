@@ -40,7 +40,9 @@ def probe() -> dict[str, list[float]]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
 
-    session = ChatSession.load(smollm2_path(), LoadOptions(n_ctx=2048, n_threads=2))
+    session = ChatSession.load(
+        smollm2_path(), LoadOptions(n_ctx=2048, n_threads=2, n_threads_batch=2)
+    )
     session.draft = 0
     out: dict[str, list[float]] = {"tokens_per_s": [], "ttft_ms": [], "idle_cpu_ms": []}
     for i in range(6):  # the first warms up and is left out

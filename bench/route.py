@@ -209,7 +209,7 @@ def lora(smol: Path, tmp: Path) -> dict[str, Any]:
     from tests.specialists.lora_files import write_adapter
 
     adapter = write_adapter(tmp / "bench-lora.gguf", rank=8)
-    options = LoadOptions(n_ctx=1024, n_threads=2)
+    options = LoadOptions(n_ctx=1024, n_threads=2, n_threads_batch=2)
     question = [ChatMessage("user", "Name three colours.")]
     greedy = SamplingOptions(temperature=0.0, max_tokens=1)
     apply_s, remove_s, reload_s, first_reply_s = [], [], [], []

@@ -54,7 +54,9 @@ def _replies(replies: int) -> dict[str, Any]:
         return token
 
     utf8_guard.Utf8Guard.within = counted  # type: ignore[method-assign]
-    session = ChatSession.load(smollm2_path(), LoadOptions(n_ctx=2048, n_threads=2))
+    session = ChatSession.load(
+        smollm2_path(), LoadOptions(n_ctx=2048, n_threads=2, n_threads_batch=2)
+    )
     out: dict[str, Any] = {}
     try:
         utf8_guard.utf8_vocab(session._rt).continuing((1, 0x80, 0xBF))  # the table, built
