@@ -13,11 +13,11 @@ the model's distribution renormalized over them. A token that would break UTF-8 
 clean state (a stray continuation byte, 0xC0, 0xFF...) is drawn again without such tokens
 (rare; the chain has then already counted the rejected token in its penalties' history:
 ``llama_sampler_sample`` accepts what it picks).
-When the likeliest continuation (or end) is under ``MIN_RATIO`` as likely as the model's
-likeliest token, forcing one would write a random character: the held bytes are dropped
-instead (the generate loop's
-decoder ignores bytes that cannot form a character) and the token is drawn from the clean
-tokens.
+When the likeliest continuation is under ``MIN_RATIO`` as likely as the model's likeliest
+token, forcing one would write a random character: the held bytes are dropped instead (the
+generate loop's decoder ignores bytes that cannot form a character) and the token is drawn
+from the clean tokens, end tokens at their own odds. (An end token does not count toward
+the bar: were it the only likely candidate, the answer would end almost surely.)
 
 Cost: per token one bytearray lookup (``Utf8Vocab.clean``) and one attribute test; the
 table of continuing tokens is built per model on the first incomplete character (a scan
@@ -194,12 +194,16 @@ class Utf8Guard:
 
     def within(self, row: int) -> int:
         """Choose while a character is incomplete: only a token continuing it, or an end of
-        generation; the held bytes are dropped when the best of those is under ``MIN_RATIO`` as
-        likely as the model's likeliest token."""
+        generation; the held bytes are dropped when the likeliest continuation is under
+        ``MIN_RATIO`` as likely as the model's likeliest token."""
         ids = self.table.continuing(self.state)
         logits = self.sampler.logits(self.ctx, row)
-        n_cont = len(ids) - self.table.eog_count()
-        if n_cont > 0 and float(logits[ids].max()) >= float(logits.max()) + _LOG_MIN_RATIO:
+        n_cont = len(ids) - self.table.eog_count()  # the continuations come first
+        # Only a continuation clears the bar: an end token that does would end the answer
+        # almost surely once the continuations are negligible (the drop still lets it end,
+        # at its own odds among all tokens).
+        bar = float(logits.max()) + _LOG_MIN_RATIO
+        if n_cont > 0 and float(logits[ids[:n_cont]].max()) >= bar:
             token = self.sampler.pick(self.ctx, row, ids)
             self._set(advance(self.table.piece(token), self.state))
             return token

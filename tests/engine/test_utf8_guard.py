@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 from app.engine.llama_runtime import LlamaRuntime
 from app.engine.sampling import Sampler
 from app.engine.types import SamplingOptions
-from app.engine.utf8_guard import CLEAR, Utf8Vocab, advance, utf8_vocab
+from app.engine.utf8_guard import CLEAR, MIN_RATIO, Utf8Guard, Utf8Vocab, advance, utf8_vocab
 
 GREEDY = SamplingOptions(temperature=0.0, repeat_penalty=1.0)
 SAMPLED = SamplingOptions(temperature=1.0, top_k=0, top_p=1.0, repeat_penalty=1.0)
@@ -123,6 +124,74 @@ def test_the_sampler_picks_only_among_the_given_tokens(
     assert picks <= set(ids.tolist())
     if options is SAMPLED:
         assert len(picks) > 1
+
+
+class FixedLogits(Sampler):
+    """A test double: the real sampler (its chain, its draws) on logits the test sets."""
+
+    def __init__(self, options: SamplingOptions, logits: np.ndarray) -> None:
+        super().__init__(options, 7, len(logits))
+        self.fixed = logits
+
+    def logits(self, ctx: Any, index: int) -> np.ndarray:
+        return self.fixed
+
+
+def _after_c3(table: Utf8Vocab, sampler: Sampler) -> Utf8Guard:
+    """A reply's guard just after the lead byte 0xC3 was chosen (one byte to come)."""
+    guard = Utf8Guard(table, sampler, None)
+    c3 = next(t for t in range(table.n_vocab) if table.piece(t) == b"\xc3")
+    assert guard.after(c3, -1) == c3 and guard.need == 1
+    return guard
+
+
+def _odds(rt: LlamaRuntime, table: Utf8Vocab, end: float, cont: float) -> np.ndarray:
+    """Logits where " the" has 97%, the first end token ``end``, the continuation 0xA9
+    (é after 0xC3) ``cont``, relative to " the", and every other token next to nothing."""
+    logits = np.full(rt.n_vocab, -40.0, dtype=np.float32)
+    logits[rt.tokenize(" the")[-1]] = 0.0
+    logits[next(t for t in range(rt.n_vocab) if table.piece(t) == b"\xa9")] = np.log(cont)
+    logits[table.continuing((1, 0x80, 0xBF))[-table.eog_count()]] = np.log(end)
+    return logits
+
+
+def test_a_likely_end_token_does_not_stand_in_for_a_continuation(smol_rt: LlamaRuntime) -> None:
+    """Continuations negligible, an end token 3% as likely as " the": the held 0xC3 is
+    dropped and the answer goes on, the end token keeping its own odds (before, the end
+    token cleared the 1% bar for the continuations and was drawn from them almost surely:
+    greedy ended, and 50 of 50 draws at 0.7)."""
+    table = utf8_vocab(smol_rt)
+    the = smol_rt.tokenize(" the")[-1]
+    logits = _odds(smol_rt, table, end=0.03, cont=1e-6)
+    greedy = FixedLogits(GREEDY, logits)
+    guard = _after_c3(table, greedy)
+    assert guard.within(-1) == the and guard.need == 0
+    options = SamplingOptions(temperature=0.7, top_k=0, top_p=1.0, repeat_penalty=1.0)
+    sampled = FixedLogits(options, logits)
+    try:
+        picks = [_after_c3(table, sampled).within(-1) for _ in range(50)]
+    finally:
+        greedy.close()
+        sampled.close()
+    eog = set(table.continuing((1, 0x80, 0xBF))[-table.eog_count() :].tolist())
+    assert sum(p in eog for p in picks) <= 5  # ~0.7% each at 0.7
+    assert set(picks) - eog == {the}
+
+
+@pytest.mark.parametrize("cont", [MIN_RATIO * 1.5, 0.3])
+def test_a_continuation_over_the_bar_keeps_the_character(
+    smol_rt: LlamaRuntime, cont: float
+) -> None:
+    """A continuation at least 1% as likely as the likeliest token is chosen over it (the
+    end token, less likely than the continuation, is not)."""
+    table = utf8_vocab(smol_rt)
+    sampler = FixedLogits(GREEDY, _odds(smol_rt, table, end=MIN_RATIO, cont=cont))
+    try:
+        guard = _after_c3(table, sampler)
+        token = guard.within(-1)
+    finally:
+        sampler.close()
+    assert table.piece(token) == b"\xa9" and guard.need == 0
 
 
 def test_gemma_byte_fallback_tokens(gemma_path: Path) -> None:
