@@ -312,9 +312,8 @@ class ConversationService(ConversationManagement):
                 if self._stop.is_set():
                     turn.session.stop()  # idempotent; covers a stop that raced the start
                 if isinstance(event, TextEvent):
-                    # Saved with the next piece (at most once a second), not before this
-                    # one reaches the front end: the first token never waits for the disk
-                    # nor competes with its delivery; the end of the turn saves them all.
+                    # Saved with the next piece (at most once a second), after this one
+                    # reached the front end: the first token never waits for the disk.
                     answer.flush_due()
                     answer.keep(event.text)
                     yield event
@@ -325,11 +324,11 @@ class ConversationService(ConversationManagement):
                 elif isinstance(event, ReplyStats):
                     stats = event
         except (KeyboardInterrupt, GeneratorExit):
-            _close(events)
+            close_reply(events)
             answer.abort()
             raise
         except LanternError as exc:
-            _close(events)
+            close_reply(events)
             if self._stop.is_set() and isinstance(exc, ChatTemplateError):
                 row = answer.abort()  # stopped while the prompt was being formatted
                 yield TurnResult(conv["id"], row, None, sources, warnings, answer_note(row))
@@ -337,7 +336,7 @@ class ConversationService(ConversationManagement):
             answer.fail(str(exc))
             raise
         except BaseException:
-            _close(events)
+            close_reply(events)
             with suppress(Exception):
                 answer.fail("Unexpected error; see the log file.")
             raise
@@ -394,7 +393,7 @@ def _check(request: TurnRequest, target: dict[str, Any] | None) -> None:
         raise LanternError("Only an answer that was stopped or cut off can be continued.")
 
 
-def _close(events: Iterator[Any]) -> None:
+def close_reply(events: Iterator[Any]) -> None:
     """Close the reply generator (cancels the generation if it is still running)."""
     close = getattr(events, "close", None)
     if close is not None:

@@ -30,6 +30,7 @@ from app.chat.grounding import DocsScope, ground
 from app.chat.history import build_history, question_text
 from app.chat.notes import answer_note
 from app.chat.router import RouteDecision
+from app.chat.service import close_reply
 from app.chat.settings import sampling_for, system_prompt_for
 from app.chat.types import (
     AnswerStarting,
@@ -162,12 +163,12 @@ def _reply(
             elif isinstance(event, ReplyStats):
                 stats = event
     except LanternError as exc:
-        _close(events)
+        close_reply(events)
         if service.stop_requested() and isinstance(exc, ChatTemplateError):
             return None, pieces  # stopped while the prompt was being formatted
         raise
     except BaseException:  # a client gone (GeneratorExit), an error: the reply ends
-        _close(events)
+        close_reply(events)
         raise
     return stats, pieces
 
@@ -190,10 +191,3 @@ def _answer_row(turn: UnsavedTurn, text: str, stats: ReplyStats | None) -> dict[
             confidence=confidence_of(stats),
         )  # fmt: skip
     return row
-
-
-def _close(events: Iterator[Any]) -> None:
-    """Close the reply generator (cancels the generation if it is still running)."""
-    close = getattr(events, "close", None)
-    if close is not None:
-        close()
