@@ -4,6 +4,7 @@ and a bounded load test."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -97,7 +98,12 @@ def test_client_leaving_an_unsaved_stream_frees_the_model_and_leaves_no_row(
         with urllib.request.urlopen(health, timeout=30) as r:
             return sum(json.loads(r.read())["queued"].values())
 
+    def replies_logged() -> list[str]:  # the engine's line at the end of each reply
+        text = (served.home / "logs" / "lantern.log").read_text(encoding="utf-8")
+        return re.findall(r"reply: (\w+), prompt \d+ \(evaluated \d+\), (\d+) tokens", text)
+
     before = rows()
+    logged = len(replies_logged())
     client = OpenAI(base_url=served.base_url, api_key="x", max_retries=0)
     stream = client.chat.completions.create(
         model=MODEL,
@@ -117,7 +123,10 @@ def test_client_leaving_an_unsaved_stream_frees_the_model_and_leaves_no_row(
     deadline = time.monotonic() + 10
     while queued() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert queued() == 0  # the job ended: its generation was stopped
+    assert queued() == 0  # the job ended
+    # ... because its generation was stopped (the engine's own stop reason), early
+    ((reason, tokens),) = replies_logged()[logged:]
+    assert reason == "user" and int(tokens) < 300
     assert rows() == before
 
 
