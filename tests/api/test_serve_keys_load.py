@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -46,12 +47,13 @@ def test_another_host_needs_the_key_shown_once(lantern_home: Path) -> None:
         stop_server(served)
 
 
-def test_client_leaving_mid_stream_stops_the_answer(served: Served) -> None:
+def a_long_story_begun(served: Served, extra_body: dict[str, Any]) -> Any:
+    """A streamed request for a long story, read until its third piece of text."""
     client = OpenAI(base_url=served.base_url, api_key="x", max_retries=0)
     stream = client.chat.completions.create(
         model=MODEL,
         messages=[{"role": "user", "content": "Write a very long story about a lighthouse."}],
-        max_tokens=1500, stream=True, extra_body={"lantern": {"save": True}},
+        max_tokens=1500, stream=True, extra_body=extra_body,
     )  # fmt: skip
     got = 0
     for chunk in stream:
@@ -59,6 +61,11 @@ def test_client_leaving_mid_stream_stops_the_answer(served: Served) -> None:
             got += 1
         if got >= 3:
             break
+    return stream
+
+
+def test_client_leaving_mid_stream_stops_the_answer(served: Served) -> None:
+    stream = a_long_story_begun(served, {"lantern": {"save": True}})
     stream.close()  # the connection goes away
     deadline = time.monotonic() + 30
     row = None
@@ -104,18 +111,7 @@ def test_client_leaving_an_unsaved_stream_frees_the_model_and_leaves_no_row(
 
     before = rows()
     logged = len(replies_logged())
-    client = OpenAI(base_url=served.base_url, api_key="x", max_retries=0)
-    stream = client.chat.completions.create(
-        model=MODEL,
-        messages=[{"role": "user", "content": "Write a very long story about a lighthouse."}],
-        max_tokens=1500, stream=True,
-    )  # fmt: skip
-    got = 0
-    for chunk in stream:
-        if chunk.choices and chunk.choices[0].delta.content:
-            got += 1
-        if got >= 3:
-            break
+    stream = a_long_story_begun(served, {})
     assert queued() == 1  # still answering
     stream.close()  # the connection goes away
     # Stopped within a token; the whole story runs far longer (400-1,300 tokens, over

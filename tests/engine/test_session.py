@@ -208,16 +208,21 @@ def test_single_huge_message_raises_before_any_event(smol: ChatSession) -> None:
     assert stats.text
 
 
+def sea_facts() -> list[ChatMessage]:
+    """A system prompt and 12 turns: over 512 tokens."""
+    messages = [ChatMessage("system", "You are a helpful assistant.")]
+    for i in range(12):
+        messages.append(ChatMessage("user", f"Tell me fact number {i} about the sea."))
+        messages.append(ChatMessage("assistant", f"Fact {i}: the sea is large. " * 4))
+    return [*messages, ChatMessage("user", "Summarise.")]
+
+
 @pytest.mark.slow
 def test_overflow_drops_oldest_turns(smollm2_path: Path) -> None:
     session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512, n_threads=2))
     try:
-        system = ChatMessage("system", "You are a helpful assistant.")
-        messages = [system]
-        for i in range(12):
-            messages.append(ChatMessage("user", f"Tell me fact number {i} about the sea."))
-            messages.append(ChatMessage("assistant", f"Fact {i}: the sea is large. " * 4))
-        messages.append(ChatMessage("user", "Summarise."))
+        messages = sea_facts()
+        system = messages[0]
         sampling = SamplingOptions(temperature=0.0, max_tokens=64)
         events, stats = collect(session.reply(messages, sampling))
         notice = events[0]
@@ -240,11 +245,7 @@ def test_the_turn_after_an_overflow_reuses_the_cache(smollm2_path: Path) -> None
     each turn evaluated its whole prompt again)."""
     session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512, n_threads=2))
     try:
-        messages = [ChatMessage("system", "You are a helpful assistant.")]
-        for i in range(12):
-            messages.append(ChatMessage("user", f"Tell me fact number {i} about the sea."))
-            messages.append(ChatMessage("assistant", f"Fact {i}: the sea is large. " * 4))
-        messages.append(ChatMessage("user", "Summarise."))
+        messages = sea_facts()
         sampling = SamplingOptions(temperature=0.0, max_tokens=64)
         _, one = collect(session.reply(messages, sampling))
         assert one.dropped_messages > 0

@@ -128,3 +128,35 @@ def new_chat(window: Any, max_tokens: int = 48) -> int:
     cid = created_by(window.sidebar)
     update_settings(window.db, cid, max_tokens=max_tokens)  # the test's own setup
     return cid
+
+
+@pytest.fixture
+def sidebar(qtbot: Any, ui_store: tuple[Any, Path]) -> Iterator[Any]:
+    """The conversation sidebar shown on the real store, changing it through the worker
+    (as in the window)."""
+    from app.ui.conversation_sidebar import ConversationSidebar
+    from app.ui.inference_worker import InferenceClient
+    from app.ui.store_writer import StoreWriter
+
+    db, db_path = ui_store
+    client = InferenceClient(db_path)
+    widget = ConversationSidebar(db)
+    widget.writer = StoreWriter(client)
+    widget.resize(300, 600)
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.refresh()
+    yield widget
+    client.shutdown()
+
+
+def aged(db: Any, title: str, days: float) -> int:
+    """A conversation last updated ``days`` ago."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.store.conversations import create_conversation
+
+    cid = int(create_conversation(db, title=title)["id"])
+    when = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
+    db.execute("update conversations set updated_at = ? where id = ?", [when, cid])
+    return cid

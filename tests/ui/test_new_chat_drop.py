@@ -6,23 +6,18 @@ and rebuilt)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.store.conversations import (
-    create_conversation,
     documents_in_use,
     list_conversations,
     set_pinned,
 )
 from app.ui.conversation_sidebar import ConversationSidebar
-from app.ui.inference_worker import InferenceClient
-from app.ui.store_writer import StoreWriter
-from tests.ui.conftest import created_by
+from tests.ui.conftest import aged, created_by
 from tests.ui.test_docs_controller import NOTE, _drop
 
 
@@ -44,27 +39,6 @@ class ListChanges:
         )
 
 
-@pytest.fixture
-def sidebar(qtbot: Any, ui_store: tuple[Any, Path]) -> Iterator[ConversationSidebar]:
-    db, db_path = ui_store
-    client = InferenceClient(db_path)
-    widget = ConversationSidebar(db)
-    widget.writer = StoreWriter(client)
-    widget.resize(300, 600)
-    qtbot.addWidget(widget)
-    widget.show()
-    widget.refresh()
-    yield widget
-    client.shutdown()
-
-
-def _aged(db: Any, title: str, days: float) -> int:
-    cid = int(create_conversation(db, title=title)["id"])
-    when = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
-    db.execute("update conversations set updated_at = ? where id = ?", [when, cid])
-    return cid
-
-
 @pytest.mark.parametrize(
     "existing",
     [
@@ -78,7 +52,7 @@ def test_a_new_chat_goes_on_top_without_rebuilding_the_list(
 ) -> None:
     db = sidebar.db
     for title, days in existing:
-        cid = _aged(db, title, days)
+        cid = aged(db, title, days)
         if title == "pinned":
             set_pinned(db, cid, True)
     sidebar.refresh()
@@ -101,7 +75,7 @@ def test_a_reused_empty_chat_is_selected_where_it_is(
 ) -> None:
     """Ctrl+N with an untouched "New chat" listed already: the same row, selected."""
     first = created_by(sidebar)
-    _aged(sidebar.db, "older", 3)
+    aged(sidebar.db, "older", 3)
     sidebar.refresh()
     made: list[int] = []
     sidebar.new_conversation(then=made.append, reuse_empty=True)
@@ -139,7 +113,7 @@ def test_a_new_chat_the_poll_listed_first_is_selected_without_a_rebuild(
 ) -> None:
     """The poll's tick can list the new chat (the worker wrote it) before the worker's
     answer arrives: the row is then only selected."""
-    _aged(sidebar.db, "older", 3)
+    aged(sidebar.db, "older", 3)
     sidebar.refresh()
     sidebar._poll.stop()
     made: list[int] = []

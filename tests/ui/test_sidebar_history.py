@@ -3,8 +3,7 @@ undo, F2 anywhere, chats made by another process, and message search in the wind
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +14,8 @@ from app.store.conversations import create_conversation, get_conversation, list_
 from app.store.db import open_db
 from app.store.messages import active_path, add_message
 from app.ui.conversation_sidebar import ConversationSidebar
-from app.ui.inference_worker import InferenceClient
 from app.ui.sidebar_groups import group_of
-from app.ui.store_writer import StoreWriter
-
-
-@pytest.fixture
-def sidebar(qtbot: Any, ui_store: tuple[Any, Path]) -> Iterator[ConversationSidebar]:
-    db, db_path = ui_store
-    client = InferenceClient(db_path)
-    widget = ConversationSidebar(db)
-    widget.writer = StoreWriter(client)
-    widget.resize(300, 600)
-    qtbot.addWidget(widget)
-    widget.show()
-    widget.refresh()
-    yield widget
-    client.shutdown()
-
-
-def _aged(db: Any, title: str, days: float) -> int:
-    cid = int(create_conversation(db, title=title)["id"])
-    when = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
-    db.execute("update conversations set updated_at = ? where id = ?", [when, cid])
-    return cid
+from tests.ui.conftest import aged
 
 
 def test_groups_by_local_date_with_pinned_on_top(sidebar: ConversationSidebar, qtbot: Any) -> None:
@@ -46,8 +23,8 @@ def test_groups_by_local_date_with_pinned_on_top(sidebar: ConversationSidebar, q
     now = datetime.now().astimezone()
     midnight = now.replace(hour=0, minute=0, second=1)
     for title, days in (("old", 40), ("week", 4), ("yesterday", 1), ("pinned", 90)):
-        _aged(db, title, days)
-    today = _aged(db, "today", (now - midnight).total_seconds() / 86400 * 0.5)
+        aged(db, title, days)
+    today = aged(db, "today", (now - midnight).total_seconds() / 86400 * 0.5)
     pinned = next(row["id"] for row in list_conversations(db) if row["title"] == "pinned")
     sidebar.refresh()
     assert sidebar.groups() == [
