@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -45,6 +46,7 @@ DRAFT_TOKENS = MAX_DRAFT  # most tokens drafted per step by prompt lookup when i
 # default CPU load turns off because long conversations gain more from that
 # (app.engine.attention); 0 turns it off, N drafts up to N (setting engine.draft).
 DEFAULT_DRAFT = AUTO
+KEPT_ANCHORS = 32  # outgrown conversations whose prompt start a session remembers
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -76,7 +78,9 @@ class ChatSession:
         self._quick_id: str | None = None
         self._restored = 0  # tokens restored from a saved state since the last reply
         self._memo: tuple[tuple[tuple[ChatMessage, ...], str], list[int]] | None = None
-        self._fit_anchor: FitAnchor | None = None  # where the last prompt began, if trimmed
+        # Where each outgrown conversation's last prompt began, keyed by its first two
+        # messages (the window switches chats; API clients share the model).
+        self._fit_anchors: OrderedDict[tuple[ChatMessage, ...], FitAnchor] = OrderedDict()
         # Threads per turn where the load options leave them to the engine: every core
         # when the others are idle (app.engine.turn_threads).
         self.threads = TurnThreads(options, runtime.context.n_threads)
@@ -201,9 +205,14 @@ class ChatSession:
         while it fits, a new one leaves a quarter of the room free (``context_fit``)."""
         reserve = answer_reserve(self.n_ctx, max_tokens)
         slack = (self.n_ctx - reserve) // 4
+        key, anchors = tuple(messages[:2]), self._fit_anchors
         fitted = fit_prompt(list(messages), lambda ms: self._tokens(ms, continue_text),
-                            self.n_ctx, reserve, self._fit_anchor, slack)  # fmt: skip
-        self._fit_anchor = fitted.anchor
+                            self.n_ctx, reserve, anchors.get(key), slack)  # fmt: skip
+        anchors.pop(key, None)
+        if fitted.anchor is not None:
+            anchors[key] = fitted.anchor
+            while len(anchors) > KEPT_ANCHORS:
+                anchors.popitem(last=False)
         return fitted
 
     def set_adapters(self, adapters: Sequence[tuple[Path, float]]) -> bool:

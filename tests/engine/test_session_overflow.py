@@ -62,3 +62,24 @@ def test_the_turn_after_an_overflow_reuses_the_cache(smollm2_path: Path) -> None
         assert two.evaluated_prompt_tokens <= two.prompt_tokens - one.prompt_tokens
     finally:
         session.close()
+
+
+@pytest.mark.slow
+def test_each_conversation_keeps_its_own_start(smollm2_path: Path) -> None:
+    """Another conversation's turn in between (the window switching chats, API clients
+    sharing the model) does not make a long conversation start afresh: the next turn
+    keeps its start and evaluates only what is new once its cache is back."""
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512, n_threads=2))
+    try:
+        sampling = SamplingOptions(temperature=0.0, max_tokens=64)
+        long = sea_facts()
+        _, one = collect(session.reply(long, sampling))
+        kept = session.cached_tokens
+        other = [ChatMessage("system", "Be brief."), ChatMessage("user", "Name a colour.")]
+        collect(session.reply(other, sampling))
+        long += [ChatMessage("assistant", one.text), ChatMessage("user", "Thanks. One more?")]
+        assert session.cached_tokens < kept  # the other conversation took the cache
+        _, two = collect(session.reply(long, sampling))
+        assert two.dropped_messages == one.dropped_messages
+    finally:
+        session.close()
