@@ -68,7 +68,7 @@ def test_the_turn_after_an_overflow_reuses_the_cache(smollm2_path: Path) -> None
 def test_each_conversation_keeps_its_own_start(smollm2_path: Path) -> None:
     """Another conversation's turn in between (the window switching chats, API clients
     sharing the model) does not make a long conversation start afresh: the next turn
-    keeps its start and evaluates only what is new once its cache is back."""
+    keeps its start, which its saved KV state (app.chat.kv_cache) begins with."""
     session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512, n_threads=2))
     try:
         sampling = SamplingOptions(temperature=0.0, max_tokens=64)
