@@ -192,8 +192,6 @@ class KvCache:
             state = None
         if state is None and not path.is_file():
             return 0
-        prompt = session.prompt_tokens(messages, max_tokens, continue_text)
-        warm = session.cached_prefix(prompt)
         if state is None:
             state, why = read_state(path, identity)
             if state is None:
@@ -201,6 +199,10 @@ class KvCache:
                 self._drop_file(path)
                 return 0
             self._remember(key, state)
+        if state.start is not None:  # an outgrown conversation: the prompt starts there
+            session.adopt_start(messages, state.start)
+        prompt = session.prompt_tokens(messages, max_tokens, continue_text)
+        warm = session.cached_prefix(prompt)
         shared = common_prefix(state.tokens, prompt)
         if shared < max(MIN_SHARED, len(state.tokens) // 2):
             log.info(

@@ -14,7 +14,9 @@ File layout (``write_state`` / ``read_state``)::
 The header holds the identity, the token count, a BLAKE2b hash of the tokens (the
 "token-prefix hash"), the payload length and a CRC-32 of the payload (a check against
 damage: 7 ms per 23 MB here, where BLAKE2b took 28 ms, on the path of a reopened
-conversation's first token). ``read_state`` returns ``None`` with a reason for a file that
+conversation's first token), and, for a conversation longer than the context, where its
+prompt began (``start``: the next turn keeps that start, app.engine.context_fit, even
+after a restart). ``read_state`` returns ``None`` with a reason for a file that
 is not one, is truncated, fails a check, or was made by something else; the caller
 deletes it. Files are written 0600 through a temporary file
 and a rename, so a crash leaves the old file or none, never half of one.
@@ -39,6 +41,8 @@ from typing import Any
 
 import llama_cpp
 
+from app.engine.context_fit import FitAnchor
+from app.engine.types import ChatMessage
 from app.logs import get_logger
 
 log = get_logger("engine")
@@ -74,13 +78,16 @@ class KvState:
     identity: dict[str, Any]  # model, n_ctx, n_batch, adapters, llama: all must match
     tokens: tuple[int, ...]
     payload: bytes | memoryview  # read-only by convention (``capture`` hands over its buffer)
+    start: FitAnchor | None = None  # where the prompt began if the conversation outgrew it
 
     @property
     def size(self) -> int:
         return len(self.payload) + 4 * len(self.tokens)
 
 
-def capture(ctx: Any, tokens: list[int], identity: dict[str, Any]) -> KvState | None:
+def capture(
+    ctx: Any, tokens: list[int], identity: dict[str, Any], start: FitAnchor | None = None
+) -> KvState | None:
     """The state of sequence 0 of ``ctx`` (which holds ``tokens``); None when empty."""
     if not tokens:
         return None
@@ -93,7 +100,7 @@ def capture(ctx: Any, tokens: list[int], identity: dict[str, Any]) -> KvState | 
         return None
     # The buffer itself is the payload (no second copy of tens of MB): nothing else
     # holds it, and a KvState never changes it.
-    return KvState(dict(identity), tuple(tokens), memoryview(buf).cast("B")[:written])
+    return KvState(dict(identity), tuple(tokens), memoryview(buf).cast("B")[:written], start)
 
 
 def apply(ctx: Any, memory: Any, state: KvState) -> bool:
@@ -126,6 +133,7 @@ def write_state(path: Path, state: KvState) -> int:
             "tokens_hash": digest(token_bytes),
             "payload_len": len(state.payload),
             "payload_crc32": checksum(state.payload),
+            "start": _start_json(state.start),
         },
         sort_keys=True,
     ).encode()
@@ -193,7 +201,24 @@ def read_state(path: Path, identity: dict[str, Any]) -> tuple[KvState | None, st
     tokens.frombytes(token_bytes)
     if not _little():  # pragma: no cover
         tokens.byteswap()
-    return KvState(identity, tuple(tokens), memoryview(payload)), ""
+    return KvState(identity, tuple(tokens), memoryview(payload), _start(header.get("start"))), ""
+
+
+def _start_json(start: FitAnchor | None) -> dict[str, Any] | None:
+    if start is None:
+        return None
+    return {"dropped": start.dropped, "role": start.first.role, "content": start.first.content}
+
+
+def _start(value: Any) -> FitAnchor | None:
+    """The header's ``start`` (written by ``_start_json``); None when absent or odd."""
+    try:
+        role, dropped = value["role"], int(value["dropped"])
+        if role in ("system", "user", "assistant") and dropped > 0:
+            return FitAnchor(dropped, ChatMessage(role, str(value["content"])))
+    except (TypeError, KeyError, ValueError):
+        pass
+    return None
 
 
 def _read_summing(f: Any, buf: bytearray | mmap.mmap) -> tuple[int, int]:

@@ -81,6 +81,7 @@ class ChatSession:
         # Where each outgrown conversation's last prompt began, keyed by its first two
         # messages (the window switches chats; API clients share the model).
         self._fit_anchors: OrderedDict[tuple[ChatMessage, ...], FitAnchor] = OrderedDict()
+        self._last_start: FitAnchor | None = None  # the last fit's, kept with a saved state
         # Threads per turn where the load options leave them to the engine: every core
         # when the others are idle (app.engine.turn_threads).
         self.threads = TurnThreads(options, runtime.context.n_threads)
@@ -171,7 +172,12 @@ class ChatSession:
 
     def save_state(self) -> KvState | None:
         """The KV cache as a ``KvState`` (its tokens and llama.cpp's bytes); None if empty."""
-        return capture(self._rt.ctx, self._kv, self.state_identity())
+        return capture(self._rt.ctx, self._kv, self.state_identity(), self._last_start)
+
+    def adopt_start(self, messages: Sequence[ChatMessage], start: FitAnchor) -> None:
+        """Where ``messages``' prompt began when a saved state of it was made, unless this
+        session knows a newer start (``app.chat.kv_cache`` restoring after a restart)."""
+        self._fit_anchors.setdefault(tuple(messages[:2]), start)
 
     def restore_state(self, state: KvState) -> int:
         """Load ``state`` into the KV cache when this session could have made it; returns
@@ -209,6 +215,7 @@ class ChatSession:
         fitted = fit_prompt(list(messages), lambda ms: self._tokens(ms, continue_text),
                             self.n_ctx, reserve, anchors.get(key), slack)  # fmt: skip
         anchors.pop(key, None)
+        self._last_start = fitted.anchor
         if fitted.anchor is not None:
             anchors[key] = fitted.anchor
             while len(anchors) > KEPT_ANCHORS:

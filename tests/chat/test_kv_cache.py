@@ -9,6 +9,7 @@ from app.engine.kv_state import KvState, write_state
 from app.engine.session import ChatSession
 from app.engine.types import ChatMessage, LoadOptions, ReplyStats, SamplingOptions
 from tests.chat.conftest import A, B
+from tests.engine.test_session_overflow import sea_facts
 
 GREEDY = SamplingOptions(temperature=0.0, max_tokens=16, repeat_penalty=1.0)
 
@@ -174,3 +175,37 @@ def test_budget_evicts_the_least_recently_used(smol: ChatSession, tmp_path: Path
     assert len(names) == 2 and cache.info().bytes <= cache.budget_bytes
     assert cache.clear() == 2 * size
     assert cache.info().files == 0
+
+
+def test_an_outgrown_conversation_s_state_is_used_after_a_restart(
+    smollm2_path: Path, tmp_path: Path
+) -> None:
+    """A conversation longer than the context keeps its prompt's start across a restart:
+    the saved state says where it began, so the next turn's prompt begins with the saved
+    tokens (restored, not deleted as 'history changed') and evaluates only what is new."""
+    folder = tmp_path / "kv"
+    options = LoadOptions(n_ctx=512, n_threads=2)
+    first = ChatSession.load(smollm2_path, options)
+    try:
+        messages = sea_facts()
+        one = reply(first, messages)
+        assert one.dropped_messages > 0
+        cache = KvCache(folder, 1 << 30)
+        cache.save(first, 9)
+        cache.close()
+    finally:
+        first.close()
+    fresh = ChatSession.load(smollm2_path, options)
+    try:
+        restarted = KvCache(folder, 1 << 30)  # nothing in memory, nothing in the session
+        # a follow-up long enough that a fresh fit (a quarter of the room left free)
+        # would drop another turn, while the kept start still fits
+        grown = follow(messages, one, "Thanks. And what lives in the deep sea? " * 6)
+        assert restarted.restore(fresh, 9, grown, GREEDY.max_tokens) > 0
+        two = reply(fresh, grown)
+        assert two.dropped_messages == one.dropped_messages
+        assert two.restored_tokens > 0
+        assert two.evaluated_prompt_tokens <= two.prompt_tokens - one.prompt_tokens
+        assert restarted.info().files == 1
+    finally:
+        fresh.close()

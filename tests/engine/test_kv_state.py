@@ -139,3 +139,29 @@ def test_the_payload_is_summed_chunk_by_chunk_as_it_is_read(
     short = bytearray(len(data) + 10)  # the file ends early: what arrived is summed
     with open(tmp_path / "p.bin", "rb") as f:
         assert kv_state._read_summing(f, short) == (len(data), zlib.crc32(data))
+
+
+def test_a_state_file_keeps_where_the_prompt_began(tmp_path: Path) -> None:
+    """The start of an outgrown conversation's prompt goes into the header and back; an
+    absent or odd one reads as None (files written before it, or damaged)."""
+    import json
+
+    from app.engine.context_fit import FitAnchor
+
+    identity = {"model": "m", "n_ctx": 512}
+    start = FitAnchor(14, ChatMessage("user", "Tell me fact number 7 about the sea. \u00e9"))
+    path = tmp_path / "s.kvstate"
+    write_state(path, KvState(identity, (1, 2, 3), b"abc", start))
+    state, why = read_state(path, identity)
+    assert why == "" and state is not None and state.start == start
+    write_state(path, KvState(identity, (1, 2, 3), b"abc"))
+    state, _ = read_state(path, identity)
+    assert state is not None and state.start is None
+    from app.engine.kv_state import _start
+
+    assert _start({"dropped": "x", "role": "user", "content": "a"}) is None
+    assert _start({"dropped": 2, "role": "robot", "content": "a"}) is None
+    assert _start(json.loads('"text"')) is None
+    assert _start({"dropped": 2, "role": "user", "content": "a"}) == FitAnchor(
+        2, ChatMessage("user", "a")
+    )
