@@ -9,6 +9,7 @@ start (llama.cpp's server discards half its context for the same reason).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,10 +20,21 @@ from app.errors import ContextOverflowError
 @dataclass(frozen=True)
 class FitAnchor:
     """Where a fitted prompt began: ``dropped`` non-system messages left out, ``first``
-    the one after them."""
+    the one after them, ``before`` a digest of every message before it (``digest``), so
+    an anchor only applies to the conversation it was made for (or an identical copy)."""
 
     dropped: int
     first: ChatMessage
+    before: str
+
+
+def digest(messages: Sequence[ChatMessage]) -> str:
+    """A stable digest of ``messages`` (roles and texts), the same in every process."""
+    h = hashlib.blake2b(digest_size=16)
+    for m in messages:
+        h.update(f"{m.role}\0{len(m.content)}\0".encode())
+        h.update(m.content.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ def fit_prompt(
     to_tokens: Callable[[Sequence[ChatMessage]], list[int]],
     n_ctx: int,
     reserve: int,
-    anchor: FitAnchor | None = None,
+    anchors: Sequence[FitAnchor] = (),
     slack: int = 0,
 ) -> FittedPrompt:
     """Tokens of the longest suffix of whole turns that fits ``n_ctx - reserve``.
@@ -51,9 +63,11 @@ def fit_prompt(
     The system prompt (first message, if ``role == "system"``) is always kept. A turn
     starts at a user message. Raises ``ContextOverflowError`` if the last message (with
     the system prompt) does not fit on its own. When the whole conversation does not fit:
-    the suffix from ``anchor`` (the previous fit's start, if this conversation still has
-    that message there) if it fits, else the longest suffix after it that fits in
-    ``slack`` tokens less (in the budget alone if none does).
+    the suffix from the first of ``anchors`` that this conversation still has (a previous
+    fit's start) if it fits, else the longest suffix after it that fits in ``slack``
+    tokens less (in the budget alone if none does). An anchor is ignored where the turn
+    before it fits in that too: the history was shortened (an older message edited, a
+    shorter branch), and keeping the start would leave most of the room unused.
     """
     if not messages:
         raise ValueError("a reply needs at least one message")
@@ -76,15 +90,17 @@ def fit_prompt(
     starts.append(len(body) - 1)
     last = len(starts) - 1
     lo = 0
-    if anchor is not None and anchor.dropped in starts and body[anchor.dropped] == anchor.first:
-        lo = starts.index(anchor.dropped)
-        tokens = alone if lo == last else to_tokens([*head, *body[anchor.dropped :]])
-        if len(tokens) <= budget:
-            return _fitted(tokens, body, anchor.dropped)
-        lo += 1  # never bring back what the previous turn left out: its prefix is gone
-    roomy = budget - slack
-    if slack > 0 and len(alone) <= roomy:
-        budget = roomy
+    roomy = budget - slack if slack > 0 and len(alone) <= budget - slack else budget
+    anchor = matching(anchors, messages)
+    if anchor is not None:
+        k = starts.index(anchor.dropped)
+        shrunk = k > 0 and len(to_tokens([*head, *body[starts[k - 1] :]])) <= roomy
+        if not shrunk:
+            tokens = alone if k == last else to_tokens([*head, *body[anchor.dropped :]])
+            if len(tokens) <= budget:
+                return _fitted(tokens, messages, len(head), anchor.dropped)
+            lo = k + 1  # never bring back what the previous turn left out: its prefix is gone
+    budget = roomy
     found = {last: alone}  # suffix index -> its tokens, known to fit
     hi = last
     while lo < hi:  # smallest index whose suffix fits (fit is monotone in dropped turns)
@@ -95,8 +111,31 @@ def fit_prompt(
             found[mid] = tokens
         else:
             lo = mid + 1
-    return _fitted(found[hi], body, starts[hi])
+    return _fitted(found[hi], messages, len(head), starts[hi])
 
 
-def _fitted(tokens: list[int], body: list[ChatMessage], dropped: int) -> FittedPrompt:
-    return FittedPrompt(tokens, dropped, FitAnchor(dropped, body[dropped]))
+def matching(anchors: Sequence[FitAnchor], messages: Sequence[ChatMessage]) -> FitAnchor | None:
+    """The first of ``anchors`` that is a start ``messages`` still has: a user message (or
+    the last message) after the first turn, equal to the one the anchor began with, after
+    the same messages."""
+    head = 1 if messages and messages[0].role == "system" and len(messages) > 1 else 0
+    body = messages[head:]
+    for anchor in anchors:
+        i = anchor.dropped
+        if (
+            0 < i < len(body)
+            and body[i] == anchor.first
+            and (i == len(body) - 1 or body[i].role == "user")
+            and digest(messages[: head + i]) == anchor.before
+        ):
+            return anchor
+    return None
+
+
+def _fitted(
+    tokens: list[int], messages: Sequence[ChatMessage], head: int, dropped: int
+) -> FittedPrompt:
+    first = messages[head + dropped]
+    return FittedPrompt(
+        tokens, dropped, FitAnchor(dropped, first, digest(messages[: head + dropped]))
+    )

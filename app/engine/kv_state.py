@@ -207,16 +207,18 @@ def read_state(path: Path, identity: dict[str, Any]) -> tuple[KvState | None, st
 def _start_json(start: FitAnchor | None) -> dict[str, Any] | None:
     if start is None:
         return None
-    return {"dropped": start.dropped, "role": start.first.role, "content": start.first.content}
+    first = start.first
+    return {"dropped": start.dropped, "role": first.role, "content": first.content,
+            "before": start.before}  # fmt: skip
 
 
 def _start(value: Any) -> FitAnchor | None:
     """The header's ``start`` (written by ``_start_json``); None when absent or odd."""
     try:
-        role, dropped = value["role"], int(value["dropped"])
-        if role in ("system", "user", "assistant") and dropped > 0:
-            return FitAnchor(dropped, ChatMessage(role, str(value["content"])))
-    except (TypeError, KeyError, ValueError):
+        role, dropped, before = value["role"], int(value["dropped"]), value["before"]
+        if role in ("system", "user", "assistant") and dropped > 0 and isinstance(before, str):
+            return FitAnchor(dropped, ChatMessage(role, str(value["content"])), before)
+    except (TypeError, KeyError, ValueError, OverflowError):
         pass
     return None
 

@@ -11,7 +11,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from app.engine import attention, hardware, thread_choice
+from app.engine import attention, context_fit, hardware, thread_choice
 from app.engine.context_fit import FitAnchor, FittedPrompt, answer_reserve, fit_prompt
 from app.engine.draft import AUTO, MAX_DRAFT, Drafter
 from app.engine.generate import Generation, generate
@@ -47,6 +47,7 @@ DRAFT_TOKENS = MAX_DRAFT  # most tokens drafted per step by prompt lookup when i
 # (app.engine.attention); 0 turns it off, N drafts up to N (setting engine.draft).
 DEFAULT_DRAFT = AUTO
 KEPT_ANCHORS = 32  # outgrown conversations whose prompt start a session remembers
+ANCHORS_PER_KEY = 4  # conversations sharing their first two messages
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -80,7 +81,7 @@ class ChatSession:
         self._memo: tuple[tuple[tuple[ChatMessage, ...], str], list[int]] | None = None
         # Where each outgrown conversation's last prompt began, keyed by its first two
         # messages (the window switches chats; API clients share the model).
-        self._fit_anchors: OrderedDict[tuple[ChatMessage, ...], FitAnchor] = OrderedDict()
+        self._fit_anchors: OrderedDict[tuple[ChatMessage, ...], list[FitAnchor]] = OrderedDict()
         self._last_start: FitAnchor | None = None  # the last fit's, kept with a saved state
         # Threads per turn where the load options leave them to the engine: every core
         # when the others are idle (app.engine.turn_threads).
@@ -175,9 +176,11 @@ class ChatSession:
         return capture(self._rt.ctx, self._kv, self.state_identity(), self._last_start)
 
     def adopt_start(self, messages: Sequence[ChatMessage], start: FitAnchor) -> None:
-        """Where ``messages``' prompt began when a saved state of it was made, unless this
-        session knows a newer start (``app.chat.kv_cache`` restoring after a restart)."""
-        self._fit_anchors.setdefault(tuple(messages[:2]), start)
+        """Where ``messages``' prompt began when a saved state of this conversation was made
+        (``app.chat.kv_cache`` restoring it): tried first for its key."""
+        key = tuple(messages[:2])
+        known = [a for a in self._fit_anchors.get(key, []) if a != start]
+        self._fit_anchors[key] = [start, *known][:ANCHORS_PER_KEY]
 
     def restore_state(self, state: KvState) -> int:
         """Load ``state`` into the KV cache when this session could have made it; returns
@@ -212,14 +215,17 @@ class ChatSession:
         reserve = answer_reserve(self.n_ctx, max_tokens)
         slack = (self.n_ctx - reserve) // 4
         key, anchors = tuple(messages[:2]), self._fit_anchors
+        known = anchors.pop(key, [])
         fitted = fit_prompt(list(messages), lambda ms: self._tokens(ms, continue_text),
-                            self.n_ctx, reserve, anchors.get(key), slack)  # fmt: skip
-        anchors.pop(key, None)
+                            self.n_ctx, reserve, known, slack)  # fmt: skip
         self._last_start = fitted.anchor
-        if fitted.anchor is not None:
-            anchors[key] = fitted.anchor
-            while len(anchors) > KEPT_ANCHORS:
-                anchors.popitem(last=False)
+        # this conversation's older starts go; other conversations' with this key stay
+        kept = [fitted.anchor] if fitted.anchor else []
+        kept += [a for a in known if context_fit.matching([a], messages) is None]
+        if kept:
+            anchors[key] = kept[:ANCHORS_PER_KEY]
+        while len(anchors) > KEPT_ANCHORS:
+            anchors.popitem(last=False)
         return fitted
 
     def set_adapters(self, adapters: Sequence[tuple[Path, float]]) -> bool:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from app.engine.context_fit import answer_reserve, fit_prompt
+from app.engine.context_fit import FitAnchor, answer_reserve, fit_prompt, matching
 from app.engine.types import ChatMessage
 from app.errors import ContextOverflowError
 
@@ -89,17 +89,19 @@ def test_an_outgrown_conversation_keeps_its_start_while_it_fits() -> None:
 
     answer = ChatMessage("assistant", " ".join(["w"] * 8))
     grown = [*msgs, answer, ChatMessage("user", "next question here")]  # + 10 + 5
-    second = fit_prompt(grown, words, n_ctx=150, reserve=50, anchor=first.anchor, slack=20)
+    second = fit_prompt(grown, words, n_ctx=150, reserve=50, anchors=[first.anchor], slack=20)
     assert second.dropped_messages == 14  # the same start: 84 tokens still fit in 100
     assert second.tokens == words([msgs[0], *grown[1 + 14 :]])
     unanchored = fit_prompt(grown, words, n_ctx=150, reserve=50, slack=20)
     assert unanchored.dropped_messages == 16  # what a fresh fit would have dropped
 
     grown += [answer, ChatMessage("user", "one more question here")]  # 84 + 10 + 6 = 100
-    third = fit_prompt(grown, words, n_ctx=150, reserve=50, anchor=second.anchor, slack=20)
+    assert second.anchor is not None
+    third = fit_prompt(grown, words, n_ctx=150, reserve=50, anchors=[second.anchor], slack=20)
     assert third.dropped_messages == 14 and len(third.tokens) == 100
     grown += [answer, ChatMessage("user", "and again")]  # 100 + 10 + 4: over the budget
-    fourth = fit_prompt(grown, words, n_ctx=150, reserve=50, anchor=third.anchor, slack=20)
+    assert third.anchor is not None
+    fourth = fit_prompt(grown, words, n_ctx=150, reserve=50, anchors=[third.anchor], slack=20)
     assert fourth.dropped_messages > 14
     assert len(fourth.tokens) <= 80  # the new start leaves the slack free
     assert fourth.anchor is not None and fourth.anchor.first.role == "user"
@@ -109,7 +111,7 @@ def test_an_anchor_from_another_conversation_is_ignored() -> None:
     msgs = conversation(10)
     first = fit_prompt(msgs, words, n_ctx=150, reserve=50, slack=20)
     other = [msgs[0], *[ChatMessage(m.role, m.content + " x") for m in msgs[1:]]]
-    fitted = fit_prompt(other, words, n_ctx=150, reserve=50, anchor=first.anchor)
+    fitted = fit_prompt(other, words, n_ctx=150, reserve=50, anchors=[first.anchor])
     assert fitted == fit_prompt(other, words, n_ctx=150, reserve=50)
 
 
@@ -117,3 +119,34 @@ def test_slack_gives_way_when_only_the_last_message_fits() -> None:
     msgs = conversation(3, words_per_message=40)
     fitted = fit_prompt(msgs, words, n_ctx=60, reserve=10, slack=45)  # 9 > 50 - 45
     assert fitted.dropped_messages == 6 and len(fitted.tokens) == 9
+
+
+def test_a_shortened_history_starts_afresh() -> None:
+    """Going back in a long chat (an older question edited, a shorter branch) leaves the
+    kept start with little after it: where the turn before it fits in the roomy budget,
+    the anchor is ignored and the history fills the room again."""
+    msgs = conversation(10)
+    first = fit_prompt(msgs, words, n_ctx=150, reserve=50, slack=20)
+    assert first.anchor is not None and first.dropped_messages == 14
+    edited = [*msgs[: 1 + 16], ChatMessage("user", "an edited question")]  # 2 turns after
+    kept = fit_prompt(edited, words, n_ctx=150, reserve=50, anchors=[first.anchor], slack=20)
+    fresh = fit_prompt(edited, words, n_ctx=150, reserve=50, slack=20)
+    assert kept == fresh
+    assert fresh.dropped_messages < 14 and len(fresh.tokens) > 4 + 2 * 20 + 5
+
+
+def test_the_first_matching_anchor_is_used() -> None:
+    """Anchors of other conversations that share a key are passed over."""
+    msgs = conversation(10)
+    first = fit_prompt(msgs, words, n_ctx=150, reserve=50, slack=20)
+    assert first.anchor is not None
+    stranger = FitAnchor(14, ChatMessage("user", "another conversation's question"), "")
+    # the same question at the same place, after other messages (another chat's anchor)
+    lookalike = FitAnchor(14, msgs[1 + 14], first.anchor.before[::-1])
+    grown = [*msgs, ChatMessage("assistant", "w w"), ChatMessage("user", "next")]
+    fitted = fit_prompt(
+        grown, words, n_ctx=150, reserve=50, anchors=[stranger, lookalike, first.anchor], slack=20
+    )
+    assert fitted.dropped_messages == 14 and fitted.anchor == first.anchor
+    assert matching([stranger, first.anchor], grown) == first.anchor
+    assert matching([stranger, lookalike], grown) is None

@@ -149,7 +149,9 @@ def test_a_state_file_keeps_where_the_prompt_began(tmp_path: Path) -> None:
     from app.engine.context_fit import FitAnchor
 
     identity = {"model": "m", "n_ctx": 512}
-    start = FitAnchor(14, ChatMessage("user", "Tell me fact number 7 about the sea. \u00e9"))
+    start = FitAnchor(
+        14, ChatMessage("user", "Tell me fact number 7 about the sea. \u00e9"), "0f1e"
+    )
     path = tmp_path / "s.kvstate"
     write_state(path, KvState(identity, (1, 2, 3), b"abc", start))
     state, why = read_state(path, identity)
@@ -159,9 +161,11 @@ def test_a_state_file_keeps_where_the_prompt_began(tmp_path: Path) -> None:
     assert state is not None and state.start is None
     from app.engine.kv_state import _start
 
-    assert _start({"dropped": "x", "role": "user", "content": "a"}) is None
-    assert _start({"dropped": 2, "role": "robot", "content": "a"}) is None
+    ok = {"dropped": 2, "role": "user", "content": "a", "before": "0f1e"}
+    assert _start(ok) == FitAnchor(2, ChatMessage("user", "a"), "0f1e")
+    assert _start(ok | {"dropped": "x"}) is None
+    assert _start(ok | {"dropped": json.loads("Infinity")}) is None
+    assert _start(ok | {"role": "robot"}) is None
+    assert _start(ok | {"before": 7}) is None
+    assert _start({k: v for k, v in ok.items() if k != "before"}) is None
     assert _start(json.loads('"text"')) is None
-    assert _start({"dropped": 2, "role": "user", "content": "a"}) == FitAnchor(
-        2, ChatMessage("user", "a")
-    )

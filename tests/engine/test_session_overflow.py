@@ -83,3 +83,36 @@ def test_each_conversation_keeps_its_own_start(smollm2_path: Path) -> None:
         assert two.dropped_messages == one.dropped_messages
     finally:
         session.close()
+
+
+@pytest.mark.slow
+def test_conversations_sharing_their_opening_keep_their_own_starts(smollm2_path: Path) -> None:
+    """Two long chats that open alike (same system prompt, same first question: a key
+    they share) each keep their own start; a restored state's start is tried first."""
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512, n_threads=2))
+    try:
+        sampling = SamplingOptions(temperature=0.0, max_tokens=64)
+        a = sea_facts()
+        b = [m if m.role != "assistant" else ChatMessage(m.role, "The ocean is deep. " * 5)
+             for m in sea_facts()]  # fmt: skip
+        assert a[:2] == b[:2] and a != b
+        _, a1 = collect(session.reply(a, sampling))
+        _, b1 = collect(session.reply(b, sampling))
+        a += [ChatMessage("assistant", a1.text), ChatMessage("user", "Thanks. One more?")]
+        _, a2 = collect(session.reply(a, sampling))
+        assert a2.dropped_messages == a1.dropped_messages
+        b += [ChatMessage("assistant", b1.text), ChatMessage("user", "Thanks. One more?")]
+        _, b2 = collect(session.reply(b, sampling))
+        assert b2.dropped_messages == b1.dropped_messages
+
+        # a saved state's start (app.chat.kv_cache) goes before what the session knows
+        from app.engine.context_fit import FitAnchor, digest, matching
+
+        at = a2.dropped_messages + 2
+        own = FitAnchor(at, a[1 + at], digest(a[: 1 + at]))
+        session.adopt_start(a, own)
+        known = session._fit_anchors[tuple(a[:2])]
+        assert known[0] == own and matching(known, a) == own  # tried first, and it applies
+        assert len(known) >= 2  # the conversations' own starts are still known
+    finally:
+        session.close()
