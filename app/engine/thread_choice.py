@@ -98,16 +98,24 @@ def _sample() -> _Sample:
     return _Sample(time.monotonic(), _system_busy(), own.user + own.system)
 
 
+def own_work_known() -> bool:
+    """Whether a reading can tell this process's work apart (``/proc/self/task``)."""
+    return _TASKS.is_dir()
+
+
 def running_threads(exclude: set[int]) -> int | None:
-    """This process's threads in state R (running or runnable) now, other than
-    ``exclude`` (native thread ids); None where ``/proc/self/task`` does not exist."""
+    """This process's Python threads in state R (running or runnable) now, other than
+    ``exclude`` (native thread ids); None where ``/proc/self/task`` does not exist.
+    llama.cpp's own worker threads are not counted: right after a decode they still spin
+    for a moment, and a reading then took them for other work (~5% of readings)."""
     try:
         tasks = list(_TASKS.iterdir())
     except OSError:
         return None
+    python = {t.native_id for t in threading.enumerate()} - exclude
     running = 0
     for task in tasks:
-        if not task.name.isdigit() or int(task.name) in exclude:
+        if not task.name.isdigit() or int(task.name) not in python:
             continue
         try:
             stat = (task / "stat").read_text(encoding="ascii", errors="replace")

@@ -35,6 +35,7 @@ class TurnThreads:
         self.choose: Callable[[int], ThreadChoice] = thread_choice.turn_threads
         self.last = (load_threads, load_threads)  # the latest (decode, prompt) counts
         self._next_check = 0.0
+        self.recheck = thread_choice.own_work_known()
 
     @property
     def decode_chosen(self) -> bool:
@@ -60,8 +61,10 @@ class TurnThreads:
 
     def while_answering(self, context: LlamaContext) -> None:
         """Between two decodes: where decoding is chosen and ``RECHECK_S`` has passed,
-        choose its threads again and put them on ``context``."""
-        if not self.decode_chosen or time.monotonic() < self._next_check:
+        choose its threads again and put them on ``context``. Only where a reading can
+        leave this answer's own work out (Linux): elsewhere it would count as others' and
+        take the answer to one thread for good."""
+        if not self.decode_chosen or not self.recheck or time.monotonic() < self._next_check:
             return
         self._next_check = time.monotonic() + RECHECK_S
         choice = self.choose(hardware.default_threads())

@@ -258,3 +258,44 @@ def test_only_automatic_threads_are_chosen_per_turn(
     monkeypatch.setenv("LANTERN_THREADS", "2")
     env = load_options_for(db, {}, model)
     assert env.n_threads == env.n_threads_batch == min(2, os.cpu_count() or 1)
+
+
+def test_llama_cpp_s_own_workers_are_not_taken_for_other_work(smollm2_path: Path) -> None:
+    """Right after a 2-thread decode llama.cpp's OpenMP worker still spins for a moment;
+    a reading then must not count it as a lane (it chose 1 thread in ~5% of readings)."""
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512, n_threads=2))
+    try:
+        rt = session._rt
+        tokens = rt.tokenize("The sea at dawn is grey and calm.")
+        counted = []
+        for _ in range(20):
+            rt.truncate(0)
+            rt.eval_prompt(tokens, 0, lambda: False)
+            python = {t.native_id or 0 for t in threading.enumerate()}  # monitors, pytest's
+            counted.append(thread_choice.running_threads(python))
+        assert counted == [0] * 20  # what runs besides Python's threads is llama.cpp's
+    finally:
+        session.close()
+
+
+def test_no_re_check_where_a_reading_cannot_leave_the_answer_out(
+    smollm2_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off Linux a reading counts this process's own decoding as others' load, so the
+    answer's threads are chosen once, before it, and never again while it is written."""
+    monkeypatch.setattr(turn_threads, "RECHECK_S", 0.0)
+    monkeypatch.setattr(thread_choice, "own_work_known", lambda: False)
+    session = ChatSession.load(smollm2_path, LoadOptions(n_ctx=512))
+    try:
+        calls: list[int] = []
+
+        def count(most: int) -> ThreadChoice:
+            calls.append(most)
+            return ThreadChoice(2 if len(calls) == 1 else 1, "injected")
+
+        session.threads.choose = count
+        list(session.reply(QUESTION, replace(GREEDY, max_tokens=6)))
+        assert len(calls) == 1
+        assert llama_cpp.llama_n_threads(session._rt.ctx) == 2
+    finally:
+        session.close()
