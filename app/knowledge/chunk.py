@@ -83,7 +83,9 @@ def _units(blocks: list[Block], count: TokenCounter, max_tokens: int) -> list[_U
             units.append(_Unit(text, block.page, block.headings, block.is_heading, n))
             continue
         for piece in _pieces(text, n, max_tokens, count):
-            units.append(_Unit(piece, block.page, block.headings, False, count(piece)))
+            piece = piece.strip()  # a cut by characters can leave only spaces
+            if piece:
+                units.append(_Unit(piece, block.page, block.headings, False, count(piece)))
     return units
 
 
