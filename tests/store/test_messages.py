@@ -211,3 +211,16 @@ def test_a_streaming_answer_names_its_writer_from_its_first_write(
     answer = msgs.StreamingAnswer(db, cid, None, "m")
     row = msgs.get_message(db, answer.message_id)
     assert (row["writer_pid"], row["writer_started"]) == msgs.this_writer()
+
+
+def test_a_live_writer_whose_start_time_reads_a_second_off_is_still_alive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """psutil's start time is /proc/stat's boot time (whole seconds, moved when the clock
+    is stepped) plus the process's age: the same process can read a second apart. CI once
+    marked a live answer interrupted that way. A recycled pid starts much later."""
+    pid, started = msgs.this_writer()
+    monkeypatch.setattr(msgs, "_process_started", lambda p: started + 1.0)
+    assert msgs.writer_alive(pid, started)
+    monkeypatch.setattr(msgs, "_process_started", lambda p: started + 60.0)
+    assert not msgs.writer_alive(pid, started)
