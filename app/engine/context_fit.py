@@ -72,7 +72,7 @@ def fit_prompt(
     if not messages:
         raise ValueError("a reply needs at least one message")
     budget = n_ctx - reserve
-    head = list(messages[:1]) if messages[0].role == "system" and len(messages) > 1 else []
+    head = list(messages[: _head_len(messages)])
     body = list(messages[len(head) :])
     full = to_tokens(messages)
     if len(full) <= budget:
@@ -85,9 +85,7 @@ def fit_prompt(
             f"{n_ctx:,} tokens with {reserve:,} kept for the answer. Shorten the message "
             "or load the model with a larger context length."
         )
-    # Candidate starts: each user message after the first, then the last message alone.
-    starts = [i for i in range(1, len(body) - 1) if body[i].role == "user"]
-    starts.append(len(body) - 1)
+    starts = [i for i in range(1, len(body)) if _is_start(body, i)]  # body has 2+ here
     last = len(starts) - 1
     lo = 0
     roomy = budget - slack if slack > 0 and len(alone) <= budget - slack else budget
@@ -118,18 +116,29 @@ def matching(anchors: Sequence[FitAnchor], messages: Sequence[ChatMessage]) -> F
     """The first of ``anchors`` that is a start ``messages`` still has: a user message (or
     the last message) after the first turn, equal to the one the anchor began with, after
     the same messages."""
-    head = 1 if messages and messages[0].role == "system" and len(messages) > 1 else 0
+    head = _head_len(messages)
     body = messages[head:]
     for anchor in anchors:
         i = anchor.dropped
         if (
             0 < i < len(body)
             and body[i] == anchor.first
-            and (i == len(body) - 1 or body[i].role == "user")
+            and _is_start(body, i)
             and digest(messages[: head + i]) == anchor.before
         ):
             return anchor
     return None
+
+
+def _head_len(messages: Sequence[ChatMessage]) -> int:
+    """1 when the first message is a system prompt (kept in every fit), else 0."""
+    return 1 if messages and messages[0].role == "system" and len(messages) > 1 else 0
+
+
+def _is_start(body: Sequence[ChatMessage], i: int) -> bool:
+    """Whether a prompt may begin at ``body[i]`` (after the first turn): a user message
+    starts a turn, and the last message may stand alone."""
+    return i == len(body) - 1 or body[i].role == "user"
 
 
 def _fitted(
